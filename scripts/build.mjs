@@ -1,0 +1,76 @@
+// Builds the three bundles (extension host, engine CLI + worker, webviews) and
+// transpiles src/ + test/ into out/ so mocha can run the unit and integration suites.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const watch = process.argv.includes('--watch');
+// --tests-only: just the out/ transpile (what mocha needs). --tolerant: a file that fails to
+// transpile is reported but does not stop the others (useful while several areas are in flux).
+const testsOnly = process.argv.includes('--tests-only');
+const tolerant = process.argv.includes('--tolerant');
+
+function walk(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const optionalNative = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+const webviewEntries = walk(join(root, 'webview')).filter((f) => /webview[\\/][^\\/]+\.ts$/.test(f) && !f.endsWith('.test.ts'));
+const engineEntries = ['cli', 'exec/worker'].map((e) => join(root, 'src/engine', `${e}.ts`)).filter(existsSync);
+
+const builds = [
+  { ...node, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] },
+  // The engine CLI and its worker sit side by side in dist/ so the pool finds worker.js next to cli.js.
+  ...engineEntries.map((e) => ({ ...node, entryPoints: [e], outfile: join(root, 'dist', e.endsWith('worker.ts') ? 'worker.js' : 'cli.js'), external: optionalNative })),
+  webviewEntries.length && {
+    bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning',
+    entryPoints: webviewEntries, outdir: join(root, 'dist/webview'),
+  },
+].filter(Boolean);
+
+// Unbundled transpile for tests: keeps module boundaries so tests can import internals.
+const transpile = {
+  outdir: join(root, 'out'), outbase: root, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, logLevel: 'silent',
+};
+const transpileFiles = [...walk(join(root, 'src')), ...walk(join(root, 'test'))];
+
+async function transpileAll() {
+  if (!tolerant) return esbuild.build({ ...transpile, entryPoints: transpileFiles, logLevel: 'warning' });
+  const failed = [];
+  await Promise.all(transpileFiles.map((f) => esbuild.build({ ...transpile, entryPoints: [f] }).catch((e) => failed.push(`${f}: ${e.message.split('\n')[1] ?? e.message}`))));
+  for (const f of failed) console.error(`transpile failed: ${f}`);
+}
+
+function copyWasm() {
+  const from = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  for (const f of readdirSync(from)) if (f.endsWith('.wasm')) cpSync(join(from, f), join(root, 'dist', f));
+}
+
+copyWasm();
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('watching…');
+} else if (testsOnly) {
+  await transpileAll();
+} else {
+  await Promise.all([...builds.map((b) => esbuild.build(b)), transpileAll()]);
+}

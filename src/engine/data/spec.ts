@@ -1,0 +1,64 @@
+import type { DatasetSpec } from './types';
+
+// Config errors name the exact field (`dataset.xxx`) and say how to fix it, because the user
+// usually meets them in a JSON settings file, far from this code.
+
+const NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'image-folder'] as const;
+const ALLOWED: Record<(typeof NAMES)[number], string[]> = {
+  'fashion-mnist-subset': ['name', 'trainLimit', 'testLimit'],
+  idx: ['name', 'path', 'classNames', 'trainLimit', 'testLimit'],
+  cifar10: ['name', 'path', 'trainLimit', 'testLimit'],
+  'image-folder': ['name', 'path', 'size', 'trainLimit', 'testLimit'],
+};
+const PATH_HINT: Record<string, string> = {
+  idx: 'a folder holding train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]',
+  cifar10: 'the CIFAR-10 binary folder (cifar-10-batches-bin) holding data_batch_1.bin … data_batch_5.bin and test_batch.bin',
+  'image-folder': 'a folder with train/<class>/*.png|jpg and test/<class>/*.png|jpg',
+};
+
+function positiveInt(obj: Record<string, unknown>, key: string, what: string): void {
+  const v = obj[key];
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new Error(`dataset.${key}: expected a positive integer (${what}), got ${JSON.stringify(v)}; set it to e.g. 1000 or remove it`);
+  }
+}
+
+/** Checks an untrusted `dataset` config section; returns it typed or throws naming the bad field. */
+export function validateDatasetSpec(raw: unknown): DatasetSpec {
+  if (raw === undefined || raw === null) return { name: 'fashion-mnist-subset' };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new Error(`dataset: expected an object such as { "name": "fashion-mnist-subset" }, got ${JSON.stringify(raw)}`);
+  }
+  const obj = raw as Record<string, unknown>;
+  const name = obj.name ?? 'fashion-mnist-subset';
+  if (typeof name !== 'string' || !(NAMES as readonly string[]).includes(name)) {
+    throw new Error(`dataset.name: unknown dataset ${JSON.stringify(name)}; use one of ${NAMES.map((n) => `"${n}"`).join(', ')}`);
+  }
+  const n = name as (typeof NAMES)[number];
+  for (const key of Object.keys(obj)) {
+    if (!ALLOWED[n].includes(key)) {
+      throw new Error(`dataset.${key}: not a field of dataset "${n}"; remove it (allowed: ${ALLOWED[n].join(', ')})`);
+    }
+  }
+  if (n !== 'fashion-mnist-subset') {
+    if (typeof obj.path !== 'string' || obj.path.trim() === '') {
+      throw new Error(`dataset.path: required for dataset "${n}"; set it to ${PATH_HINT[n]}`);
+    }
+  }
+  positiveInt(obj, 'trainLimit', 'maximum number of training images');
+  positiveInt(obj, 'testLimit', 'maximum number of test images');
+  if (n === 'image-folder') {
+    const s = obj.size;
+    if (s !== undefined && (typeof s !== 'number' || !Number.isInteger(s) || s < 4 || s > 1024)) {
+      throw new Error(`dataset.size: expected an integer side length between 4 and 1024 pixels, got ${JSON.stringify(s)}; e.g. 32, or remove it to keep the first image's size`);
+    }
+  }
+  if (n === 'idx' && obj.classNames !== undefined) {
+    const c = obj.classNames;
+    if (!Array.isArray(c) || c.length === 0 || c.some((x) => typeof x !== 'string')) {
+      throw new Error(`dataset.classNames: expected a non-empty array of strings, one per class in label order; fix or remove it`);
+    }
+  }
+  return { ...obj, name: n } as DatasetSpec;
+}
