@@ -1,0 +1,84 @@
+// Blur family: defocus (anti-aliased disk), glass (blur, local pixel shuffle, blur), motion
+// (one-sided line at a random angle), zoom (mean of centre zooms), gaussian.
+
+import type { Rng } from '../util/rng';
+import { clip01, clippedZoom, cvGaussianKernel, filter2D, gaussianFilter, makeImage, motionBlur as lineBlur, quantize8, type Image } from './image';
+import { zoomFactors, type SeverityTable } from './params';
+
+/** Hendrycks' disk(): a hard disk on a 17×17 (or wider) grid, softened by a tiny Gaussian. */
+export function diskKernel(radius: number, aliasBlur: number): { kernel: Float32Array; size: number } {
+  const half = radius <= 8 ? 8 : Math.ceil(radius);
+  const size = 2 * half + 1;
+  const disk = new Float32Array(size * size);
+  let sum = 0;
+  for (let y = -half; y <= half; y++) for (let x = -half; x <= half; x++) if (x * x + y * y <= radius * radius) sum += disk[(y + half) * size + x + half] = 1;
+  for (let i = 0; i < disk.length; i++) disk[i] /= sum;
+  const g = cvGaussianKernel(radius <= 8 ? 3 : 5, aliasBlur);
+  const blurred = filter2D(disk, size, size, 1, outer(g), g.length, g.length, 'reflect101');
+  // Trim the all-zero border so the image filter does not pay for empty taps.
+  let extent = 0;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (blurred[y * size + x] > 1e-12) extent = Math.max(extent, Math.abs(y - half), Math.abs(x - half));
+  const tsize = 2 * extent + 1;
+  const kernel = new Float32Array(tsize * tsize);
+  for (let y = 0; y < tsize; y++) for (let x = 0; x < tsize; x++) kernel[y * tsize + x] = blurred[(y + half - extent) * size + x + half - extent];
+  return { kernel, size: tsize };
+}
+
+function outer(v: Float32Array): Float32Array {
+  const m = new Float32Array(v.length * v.length);
+  for (let i = 0; i < v.length; i++) for (let j = 0; j < v.length; j++) m[i * v.length + j] = v[i] * v[j];
+  return m;
+}
+
+export function defocusBlur(img: Image, s: number, p: SeverityTable): Image {
+  const [radius, alias] = p.defocus_blur[s - 1];
+  const { kernel, size } = diskKernel(radius, alias);
+  const out = filter2D(img.data, img.height, img.width, img.channels, kernel, size, size, 'reflect101');
+  return makeImage(img.height, img.width, img.channels, clip01(out));
+}
+
+export function glassBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
+  const [sigma, delta, iterations] = p.glass_blur[s - 1];
+  const { height: h, width: w, channels: c } = img;
+  const x = quantize8(gaussianFilter(img.data, h, w, c, sigma));
+  for (let it = 0; it < iterations; it++) {
+    for (let yy = h - delta; yy > delta; yy--) {
+      for (let xx = w - delta; xx > delta; xx--) {
+        // numpy randint(-d, d): offsets in [-d, d-1].
+        const dx = rng.int(2 * delta) - delta;
+        const dy = rng.int(2 * delta) - delta;
+        const a = (yy * w + xx) * c;
+        const b = ((yy + dy) * w + xx + dx) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const t = x[a + ch];
+          x[a + ch] = x[b + ch];
+          x[b + ch] = t;
+        }
+      }
+    }
+  }
+  return makeImage(h, w, c, clip01(gaussianFilter(x, h, w, c, sigma)));
+}
+
+export function motionBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
+  const [radius, sigma] = p.motion_blur[s - 1];
+  const angle = rng.uniform(-45, 45);
+  return makeImage(img.height, img.width, img.channels, clip01(lineBlur(img.data, img.height, img.width, img.channels, radius, sigma, angle)));
+}
+
+export function zoomBlur(img: Image, s: number, p: SeverityTable): Image {
+  const [last, step] = p.zoom_blur[s - 1];
+  const factors = zoomFactors(last, step);
+  const { height: h, width: w, channels: c } = img;
+  const acc = new Float32Array(img.data);
+  for (const z of factors) {
+    const zoomed = clippedZoom(img.data, h, w, c, z);
+    for (let i = 0; i < acc.length; i++) acc[i] += zoomed[i];
+  }
+  for (let i = 0; i < acc.length; i++) acc[i] /= factors.length + 1;
+  return makeImage(h, w, c, clip01(acc));
+}
+
+export function gaussianBlur(img: Image, s: number, p: SeverityTable): Image {
+  return makeImage(img.height, img.width, img.channels, clip01(gaussianFilter(img.data, img.height, img.width, img.channels, p.gaussian_blur[s - 1])));
+}

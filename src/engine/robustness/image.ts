@@ -1,0 +1,258 @@
+// Small image toolkit the corruptions share: HWC float planes, separable Gaussian, 2-D filters,
+// bilinear sampling, colour conversions. Boundary modes follow the library each reference step
+// used (skimage 'nearest', scipy 'reflect', OpenCV REFLECT_101) so edges behave alike.
+
+export interface Image {
+  data: Float32Array;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+export type Border = 'nearest' | 'reflect' | 'reflect101' | 'wrap';
+
+export function borderIndex(i: number, n: number, mode: Border): number {
+  if (i >= 0 && i < n) return i;
+  if (n === 1) return 0;
+  switch (mode) {
+    case 'nearest':
+      return i < 0 ? 0 : n - 1;
+    case 'wrap':
+      return ((i % n) + n) % n;
+    case 'reflect': {
+      // scipy 'reflect' (d c b a | a b c d | d c b a): period 2n.
+      const p = 2 * n;
+      let k = ((i % p) + p) % p;
+      if (k >= n) k = p - 1 - k;
+      return k;
+    }
+    case 'reflect101': {
+      // OpenCV default (d c b | a b c d | c b a): period 2n-2.
+      const p = 2 * n - 2;
+      let k = ((i % p) + p) % p;
+      if (k >= n) k = p - k;
+      return k;
+    }
+  }
+}
+
+export function makeImage(height: number, width: number, channels: 1 | 3, data?: Float32Array): Image {
+  return { data: data ?? new Float32Array(height * width * channels), height, width, channels };
+}
+
+export function cloneImage(img: Image): Image {
+  return { data: new Float32Array(img.data), height: img.height, width: img.width, channels: img.channels };
+}
+
+export function clip01(a: Float32Array): Float32Array {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    // NaN must not leak into a model input; treat it as black.
+    a[i] = v > 1 ? 1 : v >= 0 ? v : 0;
+  }
+  return a;
+}
+
+/** Quantise to 8-bit levels, as the reference does where it round-trips through uint8. */
+export function quantize8(a: Float32Array): Float32Array {
+  for (let i = 0; i < a.length; i++) a[i] = Math.round(Math.min(1, Math.max(0, a[i])) * 255) / 255;
+  return a;
+}
+
+/** skimage/scipy kernel: radius = int(truncate·σ + 0.5). */
+export function gaussianKernel1D(sigma: number, truncate = 4): Float32Array {
+  if (!(sigma > 0)) return Float32Array.of(1);
+  const r = Math.floor(truncate * sigma + 0.5);
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp((-i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  return k;
+}
+
+/** OpenCV getGaussianKernel(ksize, sigma) for sigma > 0. */
+export function cvGaussianKernel(ksize: number, sigma: number): Float32Array {
+  const k = new Float32Array(ksize);
+  const c = (ksize - 1) / 2;
+  let sum = 0;
+  for (let i = 0; i < ksize; i++) sum += k[i] = Math.exp(-((i - c) ** 2) / (2 * sigma * sigma));
+  for (let i = 0; i < ksize; i++) k[i] /= sum;
+  return k;
+}
+
+/** Separable filter on an interleaved h×w×c array (same kernel along both axes). */
+export function separable(src: Float32Array, h: number, w: number, c: number, kernel: Float32Array, mode: Border): Float32Array {
+  if (kernel.length === 1) return new Float32Array(src);
+  const r = (kernel.length - 1) >> 1;
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < c; ch++) {
+        let s = 0;
+        for (let k = -r; k <= r; k++) s += kernel[k + r] * src[(y * w + borderIndex(x + k, w, mode)) * c + ch];
+        tmp[(y * w + x) * c + ch] = s;
+      }
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < c; ch++) {
+        let s = 0;
+        for (let k = -r; k <= r; k++) s += kernel[k + r] * tmp[(borderIndex(y + k, h, mode) * w + x) * c + ch];
+        out[(y * w + x) * c + ch] = s;
+      }
+    }
+  }
+  return out;
+}
+
+export function gaussianFilter(src: Float32Array, h: number, w: number, c: number, sigma: number, mode: Border = 'nearest', truncate = 4): Float32Array {
+  return separable(src, h, w, c, gaussianKernel1D(sigma, truncate), mode);
+}
+
+/** Correlation with a kh×kw kernel (centre at (kh>>1, kw>>1)), per channel. */
+export function filter2D(src: Float32Array, h: number, w: number, c: number, kernel: Float32Array, kh: number, kw: number, mode: Border = 'reflect101'): Float32Array {
+  const out = new Float32Array(src.length);
+  const cy = kh >> 1;
+  const cx = kw >> 1;
+  const taps: [number, number, number][] = [];
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) if (kernel[i * kw + j] !== 0) taps.push([i - cy, j - cx, kernel[i * kw + j]]);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < c; ch++) {
+        let s = 0;
+        for (const [dy, dx, wt] of taps) s += wt * src[(borderIndex(y + dy, h, mode) * w + borderIndex(x + dx, w, mode)) * c + ch];
+        out[(y * w + x) * c + ch] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/** Bilinear sample of channel ch at fractional (y, x). */
+export function bilinear(src: Float32Array, h: number, w: number, c: number, ch: number, y: number, x: number, mode: Border): number {
+  const y0 = Math.floor(y);
+  const x0 = Math.floor(x);
+  const fy = y - y0;
+  const fx = x - x0;
+  const ya = borderIndex(y0, h, mode);
+  const yb = borderIndex(y0 + 1, h, mode);
+  const xa = borderIndex(x0, w, mode);
+  const xb = borderIndex(x0 + 1, w, mode);
+  const a = src[(ya * w + xa) * c + ch];
+  const b = src[(ya * w + xb) * c + ch];
+  const d = src[(yb * w + xa) * c + ch];
+  const e = src[(yb * w + xb) * c + ch];
+  return (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * d + fx * e);
+}
+
+/**
+ * Hendrycks' clipped_zoom: crop the centre 1/zoom of the image, scale it back up with linear
+ * interpolation (scipy zoom, order 1) and trim to the original size. Done per axis so
+ * non-square images work.
+ */
+export function clippedZoom(src: Float32Array, h: number, w: number, c: number, zoom: number): Float32Array {
+  const axisMap = (n: number): Float32Array => {
+    const crop = Math.ceil(n / zoom - 1e-9);
+    const top = Math.floor((n - crop) / 2);
+    const zoomed = Math.round(crop * zoom);
+    const trim = Math.floor((zoomed - n) / 2);
+    const m = new Float32Array(n);
+    for (let i = 0; i < n; i++) m[i] = zoomed > 1 ? top + ((i + trim) * (crop - 1)) / (zoomed - 1) : top;
+    return m;
+  };
+  const my = axisMap(h);
+  const mx = axisMap(w);
+  const out = new Float32Array(h * w * c);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < c; ch++) out[(y * w + x) * c + ch] = bilinear(src, h, w, c, ch, my[y], mx[x], 'nearest');
+    }
+  }
+  return out;
+}
+
+/**
+ * ImageMagick-style motion blur: a one-sided line of Gaussian-weighted taps, width 2·⌈radius⌉+1,
+ * along `angleDeg`, each tap rounded to a whole-pixel offset; edges repeat.
+ */
+export function motionBlur(src: Float32Array, h: number, w: number, c: number, radius: number, sigma: number, angleDeg: number): Float32Array {
+  const width = 2 * Math.ceil(radius) + 1;
+  const a = (angleDeg * Math.PI) / 180;
+  const taps: [number, number, number][] = [];
+  let sum = 0;
+  for (let i = 0; i < width; i++) {
+    const wt = Math.exp(-(i * i) / (2 * sigma * sigma));
+    sum += wt;
+    taps.push([Math.round(i * Math.sin(a)), Math.round(i * Math.cos(a)), wt]);
+  }
+  for (const t of taps) t[2] /= sum;
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < c; ch++) {
+        let s = 0;
+        for (const [dy, dx, wt] of taps) s += wt * src[(borderIndex(y + dy, h, 'nearest') * w + borderIndex(x + dx, w, 'nearest')) * c + ch];
+        out[(y * w + x) * c + ch] = s;
+      }
+    }
+  }
+  return out;
+}
+
+export function toRgb(img: Image): Image {
+  if (img.channels === 3) return img;
+  const n = img.height * img.width;
+  const out = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = img.data[i];
+  return makeImage(img.height, img.width, 3, out);
+}
+
+export function luminance(rgb: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
+  return out;
+}
+
+/** Run a colour-only operation on any image: grey goes to RGB and comes back as luminance. */
+export function viaRgb(img: Image, fn: (rgb: Image) => Image): Image {
+  if (img.channels === 3) return fn(img);
+  const out = fn(toRgb(img));
+  return makeImage(img.height, img.width, 1, luminance(out.data, img.height * img.width));
+}
+
+/** skimage rgb2hsv semantics (grey pixels get hue 0, saturation 0), in place on 3-channel data. */
+export function rgbToHsv(d: Float32Array): void {
+  for (let i = 0; i < d.length; i += 3) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    const v = Math.max(r, g, b);
+    const delta = v - Math.min(r, g, b);
+    const s = v === 0 ? 0 : delta / v;
+    let hh = 0;
+    if (delta > 0) {
+      if (r === v) hh = (g - b) / delta;
+      else if (g === v) hh = 2 + (b - r) / delta;
+      else hh = 4 + (r - g) / delta;
+      hh = (hh / 6) % 1;
+      if (hh < 0) hh += 1;
+    }
+    d[i] = hh;
+    d[i + 1] = s;
+    d[i + 2] = v;
+  }
+}
+
+export function hsvToRgb(d: Float32Array): void {
+  for (let i = 0; i < d.length; i += 3) {
+    const hh = d[i], s = d[i + 1], v = d[i + 2];
+    const h6 = hh * 6;
+    const k = Math.floor(h6) % 6;
+    const f = h6 - Math.floor(h6);
+    const p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
+    const rgb = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][k];
+    d[i] = rgb[0];
+    d[i + 1] = rgb[1];
+    d[i + 2] = rgb[2];
+  }
+}

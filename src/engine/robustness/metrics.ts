@@ -1,0 +1,118 @@
+// Summary numbers from an error table errors[corruption][severity-1] (rates in [0, 1], null = not
+// evaluated). Missing cells are skipped, never treated as 0, and reported by name.
+
+import { CORRUPTIONS, type RobustnessSummary } from '../../shared/robustness';
+
+export type ErrorTable = Record<string, readonly (number | null)[]>;
+
+/** AlexNet's ImageNet-C error per corruption, in CORRUPTIONS order (Hendrycks & Dietterich). */
+export const ALEXNET_ERRORS: Readonly<Record<string, number>> = Object.fromEntries(
+  CORRUPTIONS.map((c, i) => [c, [0.886428, 0.894468, 0.92264, 0.81988, 0.826268, 0.785948, 0.79836, 0.866816, 0.826572, 0.819324, 0.564592, 0.853204, 0.646056, 0.71784, 0.6065][i]]),
+);
+export const ALEXNET_CLEAN_ERROR = 0.4348;
+
+function present(row: readonly (number | null)[] | undefined): number[] {
+  return (row ?? []).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+}
+
+function mean(v: number[]): number {
+  return v.reduce((a, b) => a + b, 0) / v.length;
+}
+
+/** Names of cells not evaluated among `names` × severities 1..5: "fog" when all five are missing, else "fog@3". */
+export function missingCells(errors: ErrorTable, names: readonly string[] = CORRUPTIONS): string[] {
+  const out: string[] = [];
+  for (const n of names) {
+    const row = errors[n];
+    const gaps = [0, 1, 2, 3, 4].filter((s) => row?.[s] === null || row?.[s] === undefined);
+    if (gaps.length === 5) out.push(n);
+    else for (const s of gaps) out.push(`${n}@${s + 1}`);
+  }
+  return out;
+}
+
+/** Mean error over the evaluated severities of each corruption (absent when none was evaluated). */
+export function perCorruptionMeanError(errors: ErrorTable): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, row] of Object.entries(errors)) {
+    const v = present(row);
+    if (v.length) out[name] = mean(v);
+  }
+  return out;
+}
+
+/** CIFAR-10-C convention: 100 − mean accuracy (percent) over the evaluated cells of `names`. */
+export function meanCorruptionError(errors: ErrorTable, names: readonly string[] = CORRUPTIONS): number | null {
+  const cells = names.flatMap((n) => present(errors[n]));
+  return cells.length ? 100 - 100 * mean(cells.map((e) => 1 - e)) : null;
+}
+
+/** CE_c = 100 · mean_s(err_c,s) / AlexNet_err_c, for each of the 15 with at least one cell. */
+export function corruptionErrors(errors: ErrorTable): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of CORRUPTIONS) {
+    const v = present(errors[c]);
+    if (v.length) out[c] = (100 * mean(v)) / ALEXNET_ERRORS[c];
+  }
+  return out;
+}
+
+/**
+ * Relative CE_c = 100 · (mean_s err_c,s − clean) / (AlexNet_err_c − AlexNet clean). Only AlexNet's
+ * per-corruption mean is published, so this is the mean form of Hendrycks' sum formula.
+ */
+export function relativeCorruptionErrors(errors: ErrorTable, cleanError: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of CORRUPTIONS) {
+    const v = present(errors[c]);
+    if (v.length) out[c] = (100 * (mean(v) - cleanError)) / (ALEXNET_ERRORS[c] - ALEXNET_CLEAN_ERROR);
+  }
+  return out;
+}
+
+/**
+ * CE against a baseline run: 100 · Σ_s err_c,s / Σ_s baseline_c,s over severities both evaluated.
+ * Any corruption name is allowed (the extras too); a zero baseline sum gives no entry.
+ */
+export function baselineCorruptionErrors(errors: ErrorTable, baseline: ErrorTable): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [c, row] of Object.entries(errors)) {
+    const base = baseline[c];
+    if (!base) continue;
+    let num = 0;
+    let den = 0;
+    for (let s = 0; s < 5; s++) {
+      const a = row[s];
+      const b = base[s];
+      if (typeof a === 'number' && typeof b === 'number') {
+        num += a;
+        den += b;
+      }
+    }
+    if (den > 0) out[c] = (100 * num) / den;
+  }
+  return out;
+}
+
+function meanOf(rec: Record<string, number>, names: readonly string[]): number | null {
+  const v = names.filter((n) => n in rec).map((n) => rec[n]);
+  return v.length ? mean(v) : null;
+}
+
+export function summarize(errors: ErrorTable, cleanError: number, baseline?: ErrorTable): RobustnessSummary {
+  const ce = corruptionErrors(errors);
+  const rel = relativeCorruptionErrors(errors, cleanError);
+  const summary: RobustnessSummary = {
+    meanCorruptionError: meanCorruptionError(errors),
+    mCE: meanOf(ce, CORRUPTIONS),
+    relativeMCE: meanOf(rel, CORRUPTIONS),
+    perCorruptionCE: ce,
+    perCorruptionRelativeCE: rel,
+    missing: missingCells(errors),
+  };
+  if (baseline) {
+    summary.baselineCE = baselineCorruptionErrors(errors, baseline);
+    summary.baselineMCE = meanOf(summary.baselineCE, CORRUPTIONS);
+  }
+  return summary;
+}
