@@ -38,6 +38,9 @@ export function validateDatasetSpec(raw: unknown): DatasetSpec {
   const n = name as (typeof NAMES)[number];
   for (const key of Object.keys(obj)) {
     if (!ALLOWED[n].includes(key)) {
+      if (n === 'fashion-mnist-subset' && key === 'path') {
+        throw new Error(`dataset.path: the embedded "fashion-mnist-subset" takes no path; to read Fashion-MNIST from a folder use { "name": "idx", "path": ${JSON.stringify(obj.path)} }`);
+      }
       throw new Error(`dataset.${key}: not a field of dataset "${n}"; remove it (allowed: ${ALLOWED[n].join(', ')})`);
     }
   }

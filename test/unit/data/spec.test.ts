@@ -19,6 +19,7 @@ describe('data: dataset spec validation', () => {
       [{ name: 'cifar10', path: 'x', size: 32 }, /dataset\.size: not a field of dataset "cifar10"; remove it/],
       [{ name: 'idx', path: 'x', classNames: [1] }, /dataset\.classNames: expected a non-empty array of strings/],
       ['fashion', /dataset: expected an object/],
+      [{ name: 'fashion-mnist-subset', path: '/d' }, /dataset\.path: the embedded "fashion-mnist-subset" takes no path; .*"name": "idx"/],
     ];
     for (const [spec, re] of cases) assert.throws(() => validateDatasetSpec(spec), re, JSON.stringify(spec));
   });
