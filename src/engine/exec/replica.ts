@@ -1,0 +1,251 @@
+// One model on one tfjs backend in one thread: turns a PassRequest into a PassResult. The caller
+// picks the backend (tf.setBackend) before creating the replica; nothing here switches backends,
+// because tensors must not cross them.
+//
+// Pass semantics (what the trainer and the worker pool rely on):
+// - No attack: one forward on `images` through BN set `bn` (batch statistics per ghost group of
+//   `groupSize` when `training`, running statistics otherwise). With `paramGrads`, one backward
+//   gives the gradients of lossWeight × Σ_samples CE. Without it, `logits` are returned.
+// - With `attack`: PGD-K first. x₀ = images + noise (not clipped, as the reference). Step k runs
+//   one forward on x_{k-1} with the request's BN set and mode, and ONE backward of Σ CE with
+//   respect to x (and, when `reuseGradients`, every parameter of the set in the same call);
+//   x_k = clip(x_{k-1} ± stepSize·sign(∇x), max(clean−ε, lo), min(clean+ε, hi)), + for the
+//   untargeted ascent on the true (or soft) labels, − for the targeted descent on targetLabels.
+//   Reused parameter gradients (lossWeight × ∇θ of the step's loss on the step's input) are
+//   summed over the K steps into `grads`.
+//   Then, only when `paramGrads` is true, a final forward/backward on the attack output x_K adds
+//   its gradients (× lossWeight) to `grads`. So Fast AdvProp's attack request is
+//   {attack: {reuseGradients: true}, paramGrads: false} (K image-passes, gradients of the noisy /
+//   intermediate inputs) and its adversarial pass is a separate request on `advImages`.
+// - `grads` is present iff paramGrads or (attack and reuseGradients); entries of the other BN
+//   set are exactly zero because those parameters are not differentiated at all.
+// - lossSum / correct (unweighted, vs the true labels) come from the final forward, or from the
+//   last attack forward (on x_{K-1}, not on x_K) when there is no final pass. attackLossSum /
+//   attackCorrect come from the first attack forward (the reference's "noise" stream).
+// - bnStats: one entry per training-mode forward, in order (K attack steps, then the final pass).
+// - A targeted attack cannot reuse gradients: its backward is of the target-label loss, whose
+//   parameter gradient would train towards the wrong labels. Such a request throws.
+
+import * as tf from '@tensorflow/tfjs';
+import { compileModel, crossEntropySum, forward, type ForwardOptions, type ForwardState } from '../model/forward';
+import type { BatchStats, BnSet, ModelSpec, PassRequest, PassResult, Replica } from './types';
+
+export function createReplica(spec: ModelSpec): Replica {
+  const model = compileModel(spec);
+  const { layout } = model;
+  const { inputHeight: H, inputWidth: W, inputChannels: C, numClasses: K } = spec;
+  // Parameters each BN set's passes differentiate: shared + that set's gamma/beta.
+  const gradIndex: Record<BnSet, number[]> = {
+    main: layout.params.map((p, i) => (p.group === 'adv' ? -1 : i)).filter((i) => i >= 0),
+    aux: layout.params.map((p, i) => (p.group === 'clean' ? -1 : i)).filter((i) => i >= 0),
+  };
+  let state: ForwardState | null = null;
+  let disposed = false;
+
+  const disposeState = (): void => {
+    if (!state) return;
+    for (const t of state.params) t.dispose();
+    for (const set of ['main', 'aux'] as BnSet[]) {
+      for (const r of state.running[set].values()) {
+        r.mean.dispose();
+        r.variance.dispose();
+      }
+    }
+    state = null;
+  };
+
+  const setState = (params: Float32Array, running: Float32Array): void => {
+    if (disposed) throw new Error('replica: setState after dispose');
+    if (params.length !== layout.paramCount) throw new Error(`replica: expected ${layout.paramCount} parameters, got ${params.length}`);
+    if (running.length !== layout.runningCount) throw new Error(`replica: expected ${layout.runningCount} running statistics, got ${running.length}`);
+    disposeState();
+    // slice(): the cpu backend keeps a typed array it is given without copying, and the trainer
+    // updates its master vectors in place.
+    const ps = layout.params.map((p) => tf.tensor(params.slice(p.offset, p.offset + p.size), p.shape, 'float32'));
+    const rs: ForwardState['running'] = { main: new Map(), aux: new Map() };
+    for (const l of layout.bnLayers) {
+      rs[l.set].set(l.name, {
+        mean: tf.tensor1d(running.slice(l.offset, l.offset + l.channels), 'float32'),
+        variance: tf.tensor1d(running.slice(l.offset + l.channels, l.offset + 2 * l.channels), 'float32'),
+      });
+    }
+    state = { params: ps, running: rs };
+  };
+
+  const runPass = (req: PassRequest): PassResult => {
+    if (disposed) throw new Error('replica: runPass after dispose');
+    if (!state) throw new Error('replica: runPass before setState');
+    validate(req);
+    const st = state;
+    const N = req.count;
+    const atk = req.attack;
+    const opts: ForwardOptions = { set: req.bn, training: req.training, groupSize: req.groupSize };
+    const gIdx = gradIndex[req.bn];
+    const gParams = gIdx.map((i) => st.params[i]);
+    const wantGrads = req.paramGrads || (atk !== undefined && atk.reuseGradients);
+    const grads = wantGrads ? new Float32Array(layout.paramCount) : undefined;
+    const bnStats: BatchStats[] = [];
+    const groups = req.training ? N / req.groupSize : 0;
+
+    const addGrads = (gs: tf.Tensor[]): void => {
+      for (let j = 0; j < gs.length; j++) {
+        const info = layout.params[gIdx[j]];
+        const g = gs[j].dataSync();
+        const w = req.lossWeight;
+        for (let i = 0, o = info.offset; i < info.size; i++, o++) grads![o] += w * g[i];
+      }
+    };
+    /** Runs one forward (inside a gradient tape when asked) and reads back what the result reports. */
+    const readForward = (x: tf.Tensor4D, targets: tf.Tensor2D) => {
+      const read: { logits?: Float32Array; stats?: Float32Array } = {};
+      const f = (): tf.Scalar => {
+        const out = forward(model, st, x, opts);
+        read.logits = out.logits.dataSync().slice() as Float32Array;
+        if (out.stats) read.stats = out.stats.dataSync().slice() as Float32Array;
+        return crossEntropySum(out.logits, targets);
+      };
+      return { f, read };
+    };
+    const pushStats = (s?: Float32Array): void => {
+      if (s) bnStats.push({ values: s, groupSize: req.groupSize, groups });
+    };
+
+    const owned: tf.Tensor[] = [];
+    try {
+      const clean = tf.tensor4d(req.images, [N, H, W, C], 'float32');
+      owned.push(clean);
+      const trueTargets = (
+        req.softLabels ? tf.tensor2d(req.softLabels, [N, K], 'float32') : tf.tidy(() => tf.oneHot(tf.tensor1d(req.labels, 'int32'), K).toFloat())
+      ) as tf.Tensor2D;
+      owned.push(trueTargets);
+
+      const result: PassResult = { lossSum: 0, correct: 0, count: N, bnStats };
+      let x = clean;
+      let last: Float32Array | undefined;
+      if (atk) {
+        const targeted = atk.targetLabels !== undefined;
+        const atkTargets = targeted
+          ? (tf.tidy(() => tf.oneHot(tf.tensor1d(atk.targetLabels!, 'int32'), K).toFloat()) as tf.Tensor2D)
+          : trueTargets;
+        if (targeted) owned.push(atkTargets);
+        const lo = tf.tidy(() => tf.maximum(tf.sub(clean, atk.epsilon), atk.lo));
+        const hi = tf.tidy(() => tf.minimum(tf.add(clean, atk.epsilon), atk.hi));
+        owned.push(lo, hi);
+        if (atk.noise) {
+          x = tf.tidy(() => tf.add(clean, tf.tensor4d(atk.noise!, [N, H, W, C], 'float32')));
+          owned.push(x);
+        }
+        const dir = targeted ? -atk.stepSize : atk.stepSize;
+        for (let k = 0; k < atk.steps; k++) {
+          const xin = x;
+          const { f, read } = readForward(xin, atkTargets);
+          const next = tf.tidy(() => {
+            // ONE backward per step: the input gradient drives the attack and, with reuse, the
+            // same backward's parameter gradients are the free training signal.
+            const { grads: gs } = tf.valueAndGrads(f)(atk.reuseGradients ? [xin, ...gParams] : [xin]);
+            if (atk.reuseGradients) addGrads(gs.slice(1));
+            return tf.minimum(tf.maximum(tf.add(xin, tf.mul(tf.sign(gs[0]), dir)), lo), hi) as tf.Tensor4D;
+          });
+          owned.push(next);
+          x = next;
+          pushStats(read.stats);
+          last = read.logits!;
+          if (k === 0) {
+            const m = metrics(last, req, K);
+            result.attackLossSum = m.lossSum;
+            result.attackCorrect = m.correct;
+          }
+        }
+        result.advImages = x.dataSync().slice() as Float32Array;
+      }
+
+      if (!atk || req.paramGrads) {
+        const { f, read } = readForward(x, trueTargets);
+        if (req.paramGrads) {
+          tf.tidy(() => {
+            const { grads: gs } = tf.valueAndGrads(f)(gParams);
+            addGrads(gs);
+          });
+        } else {
+          tf.tidy(() => {
+            f();
+          });
+        }
+        pushStats(read.stats);
+        last = read.logits!;
+        if (!atk && !req.paramGrads) result.logits = last;
+      }
+      const m = metrics(last!, req, K);
+      result.lossSum = m.lossSum;
+      result.correct = m.correct;
+      if (grads) result.grads = grads;
+      return result;
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  };
+
+  const validate = (req: PassRequest): void => {
+    const N = req.count;
+    const px = H * W * C;
+    if (!Number.isInteger(N) || N < 1) throw new Error(`pass: count must be a positive integer, got ${N}`);
+    if (req.images.length !== N * px) throw new Error(`pass: images has ${req.images.length} values, expected ${N}×${H}×${W}×${C} = ${N * px}`);
+    if (req.labels.length !== N) throw new Error(`pass: labels has ${req.labels.length} entries, expected ${N}`);
+    for (const l of req.labels) if (!(l >= 0 && l < K)) throw new Error(`pass: label ${l} outside 0..${K - 1}`);
+    if (req.softLabels && req.softLabels.length !== N * K) throw new Error(`pass: softLabels has ${req.softLabels.length} values, expected ${N * K}`);
+    if (req.training && (!Number.isInteger(req.groupSize) || req.groupSize < 1 || N % req.groupSize !== 0)) {
+      throw new Error(`pass: groupSize ${req.groupSize} must divide count ${N}`);
+    }
+    const a = req.attack;
+    if (a) {
+      if (!Number.isInteger(a.steps) || a.steps < 1) throw new Error(`pass: attack.steps must be ≥ 1, got ${a.steps}`);
+      if (a.noise && a.noise.length !== N * px) throw new Error(`pass: attack.noise has ${a.noise.length} values, expected ${N * px}`);
+      if (a.targetLabels) {
+        if (a.targetLabels.length !== N) throw new Error(`pass: attack.targetLabels has ${a.targetLabels.length} entries, expected ${N}`);
+        for (const l of a.targetLabels) if (!(l >= 0 && l < K)) throw new Error(`pass: target label ${l} outside 0..${K - 1}`);
+        if (a.reuseGradients) {
+          throw new Error(
+            'pass: a targeted attack cannot reuse gradients (its backward is of the target-label loss, which would train towards the wrong labels); set reuseGradients to false for targeted attacks',
+          );
+        }
+      }
+    }
+  };
+
+  return {
+    layout,
+    setState,
+    runPass,
+    dispose(): void {
+      disposeState();
+      disposed = true;
+    },
+  };
+}
+
+/** Unweighted summed CE against the true (or soft) labels and top-1 hits, in float64 from the logits. */
+function metrics(logits: Float32Array, req: PassRequest, K: number): { lossSum: number; correct: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let n = 0; n < req.count; n++) {
+    const row = logits.subarray(n * K, (n + 1) * K);
+    let max = -Infinity;
+    let arg = 0;
+    for (let k = 0; k < K; k++) {
+      if (row[k] > max) {
+        max = row[k];
+        arg = k;
+      }
+    }
+    let se = 0;
+    for (let k = 0; k < K; k++) se += Math.exp(row[k] - max);
+    const lse = max + Math.log(se);
+    if (req.softLabels) {
+      for (let k = 0; k < K; k++) lossSum += req.softLabels[n * K + k] * (lse - row[k]);
+    } else {
+      lossSum += lse - row[req.labels[n]];
+    }
+    if (arg === req.labels[n]) correct++;
+  }
+  return { lossSum, correct };
+}
