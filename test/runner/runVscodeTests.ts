@@ -63,8 +63,8 @@ async function runWithElectron(executable: string | undefined, workspace: string
       extensionDevelopmentPath: EXTENSION_PATH,
       extensionTestsPath: TESTS_INDEX,
       extensionTestsEnv: env,
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
-        '--user-data-dir', userData],
+      // test-electron itself adds --skip-welcome, --disable-workspace-trust, --disable-updates.
+      launchArgs: [workspace, '--disable-extensions', '--user-data-dir', userData],
     });
   } catch (e) {
     const code = (e as { code?: number }).code;
