@@ -28,18 +28,24 @@ export function saturate(img: Image, s: number, p: SeverityTable): Image {
 }
 
 /**
- * PIL's BOX resampling along one axis: an output pixel averages the input pixels whose centres
- * fall in its footprint; when enlarging that is the single nearest input pixel.
+ * PIL's BOX resampling along one axis (Image.resize(..., BOX)): output pixel j averages the input
+ * pixels whose centres lie in (centre − support, centre + support]; enlarging picks one pixel.
  */
 function boxTaps(n: number, m: number): number[][] {
   const scale = n / m;
+  const filterScale = Math.max(scale, 1);
+  const support = 0.5 * filterScale;
   const taps: number[][] = [];
   for (let j = 0; j < m; j++) {
-    const lo = j * scale;
-    const hi = (j + 1) * scale;
+    const center = (j + 0.5) * scale;
+    const lo = Math.max(Math.floor(center - support + 0.5), 0);
+    const hi = Math.min(Math.floor(center + support + 0.5), n);
     const t: number[] = [];
-    for (let k = Math.max(0, Math.floor(lo - 1)); k < Math.min(n, Math.ceil(hi + 1)); k++) if (k + 0.5 >= lo && k + 0.5 < hi) t.push(k);
-    if (t.length === 0) t.push(Math.min(n - 1, Math.floor((j + 0.5) * scale)));
+    for (let k = lo; k < hi; k++) {
+      const x = (k - center + 0.5) / filterScale;
+      if (x > -0.5 && x <= 0.5) t.push(k);
+    }
+    if (t.length === 0) t.push(Math.min(n - 1, Math.floor(center)));
     taps.push(t);
   }
   return taps;
@@ -138,9 +144,14 @@ export function affineFrom3(src: number[][], dst: number[][]): number[] {
 }
 
 export function elasticTransform(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
-  const { height: h, width: w, channels: c } = img;
-  const side = Math.min(h, w) * p.elasticScale;
+  const side = Math.min(img.height, img.width) * p.elasticScale;
   const [alpha, sigma, affine] = p.elastic_transform[s - 1].map((v) => v * side);
+  return elasticWarp(img, alpha, sigma, affine, rng);
+}
+
+/** Random affine jitter of ±`affine` px, then a smooth displacement field (σ `sigma` px) scaled by `alpha`. */
+export function elasticWarp(img: Image, alpha: number, sigma: number, affine: number, rng: Rng): Image {
+  const { height: h, width: w, channels: c } = img;
 
   // Random affine: jitter three points around the centre, warp with the inverse map (as warpAffine does).
   const cx = Math.floor(w / 2);

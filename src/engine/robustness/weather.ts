@@ -118,7 +118,7 @@ export function frostTexture(h: number, w: number, rng: Rng): Float32Array {
   const size = nextPow2(Math.max(h, w));
   const base = plasmaFractal(size, 2, rng);
   const t = new Float32Array(h * w);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) t[y * w + x] = 0.15 + 0.35 * base[y * size + x];
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) t[y * w + x] = 0.3 + 0.3 * base[y * size + x];
   const side = Math.max(h, w);
   const seeds = Math.max(3, Math.round((h * w) / 60));
   const stroke = (y0: number, x0: number, angle: number, length: number, bright: number, depth: number): void => {
@@ -136,7 +136,7 @@ export function frostTexture(h: number, w: number, rng: Rng): Float32Array {
       if (depth < 2 && rng.next() < 0.12) stroke(y, x, angle + (rng.next() < 0.5 ? 1 : -1) * (Math.PI / 3), length * 0.4, bright * 0.9, depth + 1);
     }
   };
-  for (let i = 0; i < seeds; i++) stroke(rng.next() * h, rng.next() * w, rng.next() * 2 * Math.PI, side * (0.1 + 0.25 * rng.next()), 0.6 + 0.4 * rng.next(), 0);
+  for (let i = 0; i < seeds; i++) stroke(rng.next() * h, rng.next() * w, rng.next() * 2 * Math.PI, side * (0.1 + 0.25 * rng.next()), 0.7 + 0.3 * rng.next(), 0);
   return clip01(gaussianFilter(t, h, w, 1, Math.max(0.4, side / 200)));
 }
 
