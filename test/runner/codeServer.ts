@@ -74,8 +74,11 @@ export function ensureCodeServer(): string {
   fs.writeFileSync(path.join(CODE_SERVER_HOME, 'package.json'), JSON.stringify({ name: 'fast-advprop-code-server', private: true }, null, 2));
   // The build scripts put caches (ripgrep, node-gyp) in TMPDIR; a private one keeps /tmp clean.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-csinst-'));
+  // Under `npm test` the parent npm exports npm_config_local_prefix, loglevel=silent, etc.; the
+  // nested installs must see only their own settings (npm re-reads the npmrc files itself).
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD'));
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...clean,
     TMPDIR: tmp,
     // code-server's postinstall.sh refuses to run as root unless this is set (npm 11 no longer
     // knows --unsafe-perm but still exports the variable).
