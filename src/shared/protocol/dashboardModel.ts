@@ -1,0 +1,189 @@
+// Pure view-model of the dashboard: what the charts, the header and the leak banner show, derived
+// from run-folder records. Shared by the host (notifications, delta planning) and the webview.
+
+import { validateConfig, type RunConfig } from '../config';
+import type { LeakFlag, MetricsRecord, RunConfigRecord, RunResults, RunStatus } from '../runFormat';
+import type { DashboardRun } from './dashboard';
+
+export type StateWord = 'queued' | 'running' | 'completed' | 'failed' | 'stopped' | 'crashed' | 'unknown';
+
+/** `crashed` wins over what status.json says: a dead pid cannot still be running. */
+export function stateWord(run: Pick<DashboardRun, 'status' | 'crashed'>): StateWord {
+  if (run.crashed) return 'crashed';
+  return run.status?.state ?? 'unknown';
+}
+
+export type StepRecord = Extract<MetricsRecord, { kind: 'step' }>;
+export type EpochRecord = Extract<MetricsRecord, { kind: 'epoch' }>;
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export type Stream = 'clean' | 'noise' | 'adv';
+export const STREAMS: readonly Stream[] = ['clean', 'noise', 'adv'];
+
+/** Chart points appended by a batch of records, keyed by chart and series. */
+export interface SeriesDelta {
+  loss: Record<Stream, Point[]>;
+  trainAcc: Record<Stream, Point[]>;
+  lr: Point[];
+  imagesPerSecond: Point[];
+  testAcc: Point[];
+  epochTrainAcc: Point[];
+}
+
+export function emptySeries(): SeriesDelta {
+  return {
+    loss: { clean: [], noise: [], adv: [] },
+    trainAcc: { clean: [], noise: [], adv: [] },
+    lr: [],
+    imagesPerSecond: [],
+    testAcc: [],
+    epochTrainAcc: [],
+  };
+}
+
+function finite(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n);
+}
+
+/**
+ * Turns metrics records into chart points (step on x, accuracy in percent). Unknown kinds and
+ * non-finite values are skipped, so a NaN loss leaves a gap instead of breaking the axis.
+ */
+export function seriesFrom(records: readonly MetricsRecord[]): SeriesDelta {
+  const out = emptySeries();
+  for (const r of records) {
+    if (!r || typeof r !== 'object') continue;
+    if (r.kind === 'step') {
+      for (const s of STREAMS) {
+        const st = r[s];
+        if (!st) continue;
+        if (finite(st.loss)) out.loss[s].push({ x: r.step, y: st.loss });
+        if (finite(st.acc)) out.trainAcc[s].push({ x: r.step, y: st.acc * 100 });
+      }
+      if (finite(r.lr)) out.lr.push({ x: r.step, y: r.lr });
+      if (finite(r.imagesPerSecond)) out.imagesPerSecond.push({ x: r.step, y: r.imagesPerSecond });
+    } else if (r.kind === 'epoch') {
+      if (r.test && finite(r.test.acc)) out.testAcc.push({ x: r.epoch, y: r.test.acc * 100 });
+      if (r.train && finite(r.train.acc)) out.epochTrainAcc.push({ x: r.epoch, y: r.train.acc * 100 });
+    }
+  }
+  return out;
+}
+
+/** The newest step record, scanning from the end (metrics files grow to thousands of lines). */
+export function lastStep(records: readonly MetricsRecord[]): StepRecord | undefined {
+  for (let i = records.length - 1; i >= 0; i--) if (records[i]?.kind === 'step') return records[i] as StepRecord;
+  return undefined;
+}
+
+/**
+ * The leak verdict to show: status.json carries the detector's latest opinion, results.json the
+ * final one; failing both, the newest step record that has a verdict.
+ */
+export function currentLeak(status: RunStatus | undefined, results: RunResults | undefined, records: readonly MetricsRecord[]): LeakFlag | undefined {
+  if (results?.leak?.flagged) return results.leak;
+  if (status?.leak?.flagged) return status.leak;
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i];
+    if (r?.kind === 'step' && r.leak) return r.leak.flagged ? r.leak : undefined;
+  }
+  return status?.leak ?? results?.leak;
+}
+
+export interface BudgetProgress {
+  /** Image-passes counted so far, per kind and in total. */
+  spent: { clean: number; attack: number; adv: number; total: number };
+  /** Image-passes the schedule plans for the whole run (results.json's figure when it exists). */
+  planned: number | undefined;
+  /** spent / planned. */
+  fraction: number | undefined;
+}
+
+/**
+ * Planned passes per step follow the cost model's units: each clean image is one pass, each
+ * attacked image costs K attack passes plus one adversarial pass.
+ */
+export function plannedPasses(config: RunConfigRecord | undefined, results: RunResults | undefined): number | undefined {
+  if (results && finite(results.plannedPasses) && results.plannedPasses > 0) return results.plannedPasses;
+  if (!config?.schedule || !config.batch) return undefined;
+  const k = config.config?.attack?.steps ?? 1;
+  const method = config.config?.method;
+  const adv = method === 'vanilla' ? 0 : config.batch.adv;
+  const perStep = config.batch.clean + adv * (k + 1);
+  const steps = config.config?.maxSteps ? Math.min(config.config.maxSteps, config.schedule.totalSteps) : config.schedule.totalSteps;
+  return finite(perStep) && finite(steps) ? perStep * steps : undefined;
+}
+
+export function budgetProgress(config: RunConfigRecord | undefined, results: RunResults | undefined, records: readonly MetricsRecord[]): BudgetProgress {
+  const last = lastStep(records);
+  const p = results?.passes ?? last?.passes ?? { clean: 0, attack: 0, adv: 0 };
+  const spent = { clean: p.clean ?? 0, attack: p.attack ?? 0, adv: p.adv ?? 0, total: 0 };
+  spent.total = spent.clean + spent.attack + spent.adv;
+  const planned = plannedPasses(config, results);
+  return { spent, planned, fraction: planned ? spent.total / planned : undefined };
+}
+
+/**
+ * The config for the next run after a leak: shuffle BN on, at least two BN groups (a permutation
+ * inside one group leaves batch statistics unchanged), the batch rounded up so the groups divide
+ * it, and no name so the engine picks a fresh one. Validated, so the user gets a config that runs.
+ */
+export function leakFixConfig(config: RunConfig): RunConfig {
+  const bnGroups = Math.max(2, config.bnGroups);
+  const batchSize = Math.ceil(config.batchSize / bnGroups) * bnGroups;
+  const next: Record<string, unknown> = { ...structuredClone(config), shuffleBN: true, bnGroups, batchSize };
+  delete next.name;
+  return validateConfig(next);
+}
+
+export type MetricsPlan = { kind: 'none' } | { kind: 'delta'; from: number } | { kind: 'snapshot' };
+
+/**
+ * What the host sends after the run model changed. The file only grows, so fewer records than
+ * were sent means it was rewritten (a run resumed into a fresh folder, a test fixture) and the
+ * webview needs everything again.
+ */
+export function planMetrics(sent: number, available: number): MetricsPlan {
+  if (available < sent) return { kind: 'snapshot' };
+  if (available === sent) return { kind: 'none' };
+  return { kind: 'delta', from: sent };
+}
+
+export function formatEta(seconds: number | undefined): string {
+  if (!finite(seconds) || seconds < 0) return '';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function percent(x: number | undefined, digits = 1): string {
+  return finite(x) ? `${(x * 100).toFixed(digits)} %` : '–';
+}
+
+export function compactNumber(n: number | undefined): string {
+  if (!finite(n)) return '–';
+  const a = Math.abs(n);
+  if (a >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (a >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (a >= 1e4) return `${(n / 1e3).toFixed(1)} k`;
+  return String(Math.round(n));
+}
+
+/** p_adv shown in the header: from the split when there is one, as the engine resolves it. */
+export function describePAdv(config: RunConfig | undefined): string {
+  if (!config) return '–';
+  if (config.method === 'vanilla') return '0';
+  if (config.method === 'advprop') return '0.5 (paired)';
+  const m = config.split ? /^(\d+):(\d+)$/.exec(config.split) : null;
+  if (m) {
+    const p = Number(m[2]) / (Number(m[1]) + Number(m[2]));
+    return `${p.toFixed(2)} (${config.split})`;
+  }
+  return finite(config.pAdv) ? config.pAdv.toFixed(2) : '–';
+}

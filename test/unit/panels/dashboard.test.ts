@@ -1,0 +1,132 @@
+import * as assert from 'node:assert/strict';
+import { DEFAULT_CONFIG, validateConfig } from '../../../src/shared/config';
+import { validateDashboardMessage, validateDashboardState } from '../../../src/shared/protocol/dashboard';
+import {
+  budgetProgress, currentLeak, describePAdv, formatEta, leakFixConfig, planMetrics, plannedPasses, seriesFrom, stateWord,
+} from '../../../src/shared/protocol/dashboardModel';
+import type { MetricsRecord, RunConfigRecord, RunStatus } from '../../../src/shared/runFormat';
+import { malformed } from './fuzz';
+
+function step(stepNo: number, over: Partial<Extract<MetricsRecord, { kind: 'step' }>> = {}): MetricsRecord {
+  return {
+    v: 1, kind: 'step', t: '', step: stepNo, epoch: 0, lr: 0.1, loss: 1,
+    clean: { loss: 1, acc: 0.5, images: 64 }, noise: { loss: 1.1, acc: 0.4, images: 16 }, adv: { loss: 1.2, acc: 0.3, images: 16 },
+    imagesPerSecond: 100, passes: { clean: 64 * stepNo, attack: 16 * stepNo, adv: 16 * stepNo }, ...over,
+  };
+}
+
+const configRecord = (over: Partial<RunConfigRecord> = {}): RunConfigRecord => ({
+  schema: 1, runName: 'r', createdAt: '', config: { ...DEFAULT_CONFIG },
+  schedule: { epochs: 5, milestones: [3], costFactor: 1.2, stepsPerEpoch: 10, totalSteps: 50 },
+  batch: { clean: 64, adv: 16 },
+  backend: { name: 'cpu', requested: 'auto', package: 'tfjs', gpu: false, reason: '', attempts: [], workers: 1 },
+  dataset: { name: 'x', source: '', train: 1, test: 1, height: 1, width: 1, channels: 1, numClasses: 10, classNames: [] },
+  model: { arch: 'resnet8', width: 16, params: { shared: 1, clean: 1, adv: 1 } },
+  engine: { version: '', node: '', argv: [] },
+  ...over,
+});
+
+describe('dashboard protocol', () => {
+  const valid = ['ready', 'applyLeakFix', 'stopRun', 'openRobustness', 'openBudget', 'addToComparison'].map((type) => ({ type }));
+
+  it('accepts every message type the webview sends', () => {
+    for (const m of valid) assert.deepEqual(validateDashboardMessage(m), m);
+  });
+
+  it('rejects 1,000+ malformed messages without throwing', () => {
+    const msgs = malformed({ valid }, 1200, 7);
+    assert.ok(msgs.length >= 1000);
+    for (const m of msgs) {
+      let r: unknown;
+      assert.doesNotThrow(() => { r = validateDashboardMessage(m); });
+      if (!(r instanceof Error)) assert.fail(`accepted ${safeShow(m)}`);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype was polluted');
+  });
+
+  it('state restores a runDir and rejects anything else', () => {
+    assert.deepEqual(validateDashboardState({ runDir: '/r/a' }), { runDir: '/r/a' });
+    for (const bad of [undefined, null, 'x', {}, { runDir: 3 }, { runDir: '' }, { runDir: 'x'.repeat(5000) }, JSON.parse('{"runDir":"/a","__proto__":{}}')]) {
+      assert.ok(validateDashboardState(bad) instanceof Error, JSON.stringify(bad));
+    }
+  });
+});
+
+export function safeShow(v: unknown): string {
+  try { return JSON.stringify(v)?.slice(0, 200) ?? typeof v; } catch { return `unprintable ${typeof v}`; }
+}
+
+describe('dashboard model', () => {
+  it('series: accuracy in percent, per stream, epochs separate, non-finite values skipped', () => {
+    const recs: MetricsRecord[] = [
+      step(10),
+      step(20, { clean: { loss: NaN, acc: 0.6, images: 64 }, noise: undefined }),
+      { v: 1, kind: 'epoch', t: '', epoch: 1, step: 20, test: { loss: 1, acc: 0.7 }, train: { loss: 1, acc: 0.65 }, seconds: 3 },
+      { v: 1, kind: 'event', t: '', step: 20, event: 'x', message: 'y' },
+      { v: 1, kind: 'future-kind' } as unknown as MetricsRecord,
+    ];
+    const s = seriesFrom(recs);
+    assert.deepEqual(s.loss.clean, [{ x: 10, y: 1 }]);
+    assert.deepEqual(s.trainAcc.clean, [{ x: 10, y: 50 }, { x: 20, y: 60 }]);
+    assert.equal(s.trainAcc.noise.length, 1);
+    assert.deepEqual(s.testAcc, [{ x: 1, y: 70 }]);
+    assert.equal(s.lr.length, 2);
+  });
+
+  it('leak: the newest verdict wins; status and results flags count', () => {
+    const leak = { flagged: true, clean: 0.733, adv: 0.88, step: 10, message: '' };
+    assert.equal(currentLeak(undefined, undefined, [step(10, { leak })])?.adv, 0.88);
+    // A later record that clears the flag hides the banner.
+    assert.equal(currentLeak(undefined, undefined, [step(10, { leak }), step(20, { leak: { ...leak, flagged: false } })]), undefined);
+    const status = { leak } as unknown as RunStatus;
+    assert.equal(currentLeak(status, undefined, [])?.flagged, true);
+    assert.equal(currentLeak(undefined, undefined, [step(10)]), undefined);
+  });
+
+  it('crashed wins over the state status.json claims', () => {
+    const status = { state: 'running' } as RunStatus;
+    assert.equal(stateWord({ status, crashed: true }), 'crashed');
+    assert.equal(stateWord({ status, crashed: false }), 'running');
+    assert.equal(stateWord({ status: undefined, crashed: false }), 'unknown');
+  });
+
+  it('budget: passes spent from the last step; planned = steps × (clean + adv·(K+1))', () => {
+    const cfg = configRecord();
+    assert.equal(plannedPasses(cfg, undefined), 50 * (64 + 16 * 2));
+    const b = budgetProgress(cfg, undefined, [step(10), step(20)]);
+    assert.deepEqual(b.spent, { clean: 1280, attack: 320, adv: 320, total: 1920 });
+    assert.equal(b.fraction, 1920 / 4800);
+    // results.json's planned figure is authoritative once it exists.
+    assert.equal(plannedPasses(cfg, { plannedPasses: 999 } as never), 999);
+    // maxSteps caps the plan.
+    assert.equal(plannedPasses(configRecord({ config: { ...DEFAULT_CONFIG, maxSteps: 5 } }), undefined), 5 * 96);
+    const vanilla = configRecord({ config: { ...DEFAULT_CONFIG, method: 'vanilla' }, batch: { clean: 64, adv: 0 } });
+    assert.equal(plannedPasses(vanilla, undefined), 50 * 64);
+  });
+
+  it('leak fix: shuffle BN on, ≥ 2 groups, batch divisible, no name, still a valid config', () => {
+    const leaky = validateConfig({ ...DEFAULT_CONFIG, shuffleBN: false, bnGroups: 1, batchSize: 63, name: 'old' } as unknown as Record<string, unknown>);
+    const fixed = leakFixConfig(leaky);
+    assert.equal(fixed.shuffleBN, true);
+    assert.equal(fixed.bnGroups, 2);
+    assert.equal(fixed.batchSize, 64);
+    assert.equal(fixed.name, undefined);
+    assert.equal(leaky.shuffleBN, false, 'the input config was mutated');
+    assert.equal(leakFixConfig({ ...DEFAULT_CONFIG, bnGroups: 4, batchSize: 64 }).bnGroups, 4);
+  });
+
+  it('metrics plan: delta from the sent index, snapshot when the file shrank', () => {
+    assert.deepEqual(planMetrics(5, 5), { kind: 'none' });
+    assert.deepEqual(planMetrics(5, 8), { kind: 'delta', from: 5 });
+    assert.deepEqual(planMetrics(5, 2), { kind: 'snapshot' });
+    assert.deepEqual(planMetrics(0, 3), { kind: 'delta', from: 0 });
+  });
+
+  it('header helpers', () => {
+    assert.equal(describePAdv({ ...DEFAULT_CONFIG, split: '4:1' }), '0.20 (4:1)');
+    assert.equal(describePAdv({ ...DEFAULT_CONFIG, method: 'vanilla' }), '0');
+    assert.equal(formatEta(65), '1m 5s');
+    assert.equal(formatEta(3700), '1h 1m');
+    assert.equal(formatEta(undefined), '');
+  });
+});

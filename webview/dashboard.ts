@@ -1,0 +1,216 @@
+// Dashboard page: header, leak banner, budget bar and live charts for one run.
+import './lib/panel.css';
+import type { MetricsRecord } from '../src/shared/runFormat';
+import type { DashboardFromWebview, DashboardRun, DashboardState, DashboardToWebview } from '../src/shared/protocol/dashboard';
+import {
+  budgetProgress, compactNumber, currentLeak, describePAdv, formatEta, lastStep, percent, seriesFrom, stateWord, STREAMS,
+  type Point, type SeriesDelta, type Stream,
+} from '../src/shared/protocol/dashboardModel';
+import { applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
+import { clear, h } from './lib/h';
+import { button } from './lib/ui';
+import { channel } from './lib/vscodeApi';
+
+const vscode = channel<DashboardFromWebview, DashboardState>();
+const app = document.getElementById('app')!;
+
+let run: DashboardRun | undefined;
+let records: MetricsRecord[] = [];
+
+const headerEl = h('header');
+const bannersEl = h('div');
+const budgetEl = h('section');
+const chartsEl = h('section', { class: 'charts' });
+app.append(headerEl, bannersEl, budgetEl, chartsEl);
+
+type ChartKey = 'loss' | 'trainAcc' | 'testAcc' | 'lr' | 'ips';
+const charts = new Map<ChartKey, Chart<'line', Point[]>>();
+
+function card(title: string, hint?: string): { card: HTMLElement; canvas: HTMLCanvasElement } {
+  const canvas = h('canvas') as HTMLCanvasElement;
+  const el = h('div', { class: 'card' }, h('h2', { title: hint }, title), h('div', { class: 'chart-box' }, canvas));
+  return { card: el, canvas };
+}
+
+const STREAM_LABEL: Record<Stream, string> = { clean: 'clean', noise: 'noise (attack)', adv: 'adversarial' };
+
+function streamColors(): string[] {
+  const t = theme();
+  return [t.clean, t.noise, t.adv];
+}
+
+function buildCharts(s: SeriesDelta): void {
+  for (const c of charts.values()) c.destroy();
+  charts.clear();
+  clear(chartsEl);
+  const t = theme();
+  const colors = streamColors();
+  const make = (key: ChartKey, title: string, hint: string | undefined, series: { label: string; color: string; data: Point[] }[], o: { xTitle: string; yTitle: string; yMin?: number; yMax?: number; stepped?: boolean }) => {
+    const { card: el, canvas } = card(title, hint);
+    chartsEl.append(el);
+    charts.set(key, lineChart(canvas, series, o));
+  };
+  make('loss', 'Loss', 'Per-stream training loss, averaged over each logging interval',
+    STREAMS.map((st, i) => ({ label: STREAM_LABEL[st], color: colors[i], data: s.loss[st] })), { xTitle: 'step', yTitle: 'loss' });
+  make('trainAcc', 'Train accuracy', 'Adversarial above clean for a while is the label-leak symptom',
+    STREAMS.map((st, i) => ({ label: STREAM_LABEL[st], color: colors[i], data: s.trainAcc[st] })), { xTitle: 'step', yTitle: '%', yMin: 0, yMax: 100 });
+  make('testAcc', 'Test accuracy per epoch', undefined,
+    [{ label: 'test', color: t.green, data: s.testAcc }, { label: 'train (epoch)', color: t.clean, data: s.epochTrainAcc }], { xTitle: 'epoch', yTitle: '%', yMin: 0, yMax: 100 });
+  make('lr', 'Learning rate', undefined, [{ label: 'lr', color: t.purple, data: s.lr }], { xTitle: 'step', yTitle: 'lr', yMin: 0, stepped: true });
+  make('ips', 'Images / s', undefined, [{ label: 'images/s', color: t.orange, data: s.imagesPerSecond }], { xTitle: 'step', yTitle: 'images/s', yMin: 0 });
+}
+
+function appendSeries(s: SeriesDelta): void {
+  const push = (key: ChartKey, parts: Point[][]) => {
+    const c = charts.get(key);
+    if (!c) return;
+    parts.forEach((pts, i) => c.data.datasets[i]?.data.push(...pts));
+    c.update('none');
+  };
+  push('loss', STREAMS.map((st) => s.loss[st]));
+  push('trainAcc', STREAMS.map((st) => s.trainAcc[st]));
+  push('testAcc', [s.testAcc, s.epochTrainAcc]);
+  push('lr', [s.lr]);
+  push('ips', [s.imagesPerSecond]);
+}
+
+function chip(k: string, v: string, title?: string): HTMLElement {
+  return h('span', { class: 'chip', title }, h('span', { class: 'k' }, k), v);
+}
+
+function renderHeader(): void {
+  clear(headerEl);
+  if (!run) return;
+  const cfg = run.config?.config;
+  const status = run.status;
+  const state = stateWord(run);
+  const prog = status?.progress;
+  const last = lastStep(records);
+  const ips = prog?.imagesPerSecond ?? last?.imagesPerSecond;
+  const backend = run.config?.backend;
+  const actions: HTMLElement[] = [];
+  if (run.alive && (state === 'running' || state === 'queued')) actions.push(button('Stop', () => vscode.post({ type: 'stopRun' }), { title: 'Ask the engine to stop after the current step (it checkpoints first)' }));
+  actions.push(button('Budget', () => vscode.post({ type: 'openBudget' }), { title: 'Planned vs measured image-passes in the budget calculator' }));
+  if (run.hasRobustness) actions.push(button('Robustness', () => vscode.post({ type: 'openRobustness' })));
+  actions.push(button('Add to comparison', () => vscode.post({ type: 'addToComparison' })));
+  headerEl.append(
+    h('h1', null, run.name),
+    h('div', { class: 'chips' },
+      chip('method', cfg?.method ?? '–'),
+      chip('p_adv', describePAdv(cfg)),
+      chip('K', cfg ? String(cfg.attack.steps) : '–'),
+      chip('backend', backend ? `${backend.name}${backend.gpu ? ' (GPU)' : ''}` : status?.backend ?? '–', backend ? `${backend.package}: ${backend.reason}` : undefined),
+      cfg ? chip('shuffle BN', cfg.shuffleBN ? `on, ${cfg.bnGroups} groups` : 'off') : null,
+    ),
+    h('div', { class: 'row' },
+      h('span', { class: `state state-${state}`, attrs: { id: 'state', 'aria-live': 'polite' } }, state),
+      prog ? h('progress', { attrs: { max: Math.max(1, prog.totalSteps), value: Math.min(prog.step, prog.totalSteps) }, title: `step ${prog.step} of ${prog.totalSteps}` }) : null,
+      prog ? h('span', null, `epoch ${prog.epoch}/${prog.epochs} · step ${prog.step}/${prog.totalSteps}`) : null,
+      prog?.etaSeconds !== undefined && state === 'running' ? h('span', { class: 'muted' }, `ETA ${formatEta(prog.etaSeconds)}`) : null,
+      ips !== undefined ? h('span', null, `${ips.toFixed(1)} images/s`) : null,
+      run.results ? h('span', null, `test accuracy ${percent(run.results.clean.accuracy)}`) : null,
+      h('span', { class: 'toolbar' }, actions),
+    ),
+  );
+}
+
+function renderBanners(): void {
+  clear(bannersEl);
+  if (!run) return;
+  const leak = currentLeak(run.status, run.results, records);
+  if (leak?.flagged) {
+    bannersEl.append(h('div', { class: 'banner', attrs: { role: 'alert', id: 'leak-banner' } },
+      h('strong', null, `Label leak: adversarial train accuracy ${percent(leak.adv)} is above clean ${percent(leak.clean)} (step ${leak.step}).`),
+      h('p', null, 'Adversarial images should be harder than clean ones. When they score higher, the model is reading the label out of the batch: '
+        + 'the attack and the adversarial pass share batch-norm statistics, and those statistics carry information between samples. '
+        + 'The paper saw 88.0 % adversarial vs 73.3 % clean train accuracy without shuffling.'),
+      h('p', null, 'Fix for the next run: shuffle BN (shuffleBN: true) with at least two BN groups (bnGroups ≥ 2), so the adversarial pass takes its statistics from other groups than the attack.'),
+      leak.message ? h('p', { class: 'muted' }, leak.message) : null,
+      button('Open a config with shuffle BN', () => vscode.post({ type: 'applyLeakFix' }), { appearance: 'primary', id: 'apply-leak-fix' }),
+    ));
+  }
+  const err = run.status?.error;
+  if (run.crashed || err) {
+    bannersEl.append(h('div', { class: 'banner error', attrs: { role: 'alert' } },
+      h('strong', null, run.crashed ? 'The engine process is gone without writing a final state.' : 'The run failed.'),
+      err ? h('p', null, `${err.message}${err.field ? ` (field ${err.field})` : ''}${err.step !== undefined ? ` at step ${err.step}` : ''}`) : null,
+      run.crashed ? h('p', { class: 'muted' }, 'See engine.log in the run folder; "Resume" continues from the last checkpoint.') : null,
+    ));
+  }
+}
+
+function renderBudget(): void {
+  clear(budgetEl);
+  if (!run) return;
+  const b = budgetProgress(run.config, run.results, records);
+  const total = Math.max(b.planned ?? 0, b.spent.total, 1);
+  const seg = (cls: string, n: number, label: string) => h('span', { class: cls, title: `${label}: ${compactNumber(n)} image-passes`, style: { width: `${(100 * n) / total}%` } });
+  const sched = run.config?.schedule;
+  budgetEl.append(
+    h('h2', null, 'Budget'),
+    h('div', { class: 'budget-bar', attrs: { role: 'img', 'aria-label': `spent ${compactNumber(b.spent.total)} of ${compactNumber(b.planned)} planned image-passes` } },
+      seg('seg-clean', b.spent.clean, 'clean'), seg('seg-attack', b.spent.attack, 'attack'), seg('seg-adv', b.spent.adv, 'adversarial')),
+    h('div', { class: 'row muted' },
+      h('span', null, `spent ${compactNumber(b.spent.total)} of ${b.planned ? compactNumber(b.planned) : '?'} planned image-passes${b.fraction !== undefined ? ` (${(b.fraction * 100).toFixed(1)} %)` : ''}`),
+      h('span', null, h('span', { class: 'legend-dot seg-clean' }), `clean ${compactNumber(b.spent.clean)}`),
+      h('span', null, h('span', { class: 'legend-dot seg-attack' }), `attack ${compactNumber(b.spent.attack)}`),
+      h('span', null, h('span', { class: 'legend-dot seg-adv' }), `adversarial ${compactNumber(b.spent.adv)}`),
+      sched ? h('span', null, `cost factor ${sched.costFactor.toFixed(3)} · ${sched.epochs} epochs${sched.milestones.length ? `, milestones ${sched.milestones.join(', ')}` : ''}`) : null,
+    ),
+  );
+}
+
+function renderAll(): void {
+  renderHeader();
+  renderBanners();
+  renderBudget();
+}
+
+function onMessage(raw: unknown): void {
+  const msg = raw as DashboardToWebview;
+  switch (msg?.type) {
+    case 'snapshot':
+      run = msg.run;
+      records = msg.metrics;
+      vscode.setState({ runDir: msg.run.runDir });
+      buildCharts(seriesFrom(records));
+      renderAll();
+      return;
+    case 'metrics':
+      if (msg.from !== records.length) {
+        // Out of step (a message lost while hidden): start over from a full snapshot.
+        vscode.post({ type: 'ready' });
+        return;
+      }
+      records.push(...msg.records);
+      appendSeries(seriesFrom(msg.records));
+      renderAll();
+      return;
+    case 'run':
+      run = msg.run;
+      renderAll();
+      return;
+    case 'missing':
+      run = undefined;
+      clear(headerEl);
+      clear(bannersEl);
+      clear(budgetEl);
+      headerEl.append(h('div', { class: 'banner error' }, h('strong', null, 'Run folder not found'), h('p', null, msg.runDir)));
+      return;
+    default:
+      return;
+  }
+}
+
+applyDefaults();
+onThemeChange(() => {
+  const colors = streamColors();
+  charts.get('loss') && recolor(charts.get('loss')!, colors);
+  charts.get('trainAcc') && recolor(charts.get('trainAcc')!, colors);
+  const t = theme();
+  charts.get('testAcc') && recolor(charts.get('testAcc')!, [t.green, t.clean]);
+  charts.get('lr') && recolor(charts.get('lr')!, [t.purple]);
+  charts.get('ips') && recolor(charts.get('ips')!, [t.orange]);
+});
+vscode.onMessage(onMessage);
+vscode.post({ type: 'ready' });
