@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// `fast-advprop` — the engine's command line (bundled to dist/cli.js). The VS Code extension
+// spawns `train` and follows the run folder; people use the same commands in a terminal.
+
+import { budgetCommand } from './budget/command';
+import { benchCommand } from './cli/bench';
+import { evaluateCommand, exportCommand } from './cli/evaluate';
+import { trainCommand, type CliIo, type EngineDeps } from './cli/train';
+import { engineVersion } from './cli/version';
+
+export const COMMANDS: Record<string, string> = {
+  train: 'train a model and write a run folder',
+  budget: 'print the cost and same-budget schedule of a method',
+  evaluate: 'evaluate a run: clean, corruption robustness, PGD',
+  'export-model': 'write a run\'s weights as a tfjs model (model.json + weights.bin)',
+  bench: 'measure backend throughput on this machine',
+  study: 'run a comparison study (not implemented yet)',
+};
+
+export const USAGE = `usage: fast-advprop <command> [flags]
+
+commands:
+${Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(13)} ${v}`).join('\n')}
+
+Run "fast-advprop <command> --help" for a command's flags.`;
+
+const consoleIo: CliIo = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+export async function main(argv: readonly string[], io: CliIo = consoleIo, deps?: EngineDeps): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    if (cmd === undefined) {
+      io.err(USAGE);
+      return 2;
+    }
+    io.out(USAGE);
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    io.out(engineVersion());
+    return 0;
+  }
+  switch (cmd) {
+    case 'train': {
+      return trainCommand(rest, io, deps);
+    }
+    case 'budget': {
+      // budgetCommand prints errors through the same callback; route them to stderr by exit code.
+      const lines: string[] = [];
+      const code = await budgetCommand([...rest], (s) => lines.push(s.replace(/\n$/, '')));
+      for (const l of lines) code === 0 ? io.out(l) : io.err(`error: ${l}`);
+      return code;
+    }
+    case 'evaluate': {
+      return evaluateCommand(rest, io, deps);
+    }
+    case 'export-model': {
+      return exportCommand(rest, io, deps);
+    }
+    case 'bench': {
+      return benchCommand(rest, io);
+    }
+    case 'study': {
+      if (rest.includes('--help')) {
+        io.out('usage: fast-advprop study [--json]\n\nNot implemented yet.');
+        return 0;
+      }
+      io.err('error: study: not implemented yet; run the methods one by one with "fast-advprop train --method …" and compare their results.json');
+      return 2;
+    }
+    default:
+      io.err(`error: unknown command "${cmd}"; use one of ${Object.keys(COMMANDS).join(', ')} (fast-advprop --help)`);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,379 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type BackendName, type RunConfig } from '../../shared/config';
+import { RUN_FILES, parseStatus, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
+import { loadDataset } from '../data/load';
+import type { Dataset, DatasetPair } from '../data/types';
+import { createExecutor } from '../exec/createExecutor';
+import { initParams, validateSpec } from '../model';
+import type { Executor, ModelSpec } from '../exec/types';
+import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
+import { exportModel } from '../run/export';
+import { RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../run/runDir';
+import { bnSpatialSizes } from '../train/bnSpatial';
+import { planTraining, type TrainPlan } from '../train/plan';
+import { DivergenceError, Trainer, formatDuration, type TrainOutcome } from '../train/trainer';
+import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
+import { installStop } from './stop';
+import { engineVersion } from './version';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** What the train command needs from the rest of the engine; tests swap in tiny fakes. */
+export interface EngineDeps {
+  loadDataset(spec: unknown, baseDir: string): Promise<DatasetPair>;
+  createExecutor(o: { spec: ModelSpec; backend: BackendName; workers: number }): Promise<Executor>;
+  initParams(spec: ModelSpec, seed: number): { params: Float32Array; running: Float32Array };
+  /** Checks the model fits the data (throws with a message); optional. */
+  validateSpec?(spec: ModelSpec): void;
+}
+
+export async function defaultDeps(): Promise<EngineDeps> {
+  return {
+    loadDataset: (spec, baseDir) => loadDataset(spec, baseDir),
+    createExecutor: (o) => createExecutor(o),
+    initParams: (spec, seed) => initParams(spec, seed),
+    validateSpec: (spec) => validateSpec(spec),
+  };
+}
+
+export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+  config: { type: 'string', metavar: 'FILE', help: 'run config (*.advprop.json); default: the built-in Fast AdvProp config on the embedded Fashion-MNIST subset' },
+  'run-dir': { type: 'string', metavar: 'DIR', help: 'write the run exactly here (must not hold a run yet)' },
+  'runs-dir': { type: 'string', metavar: 'DIR', help: 'parent folder for new runs (default ./runs); the run is <name or method-yyyyMMdd-HHmmss>' },
+  epochs: { type: 'int', metavar: 'N', help: 'epochs before same-budget scaling' },
+  'max-steps': { type: 'int', metavar: 'N', help: 'stop after N optimizer steps (0 = no limit); the run still evaluates and writes results' },
+  seed: { type: 'int', metavar: 'N', help: 'seed for weights, data order, augmentation and attacks' },
+  backend: { type: 'string', metavar: 'NAME', help: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
+  workers: { type: 'int', metavar: 'N', help: 'worker threads (0 = one per core on wasm/cpu)' },
+  method: { type: 'string', metavar: 'M', help: 'vanilla | advprop | fast-advprop' },
+  split: { type: 'string', metavar: 'C:A', help: 'clean:attacked ratio of a Fast AdvProp batch, e.g. 4:1' },
+  'p-adv': { type: 'number', metavar: 'P', help: 'attacked fraction, mapped to a ratio (0.2 → 4:1)' },
+  resume: { type: 'string', metavar: 'RUN_DIR', help: 'continue a stopped run from its last checkpoint (same schedule and data order)' },
+  help: { type: 'bool', help: 'show this help' },
+};
+
+export const TRAIN_USAGE = `usage: fast-advprop train [--config FILE] [--run-dir DIR | --runs-dir DIR] [overrides…]
+       fast-advprop train --resume RUN_DIR [--max-steps N] [--backend NAME] [--workers N]
+
+Trains a classifier and writes a run folder (config.json, status.json, metrics.jsonl,
+results.json, engine.log, checkpoints/, export/). Progress goes to stdout, one line per
+log interval. Exit codes: 0 completed or stopped, 1 failed while training, 2 bad config,
+flag or dataset (nothing is created then).
+
+${formatFlags(TRAIN_FLAGS)}`;
+
+/** Flags that may change on --resume: they do not alter the schedule or the arithmetic. */
+const RESUME_FLAGS = new Set(['resume', 'max-steps', 'backend', 'workers', 'help']);
+
+function prefixed(e: unknown, field: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  // Loader messages already start with their field ("dataset.path: …"); others get one.
+  return /^[\w.[\]-]+: /.test(msg) ? msg : `${field}: ${msg}`;
+}
+
+function buildOverrides(flags: Record<string, string | number | boolean>): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (flags.epochs !== undefined) o.epochs = flags.epochs;
+  if (flags['max-steps'] !== undefined) o.maxSteps = flags['max-steps'];
+  if (flags.seed !== undefined) o.seed = flags.seed;
+  if (flags.backend !== undefined) o.backend = flags.backend;
+  if (flags.workers !== undefined) o.workers = flags.workers;
+  if (flags.method !== undefined) o.method = flags.method;
+  if (flags.split !== undefined) o.split = flags.split;
+  if (flags['p-adv'] !== undefined) o.pAdv = flags['p-adv'];
+  return o;
+}
+
+const FLAG_OF_FIELD: Record<string, string> = {
+  epochs: '--epochs', maxSteps: '--max-steps', seed: '--seed', backend: '--backend', workers: '--workers', method: '--method', split: '--split', pAdv: '--p-adv',
+};
+
+interface Prepared {
+  config: RunConfig;
+  data: DatasetPair;
+  plan: TrainPlan;
+  spec: ModelSpec;
+}
+
+async function prepare(config: RunConfig, baseDir: string, deps: EngineDeps): Promise<Prepared> {
+  let data: DatasetPair;
+  try {
+    data = await deps.loadDataset(config.dataset, baseDir);
+  } catch (e) {
+    throw new ConfigError('dataset', prefixed(e, 'dataset').replace(/^dataset: /, ''));
+  }
+  const plan = planTraining(config, data.train.count);
+  const spec: ModelSpec = {
+    arch: config.model.arch, width: config.model.width,
+    inputHeight: data.train.height, inputWidth: data.train.width, inputChannels: data.train.channels, numClasses: data.train.numClasses,
+  };
+  try {
+    deps.validateSpec?.(spec);
+  } catch (e) {
+    throw new ConfigError('model.arch', (e as Error).message);
+  }
+  return { config, data, plan, spec };
+}
+
+function datasetInfo(d: DatasetPair): RunConfigRecord['dataset'] {
+  const t: Dataset = d.train;
+  return { name: t.name, source: t.source, train: t.count, test: d.test.count, height: t.height, width: t.width, channels: t.channels, numClasses: t.numClasses, classNames: t.classNames };
+}
+
+export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
+  let flags: Record<string, string | number | boolean>;
+  try {
+    ({ flags } = parseFlags('train', argv, TRAIN_FLAGS));
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.out(TRAIN_USAGE);
+    return 0;
+  }
+  const deps = depsIn ?? (await defaultDeps());
+  if (flags.resume !== undefined) return resumeCommand(flags, io, deps);
+
+  // Everything that can be wrong with the request is checked before the run folder exists.
+  let prepared: Prepared;
+  let runDir: string;
+  let executor: Executor;
+  try {
+    let base: RunConfig = DEFAULT_CONFIG;
+    let baseDir = process.cwd();
+    if (flags.config !== undefined) {
+      const file = path.resolve(String(flags.config));
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new UsageError('--config', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      base = parseConfigText(text, file);
+      baseDir = path.dirname(file);
+    }
+    let config: RunConfig;
+    try {
+      config = resolveConfig(buildOverrides(flags), base);
+    } catch (e) {
+      if (e instanceof ConfigError && FLAG_OF_FIELD[e.field] && flags[FLAG_OF_FIELD[e.field].slice(2)] !== undefined) {
+        throw new ConfigError(FLAG_OF_FIELD[e.field], e.message.slice(e.field.length + 2));
+      }
+      throw e;
+    }
+    prepared = await prepare(config, baseDir, deps);
+    runDir = chooseRunDir({
+      runDir: flags['run-dir'] as string | undefined,
+      runsDir: (flags['runs-dir'] as string | undefined) ?? path.resolve('runs'),
+      name: defaultRunName(config),
+    });
+    checkNewRunDir(runDir);
+    try {
+      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers });
+    } catch (e) {
+      throw new ConfigError('backend', (e as Error).message);
+    }
+  } catch (e) {
+    io.err(`error: ${prefixed(e, 'train')}`);
+    return 2;
+  }
+
+  const { config, data, plan, spec } = prepared;
+  const init = deps.initParams(spec, config.seed);
+  const record: RunConfigRecord = {
+    schema: 1,
+    runName: path.basename(runDir),
+    createdAt: new Date().toISOString(),
+    config,
+    schedule: { epochs: plan.epochs, milestones: plan.milestones, costFactor: plan.costFactor, stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps },
+    batch: { clean: plan.batch.clean, adv: plan.batch.adv },
+    backend: executor.backend,
+    dataset: datasetInfo(data),
+    model: { arch: config.model.arch, width: config.model.width, params: { ...executor.layout.groupCounts } },
+    engine: { version: engineVersion(), node: process.version, argv: ['train', ...argv] },
+  };
+  const writer = RunWriter.create(runDir, record);
+  return runTrainer({ writer, record, prepared, executor, init, io, deps });
+}
+
+async function resumeCommand(flags: Record<string, string | number | boolean>, io: CliIo, deps: EngineDeps): Promise<number> {
+  let prepared: Prepared;
+  let executor: Executor;
+  let record: RunConfigRecord;
+  let ckpt: ReturnType<typeof loadCheckpoint>;
+  const runDir = path.resolve(String(flags.resume));
+  try {
+    for (const k of Object.keys(flags)) {
+      if (!RESUME_FLAGS.has(k)) throw new UsageError(`--${k}`, `cannot change on --resume (the run continues on its own schedule); only --max-steps, --backend and --workers may be given`);
+    }
+    const cfgFile = path.join(runDir, RUN_FILES.config);
+    let text: string;
+    try {
+      text = fs.readFileSync(cfgFile, 'utf8');
+    } catch {
+      throw new UsageError('--resume', `${runDir} is not a run folder (no ${RUN_FILES.config})`);
+    }
+    record = JSON.parse(text) as RunConfigRecord;
+    let statusText = '';
+    try {
+      statusText = fs.readFileSync(path.join(runDir, RUN_FILES.status), 'utf8');
+    } catch {
+      /* treated as not running */
+    }
+    const status = parseStatus(statusText);
+    if (status?.state === 'running' && status.pid && status.pid !== process.pid && pidAlive(status.pid)) {
+      throw new UsageError('--resume', `the run is still being trained by process ${status.pid}; stop it first`);
+    }
+    const overrides: Record<string, unknown> = {};
+    if (flags['max-steps'] !== undefined) overrides.maxSteps = flags['max-steps'];
+    if (flags.backend !== undefined) overrides.backend = flags.backend;
+    if (flags.workers !== undefined) overrides.workers = flags.workers;
+    const config = resolveConfig(overrides, resolveConfig(record.config));
+    prepared = await prepare(config, process.cwd(), deps);
+    try {
+      ckpt = loadCheckpoint(path.join(runDir, 'checkpoints', LAST_CHECKPOINT));
+    } catch (e) {
+      if (e instanceof CheckpointError) throw new UsageError('checkpoint', e.message);
+      throw e;
+    }
+    if (ckpt.step >= prepared.plan.runSteps) {
+      throw new UsageError('--resume', `the checkpoint is at step ${ckpt.step} and the run ends at step ${prepared.plan.runSteps}; nothing left to train (raise --max-steps to go further)`);
+    }
+    try {
+      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers });
+    } catch (e) {
+      throw new ConfigError('backend', (e as Error).message);
+    }
+  } catch (e) {
+    io.err(`error: ${prefixed(e, 'resume')}`);
+    return 2;
+  }
+  const prev = parseStatus(fs.existsSync(path.join(runDir, RUN_FILES.status)) ? fs.readFileSync(path.join(runDir, RUN_FILES.status), 'utf8') : '');
+  const newRecord: RunConfigRecord = {
+    ...record,
+    config: prepared.config,
+    backend: executor.backend,
+    resumedFrom: [...(record.resumedFrom ?? []), { step: ckpt.step, at: new Date().toISOString() }],
+  };
+  const writer = RunWriter.reopen(runDir, newRecord, prev);
+  // Results of an earlier (max-steps) finish no longer describe the run.
+  fs.rmSync(writer.file('results'), { force: true });
+  writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step: ckpt.step, event: 'resume', message: `resumed from the checkpoint at step ${ckpt.step}` }, true);
+  return runTrainer({ writer, record: newRecord, prepared, executor, init: { params: ckpt.params, running: ckpt.running }, io, deps, resumeFrom: ckpt });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function runTrainer(a: {
+  writer: RunWriter;
+  record: RunConfigRecord;
+  prepared: Prepared;
+  executor: Executor;
+  init: { params: Float32Array; running: Float32Array };
+  io: CliIo;
+  deps: EngineDeps;
+  resumeFrom?: ReturnType<typeof loadCheckpoint>;
+}): Promise<number> {
+  const { writer, prepared, executor, io } = a;
+  const { config, plan, data, spec } = prepared;
+  const say = (line: string): void => {
+    io.out(line);
+    writer.log(line);
+  };
+  const stop = installStop(writer.dir, { onFirst: say });
+  const t0 = Date.now();
+  const trainer = new Trainer({
+    config, plan, executor, train: data.train, test: data.test, params: a.init.params, running: a.init.running,
+    bnSpatial: bnSpatialSizes(spec),
+    shouldStop: () => stop.requested(),
+    hooks: {
+      record: (rec, sync) => writer.appendMetrics(rec, sync),
+      log: (line) => say(line),
+      progress: (p) => {
+        io.out(p.line);
+        writer.updateStatus({
+          progress: { epoch: p.epoch, epochs: plan.epochs, step: p.step, totalSteps: p.totalSteps, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds },
+          ...(p.leak ? { leak: p.leak } : {}),
+        });
+      },
+      checkpoint: (state, reason) => {
+        const file = saveCheckpoint(writer.dir, LAST_CHECKPOINT, state);
+        if (reason === 'milestone') saveCheckpoint(writer.dir, `epoch-${state.epoch}.ckpt`, state);
+        writer.updateStatus({
+          lastCheckpoint: { step: state.step, epoch: state.epoch, path: path.relative(writer.dir, file) },
+          progress: { ...writer.currentStatus.progress, step: state.step, epoch: state.epoch },
+        });
+      },
+    },
+  });
+  if (a.resumeFrom) trainer.restore(a.resumeFrom);
+  say(`run ${writer.dir}`);
+  say(
+    `${config.method}${config.method === 'fast-advprop' ? ` split ${plan.split}` : ''} on ${a.record.dataset.name} (${data.train.count} train / ${data.test.count} test), ` +
+      `${config.model.arch}×${config.model.width}, backend ${executor.backend.name} ×${executor.workers}, ` +
+      `${plan.epochs} epochs × ${plan.stepsPerEpoch} steps (batch ${plan.batch.clean}+${plan.batch.adv})` +
+      (plan.runSteps < plan.totalSteps ? `, stopping after step ${plan.runSteps}` : '') +
+      (a.resumeFrom ? `, resuming at step ${a.resumeFrom.step}` : ''),
+  );
+  let outcome: TrainOutcome;
+  try {
+    outcome = await trainer.run();
+  } catch (e) {
+    const div = e instanceof DivergenceError ? e : undefined;
+    const msg = div ? `${div.message}; the last good checkpoint is kept (lower lr, or check the data)` : (e as Error).stack ?? String(e);
+    writer.log(`failed: ${msg}`);
+    writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step: trainer.step, event: 'failed', message: div ? div.message : (e as Error).message }, true);
+    writer.finish('failed', { error: { message: div ? div.message : (e as Error).message, step: div ? div.step + 1 : trainer.step, ...(div ? { stream: div.stream } : {}) } });
+    writer.close();
+    stop.dispose();
+    await executor.dispose();
+    io.err(`error: ${div ? div.message : (e as Error).message}`);
+    return 1;
+  }
+  stop.dispose();
+  writer.syncMetrics();
+  if (outcome.state === 'stopped') {
+    writer.finish('stopped', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: outcome.epoch } });
+    say(`stopped at step ${outcome.step}; continue with: fast-advprop train --resume ${writer.dir}`);
+    writer.close();
+    await executor.dispose();
+    return 0;
+  }
+  const perStep = plan.passesPerStep.clean + plan.passesPerStep.attack + plan.passesPerStep.adv;
+  const results: RunResults = {
+    schema: 1,
+    state: 'completed',
+    clean: { accuracy: outcome.test?.acc ?? NaN, loss: outcome.test?.loss ?? NaN },
+    epochs: plan.epochs,
+    steps: outcome.step,
+    wallSeconds: (Date.now() - t0) / 1000,
+    imagesPerSecond: outcome.imagesPerSecond,
+    passes: { ...outcome.passes, total: outcome.passes.clean + outcome.passes.attack + outcome.passes.adv },
+    plannedPasses: perStep * plan.runSteps,
+    ...(outcome.leak ? { leak: outcome.leak } : {}),
+  };
+  try {
+    const dir = exportModel(writer.dir, spec, executor.layout, trainer.params, trainer.running);
+    say(`exported the main-BN model to ${path.relative(process.cwd(), dir) || dir}`);
+  } catch (e) {
+    say(`export skipped: ${(e as Error).message}`);
+  }
+  writer.writeResults(results);
+  writer.finish('completed', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: outcome.epoch, etaSeconds: 0 } });
+  say(`completed ${outcome.step} steps in ${formatDuration(results.wallSeconds)}: test accuracy ${(100 * results.clean.accuracy).toFixed(2)}%`);
+  writer.close();
+  await executor.dispose();
+  return 0;
+}

@@ -1,0 +1,165 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunConfig } from '../../shared/config';
+import {
+  RUN_FILES, type MetricsRecord, type RunConfigRecord, type RunResults, type RunState, type RunStatus,
+} from '../../shared/runFormat';
+import { writeFileAtomic } from './atomic';
+
+// The run folder is the engine's only output channel. Everything here writes strictly inside
+// `dir`; names that come from users (config `name`) are validated by resolveConfig to a safe
+// character set before they get here.
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `<method>-<yyyyMMdd-HHmmss>` in local time, or the config's `name`. */
+export function defaultRunName(config: Pick<RunConfig, 'method' | 'name'>, now: Date = new Date()): string {
+  if (config.name) return config.name;
+  const stamp = `${now.getFullYear()}${pad2(now.getMonth() + 1)}${pad2(now.getDate())}-${pad2(now.getHours())}${pad2(now.getMinutes())}${pad2(now.getSeconds())}`;
+  return `${config.method}-${stamp}`;
+}
+
+/**
+ * Picks the folder for a new run. A `--run-dir` is used as is (it must not already hold a run);
+ * otherwise `<runsDir>/<name>`, with `-2`, `-3`, … appended when two runs start in the same second.
+ */
+export function chooseRunDir(opts: { runDir?: string; runsDir: string; name: string }): string {
+  if (opts.runDir) return path.resolve(opts.runDir);
+  const base = path.resolve(opts.runsDir, opts.name);
+  let dir = base;
+  for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
+export class RunDirError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'RunDirError';
+  }
+}
+
+/** Refuses a folder that already holds a run (a config.json), so one run never overwrites another. */
+export function checkNewRunDir(dir: string): void {
+  if (fs.existsSync(path.join(dir, RUN_FILES.config))) {
+    throw new RunDirError('--run-dir', `${dir} already holds a run; pick another folder, or continue it with --resume ${dir}`);
+  }
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw new RunDirError('--run-dir', `${dir} exists and is not a folder`);
+  }
+}
+
+export class RunWriter {
+  private metricsFd: number | undefined;
+  private logFd: number | undefined;
+  private status: RunStatus;
+
+  private constructor(readonly dir: string, status: RunStatus) {
+    this.status = status;
+  }
+
+  /** Creates the folder and writes config.json and a `running` status. */
+  static create(dir: string, record: RunConfigRecord): RunWriter {
+    fs.mkdirSync(dir, { recursive: true });
+    const now = new Date().toISOString();
+    const w = new RunWriter(dir, {
+      schema: 1,
+      state: 'running',
+      pid: process.pid,
+      startedAt: now,
+      updatedAt: now,
+      progress: { epoch: 0, epochs: record.schedule.epochs, step: 0, totalSteps: record.schedule.totalSteps },
+      backend: record.backend.name,
+    });
+    writeFileAtomic(w.file('config'), JSON.stringify(record, null, 2) + '\n');
+    w.open();
+    w.writeStatus();
+    return w;
+  }
+
+  /** Re-opens an existing run for `--resume`: metrics and the log are appended to. */
+  static reopen(dir: string, record: RunConfigRecord, prev: RunStatus | undefined): RunWriter {
+    const now = new Date().toISOString();
+    const w = new RunWriter(dir, {
+      schema: 1,
+      state: 'running',
+      pid: process.pid,
+      startedAt: prev?.startedAt ?? now,
+      updatedAt: now,
+      progress: prev?.progress ?? { epoch: 0, epochs: record.schedule.epochs, step: 0, totalSteps: record.schedule.totalSteps },
+      backend: record.backend.name,
+      ...(prev?.leak ? { leak: prev.leak } : {}),
+      ...(prev?.lastCheckpoint ? { lastCheckpoint: prev.lastCheckpoint } : {}),
+    });
+    writeFileAtomic(w.file('config'), JSON.stringify(record, null, 2) + '\n');
+    w.open();
+    w.writeStatus();
+    return w;
+  }
+
+  file(key: keyof typeof RUN_FILES): string {
+    return path.join(this.dir, RUN_FILES[key]);
+  }
+
+  private open(): void {
+    this.metricsFd = fs.openSync(this.file('metrics'), 'a');
+    this.logFd = fs.openSync(this.file('log'), 'a');
+  }
+
+  get currentStatus(): RunStatus {
+    return this.status;
+  }
+
+  updateStatus(patch: Partial<RunStatus>): void {
+    this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
+    this.writeStatus();
+  }
+
+  private writeStatus(): void {
+    // No fsync per progress update: status is rewritten every log interval and a lost update is
+    // harmless; the final states below are fsync'd.
+    const final = this.status.state !== 'running' && this.status.state !== 'queued';
+    writeFileAtomic(this.file('status'), JSON.stringify(this.status, null, 2) + '\n', { fsync: final });
+  }
+
+  finish(state: RunState, extra: Partial<RunStatus> = {}): void {
+    this.updateStatus({ ...extra, state, pid: null, endedAt: new Date().toISOString() });
+  }
+
+  appendMetrics(record: MetricsRecord, sync = false): void {
+    if (this.metricsFd === undefined) throw new Error('run folder is closed');
+    // One write() per line keeps lines whole for readers polling the file.
+    fs.writeSync(this.metricsFd, JSON.stringify(record) + '\n');
+    if (sync) fs.fsyncSync(this.metricsFd);
+  }
+
+  syncMetrics(): void {
+    if (this.metricsFd !== undefined) fs.fsyncSync(this.metricsFd);
+  }
+
+  log(line: string): void {
+    if (this.logFd === undefined) return;
+    fs.writeSync(this.logFd, `${new Date().toISOString()} ${line}\n`);
+  }
+
+  writeResults(results: RunResults): void {
+    writeFileAtomic(this.file('results'), JSON.stringify(results, null, 2) + '\n');
+  }
+
+  close(): void {
+    if (this.metricsFd !== undefined) {
+      try {
+        fs.fsyncSync(this.metricsFd);
+      } catch {
+        /* already gone */
+      }
+      fs.closeSync(this.metricsFd);
+      this.metricsFd = undefined;
+    }
+    if (this.logFd !== undefined) {
+      fs.closeSync(this.logFd);
+      this.logFd = undefined;
+    }
+  }
+}
