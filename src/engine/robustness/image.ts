@@ -80,28 +80,59 @@ export function cvGaussianKernel(ksize: number, sigma: number): Float32Array {
   return k;
 }
 
+/**
+ * For each of n positions, the input positions and weights a 1-D kernel reads once the border is
+ * folded in. Folding keeps huge kernels (elastic's σ ≈ 170 px on 224 px) at n taps per position.
+ */
+function foldedTaps(n: number, kernel: Float32Array, mode: Border): { idx: Int32Array; wt: Float32Array }[] {
+  const r = (kernel.length - 1) >> 1;
+  const acc = new Float64Array(n);
+  const out: { idx: Int32Array; wt: Float32Array }[] = [];
+  for (let i = 0; i < n; i++) {
+    const touched: number[] = [];
+    for (let k = -r; k <= r; k++) {
+      const j = borderIndex(i + k, n, mode);
+      if (acc[j] === 0) touched.push(j);
+      acc[j] += kernel[k + r];
+    }
+    const idx = new Int32Array(touched.length);
+    const wt = new Float32Array(touched.length);
+    touched.forEach((j, t) => {
+      idx[t] = j;
+      wt[t] = acc[j];
+      acc[j] = 0;
+    });
+    out.push({ idx, wt });
+  }
+  return out;
+}
+
 /** Separable filter on an interleaved h×w×c array (same kernel along both axes). */
 export function separable(src: Float32Array, h: number, w: number, c: number, kernel: Float32Array, mode: Border): Float32Array {
   if (kernel.length === 1) return new Float32Array(src);
-  const r = (kernel.length - 1) >> 1;
+  const tx = foldedTaps(w, kernel, mode);
+  const ty = h === w ? tx : foldedTaps(h, kernel, mode);
   const tmp = new Float32Array(src.length);
   const out = new Float32Array(src.length);
   for (let y = 0; y < h; y++) {
+    const row = y * w;
     for (let x = 0; x < w; x++) {
+      const { idx, wt } = tx[x];
       for (let ch = 0; ch < c; ch++) {
         let s = 0;
-        for (let k = -r; k <= r; k++) s += kernel[k + r] * src[(y * w + borderIndex(x + k, w, mode)) * c + ch];
-        tmp[(y * w + x) * c + ch] = s;
+        for (let t = 0; t < idx.length; t++) s += wt[t] * src[(row + idx[t]) * c + ch];
+        tmp[(row + x) * c + ch] = s;
       }
     }
   }
+  const stride = w * c;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let s = 0;
-        for (let k = -r; k <= r; k++) s += kernel[k + r] * tmp[(borderIndex(y + k, h, mode) * w + x) * c + ch];
-        out[(y * w + x) * c + ch] = s;
-      }
+    const { idx, wt } = ty[y];
+    const o = y * stride;
+    for (let t = 0; t < idx.length; t++) {
+      const base = idx[t] * stride;
+      const k = wt[t];
+      for (let i = 0; i < stride; i++) out[o + i] += k * tmp[base + i];
     }
   }
   return out;
@@ -116,14 +147,27 @@ export function filter2D(src: Float32Array, h: number, w: number, c: number, ker
   const out = new Float32Array(src.length);
   const cy = kh >> 1;
   const cx = kw >> 1;
-  const taps: [number, number, number][] = [];
-  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) if (kernel[i * kw + j] !== 0) taps.push([i - cy, j - cx, kernel[i * kw + j]]);
+  // Border handling is resolved once per offset, so the inner loop is plain index arithmetic.
+  const colMaps = new Map<number, Int32Array>();
+  const colMap = (dx: number): Int32Array => {
+    let m = colMaps.get(dx);
+    if (!m) {
+      m = new Int32Array(w);
+      for (let x = 0; x < w; x++) m[x] = borderIndex(x + dx, w, mode) * c;
+      colMaps.set(dx, m);
+    }
+    return m;
+  };
+  const taps: { dy: number; cols: Int32Array; wt: number }[] = [];
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) if (kernel[i * kw + j] !== 0) taps.push({ dy: i - cy, cols: colMap(j - cx), wt: kernel[i * kw + j] });
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let s = 0;
-        for (const [dy, dx, wt] of taps) s += wt * src[(borderIndex(y + dy, h, mode) * w + borderIndex(x + dx, w, mode)) * c + ch];
-        out[(y * w + x) * c + ch] = s;
+    const o = y * w * c;
+    for (const { dy, cols, wt } of taps) {
+      const base = borderIndex(y + dy, h, mode) * w * c;
+      for (let x = 0; x < w; x++) {
+        const si = base + cols[x];
+        const oi = o + x * c;
+        for (let ch = 0; ch < c; ch++) out[oi + ch] += wt * src[si + ch];
       }
     }
   }
