@@ -31,6 +31,11 @@ export function dropdown(options: readonly Option[], value: string, onChange: (v
   const el = h('vscode-dropdown', { title: opts.title, attrs: { id: opts.id } },
     options.map((o) => h('vscode-option', { attrs: { value: o.value, selected: o.value === value } }, o.label)));
   el.addEventListener('change', () => onChange((el as unknown as { value: string }).value));
+  // The toolkit's dropdown ignores `selected` on options it has not upgraded yet; set the value
+  // once the element is defined and has read its options.
+  void customElements.whenDefined('vscode-dropdown').then(() => requestAnimationFrame(() => {
+    (el as unknown as { value: string }).value = value;
+  }));
   return el;
 }
 
