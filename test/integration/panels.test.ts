@@ -1,0 +1,158 @@
+// The four panels inside a real extension host, against run folders written by hand (so no
+// training is needed): each command opens its panel, the tab carries the panel's title, and a
+// closed panel opens again.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DEFAULT_CONFIG } from '../../src/shared/config';
+import type { MetricsRecord, RunConfigRecord, RunResults, RunStatus } from '../../src/shared/runFormat';
+
+const EXTENSION_ID = 'fast-advprop.fast-advprop';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface ServicesLike {
+  runs: { runsFolder: string; refresh(): void; get(runDir: string): unknown };
+}
+
+function writeRun(runDir: string, name: string, opts: { leak: boolean; robustness: boolean }): void {
+  fs.mkdirSync(runDir, { recursive: true });
+  const now = new Date().toISOString();
+  const config: RunConfigRecord = {
+    schema: 1, runName: name, createdAt: now, config: { ...DEFAULT_CONFIG, name, shuffleBN: !opts.leak, bnGroups: opts.leak ? 1 : 2 },
+    schedule: { epochs: 5, milestones: [3], costFactor: 1.2000000000000002, stepsPerEpoch: 4, totalSteps: 20 },
+    batch: { clean: 64, adv: 16 },
+    backend: { name: 'cpu', requested: 'auto', package: '@tensorflow/tfjs', gpu: false, reason: 'written by the panels test', attempts: [], workers: 1 },
+    dataset: { name: 'fashion-mnist-subset', source: 'embedded', train: 256, test: 64, height: 28, width: 28, channels: 1, numClasses: 10, classNames: [] },
+    model: { arch: 'resnet8', width: 16, params: { shared: 1, clean: 1, adv: 1 } },
+    engine: { version: 'test', node: process.version, argv: [] },
+  };
+  const metrics: MetricsRecord[] = [];
+  for (let step = 2; step <= 20; step += 2) {
+    const leak = { flagged: opts.leak && step >= 10, clean: 0.6, adv: opts.leak ? 0.85 : 0.4, step, message: opts.leak ? 'adversarial above clean' : '' };
+    metrics.push({
+      v: 1, kind: 'step', t: now, step, epoch: Math.floor(step / 4), lr: 0.1, loss: 1,
+      clean: { loss: 1, acc: 0.6, images: 128 }, noise: { loss: 1.2, acc: 0.5, images: 32 }, adv: { loss: 0.8, acc: leak.adv, images: 32 },
+      imagesPerSecond: 500, passes: { clean: 64 * step, attack: 16 * step, adv: 16 * step }, leak,
+    });
+  }
+  metrics.push({ v: 1, kind: 'epoch', t: now, epoch: 5, step: 20, test: { loss: 1, acc: 0.7 }, train: { loss: 1, acc: 0.6 }, seconds: 2 });
+  const status: RunStatus = {
+    schema: 1, state: 'completed', pid: null, startedAt: now, updatedAt: now, endedAt: now,
+    progress: { epoch: 5, epochs: 5, step: 20, totalSteps: 20 },
+  };
+  const results: RunResults = {
+    schema: 1, state: 'completed', clean: { accuracy: 0.7, loss: 1 }, epochs: 5, steps: 20, wallSeconds: 12, imagesPerSecond: 500,
+    passes: { clean: 1280, attack: 320, adv: 320, total: 1920 }, plannedPasses: 1920,
+  };
+  fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(config, null, 2));
+  fs.writeFileSync(path.join(runDir, 'status.json'), JSON.stringify(status, null, 2));
+  fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
+  fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(results, null, 2));
+  if (opts.robustness) {
+    fs.writeFileSync(path.join(runDir, 'robustness.json'), JSON.stringify({
+      schema: 1, createdAt: now, source: 'in-memory', images: 64, clean: { accuracy: 0.7, error: 0.3 },
+      corruptions: { fog: { family: 'weather', errors: [0.3, 0.35, 0.4, 0.5, 0.6] }, gaussian_noise: { family: 'noise', errors: [0.4, 0.5, 0.6, 0.7, 0.8] } },
+      summary: { meanCorruptionError: 51, mCE: 60, relativeMCE: 40, perCorruptionCE: {} },
+    }));
+  }
+}
+
+function webviewTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview);
+}
+
+async function waitForTab(label: string, present = true, ms = 10_000): Promise<vscode.Tab | undefined> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const tab = webviewTabs().find((t) => t.label === label);
+    if (present ? tab : !tab) return tab;
+    await sleep(100);
+  }
+  assert.fail(`${present ? 'no' : 'still a'} webview tab "${label}"; open: ${JSON.stringify(webviewTabs().map((t) => t.label))}`);
+}
+
+async function closeTab(label: string): Promise<void> {
+  const tab = await waitForTab(label);
+  await vscode.window.tabGroups.close(tab!);
+  await waitForTab(label, false);
+}
+
+suite('Fast AdvProp panels', () => {
+  const stamp = Date.now();
+  const nameA = `panels-it-a-${stamp}`;
+  const nameB = `panels-it-b-${stamp}`;
+  let runA = '';
+  let runB = '';
+
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    const ext = vscode.extensions.getExtension<ServicesLike>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
+    const services = await ext.activate();
+    assert.ok(services?.runs?.runsFolder, 'activate() did not return the services');
+    runA = path.join(services.runs.runsFolder, nameA);
+    runB = path.join(services.runs.runsFolder, nameB);
+    writeRun(runA, nameA, { leak: false, robustness: true });
+    writeRun(runB, nameB, { leak: true, robustness: true });
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !(services.runs.get(runA) && services.runs.get(runB))) {
+      services.runs.refresh();
+      await sleep(200);
+    }
+    assert.ok(services.runs.get(runA) && services.runs.get(runB), 'the runs model did not pick up the hand-written run folders');
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    for (const d of [runA, runB]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test('every panel command is registered', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of ['openDashboard', 'openBudgetCalculator', 'compareRuns', 'exportResultsTable', 'addToComparison', 'openRobustness']) {
+      assert.ok(commands.includes(`fastAdvprop.${c}`), `fastAdvprop.${c} is not registered`);
+    }
+  });
+
+  test('dashboard opens for a run folder, reveals instead of duplicating, and reopens after close', async () => {
+    const title = `Fast AdvProp: ${nameB}`;
+    await vscode.commands.executeCommand('fastAdvprop.openDashboard', runB);
+    const tab = await waitForTab(title);
+    assert.ok((tab!.input as vscode.TabInputWebview).viewType.endsWith('fastAdvprop.dashboard'));
+    await vscode.commands.executeCommand('fastAdvprop.openDashboard', { runDir: runB });
+    await sleep(300);
+    assert.equal(webviewTabs().filter((t) => t.label === title).length, 1, 'a second dashboard for the same run');
+    await closeTab(title);
+    await vscode.commands.executeCommand('fastAdvprop.openDashboard', runB);
+    await waitForTab(title);
+  });
+
+  test('budget calculator opens (for a run) and reopens', async () => {
+    const title = 'Fast AdvProp: Budget Calculator';
+    await vscode.commands.executeCommand('fastAdvprop.openBudgetCalculator', runA);
+    await waitForTab(title);
+    await closeTab(title);
+    await vscode.commands.executeCommand('fastAdvprop.openBudgetCalculator');
+    await waitForTab(title);
+  });
+
+  test('compare runs opens for two runs and reopens', async () => {
+    const title = 'Fast AdvProp: Compare Runs';
+    await vscode.commands.executeCommand('fastAdvprop.compareRuns', [runA, runB]);
+    const tab = await waitForTab(title);
+    assert.ok((tab!.input as vscode.TabInputWebview).viewType.endsWith('fastAdvprop.compare'));
+    await closeTab(title);
+    await vscode.commands.executeCommand('fastAdvprop.compareRuns', [{ runDir: runA }, { runDir: runB }]);
+    await waitForTab(title);
+  });
+
+  test('robustness opens for a run with robustness.json and reopens', async () => {
+    const title = `Robustness: ${nameA}`;
+    await vscode.commands.executeCommand('fastAdvprop.openRobustness', runA);
+    await waitForTab(title);
+    await closeTab(title);
+    await vscode.commands.executeCommand('fastAdvprop.openRobustness', runA);
+    await waitForTab(title);
+  });
+});
