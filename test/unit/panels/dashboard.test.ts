@@ -5,7 +5,7 @@ import {
   budgetProgress, currentLeak, describePAdv, formatEta, leakFixConfig, planMetrics, plannedPasses, seriesFrom, stateWord,
 } from '../../../src/shared/protocol/dashboardModel';
 import type { MetricsRecord, RunConfigRecord, RunStatus } from '../../../src/shared/runFormat';
-import { malformed } from './fuzz';
+import { malformed, safeShow } from './fuzz';
 
 function step(stepNo: number, over: Partial<Extract<MetricsRecord, { kind: 'step' }>> = {}): MetricsRecord {
   return {
@@ -51,10 +51,6 @@ describe('dashboard protocol', () => {
     }
   });
 });
-
-export function safeShow(v: unknown): string {
-  try { return JSON.stringify(v)?.slice(0, 200) ?? typeof v; } catch { return `unprintable ${typeof v}`; }
-}
 
 describe('dashboard model', () => {
   it('series: accuracy in percent, per stream, epochs separate, non-finite values skipped', () => {

@@ -87,3 +87,8 @@ export function malformed(spec: Spec, count: number, seed = 1): unknown[] {
   }
   return out;
 }
+
+/** For failure messages; survives the hostile objects above. */
+export function safeShow(v: unknown): string {
+  try { return JSON.stringify(v)?.slice(0, 200) ?? typeof v; } catch { return `unprintable ${typeof v}`; }
+}

@@ -2,8 +2,7 @@ import * as assert from 'node:assert/strict';
 import { validateBudgetMessage, validateBudgetState } from '../../../src/shared/protocol/budget';
 import { validateCompareMessage, validateCompareState } from '../../../src/shared/protocol/compare';
 import { validateRobustnessMessage, validateRobustnessState } from '../../../src/shared/protocol/robustness';
-import { safeShow } from './dashboard.test';
-import { malformed, type Spec } from './fuzz';
+import { malformed, safeShow, type Spec } from './fuzz';
 
 function fuzz(name: string, validate: (raw: unknown) => unknown, spec: Spec): void {
   describe(`${name} protocol`, () => {
