@@ -111,6 +111,8 @@ export function createReplica(spec: ModelSpec): Replica {
     };
 
     const owned: tf.Tensor[] = [];
+    // The attack's current iterate, disposed as soon as the next one exists (K can be large).
+    let iterate: tf.Tensor | null = null;
     try {
       const clean = tf.tensor4d(req.images, [N, H, W, C], 'float32');
       owned.push(clean);
@@ -133,7 +135,7 @@ export function createReplica(spec: ModelSpec): Replica {
         owned.push(lo, hi);
         if (atk.noise) {
           x = tf.tidy(() => tf.add(clean, tf.tensor4d(atk.noise!, [N, H, W, C], 'float32')));
-          owned.push(x);
+          iterate = x;
         }
         const dir = targeted ? -atk.stepSize : atk.stepSize;
         for (let k = 0; k < atk.steps; k++) {
@@ -146,7 +148,8 @@ export function createReplica(spec: ModelSpec): Replica {
             if (atk.reuseGradients) addGrads(gs.slice(1));
             return tf.minimum(tf.maximum(tf.add(xin, tf.mul(tf.sign(gs[0]), dir)), lo), hi) as tf.Tensor4D;
           });
-          owned.push(next);
+          iterate?.dispose();
+          iterate = next;
           x = next;
           pushStats(read.stats);
           last = read.logits!;
@@ -181,6 +184,7 @@ export function createReplica(spec: ModelSpec): Replica {
       if (grads) result.grads = grads;
       return result;
     } finally {
+      iterate?.dispose();
       for (const t of owned) t.dispose();
     }
   };
