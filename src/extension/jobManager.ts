@@ -1,0 +1,464 @@
+// Starts, stops, resumes and evaluates engine processes. The extension host never loads
+// TensorFlow.js: every run is `node dist/cli.js …` in its own process group, and the run folder is
+// the only channel back. Runs outlive the window (a reload re-attaches by pid).
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type RunConfig } from '../shared/config';
+import { FINAL_STATES, RUN_FILES } from '../shared/runFormat';
+import {
+  cliPath, engineEnv, evaluateArgs, killGroup, resumeArgs, sendTerm, tailLines, trainArgs, type EngineFlags,
+} from './engineCommand';
+import { FileTail } from './fileTail';
+import { JobQueue, mustQueue } from './jobQueue';
+import { UnsafePathError, checkRunDir, safeRunDir } from './paths';
+import {
+  CONSOLE_FILE, claimQueued, finalizeStatus, readQueueRecord, readStatus, writeQueued, writeStopRequest, type QueueRecord,
+} from './runFolderWrites';
+import { isPidAlive } from './runSnapshot';
+import type { FolderRunsModel } from './runsModel';
+import type { EvaluateOptions, JobManager, StartOptions } from './services';
+import type { Settings } from './settings';
+
+const STOP_GRACE_MS = 30_000;
+
+interface Job extends vscode.Disposable {
+  runDir: string;
+  name: string;
+  child: ChildProcess;
+  stops: number;
+  killed: boolean;
+  exited: Promise<number | null>;
+}
+
+interface Queued {
+  runDir: string;
+  record: QueueRecord;
+}
+
+/** An error already shown to the user; callers (commands) must not show it again. */
+export class ShownError extends Error {
+  readonly shown = true;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+function stamp(d = new Date()): string {
+  return `${d.getFullYear()}${pad2(d.getMonth() + 1)}${pad2(d.getDate())}-${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
+}
+
+function holdsRun(dir: string): boolean {
+  return fs.existsSync(path.join(dir, RUN_FILES.config)) || fs.existsSync(path.join(dir, RUN_FILES.status));
+}
+
+export class EngineJobManager implements JobManager {
+  private readonly emitter = new vscode.EventEmitter<string>();
+  readonly onDidChange = this.emitter.event;
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue = new JobQueue<Queued>();
+  private readonly tails = new Map<string, FileTail>();
+  private runs: FolderRunsModel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.OutputChannel,
+    private readonly settings: () => Settings,
+  ) {}
+
+  /** Wired after construction: the runs model asks us which runs our children hold. */
+  attach(runs: FolderRunsModel): void {
+    this.runs = runs;
+    this.disposables.push(runs.onDidChange(() => this.drainQueue()));
+    this.adoptFolder();
+  }
+
+  isOwnLive(runDir: string): boolean {
+    return this.jobs.has(path.resolve(runDir));
+  }
+
+  private get runsFolder(): string {
+    return this.runs?.runsFolder ?? this.settings().runsFolder;
+  }
+
+  private flags(): EngineFlags {
+    const s = this.settings();
+    return { backend: s.backend, workers: s.workers };
+  }
+
+  private fail(message: string, actions: { title: string; run: () => void }[] = []): never {
+    void vscode.window.showErrorMessage(message, ...actions.map((a) => a.title)).then((picked) => actions.find((a) => a.title === picked)?.run());
+    throw new ShownError(message);
+  }
+
+  private requireTrust(what: string): void {
+    if (!vscode.workspace.isTrusted) {
+      this.fail(`Fast AdvProp: ${what} is disabled in Restricted Mode. Training runs code and reads data paths from this workspace's config files; trust the workspace to ${what.toLowerCase()}. Viewing runs works without trust.`, [
+        { title: 'Manage Workspace Trust', run: () => void vscode.commands.executeCommand('workbench.trust.manage') },
+      ]);
+    }
+  }
+
+  /** Parses and validates before anything exists on disk; a bad field is named with its fix. */
+  private resolveStartConfig(opts: StartOptions): { config: RunConfig; source: string } {
+    let source = 'the built-in default config';
+    let config: RunConfig;
+    try {
+      if (opts.configPath) {
+        source = vscode.workspace.asRelativePath(opts.configPath);
+        let text: string;
+        try {
+          text = fs.readFileSync(opts.configPath, 'utf8');
+        } catch (e) {
+          throw new ConfigError('(file)', `cannot read ${opts.configPath}: ${(e as Error).message}`);
+        }
+        config = parseConfigText(text, source);
+      } else if (opts.config) {
+        source = 'the given config';
+        config = resolveConfig(opts.config);
+      } else {
+        config = structuredClone(DEFAULT_CONFIG);
+      }
+      if (opts.overrides && Object.keys(opts.overrides).length > 0) config = resolveConfig(opts.overrides, config);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        const open = opts.configPath ? [{ title: 'Open Config', run: () => void vscode.window.showTextDocument(vscode.Uri.file(opts.configPath!)) }] : [];
+        this.fail(`Fast AdvProp: invalid run config in ${source}: "${e.field}" ${e.message.slice(e.field.length + 2)}`, open);
+      }
+      throw e;
+    }
+    return { config, source };
+  }
+
+  private chooseRunDir(opts: StartOptions, config: RunConfig, source: string): string {
+    const folder = this.runsFolder;
+    try {
+      if (opts.runName !== undefined) {
+        const dir = safeRunDir(folder, opts.runName);
+        if (holdsRun(dir)) this.fail(`Fast AdvProp: a run named "${opts.runName}" already exists in ${folder}; pick another name, or resume it.`);
+        return dir;
+      }
+      const fromFile = opts.configPath ? path.basename(opts.configPath).replace(/\.advprop\.json$/i, '').replace(/[^A-Za-z0-9._-]/g, '-') : undefined;
+      const base = config.name ?? `${fromFile && /^[A-Za-z0-9]/.test(fromFile) ? fromFile : config.method}-${stamp()}`;
+      let dir = safeRunDir(folder, base.slice(0, 90));
+      for (let i = 2; holdsRun(dir) || fs.existsSync(dir); i++) dir = safeRunDir(folder, `${base.slice(0, 90)}-${i}`);
+      return dir;
+    } catch (e) {
+      if (e instanceof UnsafePathError) this.fail(`Fast AdvProp: ${e.message} (config ${source}).`);
+      throw e;
+    }
+  }
+
+  async start(opts: StartOptions = {}): Promise<{ runDir: string }> {
+    this.requireTrust('Start Training');
+    const { config, source } = this.resolveStartConfig(opts);
+    const runDir = this.chooseRunDir(opts, config, source);
+    fs.mkdirSync(this.runsFolder, { recursive: true });
+    if (mustQueue(this.activeCount(), this.settings().maxConcurrentRuns)) {
+      const record: QueueRecord = { schema: 1, kind: 'train', queuedAt: new Date().toISOString(), config, source };
+      writeQueued(runDir, record);
+      this.queue.enqueue({ runDir, record });
+      this.output.appendLine(`[${path.basename(runDir)}] queued: ${this.activeCount()} run(s) already training (fastAdvprop.maxConcurrentRuns = ${this.settings().maxConcurrentRuns})`);
+      this.changed(runDir);
+      return { runDir };
+    }
+    await this.spawnTrain(runDir, { kind: 'train', config, source });
+    return { runDir };
+  }
+
+  async resume(runDirArg: string): Promise<{ runDir: string }> {
+    this.requireTrust('Resume Training');
+    const runDir = this.checked(runDirArg);
+    if (this.jobs.has(runDir) || this.runs?.get(runDir)?.alive) this.fail(`Fast AdvProp: ${path.basename(runDir)} is still running.`);
+    const status = readStatus(runDir);
+    if (!fs.existsSync(path.join(runDir, RUN_FILES.config))) this.fail(`Fast AdvProp: ${path.basename(runDir)} has no config.json, so there is nothing to resume; start a new run instead.`);
+    if (status?.state === 'completed') this.fail(`Fast AdvProp: ${path.basename(runDir)} already completed; start a new run to train longer.`);
+    if (status?.state === 'queued' || this.queue.has(runDir)) this.fail(`Fast AdvProp: ${path.basename(runDir)} is already queued.`);
+    if (mustQueue(this.activeCount(), this.settings().maxConcurrentRuns)) {
+      const record: QueueRecord = { schema: 1, kind: 'resume', queuedAt: new Date().toISOString() };
+      writeQueued(runDir, record, status);
+      this.queue.enqueue({ runDir, record });
+      this.changed(runDir);
+      return { runDir };
+    }
+    await this.spawnTrain(runDir, { kind: 'resume' });
+    return { runDir };
+  }
+
+  async stop(runDirArg: string): Promise<void> {
+    const runDir = this.checked(runDirArg);
+    const name = path.basename(runDir);
+    const queued = this.queue.remove(runDir);
+    if (queued || readStatus(runDir)?.state === 'queued') {
+      // Waiting runs have no process: taking the queue record stops them from starting anywhere.
+      claimQueued(runDir);
+      finalizeStatus(runDir, 'stopped', 'removed from the queue before it started');
+      this.output.appendLine(`[${name}] removed from the queue`);
+      this.changed(runDir);
+      return;
+    }
+    const job = this.jobs.get(runDir);
+    if (job) {
+      job.stops++;
+      const pid = job.child.pid;
+      if (job.stops === 1 && pid) {
+        this.output.appendLine(`[${name}] stopping: the engine finishes the current step and saves a checkpoint (Stop again to kill it)`);
+        writeStopRequest(runDir);
+        sendTerm(pid);
+        const timer = setTimeout(() => this.forceKill(job, `it did not exit within ${STOP_GRACE_MS / 1000} s of the stop request`), STOP_GRACE_MS);
+        void job.exited.then(() => clearTimeout(timer));
+      } else {
+        this.forceKill(job, 'Stop was requested twice');
+      }
+      return;
+    }
+    // A run this window did not start: a terminal, another window, or before a reload.
+    const status = readStatus(runDir);
+    if (!status || FINAL_STATES.includes(status.state)) {
+      void vscode.window.showInformationMessage(`Fast AdvProp: ${name} is not running.`);
+      return;
+    }
+    const pid = status.pid;
+    const firstStop = !fs.existsSync(path.join(runDir, RUN_FILES.stopRequest));
+    writeStopRequest(runDir);
+    if (pid && isPidAlive(pid)) {
+      if (firstStop) {
+        this.output.appendLine(`[${name}] stop requested (pid ${pid}); Stop again to kill it`);
+        sendTerm(pid);
+      } else {
+        this.output.appendLine(`[${name}] killing pid ${pid} (second stop request)`);
+        killGroup(pid);
+        setTimeout(() => { if (!isPidAlive(pid)) finalizeStatus(runDir, 'stopped', 'killed by a second Stop; training resumes from the last checkpoint'); this.changed(runDir); }, 500);
+      }
+    }
+    this.changed(runDir);
+  }
+
+  private forceKill(job: Job, why: string): void {
+    if (job.killed || job.child.exitCode !== null) return;
+    job.killed = true;
+    this.output.appendLine(`[${job.name}] killing the engine's process group: ${why}`);
+    if (job.child.pid) killGroup(job.child.pid);
+    else job.child.kill('SIGKILL');
+  }
+
+  async evaluate(runDirArg: string, opts: EvaluateOptions = {}): Promise<void> {
+    this.requireTrust('Evaluate Robustness');
+    const runDir = this.checked(runDirArg);
+    const name = path.basename(runDir);
+    if (!fs.existsSync(path.join(runDir, RUN_FILES.config))) this.fail(`Fast AdvProp: ${name} has no trained model to evaluate yet.`);
+    if (this.jobs.has(runDir) || this.runs?.get(runDir)?.alive) this.fail(`Fast AdvProp: ${name} is still training; evaluate it when it has stopped or completed.`);
+    const cli = cliPath(this.context.extensionPath);
+    const args = evaluateArgs(cli, runDir, opts);
+    const logFile = path.join(runDir, 'evaluate.log');
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Fast AdvProp: evaluating robustness of ${name}`, cancellable: true },
+      (progress, token) =>
+        new Promise<void>((resolve, reject) => {
+          const fd = fs.openSync(logFile, 'a');
+          const start = fs.fstatSync(fd).size;
+          let child: ChildProcess;
+          try {
+            child = spawn(process.execPath, args, { cwd: runDir, env: engineEnv(), detached: true, stdio: ['ignore', fd, fd], windowsHide: true });
+          } finally {
+            fs.closeSync(fd);
+          }
+          this.output.appendLine(`[${name}] evaluate: ${args.slice(1).join(' ')}`);
+          const tail = new FileTail(logFile, (line) => {
+            this.output.appendLine(`[${name}] ${line}`);
+            progress.report({ message: line.length > 80 ? `${line.slice(0, 77)}…` : line });
+          }, start).start();
+          token.onCancellationRequested(() => child.pid && killGroup(child.pid));
+          child.on('error', (e) => {
+            tail.dispose();
+            reject(e);
+          });
+          child.on('exit', (code, signal) => {
+            tail.flush();
+            tail.dispose();
+            this.changed(runDir);
+            if (code === 0) return resolve();
+            let text = '';
+            try {
+              text = fs.readFileSync(logFile, 'utf8').slice(start);
+            } catch {
+              text = '';
+            }
+            reject(new Error(token.isCancellationRequested ? 'evaluation cancelled' : `evaluation failed (${signal ?? `exit code ${code}`}): ${tailLines(text, 6) || 'no output'}`));
+          });
+        }),
+    ).then(undefined, (e: Error) => {
+      this.fail(`Fast AdvProp: ${name}: ${e.message}`, [{ title: 'Show Log', run: () => this.output.show(true) }]);
+    });
+  }
+
+  /** Runs holding a training slot: this window's children plus live runs started elsewhere. */
+  private activeCount(): number {
+    const live = new Set(this.jobs.keys());
+    for (const s of this.runs?.list() ?? []) if (s.alive && s.status?.state !== 'queued') live.add(s.runDir);
+    return live.size;
+  }
+
+  private checked(runDir: string): string {
+    try {
+      return checkRunDir(this.runsFolder, runDir);
+    } catch (e) {
+      if (e instanceof UnsafePathError) this.fail(`Fast AdvProp: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private changed(runDir: string): void {
+    this.emitter.fire(runDir);
+    this.runs?.refresh();
+  }
+
+  private async spawnTrain(runDir: string, rec: Pick<QueueRecord, 'kind' | 'config' | 'source'>): Promise<void> {
+    const name = path.basename(runDir);
+    const cli = cliPath(this.context.extensionPath);
+    if (!fs.existsSync(cli)) {
+      if (rec.kind === 'train') finalizeStatus(runDir, 'failed', `the engine is missing: ${cli} does not exist (run "npm run build")`);
+      this.fail(`Fast AdvProp: the training engine ${cli} is missing; the extension was not built ("npm run build").`);
+    }
+    let tmpDir: string | undefined;
+    let args: string[];
+    if (rec.kind === 'train') {
+      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fast-advprop-'));
+      const configFile = path.join(tmpDir, 'config.json');
+      fs.writeFileSync(configFile, JSON.stringify(rec.config, null, 2) + '\n');
+      args = trainArgs(cli, configFile, runDir, this.flags());
+    } else {
+      args = resumeArgs(cli, runDir, this.flags());
+    }
+    fs.mkdirSync(runDir, { recursive: true });
+    // A fresh stop.request from an earlier stop would end the new process at its first step.
+    fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
+    const consoleFile = path.join(runDir, CONSOLE_FILE);
+    const fd = fs.openSync(consoleFile, 'a');
+    const startOffset = fs.fstatSync(fd).size;
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, args, {
+        cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(runDir),
+        env: engineEnv(),
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        windowsHide: true,
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.output.appendLine(`[${name}] ${rec.kind === 'resume' ? 'resuming' : 'starting'}: ${path.basename(process.execPath)} ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}`);
+    const tail = new FileTail(consoleFile, (line) => this.output.appendLine(`[${name}] ${line}`), startOffset).start();
+
+    let resolveExit!: (code: number | null) => void;
+    const exited = new Promise<number | null>((r) => (resolveExit = r));
+    const job: Job = {
+      runDir, name, child, stops: 0, killed: false, exited,
+      dispose: () => {
+        // Leaving the window does not stop training: the run continues and is re-attached by pid.
+        tail.dispose();
+        child.unref();
+      },
+    };
+    this.jobs.set(runDir, job);
+
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (e) => {
+        this.jobs.delete(runDir);
+        tail.dispose();
+        if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+        finalizeStatus(runDir, 'failed', `could not start the engine: ${e.message}`);
+        this.changed(runDir);
+        reject(e);
+      });
+    }).catch((e: Error) => this.fail(`Fast AdvProp: could not start the engine for ${name}: ${e.message}`));
+
+    child.on('exit', (code, signal) => {
+      tail.flush();
+      tail.dispose();
+      this.jobs.delete(runDir);
+      if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+      let text = '';
+      try {
+        text = fs.readFileSync(consoleFile, 'utf8').slice(startOffset);
+      } catch {
+        text = '';
+      }
+      const how = signal ? `signal ${signal}` : `exit code ${code}`;
+      this.output.appendLine(`[${name}] engine exited (${how})`);
+      if (job.killed) finalizeStatus(runDir, 'stopped', 'killed after a stop request; resume continues from the last checkpoint');
+      else if (code !== 0) finalizeStatus(runDir, 'failed', tailLines(text, 6) || `the engine exited with ${how} and no output`);
+      else finalizeStatus(runDir, 'failed', 'the engine exited without writing a final status');
+      resolveExit(code);
+      this.changed(runDir);
+      this.announce(runDir, text);
+      this.drainQueue();
+    });
+    this.changed(runDir);
+  }
+
+  private announce(runDir: string, consoleText: string): void {
+    const name = path.basename(runDir);
+    const status = readStatus(runDir);
+    if (status?.state === 'failed') {
+      const msg = status.error?.message ?? tailLines(consoleText, 3);
+      void vscode.window.showErrorMessage(`Fast AdvProp: ${name} failed: ${msg}`, 'Show Log').then((p) => p && this.output.show(true));
+    } else if (status?.state === 'completed') {
+      const snap = this.runs?.get(runDir);
+      const autoEval = this.settings().autoEvaluate && !snap?.config?.config?.autoEvaluate;
+      if (autoEval) void this.evaluate(runDir).catch(() => undefined);
+    }
+  }
+
+  /** Starts queued runs while slots are free. */
+  private drainQueue(): void {
+    if (this.queue.size === 0) return;
+    for (const item of this.queue.takeStartable(this.activeCount(), this.settings().maxConcurrentRuns)) {
+      const record = claimQueued(item.runDir) ?? undefined;
+      if (!record) continue; // another window took it, or it was cancelled
+      void this.spawnTrain(item.runDir, record).catch(() => undefined);
+    }
+  }
+
+  /** After a reload: queued runs waiting in the folder, and live runs whose output we can follow. */
+  private adoptFolder(): void {
+    for (const s of this.runs?.list().slice().reverse() ?? []) {
+      if (s.status?.state === 'queued') {
+        const record = readQueueRecord(s.runDir);
+        if (record) this.queue.enqueue({ runDir: s.runDir, record });
+      } else if (s.alive && !this.tails.has(s.runDir)) {
+        const name = path.basename(s.runDir);
+        const tail = new FileTail(path.join(s.runDir, CONSOLE_FILE), (line) => this.output.appendLine(`[${name}] ${line}`), 'end').start(1000);
+        this.tails.set(s.runDir, tail);
+        this.output.appendLine(`[${name}] re-attached to the running engine (pid ${s.status?.pid})`);
+      }
+    }
+    this.disposables.push(this.runs!.onDidChange((dir) => {
+      const tail = this.tails.get(dir);
+      if (tail && !this.runs?.get(dir)?.alive) {
+        tail.flush();
+        tail.dispose();
+        this.tails.delete(dir);
+      }
+    }));
+    this.drainQueue();
+  }
+
+  hasLiveRun(): boolean {
+    return this.jobs.size > 0 || (this.runs?.list().some((s) => s.alive) ?? false);
+  }
+
+  dispose(): void {
+    for (const job of this.jobs.values()) job.dispose();
+    for (const tail of this.tails.values()) tail.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.jobs.clear();
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,96 @@
+// How the Runs view groups and labels runs. Pure, so the grouping rules are tested directly.
+import type { RunSnapshot } from './runSnapshot';
+import { bestTestAccuracy, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
+
+export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'unknown'] as const;
+export type RunGroup = (typeof RUN_GROUPS)[number];
+
+export const GROUP_LABELS: Record<RunGroup, string> = {
+  running: 'Running', queued: 'Queued', completed: 'Completed', stopped: 'Stopped', failed: 'Failed', crashed: 'Crashed', unknown: 'Unreadable',
+};
+
+export function runGroupOf(s: RunSnapshot): RunGroup {
+  const st = s.status;
+  if (!st) {
+    // No status yet: this window just spawned the engine and it has not written one.
+    return s.alive ? 'running' : 'unknown';
+  }
+  switch (st.state) {
+    case 'running':
+      return s.alive ? 'running' : 'crashed';
+    case 'queued':
+      return 'queued';
+    case 'completed':
+    case 'stopped':
+    case 'failed':
+      return st.state;
+    default:
+      return 'unknown';
+  }
+}
+
+export function groupRuns(runs: readonly RunSnapshot[]): { group: RunGroup; label: string; runs: RunSnapshot[] }[] {
+  const by = new Map<RunGroup, RunSnapshot[]>();
+  for (const r of runs) {
+    const g = runGroupOf(r);
+    if (!by.has(g)) by.set(g, []);
+    by.get(g)!.push(r);
+  }
+  return RUN_GROUPS.filter((g) => by.has(g)).map((g) => ({
+    group: g,
+    label: GROUP_LABELS[g],
+    // Queued runs in the order they will start; everything else newest first.
+    runs: by.get(g)!.sort((a, b) => (g === 'queued' ? a.createdMs - b.createdMs : b.createdMs - a.createdMs)),
+  }));
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** `fast-advprop · p_adv 0.20 · 45%` while training; best accuracy, mCE and a leak mark after. */
+export function runDescription(s: RunSnapshot): string {
+  const parts: string[] = [];
+  const method = s.config?.config?.method;
+  if (method) parts.push(method);
+  const p = pAdvOf(s);
+  if (p !== undefined) parts.push(`p_adv ${p.toFixed(2)}`);
+  const group = runGroupOf(s);
+  if (group === 'running') {
+    const f = progressFraction(s);
+    parts.push(f === undefined ? 'starting' : `${Math.floor(f * 100)}%`);
+  } else {
+    const best = bestTestAccuracy(s);
+    if (best !== undefined) parts.push(pct(best));
+  }
+  const mce = mceOf(s.robustness);
+  if (mce) parts.push(`${mce.label} ${mce.value.toFixed(1)}`);
+  if (leakFlagged(s)) parts.push('⚠ leak');
+  if (group === 'unknown') parts.push(s.statusProblem ? 'status unreadable' : 'no status');
+  return parts.join(' · ');
+}
+
+export function runTooltip(s: RunSnapshot): string {
+  const lines = [`${s.name}`, s.runDir];
+  const c = s.config;
+  const st = s.status;
+  lines.push(`State: ${GROUP_LABELS[runGroupOf(s)]}${st?.pid && s.alive ? ` (pid ${st.pid})` : ''}`);
+  if (c?.config) {
+    lines.push(`Method: ${c.config.method}${c.config.split ? `, split ${c.config.split}` : ''}, K=${c.config.attack?.steps}`);
+    lines.push(`Model: ${c.model?.arch ?? c.config.model?.arch} ×${c.model?.width ?? c.config.model?.width}, dataset ${c.dataset?.name ?? c.config.dataset?.name}`);
+  }
+  if (c?.backend) lines.push(`Backend: ${c.backend.name}${c.backend.gpu ? ' (GPU)' : ''}`);
+  if (st?.progress) lines.push(`Progress: epoch ${st.progress.epoch}/${st.progress.epochs}, step ${st.progress.step}/${st.progress.totalSteps}`);
+  const best = bestTestAccuracy(s);
+  if (best !== undefined) lines.push(`Best clean test accuracy: ${pct(best)}`);
+  const mce = mceOf(s.robustness);
+  if (mce) lines.push(`${mce.label}: ${mce.value.toFixed(1)}`);
+  if (leakFlagged(s)) lines.push(`⚠ Label leak: ${st?.leak?.message ?? s.results?.leak?.message ?? 'adversarial accuracy above clean accuracy'}`);
+  if (st?.error?.message) lines.push(`Error: ${st.error.message}`);
+  if (s.crashed) lines.push('The process is gone but the status was never finalised: it was killed or crashed. Resume continues from the last checkpoint.');
+  if (s.statusProblem) lines.push(`status.json is ${s.statusProblem}`);
+  return lines.join('\n');
+}
+
+/** contextValue for menus: `run.<group>` plus `.evaluated` once robustness.json exists. */
+export function runContextValue(s: RunSnapshot): string {
+  return `run.${runGroupOf(s)}${s.robustness ? '.evaluated' : ''}`;
+}

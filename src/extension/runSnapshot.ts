@@ -1,0 +1,149 @@
+// One run folder as the extension sees it, rebuilt from the files the engine writes. Tolerant by
+// design: a missing or half-written file is a state to show, never an exception. No vscode
+// import: unit tested.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  FINAL_STATES, RUN_FILES, parseStatus, type MetricsRecord, type RunConfigRecord, type RunResults, type RunStatus,
+} from '../shared/runFormat';
+import { MetricsTail } from './metricsTail';
+
+export interface RunSnapshot {
+  runDir: string;
+  name: string;
+  config?: RunConfigRecord;
+  status?: RunStatus;
+  metrics: MetricsRecord[];
+  results?: RunResults;
+  robustness?: unknown;
+  /** The recorded pid (or this window's child) is alive. */
+  alive: boolean;
+  /** Status says running but the process is gone: killed, out of memory, machine rebooted. */
+  crashed: boolean;
+  /** Set when status.json exists but cannot be read ("unreadable"). */
+  statusProblem?: string;
+  /** For sorting: when the run was created or queued (ms since epoch). */
+  createdMs: number;
+}
+
+export function isPidAlive(pid: number | null | undefined): boolean {
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function isFinal(status: RunStatus | undefined): boolean {
+  return !!status && FINAL_STATES.includes(status.state);
+}
+
+function signature(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return '-';
+  }
+}
+
+function readJson<T>(file: string): { value?: T; problem?: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    return { value: JSON.parse(text) as T };
+  } catch (e) {
+    return { problem: `unreadable (${(e as Error).message})` };
+  }
+}
+
+/**
+ * Follows one run folder. poll() is cheap when nothing changed (a few stats) and reports whether
+ * the snapshot changed, including a process dying without touching any file.
+ */
+export class RunFolderReader {
+  private readonly tail: MetricsTail;
+  private sigs = new Map<string, string>();
+  private snap: RunSnapshot;
+
+  constructor(readonly runDir: string, private readonly liveChild: () => boolean = () => false) {
+    this.tail = new MetricsTail(path.join(runDir, RUN_FILES.metrics));
+    this.snap = { runDir, name: path.basename(runDir), metrics: this.tail.records, alive: false, crashed: false, createdMs: 0 };
+  }
+
+  get snapshot(): RunSnapshot {
+    return this.snap;
+  }
+
+  poll(): boolean {
+    let changed = false;
+    const next: RunSnapshot = { ...this.snap };
+    const files = { status: RUN_FILES.status, config: RUN_FILES.config, results: RUN_FILES.results, robustness: RUN_FILES.robustness } as const;
+    for (const [key, name] of Object.entries(files) as [keyof typeof files, string][]) {
+      const file = path.join(this.runDir, name);
+      const sig = signature(file);
+      if (this.sigs.get(key) === sig) continue;
+      this.sigs.set(key, sig);
+      changed = true;
+      if (key === 'status') {
+        let text: string | undefined;
+        try {
+          text = fs.readFileSync(file, 'utf8');
+        } catch {
+          text = undefined;
+        }
+        next.status = text === undefined ? undefined : parseStatus(text);
+        next.statusProblem = text !== undefined && !next.status ? 'unreadable' : undefined;
+      } else if (key === 'config') {
+        next.config = readJson<RunConfigRecord>(file).value;
+      } else if (key === 'results') {
+        next.results = readJson<RunResults>(file).value;
+      } else {
+        next.robustness = readJson<unknown>(file).value;
+      }
+    }
+    if (this.tail.read() > 0) changed = true;
+    next.metrics = this.tail.records;
+
+    const alive = this.liveChild() || (!isFinal(next.status) && isPidAlive(next.status?.pid));
+    let crashed = !!next.status && next.status.state === 'running' && !alive;
+    if (crashed && !this.snap.crashed) {
+      // The engine writes its final status and then exits; re-read once so that ordering is not
+      // mistaken for a crash.
+      const again = parseStatus(safeRead(path.join(this.runDir, RUN_FILES.status)));
+      if (again) {
+        next.status = again;
+        crashed = again.state === 'running';
+      }
+    }
+    if (alive !== this.snap.alive || crashed !== this.snap.crashed) changed = true;
+    next.alive = alive;
+    next.crashed = crashed;
+    next.createdMs = Date.parse(next.config?.createdAt ?? next.status?.startedAt ?? next.status?.updatedAt ?? '') || dirTime(this.runDir);
+    this.snap = next;
+    return changed;
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function dirTime(dir: string): number {
+  try {
+    return fs.statSync(dir).birthtimeMs || fs.statSync(dir).mtimeMs;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,59 @@
+// Text of the status-bar item; pure so the wording can be tested without a window.
+import type { RunSnapshot } from './runSnapshot';
+import { latestAccuracy } from './runSummary';
+
+export function formatEta(seconds: number | undefined): string | undefined {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return undefined;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  return `${h}h ${m % 60}m`;
+}
+
+export interface StatusBarView {
+  text: string;
+  tooltip: string;
+  warning: boolean;
+}
+
+/**
+ * `$(sync~spin) Fast AdvProp: epoch 2/6 · step 120/900 · 83.1% · ETA 3m` for the run in focus,
+ * with how many other runs are live or queued; an idle text when nothing runs.
+ */
+export function statusBarView(focus: RunSnapshot | undefined, otherLive: number, queued: number): StatusBarView {
+  if (!focus) {
+    return {
+      text: queued > 0 ? `$(clock) Fast AdvProp: ${queued} queued` : '$(beaker) Fast AdvProp',
+      tooltip: queued > 0 ? `${queued} run(s) waiting for a free slot. Click to open the dashboard.` : 'Fast AdvProp: no run is training. Click to open the dashboard.',
+      warning: false,
+    };
+  }
+  const p = focus.status?.progress;
+  const parts: string[] = [];
+  const tip: string[] = [`Run ${focus.name}`];
+  if (p) {
+    parts.push(`epoch ${p.epoch}/${p.epochs}`);
+    parts.push(`step ${p.step}/${p.totalSteps}`);
+  } else {
+    parts.push('starting');
+  }
+  const acc = latestAccuracy(focus.metrics);
+  if (acc) {
+    parts.push(`${(acc.value * 100).toFixed(1)}%`);
+    tip.push(`${(acc.value * 100).toFixed(1)}% ${acc.what}`);
+  }
+  const eta = formatEta(p?.etaSeconds);
+  if (eta) parts.push(`ETA ${eta}`);
+  if (p?.imagesPerSecond) tip.push(`${p.imagesPerSecond.toFixed(0)} images/s`);
+  const leak = focus.status?.leak?.flagged === true;
+  if (leak) {
+    parts.push('⚠ leak');
+    tip.push(`Label-leak alarm: ${focus.status?.leak?.message ?? 'adversarial accuracy exceeds clean accuracy'}`);
+  }
+  if (otherLive > 0) parts.push(`+${otherLive} more`);
+  if (queued > 0) parts.push(`${queued} queued`);
+  tip.push('Click to open the dashboard.');
+  return { text: `$(sync~spin) Fast AdvProp: ${parts.join(' · ')}`, tooltip: tip.join('\n'), warning: leak };
+}
