@@ -1,0 +1,175 @@
+// Conv2D gradients written as forward convolutions.
+//
+// Stock wasm has no Conv2DBackpropFilter kernel, so it cannot train a convnet, and its
+// Conv2DBackpropInput is several times slower than its (XNNPACK) forward conv. Both gradients are
+// convolutions in disguise, so we express them as tf.conv2d calls, which every backend runs fast:
+//  - filter gradient: correlate x with dy, with the batch and channel axes swapped (the batch
+//    becomes the reduction axis) and dilation = the forward stride;
+//  - input gradient: correlate the zero-upsampled dy with the spatially flipped, in/out-transposed
+//    filter (a "full" convolution).
+// On cpu the conv filter path is ~10× faster than the stock kernel but the conv input path is slower,
+// so the input path is used on wasm only; native TensorFlow keeps its own kernels.
+import * as tf from '@tensorflow/tfjs';
+import { stridedSliceGradConfig } from './sliceGrad';
+
+export type GradPath = 'conv' | 'stock';
+export interface ConvGradPolicy {
+  filter: GradPath;
+  input: GradPath;
+}
+
+type Explicit = [[number, number], [number, number], [number, number], [number, number]];
+type PadAttr = 'valid' | 'same' | number | Explicit;
+
+/** Which path each gradient takes on a backend; tests may force one with setConvGradOverride. */
+export function policyFor(backend: string): ConvGradPolicy {
+  if (override) return override;
+  if (backend === 'wasm') return { filter: 'conv', input: 'conv' };
+  if (backend === 'cpu') return { filter: 'conv', input: 'stock' };
+  return { filter: 'stock', input: 'stock' };
+}
+
+let override: ConvGradPolicy | null = null;
+/** Forces a gradient path on every backend (null restores the per-backend default). For tests and benchmarks. */
+export function setConvGradOverride(p: ConvGradPolicy | null): void {
+  override = p;
+}
+
+interface Geometry {
+  n: number; h: number; w: number; ci: number;
+  kh: number; kw: number; co: number;
+  oh: number; ow: number;
+  sh: number; sw: number;
+  top: number; left: number;
+}
+
+function geometry(xShape: number[], filterShape: number[], strides: number | [number, number], pad: PadAttr, roundingMode?: 'floor' | 'round' | 'ceil'): Geometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides, 1, pad, roundingMode, false, 'channelsLast',
+  );
+  return {
+    n: xShape[0], h: xShape[1], w: xShape[2], ci: xShape[3],
+    kh: filterShape[0], kw: filterShape[1], co: filterShape[3],
+    oh: info.outHeight, ow: info.outWidth,
+    sh: info.strideHeight, sw: info.strideWidth,
+    top: info.padInfo.top, left: info.padInfo.left,
+  };
+}
+
+/**
+ * conv2d with explicit padding that may be negative on the far (bottom/right) side: a negative pad
+ * means the rows are never read, so crop them instead (tfjs rejects negative padding).
+ */
+function convFarPad(x: tf.Tensor4D, f: tf.Tensor4D, top: number, bottom: number, left: number, right: number, dilations: [number, number]): tf.Tensor4D {
+  let input = x;
+  if (bottom < 0 || right < 0) {
+    const [b, hh, ww, c] = x.shape;
+    input = tf.slice(x, [0, 0, 0, 0], [b, hh + Math.min(0, bottom), ww + Math.min(0, right), c]);
+    bottom = Math.max(0, bottom);
+    right = Math.max(0, right);
+  }
+  const padding: Explicit = [[0, 0], [top, bottom], [left, right], [0, 0]];
+  const simple = top === 0 && bottom === 0 && left === 0 && right === 0;
+  return tf.conv2d(input, f, 1, simple ? 'valid' : padding, 'NHWC', dilations);
+}
+
+/** dL/dfilter of y = conv2d(x, filter) (NHWC, dilation 1), computed with forward convolutions. */
+export function conv2dFilterGradAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], strides: number | [number, number], pad: PadAttr, roundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+  return tf.tidy(() => {
+    const g = geometry(x.shape, filterShape, strides, pad, roundingMode);
+    // Rows/cols of x the forward pass read past the bottom/right edge (padding), or left unread (negative).
+    const bottom = g.kh + (g.oh - 1) * g.sh - g.h - g.top;
+    const right = g.kw + (g.ow - 1) * g.sw - g.w - g.left;
+    if (g.kh === 1 && g.kw === 1 && g.top === 0 && g.left === 0 && bottom <= 0 && right <= 0) {
+      // 1×1 without padding: a plain matrix product over the sampled pixels.
+      const xs = g.sh === 1 && g.sw === 1 && bottom === 0 && right === 0
+        ? x
+        : tf.stridedSlice(x, [0, 0, 0, 0], [g.n, (g.oh - 1) * g.sh + 1, (g.ow - 1) * g.sw + 1, g.ci], [1, g.sh, g.sw, 1]) as tf.Tensor4D;
+      const m = g.n * g.oh * g.ow;
+      return tf.matMul(xs.reshape([m, g.ci]), dy.reshape([m, g.co]), true, false).reshape([1, 1, g.ci, g.co]);
+    }
+    const xt = tf.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, N]: channels become the batch
+    const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, Co]: dy becomes an OH×OW filter over N
+    const out = convFarPad(xt, dyt, g.top, bottom, g.left, right, [g.sh, g.sw]); // [Ci, KH, KW, Co]
+    return tf.transpose(out, [1, 2, 0, 3]);
+  });
+}
+
+/** Inserts (s-1) zeros after every row/column of dy: [N, OH*sh, OW*sw, C] (the trailing zeros included). */
+function zeroUpsample(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  const [n, oh, ow, c] = dy.shape;
+  const six = dy.reshape([n, oh, 1, ow, 1, c]);
+  const padded = tf.pad(six, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  return padded.reshape([n, oh * sh, ow * sw, c]);
+}
+
+/** dL/dx of y = conv2d(x, filter) (NHWC, dilation 1), as a forward convolution. */
+export function conv2dInputGradAsConv(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: number[], strides: number | [number, number], pad: PadAttr, roundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+  return tf.tidy(() => {
+    const g = geometry(xShape, filter.shape, strides, pad, roundingMode);
+    if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w) {
+      const m = g.n * g.h * g.w;
+      return tf.matMul(dy.reshape([m, g.co]), filter.reshape([g.ci, g.co]), false, true).reshape([g.n, g.h, g.w, g.ci]);
+    }
+    const up = g.sh === 1 && g.sw === 1 ? dy : zeroUpsample(dy, g.sh, g.sw);
+    const uh = g.oh * g.sh;
+    const uw = g.ow * g.sw;
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]); // [KH, KW, Co, Ci]
+    const top = g.kh - 1 - g.top;
+    const left = g.kw - 1 - g.left;
+    // Output must be exactly H×W: H = uh + top + bottom - KH + 1.
+    const bottom = g.h - uh - top + g.kh - 1;
+    const right = g.w - uw - left + g.kw - 1;
+    if (top < 0 || left < 0) throw new Error(`conv input gradient: padding larger than the kernel (${g.top}, ${g.left})`);
+    return convFarPad(up, flipped, top, bottom, left, right, [1, 1]);
+  });
+}
+
+function stockInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: number[], attrs: Record<string, unknown>): tf.Tensor4D {
+  return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
+    strides: attrs.strides, pad: attrs.pad, dataFormat: attrs.dataFormat, dimRoundingMode: attrs.dimRoundingMode, inputShape: xShape,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+function stockFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], attrs: Record<string, unknown>): tf.Tensor4D {
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+    strides: attrs.strides, pad: attrs.pad, dataFormat: attrs.dataFormat, dimRoundingMode: attrs.dimRoundingMode, filterShape,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+function isUnitDilation(d: unknown): boolean {
+  return d == null || d === 1 || (Array.isArray(d) && d.every((v) => v === 1));
+}
+
+/** The replacement gradient for the Conv2D kernel (same contract as tfjs-core's conv2DGradConfig). */
+export const conv2dGradConfig: tf.GradConfig = {
+  kernelName: 'Conv2D',
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const a = attrs as unknown as { dilations: number | [number, number]; strides: number | [number, number]; pad: PadAttr; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+    const g = dy as tf.Tensor4D;
+    if (!isUnitDilation(a.dilations)) throw new Error('Conv2D gradient: dilation > 1 is not supported (the ResNets never use it)');
+    const nhwc = a.dataFormat === 'NHWC' || a.dataFormat === 'channelsLast' || a.dataFormat == null;
+    const policy = nhwc ? policyFor(tf.getBackend()) : { filter: 'stock', input: 'stock' };
+    return {
+      x: () => (policy.input === 'conv'
+        ? conv2dInputGradAsConv(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode)
+        : stockInputGrad(g, filter, x.shape, a as unknown as Record<string, unknown>)),
+      filter: () => (policy.filter === 'conv'
+        ? conv2dFilterGradAsConv(x, g, filter.shape, a.strides, a.pad, a.dimRoundingMode)
+        : stockFilterGrad(x, g, filter.shape, a as unknown as Record<string, unknown>)),
+    };
+  },
+};
+
+let installed = false;
+/** Registers the replacement gradients (idempotent; the gradient registry is global, not per backend). */
+export function installTrainingGradients(): void {
+  if (installed) return;
+  tf.registerGradient(conv2dGradConfig);
+  tf.registerGradient(stridedSliceGradConfig);
+  installed = true;
+}

@@ -1,0 +1,164 @@
+// Picks the tfjs backend that trains. Native TensorFlow (tfjs-node-gpu / tfjs-node) is far faster
+// but cannot be installed everywhere (its install script downloads libtensorflow), so it is loaded
+// lazily inside try/catch; wasm (one core per thread, see src/engine/exec/pool.ts) is the portable
+// fast path; the pure-JS cpu backend is the last resort.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendName } from '../../shared/config';
+import type { BackendInfo } from '../../shared/runFormat';
+import { installTrainingGradients } from './convGrad';
+import { configureWasmPaths } from './wasmPaths';
+
+// Set the paths before anything can initialise wasm (tf.ready() would pick it by priority).
+configureWasmPaths();
+
+export interface SelectOptions {
+  /** Recorded in BackendInfo.workers (the executor fills in the real count). */
+  workers?: number;
+  /** Loads a native package; tests replace it. Defaults to a require that esbuild leaves alone. */
+  load?: (pkg: string) => unknown;
+}
+
+type Attempt = BackendInfo['attempts'][number];
+
+const PKG_GPU = '@tensorflow/tfjs-node-gpu';
+const PKG_NODE = '@tensorflow/tfjs-node';
+const PKG_WASM = '@tensorflow/tfjs-backend-wasm';
+const PKG_CPU = '@tensorflow/tfjs';
+
+/** A require whose argument esbuild cannot see, so the native packages are never bundled. */
+function nativeRequire(pkg: string): unknown {
+  const req: (id: string) => unknown = typeof module !== 'undefined' && typeof module.require === 'function' ? module.require.bind(module) : require;
+  return req([pkg][0]);
+}
+
+function message(e: unknown): string {
+  const m = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+  return m.split('\n')[0];
+}
+
+export class BackendUnavailableError extends Error {
+  constructor(readonly requested: BackendName, readonly attempts: Attempt[], fix: string) {
+    super(`backend "${requested}" is not available (${attempts.map((a) => `${a.backend}: ${a.error ?? 'ok'}`).join('; ')}). ${fix}`);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+/** Whether the loaded tfjs-node-gpu sees a GPU. The binding exposes isUsingGpuDevice(); absent → unknown (false). */
+function nativeSeesGpu(): boolean {
+  const b = tf.backend() as unknown as { binding?: { isUsingGpuDevice?: () => boolean } };
+  try {
+    return typeof b.binding?.isUsingGpuDevice === 'function' ? Boolean(b.binding.isUsingGpuDevice()) : false;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+}
+
+interface Candidate {
+  backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  pkg: string;
+  tfName: string;
+  gpu: boolean;
+  /** Activates the backend; returns the package that provided it when it is not `pkg`. */
+  try: (load: (pkg: string) => unknown) => Promise<string | void>;
+}
+
+const candidates: Record<Candidate['backend'], Candidate> = {
+  'tensorflow-gpu': {
+    backend: 'tensorflow-gpu', pkg: PKG_GPU, tfName: 'tensorflow', gpu: true,
+    try: async (load) => {
+      load(PKG_GPU);
+      await activate('tensorflow');
+      if (!nativeSeesGpu()) throw new Error('tfjs-node-gpu loaded but TensorFlow sees no GPU (CUDA/cuDNN missing or no device)');
+    },
+  },
+  tensorflow: {
+    backend: 'tensorflow', pkg: PKG_NODE, tfName: 'tensorflow', gpu: false,
+    try: async (load) => {
+      // Either native package provides the 'tensorflow' backend; package.json ships the GPU one.
+      let pkg = PKG_NODE;
+      try {
+        load(PKG_NODE);
+      } catch (e) {
+        try {
+          load(PKG_GPU);
+          pkg = PKG_GPU;
+        } catch {
+          throw e;
+        }
+      }
+      await activate('tensorflow');
+      return pkg;
+    },
+  },
+  wasm: {
+    backend: 'wasm', pkg: PKG_WASM, tfName: 'wasm', gpu: false,
+    try: async () => {
+      if (!configureWasmPaths()) throw new Error('the tfjs wasm binaries (tfjs-backend-wasm-simd.wasm) were not found next to the engine or in node_modules');
+      await activate('wasm');
+    },
+  },
+  cpu: {
+    backend: 'cpu', pkg: PKG_CPU, tfName: 'cpu', gpu: false,
+    try: async () => activate('cpu'),
+  },
+};
+
+const FIX: Record<Exclude<BackendName, 'auto'>, string> = {
+  'tensorflow-gpu': 'Install @tensorflow/tfjs-node-gpu on a machine with CUDA and a GPU, or set the "backend" setting to "auto".',
+  tensorflow: 'Install @tensorflow/tfjs-node (needs to download libtensorflow), or set the "backend" setting to "auto".',
+  wasm: 'Reinstall the extension (the .wasm files must sit next to dist/cli.js), or set the "backend" setting to "cpu" or "auto".',
+  cpu: 'The pure-JS backend ships with @tensorflow/tfjs; reinstall the extension.',
+};
+
+/**
+ * Makes `requested` the active tfjs backend of this thread and describes the outcome. `auto` tries
+ * tfjs-node-gpu (with a GPU), tfjs-node, wasm, cpu in that order; an explicit name loads only that
+ * one and throws BackendUnavailableError naming the `backend` setting when it cannot.
+ * Also installs the replacement gradients every backend trains with (see convGrad.ts).
+ */
+export async function selectBackend(requested: BackendName, opts: SelectOptions = {}): Promise<BackendInfo> {
+  const load = opts.load ?? nativeRequire;
+  installTrainingGradients();
+  const order: Candidate[] = requested === 'auto'
+    ? [candidates['tensorflow-gpu'], candidates.tensorflow, candidates.wasm, candidates.cpu]
+    : [candidates[requested]];
+  if (order.some((c) => c === undefined)) throw new Error(`unknown backend "${requested}": set the "backend" setting to auto, tensorflow-gpu, tensorflow, wasm or cpu`);
+  const attempts: Attempt[] = [];
+  // tfjs-node-gpu also provides the plain native backend: under auto, a GPU build without a GPU
+  // still beats wasm, so remember that it loaded and use it before wasm.
+  for (const c of order) {
+    try {
+      const pkg = (await c.try(load)) || c.pkg;
+      attempts.push({ backend: c.backend, ok: true });
+      const failed = attempts.filter((a) => !a.ok);
+      const reason = requested === 'auto'
+        ? `auto: using ${c.backend} (${pkg})${failed.length ? `; ${failed.map((a) => `${a.backend} unavailable: ${a.error}`).join('; ')}` : ''}`
+        : `${c.backend} requested and loaded (${pkg})`;
+      return { name: c.tfName, requested, package: pkg, gpu: c.gpu, reason, attempts, workers: opts.workers ?? 1 };
+    } catch (e) {
+      attempts.push({ backend: c.backend, ok: false, error: message(e) });
+      if (c.backend === 'tensorflow-gpu' && requested === 'auto' && tf.findBackend('tensorflow')) {
+        // The GPU package loaded but saw no GPU: its CPU kernels are still native TensorFlow.
+        try {
+          await activate('tensorflow');
+          attempts.push({ backend: 'tensorflow', ok: true });
+          return {
+            name: 'tensorflow', requested, package: PKG_GPU, gpu: false, attempts, workers: opts.workers ?? 1,
+            reason: `auto: using tensorflow on the CPU via ${PKG_GPU} (${message(e)})`,
+          };
+        } catch (e2) {
+          attempts.push({ backend: 'tensorflow', ok: false, error: message(e2) });
+        }
+      }
+    }
+  }
+  if (requested === 'auto') throw new BackendUnavailableError(requested, attempts, 'No tfjs backend could be loaded; reinstall the extension.');
+  throw new BackendUnavailableError(requested, attempts, FIX[requested]);
+}

@@ -1,0 +1,46 @@
+// Chooses how passes run: in this thread (one worker, or native TensorFlow, which is internally
+// parallel) or on a pool of worker threads (wasm/cpu run one core per thread in Node).
+import * as os from 'node:os';
+import type { BackendName } from '../../shared/config';
+import type { BackendInfo } from '../../shared/runFormat';
+import { selectBackend } from '../backend/select';
+import { InProcessExecutor } from './inProcess';
+import { WorkerPool } from './pool';
+import { createReplica } from './replica';
+import type { Executor, ModelSpec, Replica } from './types';
+
+export interface CreateExecutorOptions {
+  spec: ModelSpec;
+  backend: BackendName;
+  /** Worker threads; 0 = automatic: one per core on wasm/cpu, one on native TensorFlow. */
+  workers: number;
+  /** Path of a module exporting createReplica(spec), used instead of the real replica (tests). */
+  replicaModule?: string;
+}
+
+/** Worker count for `workers` (0 = automatic) on a selected backend. */
+export function resolveWorkers(workers: number, backend: BackendInfo): number {
+  if (workers > 0) return Math.floor(workers);
+  return backend.name === 'tensorflow' ? 1 : Math.max(1, os.availableParallelism());
+}
+
+function replicaFactory(modulePath: string | undefined): (spec: ModelSpec) => Replica {
+  if (!modulePath) return createReplica;
+  return (module.require([modulePath][0]) as { createReplica: (spec: ModelSpec) => Replica }).createReplica;
+}
+
+/** The name a worker should load to get exactly the backend the main thread selected. */
+function resolvedName(info: BackendInfo): BackendName {
+  if (info.name === 'tensorflow') return info.gpu ? 'tensorflow-gpu' : 'tensorflow';
+  return info.name as BackendName;
+}
+
+export async function createExecutor(opts: CreateExecutorOptions): Promise<Executor> {
+  const info = await selectBackend(opts.backend);
+  const n = resolveWorkers(opts.workers, info);
+  if (n === 1) {
+    const replica = replicaFactory(opts.replicaModule)(opts.spec);
+    return new InProcessExecutor(replica, { ...info, workers: 1, reason: `${info.reason}; in-process` });
+  }
+  return WorkerPool.create({ spec: opts.spec, backend: resolvedName(info), workers: n, info, replicaModule: opts.replicaModule });
+}

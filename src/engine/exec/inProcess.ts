@@ -1,0 +1,34 @@
+// One Replica on the current thread's backend. Used for a single worker on a JS backend (no thread
+// hop, no copies) and for native TensorFlow, which parallelises inside its own kernels.
+import type { BackendInfo } from '../../shared/runFormat';
+import type { Executor, ModelLayout, PassRequest, PassResult, Replica } from './types';
+
+export class InProcessExecutor implements Executor {
+  readonly layout: ModelLayout;
+  readonly workers = 1;
+  private disposed = false;
+
+  constructor(private readonly replica: Replica, readonly backend: BackendInfo) {
+    this.layout = replica.layout;
+  }
+
+  async setState(params: Float32Array, running: Float32Array): Promise<void> {
+    this.check();
+    this.replica.setState(params, running);
+  }
+
+  async run(requests: PassRequest[]): Promise<PassResult[]> {
+    this.check();
+    return requests.map((r) => this.replica.runPass(r));
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.replica.dispose();
+  }
+
+  private check(): void {
+    if (this.disposed) throw new Error('executor: used after dispose');
+  }
+}
