@@ -1,0 +1,66 @@
+import * as assert from 'node:assert/strict';
+import type { RunStatus } from '../../../src/shared/runFormat';
+import { groupRuns, runContextValue, runDescription, runGroupOf } from '../../../src/extension/runGroups';
+import type { RunSnapshot } from '../../../src/extension/runSnapshot';
+
+function run(name: string, state: RunStatus['state'] | undefined, o: Partial<RunSnapshot> = {}): RunSnapshot {
+  return {
+    runDir: `/runs/${name}`, name, metrics: [], alive: false, crashed: false, createdMs: 0,
+    status: state && { schema: 1, state, pid: null, startedAt: null, updatedAt: '', progress: { epoch: 1, epochs: 4, step: 45, totalSteps: 100 } },
+    ...o,
+  };
+}
+
+const config = (method: string, extra: Record<string, unknown> = {}) =>
+  ({ config: { method, split: '4:1', attack: { steps: 1 }, model: { arch: 'resnet8', width: 4 }, dataset: { name: 'x' } }, ...extra }) as never;
+
+describe('Runs view grouping', () => {
+  it('puts each run in the group its state and process say', () => {
+    assert.equal(runGroupOf(run('a', 'running', { alive: true })), 'running');
+    assert.equal(runGroupOf(run('a', 'running', { alive: false, crashed: true })), 'crashed');
+    assert.equal(runGroupOf(run('a', 'queued')), 'queued');
+    assert.equal(runGroupOf(run('a', 'completed')), 'completed');
+    assert.equal(runGroupOf(run('a', 'stopped')), 'stopped');
+    assert.equal(runGroupOf(run('a', 'failed')), 'failed');
+    assert.equal(runGroupOf(run('a', undefined, { alive: true })), 'running', 'just spawned, no status yet');
+    assert.equal(runGroupOf(run('a', undefined, { statusProblem: 'unreadable' })), 'unknown');
+  });
+
+  it('orders groups Running, Queued, Completed, Stopped, Failed, Crashed and omits empty ones', () => {
+    const groups = groupRuns([
+      run('f', 'failed'), run('c1', 'completed', { createdMs: 1 }), run('c2', 'completed', { createdMs: 2 }),
+      run('r', 'running', { alive: true }), run('q2', 'queued', { createdMs: 2 }), run('q1', 'queued', { createdMs: 1 }), run('x', 'running'),
+    ]);
+    assert.deepEqual(groups.map((g) => g.label), ['Running', 'Queued', 'Completed', 'Failed', 'Crashed']);
+    assert.deepEqual(groups.find((g) => g.group === 'completed')!.runs.map((r) => r.name), ['c2', 'c1'], 'newest first');
+    assert.deepEqual(groups.find((g) => g.group === 'queued')!.runs.map((r) => r.name), ['q1', 'q2'], 'queue order');
+  });
+
+  it('describes a running run by method, p_adv and progress', () => {
+    assert.equal(runDescription(run('a', 'running', { alive: true, config: config('fast-advprop') })), 'fast-advprop · p_adv 0.20 · 45%');
+    assert.equal(
+      runDescription(run('a', 'running', { alive: true, config: config('fast-advprop', { batch: { clean: 48, adv: 16 } }) })),
+      'fast-advprop · p_adv 0.25 · 45%', 'the engine\'s batch record wins over the split',
+    );
+  });
+
+  it('describes a finished run by best accuracy, mCE and a leak flag', () => {
+    const s = run('a', 'completed', {
+      config: config('vanilla'),
+      metrics: [
+        { v: 1, kind: 'epoch', t: '', epoch: 1, step: 1, test: { loss: 1, acc: 0.8 }, train: { loss: 1, acc: 1 }, seconds: 1 },
+        { v: 1, kind: 'epoch', t: '', epoch: 2, step: 2, test: { loss: 1, acc: 0.75 }, train: { loss: 1, acc: 1 }, seconds: 1 },
+      ],
+      robustness: { summary: { mCE: 78.14, meanCorruptionError: 20 } },
+    });
+    assert.equal(runDescription(s), 'vanilla · 80.0% · mCE 78.1');
+    s.status!.leak = { flagged: true, clean: 0.5, adv: 0.9, step: 2, message: '' };
+    assert.equal(runDescription(s), 'vanilla · 80.0% · mCE 78.1 · ⚠ leak');
+    assert.equal(runContextValue(s), 'run.completed.evaluated');
+  });
+
+  it('says why a run without a readable status is listed', () => {
+    assert.match(runDescription(run('a', undefined, { statusProblem: 'unreadable' })), /status unreadable/);
+    assert.equal(runContextValue(run('a', 'stopped')), 'run.stopped');
+  });
+});

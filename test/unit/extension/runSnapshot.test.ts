@@ -1,0 +1,86 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunFolderReader, isPidAlive } from '../../../src/extension/runSnapshot';
+
+function deadPid(): number {
+  // A pid that certainly existed and exited.
+  const r = spawnSync(process.execPath, ['-e', '0']);
+  return r.pid!;
+}
+
+describe('run folder reader', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-snap-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const status = (o: Record<string, unknown>) =>
+    fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ schema: 1, state: 'running', pid: process.pid, startedAt: '2025-01-01T00:00:00Z', updatedAt: '', progress: { epoch: 1, epochs: 2, step: 3, totalSteps: 10 }, ...o }));
+
+  it('knows live and dead pids', () => {
+    assert.equal(isPidAlive(process.pid), true);
+    assert.equal(isPidAlive(deadPid()), false);
+    assert.equal(isPidAlive(null), false);
+    assert.equal(isPidAlive(-1), false);
+  });
+
+  it('an empty folder is a snapshot with no status, not an error', () => {
+    const r = new RunFolderReader(dir);
+    r.poll();
+    assert.equal(r.snapshot.status, undefined);
+    assert.equal(r.snapshot.statusProblem, undefined);
+    assert.equal(r.snapshot.alive, false);
+  });
+
+  it('a half-written status.json is shown as unreadable', () => {
+    fs.writeFileSync(path.join(dir, 'status.json'), '{"schema":1,"sta');
+    const r = new RunFolderReader(dir);
+    assert.doesNotThrow(() => r.poll());
+    assert.equal(r.snapshot.status, undefined);
+    assert.equal(r.snapshot.statusProblem, 'unreadable');
+  });
+
+  it('running with a live pid is alive; running with a dead pid is crashed', () => {
+    status({});
+    const r = new RunFolderReader(dir);
+    r.poll();
+    assert.equal(r.snapshot.alive, true);
+    assert.equal(r.snapshot.crashed, false);
+    status({ pid: deadPid() });
+    assert.equal(r.poll(), true);
+    assert.equal(r.snapshot.alive, false);
+    assert.equal(r.snapshot.crashed, true);
+  });
+
+  it('final and queued states are never crashed', () => {
+    for (const state of ['completed', 'stopped', 'failed', 'queued']) {
+      status({ state, pid: state === 'queued' ? null : deadPid() });
+      const r = new RunFolderReader(dir);
+      r.poll();
+      assert.equal(r.snapshot.crashed, false, state);
+      assert.equal(r.snapshot.alive, false, state);
+    }
+  });
+
+  it('poll reports changes only when something changed, and reads metrics incrementally', () => {
+    status({ state: 'completed', pid: null });
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '{"v":1,"kind":"step","step":1}\n');
+    const r = new RunFolderReader(dir);
+    assert.equal(r.poll(), true);
+    assert.equal(r.poll(), false);
+    fs.appendFileSync(path.join(dir, 'metrics.jsonl'), '{"v":1,"kind":"epoch","epoch":1,"test":{"acc":0.5,"loss":1}}\n');
+    assert.equal(r.poll(), true);
+    assert.equal(r.snapshot.metrics.length, 2);
+    assert.equal(r.snapshot.createdMs, Date.parse('2025-01-01T00:00:00Z'));
+  });
+
+  it('this window\'s child counts as alive before the engine writes a status', () => {
+    const r = new RunFolderReader(dir, () => true);
+    r.poll();
+    assert.equal(r.snapshot.alive, true);
+  });
+});

@@ -1,0 +1,56 @@
+import * as assert from 'node:assert/strict';
+import type { MetricsRecord, RunStatus } from '../../../src/shared/runFormat';
+import type { RunSnapshot } from '../../../src/extension/runSnapshot';
+import { formatEta, statusBarView } from '../../../src/extension/statusText';
+
+function snap(status: Partial<RunStatus> | undefined, metrics: MetricsRecord[] = []): RunSnapshot {
+  return {
+    runDir: '/runs/r', name: 'r', metrics, alive: true, crashed: false, createdMs: 0,
+    status: status && { schema: 1, state: 'running', pid: 1, startedAt: null, updatedAt: '', progress: { epoch: 0, epochs: 0, step: 0, totalSteps: 0 }, ...status },
+  };
+}
+
+const step = (acc: number): MetricsRecord => ({
+  v: 1, kind: 'step', t: '', step: 1, epoch: 1, lr: 0.1, loss: 1, clean: { loss: 1, acc, images: 16 }, imagesPerSecond: 10, passes: { clean: 1, attack: 0, adv: 0 },
+});
+const epoch = (acc: number, e = 1): MetricsRecord => ({
+  v: 1, kind: 'epoch', t: '', epoch: e, step: 10, test: { loss: 1, acc }, train: { loss: 1, acc: 0.5 }, seconds: 1,
+});
+
+describe('status bar text', () => {
+  it('formats ETAs in s, m and h m', () => {
+    assert.equal(formatEta(42), '42s');
+    assert.equal(formatEta(180), '3m');
+    assert.equal(formatEta(3600 + 12 * 60), '1h 12m');
+    assert.equal(formatEta(undefined), undefined);
+    assert.equal(formatEta(-1), undefined);
+    assert.equal(formatEta(Number.NaN), undefined);
+  });
+
+  it('shows epoch, step, accuracy and ETA like the spec example', () => {
+    const v = statusBarView(snap({ progress: { epoch: 2, epochs: 6, step: 120, totalSteps: 900, etaSeconds: 180 } }, [epoch(0.831)]), 0, 0);
+    assert.equal(v.text, '$(sync~spin) Fast AdvProp: epoch 2/6 · step 120/900 · 83.1% · ETA 3m');
+    assert.equal(v.warning, false);
+    assert.match(v.tooltip, /clean test accuracy after epoch 1/);
+  });
+
+  it('prefers the last test accuracy over a later train interval, and falls back to train accuracy', () => {
+    assert.match(statusBarView(snap({}, [epoch(0.7), step(0.9)]), 0, 0).text, /· 70\.0%$/);
+    const v = statusBarView(snap({}, [step(0.25)]), 0, 0);
+    assert.match(v.text, / 25\.0%/);
+    assert.match(v.tooltip, /train accuracy/);
+  });
+
+  it('says starting before any status, counts other live and queued runs, flags a leak', () => {
+    assert.equal(statusBarView(snap(undefined), 0, 0).text, '$(sync~spin) Fast AdvProp: starting');
+    const v = statusBarView(snap({ leak: { flagged: true, clean: 0.5, adv: 0.9, step: 3, message: 'adv 90% > clean 50%' } }), 2, 1);
+    assert.match(v.text, /⚠ leak · \+2 more · 1 queued$/);
+    assert.equal(v.warning, true);
+    assert.match(v.tooltip, /adv 90% > clean 50%/);
+  });
+
+  it('has an idle text for queued-only and nothing-running', () => {
+    assert.equal(statusBarView(undefined, 0, 2).text, '$(clock) Fast AdvProp: 2 queued');
+    assert.equal(statusBarView(undefined, 0, 0).text, '$(beaker) Fast AdvProp');
+  });
+});
