@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import type { RngState } from '../util/rng';
 import { writeFileAtomic } from './atomic';
 
-// One checkpoint = one file: an 8-byte magic, a uint32 header length, a JSON header, then the
-// float32 payload (params of both BN sets, running statistics, momentum buffers). The header
-// carries the payload's sha256 and sizes, so a truncated or bit-flipped file is refused with a
-// message instead of silently resuming from garbage.
+// One checkpoint = one file: an 8-byte magic, a uint32 header length, a JSON header, the header's
+// sha256 (32 bytes), then the float32 payload (params of both BN sets, running statistics,
+// momentum buffers). The header carries the payload's sha256 and sizes, so a truncated or
+// bit-flipped file is refused with a message instead of silently resuming from garbage.
 
 const MAGIC = 'FAPCKPT1';
 export const CHECKPOINT_VERSION = 1;
@@ -68,7 +68,7 @@ export function encodeCheckpoint(s: CheckpointState): Buffer {
   const h = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(h.length, 0);
-  return Buffer.concat([Buffer.from(MAGIC, 'ascii'), len, h, payload]);
+  return Buffer.concat([Buffer.from(MAGIC, 'ascii'), len, h, createHash('sha256').update(h).digest(), payload]);
 }
 
 function floats(buf: Buffer, offset: number, count: number): Float32Array {
@@ -83,10 +83,14 @@ export function decodeCheckpoint(buf: Buffer, file = '(buffer)'): CheckpointStat
     throw new CheckpointError(file, 'not a Fast AdvProp checkpoint (bad magic); the file is corrupt or from another program');
   }
   const hlen = buf.readUInt32LE(8);
-  if (12 + hlen > buf.length) throw new CheckpointError(file, `truncated: header needs ${hlen} bytes, file has ${buf.length - 12}; use an earlier checkpoint`);
+  if (12 + hlen + 32 > buf.length) throw new CheckpointError(file, `truncated: header needs ${hlen + 32} bytes, file has ${buf.length - 12}; use an earlier checkpoint`);
+  const hbytes = buf.subarray(12, 12 + hlen);
+  if (!createHash('sha256').update(hbytes).digest().equals(buf.subarray(12 + hlen, 12 + hlen + 32))) {
+    throw new CheckpointError(file, 'header checksum mismatch: the file is corrupt; use an earlier checkpoint');
+  }
   let header: Header;
   try {
-    header = JSON.parse(buf.subarray(12, 12 + hlen).toString('utf8')) as Header;
+    header = JSON.parse(hbytes.toString('utf8')) as Header;
   } catch {
     throw new CheckpointError(file, 'corrupt header (invalid JSON); use an earlier checkpoint');
   }
@@ -95,13 +99,13 @@ export function decodeCheckpoint(buf: Buffer, file = '(buffer)'): CheckpointStat
   }
   const { params, running, momentum } = header.sizes;
   const need = (params + running + momentum) * 4;
-  const payload = buf.subarray(12 + hlen);
+  const base = 12 + hlen + 32;
+  const payload = buf.subarray(base);
   if (payload.length !== need) {
     throw new CheckpointError(file, `truncated or padded: payload is ${payload.length} bytes, header says ${need}; use an earlier checkpoint`);
   }
   const sha = createHash('sha256').update(payload).digest('hex');
   if (sha !== header.sha256) throw new CheckpointError(file, 'checksum mismatch: the weights are corrupt; use an earlier checkpoint');
-  const base = 12 + hlen;
   return {
     step: header.step,
     epoch: header.epoch,

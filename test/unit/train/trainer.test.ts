@@ -1,0 +1,279 @@
+import * as assert from 'node:assert/strict';
+import { planTraining } from '../../../src/engine/train/plan';
+import { DivergenceError, Trainer } from '../../../src/engine/train/trainer';
+import { crossGroupPermutation } from '../../../src/engine/train/shuffle';
+import { sgdStep } from '../../../src/engine/train/sgd';
+import { lrAtEpoch } from '../../../src/engine/train/schedule';
+import { decodeCheckpoint, encodeCheckpoint } from '../../../src/engine/run/checkpoint';
+import { bnSpatialSizes } from '../../../src/engine/train/bnSpatial';
+import { initParams } from '../../../src/engine/model';
+import { Rng } from '../../../src/engine/util/rng';
+import { makeBatch } from '../../../src/engine/data/augment';
+import type { Executor } from '../../../src/engine/exec/types';
+import { RecordingExecutor, realExecutor, tinyConfig, tinyData, tinySpec } from './helpers';
+
+describe('train: plan and update-speed sync', () => {
+  it('4:1 of 256 with β 0.5 divides shared by 320, clean BN by 256, aux BN by 64', () => {
+    const plan = planTraining(tinyConfig({ batchSize: 256, bnGroups: 4 }), 100000);
+    assert.deepEqual(plan.batch, { clean: 256, adv: 64 });
+    assert.deepEqual(plan.divisors, { shared: 320, clean: 256, adv: 64 });
+    assert.equal(plan.imagesPerStep, 320);
+  });
+
+  it('without sync every group is divided by the total weighted count; without reuse the attack does not count', () => {
+    assert.deepEqual(planTraining(tinyConfig({ batchSize: 256, bnGroups: 4, syncUpdateSpeed: false }), 100000).divisors, { shared: 320, clean: 320, adv: 320 });
+    assert.deepEqual(planTraining(tinyConfig({ batchSize: 256, bnGroups: 4, reuseGradients: false }), 100000).divisors, { shared: 288, clean: 256, adv: 32 });
+  });
+
+  it('vanilla and AdvProp average over the clean batch; AdvProp attacks every image', () => {
+    const v = planTraining(tinyConfig({ method: 'vanilla', batchSize: 16 }), 1000);
+    assert.deepEqual(v.batch, { clean: 16, adv: 0 });
+    assert.deepEqual(v.divisors, { shared: 16, clean: 16, adv: 16 });
+    const a = planTraining(tinyConfig({ method: 'advprop', batchSize: 16, attack: { steps: 3 } }), 1000);
+    assert.deepEqual(a.batch, { clean: 16, adv: 16 });
+    assert.deepEqual(a.passesPerStep, { clean: 16, attack: 48, adv: 16 });
+  });
+
+  it('same budget takes epochs and milestones from the calibration (half to even)', () => {
+    const p = planTraining(tinyConfig({ batchSize: 8, epochs: 105, milestones: [30, 60, 90, 100], sameBudget: true }), 800);
+    assert.equal(p.epochs, 87);
+    assert.deepEqual(p.milestones, [25, 50, 75, 83]);
+    assert.equal(p.stepsPerEpoch, 80); // 800 / (8 + 2)
+  });
+
+  it('refuses an attacked part that does not split into the BN groups, naming the field', () => {
+    assert.throws(() => planTraining(tinyConfig({ batchSize: 12, bnGroups: 4 }), 1000), /^ConfigError: split: .*divisible by bnGroups/);
+  });
+});
+
+describe('train: SGD and LR schedule', () => {
+  it('follows torch.optim.SGD (momentum, weight decay added to the gradient)', () => {
+    const p = new Float32Array([1, -2]);
+    const m = new Float32Array(2);
+    sgdStep(p, new Float32Array([0.5, 1]), m, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    // d = g + wd·p = [0.51, 0.98]; buf = d; p -= lr·buf
+    assert.ok(Math.abs(p[0] - (1 - 0.051)) < 1e-6 && Math.abs(p[1] - (-2 - 0.098)) < 1e-6);
+    sgdStep(p, new Float32Array([0.5, 1]), m, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    const d0 = 0.5 + 0.01 * (1 - 0.051);
+    assert.ok(Math.abs(m[0] - (0.9 * 0.51 + d0)) < 1e-6);
+  });
+
+  it('decays at milestones', () => {
+    assert.equal(lrAtEpoch(0.1, 0.1, [2, 4], 1), 0.1);
+    assert.ok(Math.abs(lrAtEpoch(0.1, 0.1, [2, 4], 2) - 0.01) < 1e-12);
+    assert.ok(Math.abs(lrAtEpoch(0.1, 0.1, [2, 4], 5) - 0.001) < 1e-12);
+  });
+});
+
+describe('train: shuffle BN permutation', () => {
+  it('moves every sample to another BN group (G = 2..6, many seeds) and is a permutation', () => {
+    for (let G = 2; G <= 6; G++) {
+      for (const g of [1, 3, 8]) {
+        for (let seed = 0; seed < 20; seed++) {
+          const n = G * g;
+          const perm = crossGroupPermutation(n, G, new Rng(seed));
+          assert.deepEqual([...perm].sort((a, b) => a - b), [...Array(n).keys()]);
+          for (let i = 0; i < n; i++) assert.notEqual(Math.floor(i / g), Math.floor(perm[i] / g), `G=${G} g=${g} seed=${seed} pos ${i}`);
+        }
+      }
+    }
+  });
+
+  it('in a Fast AdvProp step, the adversarial pass sees every attacked image in a different group than the attack did', async () => {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ batchSize: 16, bnGroups: 4, split: '1:1' });
+    const plan = planTraining(config, data.train.count);
+    const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    await t.trainStep();
+    const attack = ex.requests.find((r) => r.attack)!;
+    const adv = ex.requests.find((r) => r.bn === 'aux' && !r.attack)!;
+    const px = 64;
+    const g = attack.groupSize;
+    assert.equal(adv.groupSize, g);
+    // Images are distinct, so each adversarial image can be traced back to its attack position.
+    const key = (a: Float32Array, i: number): string => Array.from(a.subarray(i * px, (i + 1) * px)).join(',');
+    const where = new Map<string, number>();
+    for (let i = 0; i < attack.count; i++) where.set(key(attack.images, i), i);
+    for (let i = 0; i < adv.count; i++) {
+      const from = where.get(key(adv.images, i));
+      assert.ok(from !== undefined);
+      assert.notEqual(Math.floor(from / g), Math.floor(i / g));
+      assert.equal(adv.labels[i], attack.labels[from]);
+    }
+  });
+
+  it('with shuffleBN false the adversarial pass keeps the attack grouping', async () => {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ batchSize: 16, bnGroups: 4, split: '1:1', shuffleBN: false });
+    const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    await t.trainStep();
+    const attack = ex.requests.find((r) => r.attack)!;
+    const adv = ex.requests.find((r) => r.bn === 'aux' && !r.attack)!;
+    assert.deepEqual(adv.images, attack.images);
+  });
+});
+
+describe('train: one Fast AdvProp step', () => {
+  it('asks for the reference passes: clean (main, weight 1), attack (aux, training, β, reuse), adversarial (aux, β)', async () => {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ batchSize: 8, bnGroups: 2, beta: 0.5 });
+    const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    await t.trainStep();
+    const [c, a, v] = ex.requests;
+    assert.deepEqual([c.bn, c.training, c.lossWeight, c.paramGrads, c.count, c.groupSize], ['main', true, 1, true, 8, 4]);
+    assert.deepEqual([a.bn, a.training, a.lossWeight, a.paramGrads, a.count, a.attack?.reuseGradients], ['aux', true, 0.5, false, 2, true]);
+    assert.ok(Math.abs(a.attack!.epsilon - 2 / 255) < 1e-12);
+    assert.equal(a.attack!.noise?.length, 2 * 64);
+    assert.deepEqual([v.bn, v.training, v.lossWeight, v.paramGrads, v.count], ['aux', true, 0.5, true, 2]);
+  });
+
+  it('divides each group\'s summed gradient by its sync divisor', async () => {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ batchSize: 8, bnGroups: 2, beta: 0.5 });
+    const plan = planTraining(config, 80);
+    const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    t.keepBreakdown = true;
+    await t.trainStep();
+    const g = t.lastBreakdown!.grad;
+    // Fake: per-sample gradient 1 × weight. Clean: 8·1; attack: 2·0.5; adv: 2·0.5.
+    assert.deepEqual(plan.divisors, { shared: 10, clean: 8, adv: 2 });
+    assert.ok(Math.abs(g[0] - (8 + 1 + 1) / 10) < 1e-6);
+    assert.ok(Math.abs(g[2] - 8 / 8) < 1e-6);
+    assert.ok(Math.abs(g[4] - (1 + 1) / 2) < 1e-6);
+  });
+
+  it('refuses a pass that writes gradients into the other BN set', async () => {
+    const ex = new RecordingExecutor();
+    ex.leakIntoOtherSet = true;
+    const data = tinyData(80, 16);
+    const config = tinyConfig();
+    const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    await assert.rejects(t.trainStep(), /aux BN\) produced a gradient for a main BN parameter/);
+  });
+
+  it('clean-BN parameters get only the clean pass\'s gradient (real model, per-group accounting)', async () => {
+    const ex = await realExecutor();
+    try {
+      const data = tinyData(80, 16);
+      const config = tinyConfig({ batchSize: 8, bnGroups: 2 });
+      const plan = planTraining(config, 80);
+      const init = initParams(tinySpec(), 0);
+      const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, ...init, bnSpatial: bnSpatialSizes(tinySpec()) });
+      t.keepBreakdown = true;
+      await t.trainStep();
+      const b = t.lastBreakdown!;
+      assert.deepEqual(b.parts.map((p) => p.name), ['clean', 'noise', 'adv']);
+      let checkedClean = 0;
+      let nonzeroAux = 0;
+      for (const p of ex.layout.params) {
+        for (let i = p.offset; i < p.offset + p.size; i++) {
+          if (p.group === 'clean') {
+            for (const part of b.parts) if (part.bn === 'aux') assert.equal(part.grads[i], 0, `${part.name} touched ${p.name}`);
+            assert.ok(Math.abs(b.grad[i] - b.parts[0].grads[i] / plan.divisors.clean) <= 1e-7 * Math.max(1, Math.abs(b.grad[i])));
+            checkedClean++;
+          }
+          if (p.group === 'adv') {
+            assert.equal(b.parts[0].grads[i], 0, `clean pass touched ${p.name}`);
+            if (b.grad[i] !== 0) nonzeroAux++;
+          }
+        }
+      }
+      assert.ok(checkedClean > 0 && nonzeroAux > 0);
+    } finally {
+      await ex.dispose();
+    }
+  });
+});
+
+describe('train: vanilla learns', () => {
+  it('a few vanilla steps lower the training loss on a tiny problem', async () => {
+    const ex = await realExecutor();
+    try {
+      const data = tinyData(32, 16);
+      const config = tinyConfig({ method: 'vanilla', batchSize: 32, bnGroups: 1, lr: 0.05, epochs: 1 });
+      const plan = planTraining(config, 32);
+      const init = initParams(tinySpec(), 3);
+      const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, ...init });
+      // The whole training set is the batch, so the loss of one fixed batch is measured each time.
+      const lossNow = async (): Promise<number> => {
+        await ex.setState(t.params, t.running);
+        const idx = Int32Array.from({ length: 32 }, (_, i) => i);
+        const b = makeBatch(data.train, idx, { augment: false });
+        const [r] = await ex.run([{ images: b.images, count: 32, labels: b.labels, bn: 'main', training: true, groupSize: 32, lossWeight: 1, paramGrads: false }]);
+        return r.lossSum / 32;
+      };
+      const before = await lossNow();
+      for (let i = 0; i < 5; i++) await t.trainStep();
+      const after = await lossNow();
+      assert.ok(after < before - 0.05, `loss ${before} → ${after}`);
+    } finally {
+      await ex.dispose();
+    }
+  });
+});
+
+describe('train: NaN/Inf guard', () => {
+  it('a non-finite loss stops the step before any update, naming the stream and step', async () => {
+    const ex = new RecordingExecutor();
+    ex.lossValue = (r) => (r.bn === 'aux' && !r.attack ? NaN : 1);
+    const data = tinyData(80, 16);
+    const config = tinyConfig();
+    const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    const before = Float32Array.from(t.params);
+    await assert.rejects(t.trainStep(), (e: unknown) => e instanceof DivergenceError && e.stream === 'adv' && /step 1/.test(e.message));
+    assert.deepEqual(t.params, before);
+    assert.equal(t.step, 0);
+  });
+
+  it('a non-finite gradient is caught too', async () => {
+    const ex = new RecordingExecutor();
+    ex.gradValue = (r) => (r.bn === 'main' ? Infinity : 1);
+    const data = tinyData(80, 16);
+    const config = tinyConfig();
+    const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    await assert.rejects(t.trainStep(), (e: unknown) => e instanceof DivergenceError && e.stream === 'clean' && /gradient/.test(e.message));
+  });
+});
+
+describe('train: resume', () => {
+  async function trainTiny(ex: Executor, stopAt?: number, from?: ReturnType<typeof decodeCheckpoint>): Promise<{ t: Trainer; ckpt?: Buffer }> {
+    const data = tinyData(48, 16);
+    const config = tinyConfig({ batchSize: 8, bnGroups: 2, epochs: 2, milestones: [1], augment: { crop: true, flip: true, mixupAlpha: 0.2 }, attack: { randomStart: 'reference' } });
+    const plan = planTraining(config, 48);
+    let ckpt: Buffer | undefined;
+    const init = initParams(tinySpec(), 7);
+    const t = new Trainer({
+      config, plan, executor: ex, train: data.train, test: data.test, ...init, bnSpatial: bnSpatialSizes(tinySpec()),
+      shouldStop: () => stopAt !== undefined && t.step >= stopAt,
+      hooks: { checkpoint: (s, reason) => { if (reason === 'stop') ckpt = encodeCheckpoint(s); } },
+    });
+    if (from) t.restore(from);
+    const out = await t.run();
+    assert.equal(out.state, stopAt !== undefined ? 'stopped' : 'completed');
+    return { t, ckpt };
+  }
+
+  it('stopping mid-epoch and resuming from the checkpoint reaches the same weights as an uninterrupted run', async () => {
+    const ex = await realExecutor();
+    try {
+      const full = await trainTiny(ex);
+      assert.equal(full.t.step, 8); // 2 epochs × 48/(8+2)=4 steps
+      const first = await trainTiny(ex, 3);
+      assert.ok(first.ckpt);
+      const restored = decodeCheckpoint(first.ckpt);
+      assert.equal(restored.step, 3);
+      const second = await trainTiny(ex, undefined, restored);
+      assert.equal(second.t.step, 8);
+      assert.deepEqual(second.t.params, full.t.params);
+      assert.deepEqual(second.t.running, full.t.running);
+      assert.deepEqual(second.t.momentum, full.t.momentum);
+      assert.notDeepEqual(first.t.params, full.t.params);
+    } finally {
+      await ex.dispose();
+    }
+  });
+});
