@@ -246,9 +246,9 @@ describe('train: resume', () => {
     const plan = planTraining(config, 48);
     let ckpt: Buffer | undefined;
     const init = initParams(tinySpec(), 7);
-    const t = new Trainer({
+    const t: Trainer = new Trainer({
       config, plan, executor: ex, train: data.train, test: data.test, ...init, bnSpatial: bnSpatialSizes(tinySpec()),
-      shouldStop: () => stopAt !== undefined && t.step >= stopAt,
+      shouldStop: (): boolean => stopAt !== undefined && t.step >= stopAt,
       hooks: { checkpoint: (s, reason) => { if (reason === 'stop') ckpt = encodeCheckpoint(s); } },
     });
     if (from) t.restore(from);
