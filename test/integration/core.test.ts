@@ -1,0 +1,156 @@
+// The extension host core inside a real VS Code: commands, a tiny run to completion, a bad config
+// refused before anything is created, the queue, and Stop ending a longer run as "stopped".
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Services } from '../../src/extension/services';
+
+const EXTENSION_ID = 'fast-advprop.fast-advprop';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const TINY = {
+  method: 'fast-advprop', model: { arch: 'resnet8', width: 4 }, maxSteps: 3, batchSize: 16,
+  dataset: { name: 'fashion-mnist-subset', trainLimit: 200, testLimit: 100 },
+};
+// Long enough that it is still training when Stop arrives.
+const LONG = { ...TINY, maxSteps: 0, epochs: 50, logEvery: 1 };
+
+function readJson(file: string): Record<string, any> | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function stateOf(runDir: string): string | undefined {
+  return readJson(path.join(runDir, 'status.json'))?.state;
+}
+
+function describeRun(runDir: string): string {
+  if (!fs.existsSync(runDir)) return `${runDir} does not exist`;
+  const parts = [`files: ${fs.readdirSync(runDir).join(', ')}`];
+  for (const f of ['status.json', 'console.log', 'engine.log']) {
+    const p = path.join(runDir, f);
+    if (fs.existsSync(p)) parts.push(`--- ${f}\n${fs.readFileSync(p, 'utf8').slice(-1500)}`);
+  }
+  return parts.join('\n');
+}
+
+async function waitFor(what: string, ms: number, cond: () => boolean, detail: () => string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (cond()) return;
+    await sleep(250);
+  }
+  assert.fail(`${what} not reached within ${ms / 1000}s\n${detail()}`);
+}
+
+suite('Fast AdvProp extension host core', () => {
+  let services: Services;
+  let ws: string;
+  const started: string[] = [];
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+    services = await ext.activate();
+    ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    fs.writeFileSync(path.join(ws, 'core-tiny.advprop.json'), JSON.stringify(TINY, null, 2));
+    fs.writeFileSync(path.join(ws, 'core-long.advprop.json'), JSON.stringify(LONG, null, 2));
+    fs.writeFileSync(path.join(ws, 'core-bad.advprop.json'), JSON.stringify({ ...TINY, attack: { steps: 0 } }, null, 2));
+  });
+
+  suiteTeardown(async function () {
+    this.timeout(90_000);
+    // Leave no engine running for the suites after this one (the queue allows one run at a time).
+    for (const dir of started) {
+      if (services.runs.get(dir)?.alive || stateOf(dir) === 'queued') {
+        await services.jobs.stop(dir).catch(() => undefined);
+      }
+    }
+    for (const dir of started) {
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline && services.runs.get(dir)?.alive) await sleep(250);
+      if (services.runs.get(dir)?.alive) await services.jobs.stop(dir).catch(() => undefined); // second stop kills
+    }
+  });
+
+  test('activation exposes the services and registers every command', async () => {
+    assert.equal(typeof services.runs.list, 'function');
+    assert.equal(typeof services.jobs.start, 'function');
+    assert.equal(services.runs.runsFolder, path.join(ws, '.advprop-runs'));
+    const all = await vscode.commands.getCommands(true);
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string; category: string }[] } };
+    const mine = ['startTraining', 'stopTraining', 'resumeTraining', 'evaluateRobustness', 'newRunConfig', 'showLog', 'revealRun', 'deleteRun', 'refreshRuns'];
+    for (const c of mine) assert.ok(all.includes(`fastAdvprop.${c}`), `fastAdvprop.${c} is not registered`);
+    for (const c of pkg.contributes.commands) assert.equal(c.category, 'Fast AdvProp', `${c.command} has no category`);
+  });
+
+  test('a bad config is refused naming the field, and creates no run folder', async () => {
+    const before = fs.existsSync(services.runs.runsFolder) ? fs.readdirSync(services.runs.runsFolder) : [];
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startTraining', { configPath: path.join(ws, 'core-bad.advprop.json'), runName: 'core-bad' })),
+      (e: Error) => {
+        assert.match(e.message, /attack\.steps/);
+        assert.match(e.message, /≥ 1/);
+        return true;
+      },
+    );
+    const after = fs.existsSync(services.runs.runsFolder) ? fs.readdirSync(services.runs.runsFolder) : [];
+    assert.deepEqual(after, before);
+  });
+
+  test('a run name that escapes the runs folder is refused', async () => {
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startTraining', { configPath: path.join(ws, 'core-tiny.advprop.json'), runName: '../escaped' })),
+      /not allowed/,
+    );
+    assert.equal(fs.existsSync(path.join(ws, 'escaped')), false);
+  });
+
+  test('startTraining with { configPath } trains the tiny config to completed', async function () {
+    this.timeout(300_000);
+    const result = await vscode.commands.executeCommand<{ runDir: string }>('fastAdvprop.startTraining', {
+      configPath: path.join(ws, 'core-tiny.advprop.json'), runName: `core-tiny-${Date.now()}`,
+    });
+    assert.ok(result?.runDir, `startTraining resolved to ${JSON.stringify(result)}`);
+    started.push(result.runDir);
+    assert.equal(path.dirname(result.runDir), services.runs.runsFolder);
+    await waitFor('status "completed"', 240_000, () => {
+      const s = stateOf(result.runDir);
+      if (s === 'failed' || s === 'stopped') assert.fail(`run ended as ${s}\n${describeRun(result.runDir)}`);
+      return s === 'completed';
+    }, () => describeRun(result.runDir));
+    // The model follows the folder: the snapshot catches up within a poll or two.
+    await waitFor('the Runs model to show it completed', 5_000, () => services.runs.get(result.runDir)?.status?.state === 'completed', () => JSON.stringify(services.runs.get(result.runDir)?.status));
+    const snap = services.runs.get(result.runDir)!;
+    assert.equal(snap.alive, false);
+    assert.equal(snap.crashed, false);
+    assert.ok(snap.metrics.length > 0, 'no metrics records were read');
+    assert.ok(snap.config?.config, 'config.json was not read');
+  });
+
+  test('a second start waits in the queue; Stop removes it; Stop ends the running one as "stopped"', async function () {
+    this.timeout(300_000);
+    const first = await services.jobs.start({ configPath: path.join(ws, 'core-long.advprop.json'), runName: `core-long-${Date.now()}` });
+    started.push(first.runDir);
+    const second = await services.jobs.start({ configPath: path.join(ws, 'core-tiny.advprop.json'), runName: `core-queued-${Date.now()}` });
+    started.push(second.runDir);
+    assert.equal(stateOf(second.runDir), 'queued', `with maxConcurrentRuns 1 the second run must queue\n${describeRun(second.runDir)}`);
+    await services.jobs.stop(second.runDir);
+    assert.equal(stateOf(second.runDir), 'stopped');
+    assert.equal(fs.existsSync(path.join(second.runDir, 'config.json')), false, 'the queued run never started');
+
+    // Stop once the engine is really training (it has written a running status).
+    await waitFor('status "running"', 120_000, () => stateOf(first.runDir) === 'running', () => describeRun(first.runDir));
+    await vscode.commands.executeCommand('fastAdvprop.stopTraining', first.runDir);
+    await waitFor('status "stopped"', 120_000, () => {
+      const s = stateOf(first.runDir);
+      if (s === 'failed' || s === 'completed') assert.fail(`run ended as ${s}, not stopped\n${describeRun(first.runDir)}`);
+      return s === 'stopped';
+    }, () => describeRun(first.runDir));
+    await waitFor('the process to exit', 30_000, () => !services.runs.get(first.runDir)?.alive, () => describeRun(first.runDir));
+  });
+});
