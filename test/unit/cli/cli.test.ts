@@ -1,0 +1,269 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../../src/engine/cli';
+import type { EngineDeps } from '../../../src/engine/cli/train';
+import { encodeIdx } from '../../../src/engine/data/idx';
+import { loadCheckpoint } from '../../../src/engine/run/checkpoint';
+import type { Executor } from '../../../src/engine/exec/types';
+import { parseMetricsLines, parseStatus, type RunConfigRecord, type RunResults } from '../../../src/shared/runFormat';
+import { tinyData, tinyDataset, tinyDeps } from '../train/helpers';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const CLI = path.join(ROOT, 'out/src/engine/cli.js');
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'fap-cli-'));
+}
+
+function capture(): { out: string[]; err: string[]; io: { out(l: string): void; err(l: string): void } } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (l) => out.push(l), err: (l) => err.push(l) } };
+}
+
+/** A tiny run config (the dataset section is ignored by tinyDeps, which serves the tiny dataset). */
+const TINY = {
+  method: 'fast-advprop', split: '4:1', bnGroups: 2, batchSize: 8, epochs: 2, milestones: [1], sameBudget: false,
+  model: { arch: 'resnet8', width: 2 }, backend: 'cpu', workers: 1, logEvery: 1, seed: 5,
+  augment: { crop: true, flip: true, mixupAlpha: 0, cutmixAlpha: 0 },
+};
+
+function writeConfig(dir: string, over: Record<string, unknown> = {}, file = 'tiny.advprop.json'): string {
+  const p = path.join(dir, file);
+  fs.writeFileSync(p, JSON.stringify({ ...TINY, ...over }, null, 2));
+  return p;
+}
+
+function read<T>(dir: string, f: string): T {
+  return JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as T;
+}
+
+/** Wraps the real executor: `onRun(n)` sees the n-th run() call (n from 1). */
+function wrapDeps(deps: EngineDeps, onRun: (n: number, results: Awaited<ReturnType<Executor['run']>>) => void): EngineDeps {
+  return {
+    ...deps,
+    createExecutor: async (o) => {
+      const ex = await deps.createExecutor(o);
+      let n = 0;
+      return {
+        layout: ex.layout, workers: ex.workers, backend: ex.backend,
+        setState: (p, r) => ex.setState(p, r),
+        dispose: () => ex.dispose(),
+        run: async (reqs) => {
+          const res = await ex.run(reqs);
+          onRun(++n, res);
+          return res;
+        },
+      };
+    },
+  };
+}
+
+describe('cli: usage and config errors', () => {
+  it('a bad config field exits 2 with one line naming the field, and creates no run folder', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir, { attack: { steps: 0 } });
+    const c = capture();
+    const code = await main(['train', '--config', cfg, '--runs-dir', path.join(dir, 'runs')], c.io, await tinyDeps());
+    assert.equal(code, 2);
+    assert.equal(c.err.length, 1);
+    assert.match(c.err[0], /^error: attack\.steps: must be ≥ 1, got 0$/);
+    assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
+  });
+
+  it('bad flags name the flag: unknown flag (with a suggestion), bad value, bad method', async () => {
+    const deps = await tinyDeps();
+    let c = capture();
+    assert.equal(await main(['train', '--epoch', '3'], c.io, deps), 2);
+    assert.match(c.err[0], /^error: --epoch: unknown flag for "train" \(did you mean --epochs\?\)/);
+    c = capture();
+    assert.equal(await main(['train', '--epochs', 'three'], c.io, deps), 2);
+    assert.match(c.err[0], /^error: --epochs: expected a whole number/);
+    c = capture();
+    const dir = tmp();
+    assert.equal(await main(['train', '--method', 'fastest', '--runs-dir', path.join(dir, 'runs')], c.io, deps), 2);
+    assert.match(c.err[0], /^error: --method: must be one of "vanilla", "advprop", "fast-advprop"/);
+    assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
+  });
+
+  it('an impossible batch split is refused before anything is created', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir, { batchSize: 12, bnGroups: 4 });
+    const c = capture();
+    assert.equal(await main(['train', '--config', cfg, '--runs-dir', path.join(dir, 'runs')], c.io, await tinyDeps()), 2);
+    assert.match(c.err[0], /^error: split: .*divisible by bnGroups/);
+    assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
+  });
+
+  it('unknown command and missing command exit non-zero with the fix; --help exits 0', async () => {
+    let c = capture();
+    assert.equal(await main(['trian'], c.io), 2);
+    assert.match(c.err[0], /^error: unknown command "trian"; use one of train, budget/);
+    c = capture();
+    assert.equal(await main([], c.io), 2);
+    for (const cmd of ['train', 'evaluate', 'export-model', 'bench', 'study', 'budget']) {
+      c = capture();
+      assert.equal(await main([cmd, '--help'], c.io), 0, cmd);
+      assert.match(c.out.join('\n'), /usage: fast-advprop/, cmd);
+    }
+  });
+
+  it('study says it is not implemented instead of pretending', async () => {
+    const c = capture();
+    assert.equal(await main(['study'], c.io), 2);
+    assert.match(c.err[0], /not implemented yet/);
+  });
+
+  it('budget delegates to the cost model', async () => {
+    const c = capture();
+    assert.equal(await main(['budget', '--method', 'fast-advprop', '--split', '4:1', '--epochs', '105', '--json'], c.io), 0);
+    assert.equal(JSON.parse(c.out.join('')).epochs, 87);
+  });
+});
+
+describe('cli: train end to end (tiny model, cpu, in-process)', () => {
+  it('train --max-steps 2 writes config.json, status.json (completed), metrics.jsonl, results.json and a checkpoint', async () => {
+    const dir = tmp();
+    const run = path.join(dir, 'run');
+    const c = capture();
+    const code = await main(['train', '--config', writeConfig(dir), '--run-dir', run, '--max-steps', '2'], c.io, await tinyDeps());
+    assert.equal(code, 0, c.err.join('\n'));
+    const cfg = read<RunConfigRecord>(run, 'config.json');
+    assert.equal(cfg.config.maxSteps, 2);
+    assert.deepEqual(cfg.batch, { clean: 8, adv: 2 });
+    assert.equal(cfg.schedule.stepsPerEpoch, 6);
+    assert.equal(cfg.dataset.train, 64);
+    const status = parseStatus(fs.readFileSync(path.join(run, 'status.json'), 'utf8'))!;
+    assert.equal(status.state, 'completed');
+    assert.equal(status.pid, null);
+    assert.equal(status.progress.step, 2);
+    const { records, skipped } = parseMetricsLines(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8'));
+    assert.deepEqual(skipped, []);
+    const steps = records.filter((r) => r.kind === 'step');
+    assert.equal(steps.length, 2);
+    const s = steps[1] as Extract<typeof steps[number], { kind: 'step' }>;
+    assert.deepEqual(s.passes, { clean: 16, attack: 4, adv: 4 });
+    assert.ok(s.noise && s.adv && Number.isFinite(s.loss));
+    const results = read<RunResults>(run, 'results.json');
+    assert.equal(results.state, 'completed');
+    assert.equal(results.steps, 2);
+    assert.ok(results.clean.accuracy >= 0 && results.clean.accuracy <= 1);
+    assert.equal(results.plannedPasses, 2 * (8 + 2 + 2));
+    assert.equal(loadCheckpoint(path.join(run, 'checkpoints', 'last.ckpt')).step, 2);
+    assert.ok(c.out.some((l) => /step 2\/2 .*img\/s .*ETA/.test(l)), c.out.join('\n'));
+  });
+
+  it('stop.request stops after the current step with a checkpoint; --resume finishes with the same weights as an uninterrupted run', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir);
+    const full = path.join(dir, 'full');
+    assert.equal(await main(['train', '--config', cfg, '--run-dir', full], capture().io, await tinyDeps()), 0);
+
+    const run = path.join(dir, 'stopped');
+    // Each Fast AdvProp step makes two run() calls; ask to stop during step 4 (mid-epoch 1).
+    const deps = wrapDeps(await tinyDeps(), (n) => {
+      if (n === 7) fs.writeFileSync(path.join(run, 'stop.request'), '');
+    });
+    const c1 = capture();
+    assert.equal(await main(['train', '--config', cfg, '--run-dir', run], c1.io, deps), 0);
+    let status = parseStatus(fs.readFileSync(path.join(run, 'status.json'), 'utf8'))!;
+    assert.equal(status.state, 'stopped');
+    assert.equal(status.lastCheckpoint?.step, 4);
+    assert.equal(fs.existsSync(path.join(run, 'results.json')), false);
+    assert.equal(fs.existsSync(path.join(run, 'stop.request')), false);
+
+    const c2 = capture();
+    assert.equal(await main(['train', '--resume', run], c2.io, await tinyDeps()), 0, c2.err.join('\n'));
+    status = parseStatus(fs.readFileSync(path.join(run, 'status.json'), 'utf8'))!;
+    assert.equal(status.state, 'completed');
+    const a = loadCheckpoint(path.join(run, 'checkpoints', 'last.ckpt'));
+    const b = loadCheckpoint(path.join(full, 'checkpoints', 'last.ckpt'));
+    assert.equal(a.step, 12);
+    assert.deepEqual(a.params, b.params);
+    assert.deepEqual(a.running, b.running);
+    const { records } = parseMetricsLines(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8'));
+    assert.ok(records.some((r) => r.kind === 'event' && r.event === 'resume'));
+    assert.equal(records.filter((r) => r.kind === 'epoch').length, 2);
+    assert.equal(read<RunConfigRecord>(run, 'config.json').resumedFrom?.[0].step, 4);
+    // The milestone (epoch 1) keeps its own checkpoint.
+    assert.ok(fs.existsSync(path.join(run, 'checkpoints', 'epoch-1.ckpt')));
+    // A finished run has nothing left to resume, and flags that would change the schedule are refused.
+    let c = capture();
+    assert.equal(await main(['train', '--resume', run], c.io, await tinyDeps()), 2);
+    assert.match(c.err[0], /nothing left to train/);
+    c = capture();
+    assert.equal(await main(['train', '--resume', run, '--epochs', '5'], c.io, await tinyDeps()), 2);
+    assert.match(c.err[0], /^error: --epochs: cannot change on --resume/);
+  });
+
+  it('a non-finite loss fails the run (exit 1) naming stream and step, keeping the last good checkpoint', async () => {
+    const dir = tmp();
+    const run = path.join(dir, 'run');
+    // Calls 15/16 are step 8 (after the epoch-1 evaluation call at 13); poison its adversarial pass.
+    let poisoned = false;
+    const deps = wrapDeps(await tinyDeps(), (_n, res) => {
+      if (!poisoned && res.length === 1 && res[0].grads && fs.existsSync(path.join(run, 'checkpoints', 'last.ckpt'))) {
+        res[0].lossSum = NaN;
+        poisoned = true;
+      }
+    });
+    const c = capture();
+    assert.equal(await main(['train', '--config', writeConfig(dir), '--run-dir', run], c.io, deps), 1);
+    assert.match(c.err[0], /^error: non-finite loss in the adv stream at step 7/);
+    const status = parseStatus(fs.readFileSync(path.join(run, 'status.json'), 'utf8'))!;
+    assert.equal(status.state, 'failed');
+    assert.equal(status.error?.stream, 'adv');
+    assert.equal(status.error?.step, 7);
+    assert.equal(status.lastCheckpoint?.step, 6);
+    assert.equal(loadCheckpoint(path.join(run, 'checkpoints', 'last.ckpt')).step, 6);
+  });
+});
+
+describe('cli: the built script (spawned)', function () {
+  this.timeout(120000);
+
+  it('exits 2 with one stderr line and no folder on a config error', () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir, { batchSize: 0 });
+    const r = spawnSync(process.execPath, [CLI, 'train', '--config', cfg, '--runs-dir', path.join(dir, 'runs')], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /^error: batchSize: must be ≥ 1, got 0/);
+    assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
+  });
+
+  it('exits 2 naming dataset.path when the dataset folder is missing', () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir, { dataset: { name: 'idx', path: path.join(dir, 'nope') } });
+    const r = spawnSync(process.execPath, [CLI, 'train', '--config', cfg, '--runs-dir', path.join(dir, 'runs')], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^error: dataset/);
+    assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
+  });
+
+  it('train --max-steps 2 on a tiny IDX dataset writes a completed run', () => {
+    const dir = tmp();
+    const data = path.join(dir, 'data');
+    fs.mkdirSync(data);
+    const write = (prefix: string, count: number, seed: number): void => {
+      const ds = tinyDataset(count, seed);
+      fs.writeFileSync(path.join(data, `${prefix}-images-idx3-ubyte`), encodeIdx([count, 8, 8], ds.images));
+      fs.writeFileSync(path.join(data, `${prefix}-labels-idx1-ubyte`), encodeIdx([count], Uint8Array.from(ds.labels)));
+    };
+    write('train', 64, 1);
+    write('t10k', 32, 2);
+    const cfg = writeConfig(dir, { dataset: { name: 'idx', path: 'data' } });
+    const run = path.join(dir, 'run');
+    const r = spawnSync(process.execPath, [CLI, 'train', '--config', cfg, '--run-dir', run, '--max-steps', '2'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'results.json', 'engine.log']) assert.ok(fs.existsSync(path.join(run, f)), f);
+    assert.equal(read<{ state: string }>(run, 'status.json').state, 'completed');
+    assert.equal(read<RunResults>(run, 'results.json').steps, 2);
+  });
+});
+
+// Keep the helper import used even if the data shape changes.
+void tinyData;
