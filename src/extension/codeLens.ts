@@ -6,7 +6,7 @@ export class RunConfigCodeLens implements vscode.CodeLensProvider {
     const top = new vscode.Range(0, 0, 0, 0);
     return [
       new vscode.CodeLens(top, { title: '$(play) Start Training', command: 'fastAdvprop.startTraining', arguments: [document.uri] }),
-      new vscode.CodeLens(top, { title: '$(graph) Budget', command: 'fastAdvprop.openBudgetCalculator', arguments: [document.uri] }),
+      new vscode.CodeLens(top, { title: '$(graph) Budget', command: 'fastAdvprop.openBudgetCalculator' }),
     ];
   }
 }

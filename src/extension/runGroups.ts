@@ -1,6 +1,6 @@
 // How the Runs view groups and labels runs. Pure, so the grouping rules are tested directly.
 import type { RunSnapshot } from './runSnapshot';
-import { bestTestAccuracy, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
+import { bestTestAccuracy, displayEpoch, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
 
 export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'unknown'] as const;
 export type RunGroup = (typeof RUN_GROUPS)[number];
@@ -78,7 +78,7 @@ export function runTooltip(s: RunSnapshot): string {
     lines.push(`Model: ${c.model?.arch ?? c.config.model?.arch} ×${c.model?.width ?? c.config.model?.width}, dataset ${c.dataset?.name ?? c.config.dataset?.name}`);
   }
   if (c?.backend) lines.push(`Backend: ${c.backend.name}${c.backend.gpu ? ' (GPU)' : ''}`);
-  if (st?.progress) lines.push(`Progress: epoch ${st.progress.epoch}/${st.progress.epochs}, step ${st.progress.step}/${st.progress.totalSteps}`);
+  if (st?.progress) lines.push(`Progress: epoch ${displayEpoch(st.progress.epoch, st.progress.epochs)}/${st.progress.epochs}, step ${st.progress.step}/${st.progress.totalSteps}`);
   const best = bestTestAccuracy(s);
   if (best !== undefined) lines.push(`Best clean test accuracy: ${pct(best)}`);
   const mce = mceOf(s.robustness);

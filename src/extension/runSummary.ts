@@ -3,6 +3,15 @@ import { parseSplitString } from '../shared/config';
 import type { MetricsRecord } from '../shared/runFormat';
 import type { RunSnapshot } from './runSnapshot';
 
+/**
+ * Epochs in status.json and metrics records count from 0 (the epoch in progress); people count
+ * from 1, as the engine's own progress lines do. A finished run may report epoch = epochs.
+ */
+export function displayEpoch(epoch: number, epochs?: number): number {
+  const shown = epoch + 1;
+  return epochs && epochs > 0 ? Math.min(shown, epochs) : shown;
+}
+
 /** Fraction of attacked images per step: from the engine's batch record, else the config. */
 export function pAdvOf(s: RunSnapshot): number | undefined {
   const rec = s.config;
@@ -35,12 +44,12 @@ export function bestTestAccuracy(s: RunSnapshot): number | undefined {
 export function latestAccuracy(metrics: readonly MetricsRecord[]): { value: number; what: string } | undefined {
   for (let i = metrics.length - 1; i >= 0; i--) {
     const r = metrics[i];
-    if (r.kind === 'epoch' && typeof r.test?.acc === 'number') return { value: r.test.acc, what: `clean test accuracy after epoch ${r.epoch}` };
+    if (r.kind === 'epoch' && typeof r.test?.acc === 'number') return { value: r.test.acc, what: `clean test accuracy after epoch ${displayEpoch(r.epoch)}` };
     if (r.kind === 'step' && typeof r.clean?.acc === 'number') {
       // An epoch record further back is still the better number to show.
       for (let j = i - 1; j >= 0; j--) {
         const e = metrics[j];
-        if (e.kind === 'epoch' && typeof e.test?.acc === 'number') return { value: e.test.acc, what: `clean test accuracy after epoch ${e.epoch}` };
+        if (e.kind === 'epoch' && typeof e.test?.acc === 'number') return { value: e.test.acc, what: `clean test accuracy after epoch ${displayEpoch(e.epoch)}` };
       }
       return { value: r.clean.acc, what: 'clean train accuracy (last interval)' };
     }

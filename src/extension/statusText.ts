@@ -1,6 +1,6 @@
 // Text of the status-bar item; pure so the wording can be tested without a window.
 import type { RunSnapshot } from './runSnapshot';
-import { latestAccuracy } from './runSummary';
+import { displayEpoch, latestAccuracy } from './runSummary';
 
 export function formatEta(seconds: number | undefined): string | undefined {
   if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return undefined;
@@ -34,7 +34,7 @@ export function statusBarView(focus: RunSnapshot | undefined, otherLive: number,
   const parts: string[] = [];
   const tip: string[] = [`Run ${focus.name}`];
   if (p) {
-    parts.push(`epoch ${p.epoch}/${p.epochs}`);
+    parts.push(`epoch ${displayEpoch(p.epoch, p.epochs)}/${p.epochs}`);
     parts.push(`step ${p.step}/${p.totalSteps}`);
   } else {
     parts.push('starting');

@@ -1,6 +1,7 @@
 // The extension host core inside a real VS Code: commands, a tiny run to completion, a bad config
 // refused before anything is created, the queue, and Stop ending a longer run as "stopped".
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -51,6 +52,7 @@ suite('Fast AdvProp extension host core', () => {
   let services: Services;
   let ws: string;
   const started: string[] = [];
+  let stoppedRun: string | undefined;
 
   suiteSetup(async () => {
     const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
@@ -152,5 +154,39 @@ suite('Fast AdvProp extension host core', () => {
       return s === 'stopped';
     }, () => describeRun(first.runDir));
     await waitFor('the process to exit', 30_000, () => !services.runs.get(first.runDir)?.alive, () => describeRun(first.runDir));
+    stoppedRun = first.runDir;
+  });
+
+  test('Resume continues the stopped run from its checkpoint, and Stop ends it again', async function () {
+    this.timeout(300_000);
+    assert.ok(stoppedRun, 'no stopped run (the previous test failed)');
+    const stepBefore = readJson(path.join(stoppedRun, 'status.json'))?.progress?.step as number;
+    await vscode.commands.executeCommand('fastAdvprop.resumeTraining', stoppedRun);
+    await waitFor('status "running" with a live pid', 120_000, () => stateOf(stoppedRun!) === 'running' && !!services.runs.get(stoppedRun!)?.alive, () => describeRun(stoppedRun!));
+    await waitFor('a step past the checkpoint', 120_000, () => (readJson(path.join(stoppedRun!, 'status.json'))?.progress?.step ?? 0) > stepBefore, () => describeRun(stoppedRun!));
+    await services.jobs.stop(stoppedRun);
+    await waitFor('status "stopped"', 120_000, () => stateOf(stoppedRun!) === 'stopped', () => describeRun(stoppedRun!));
+    const config = readJson(path.join(stoppedRun, 'config.json'));
+    assert.ok(Array.isArray(config?.resumedFrom) && config!.resumedFrom.length >= 1, `config.json records no resume\n${describeRun(stoppedRun)}`);
+  });
+
+  test('a run started from a terminal shows up in the Runs model', async function () {
+    this.timeout(300_000);
+    const runDir = path.join(services.runs.runsFolder, `terminal-${Date.now()}`);
+    started.push(runDir);
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const child = spawn(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'train', '--config', path.join(ws, 'core-tiny.advprop.json'), '--run-dir', runDir], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    await waitFor('the terminal run in the model, completed', 240_000, () => services.runs.get(runDir)?.status?.state === 'completed', () => describeRun(runDir));
+    assert.equal(await exited, 0);
+    assert.ok(services.runs.list().some((s) => s.runDir === runDir));
+  });
+
+  test('deleteRun refuses folders that are not runs inside the runs folder', async () => {
+    assert.equal(await vscode.commands.executeCommand('fastAdvprop.deleteRun', ws), false);
+    assert.equal(await vscode.commands.executeCommand('fastAdvprop.deleteRun', path.join(services.runs.runsFolder, '..')), false);
+    assert.ok(fs.existsSync(path.join(ws, 'core-tiny.advprop.json')), 'the workspace is intact');
   });
 });

@@ -28,10 +28,15 @@ describe('status bar text', () => {
   });
 
   it('shows epoch, step, accuracy and ETA like the spec example', () => {
-    const v = statusBarView(snap({ progress: { epoch: 2, epochs: 6, step: 120, totalSteps: 900, etaSeconds: 180 } }, [epoch(0.831)]), 0, 0);
+    const v = statusBarView(snap({ progress: { epoch: 1, epochs: 6, step: 120, totalSteps: 900, etaSeconds: 180 } }, [epoch(0.831, 0)]), 0, 0);
     assert.equal(v.text, '$(sync~spin) Fast AdvProp: epoch 2/6 · step 120/900 · 83.1% · ETA 3m');
     assert.equal(v.warning, false);
     assert.match(v.tooltip, /clean test accuracy after epoch 1/);
+  });
+
+  it('counts epochs from 1 as the engine prints them, and never past the last', () => {
+    assert.match(statusBarView(snap({ progress: { epoch: 0, epochs: 6, step: 1, totalSteps: 900 } }), 0, 0).text, /epoch 1\/6/);
+    assert.match(statusBarView(snap({ progress: { epoch: 6, epochs: 6, step: 900, totalSteps: 900 } }), 0, 0).text, /epoch 6\/6/);
   });
 
   it('prefers the last test accuracy over a later train interval, and falls back to train accuracy', () => {
