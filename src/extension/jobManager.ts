@@ -61,6 +61,8 @@ export class EngineJobManager implements JobManager {
   private readonly jobs = new Map<string, Job>();
   private readonly queue = new JobQueue<Queued>();
   private readonly tails = new Map<string, FileTail>();
+  /** Stop requests sent to runs this window did not start, by run folder: the second one kills. */
+  private readonly externalStops = new Map<string, number>();
   private runs: FolderRunsModel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -207,8 +209,9 @@ export class EngineJobManager implements JobManager {
       const pid = job.child.pid;
       if (job.stops === 1 && pid) {
         this.output.appendLine(`[${name}] stopping: the engine finishes the current step and saves a checkpoint (Stop again to kill it)`);
-        writeStopRequest(runDir);
-        sendTerm(pid);
+        // The file is the fallback where signals cannot be sent politely (Windows); a signalled
+        // engine never reads it, and a leftover file would stop the next --resume at once.
+        if (!sendTerm(pid)) writeStopRequest(runDir);
         const timer = setTimeout(() => this.forceKill(job, `it did not exit within ${STOP_GRACE_MS / 1000} s of the stop request`), STOP_GRACE_MS);
         void job.exited.then(() => clearTimeout(timer));
       } else {
@@ -223,19 +226,37 @@ export class EngineJobManager implements JobManager {
       return;
     }
     const pid = status.pid;
-    const firstStop = !fs.existsSync(path.join(runDir, RUN_FILES.stopRequest));
-    writeStopRequest(runDir);
-    if (pid && isPidAlive(pid)) {
-      if (firstStop) {
-        this.output.appendLine(`[${name}] stop requested (pid ${pid}); Stop again to kill it`);
-        sendTerm(pid);
-      } else {
-        this.output.appendLine(`[${name}] killing pid ${pid} (second stop request)`);
-        killGroup(pid);
-        setTimeout(() => { if (!isPidAlive(pid)) finalizeStatus(runDir, 'stopped', 'killed by a second Stop; training resumes from the last checkpoint'); this.changed(runDir); }, 500);
-      }
+    if (!pid || !isPidAlive(pid)) {
+      // Not a process here (another machine sharing the folder, or already gone): the engine polls for the file.
+      writeStopRequest(runDir);
+      this.output.appendLine(`[${name}] no live process ${pid ?? ''} on this machine; wrote ${RUN_FILES.stopRequest} for the engine to pick up`);
+      this.changed(runDir);
+      return;
+    }
+    const stops = (this.externalStops.get(runDir) ?? 0) + 1;
+    this.externalStops.set(runDir, stops);
+    if (stops === 1) {
+      this.output.appendLine(`[${name}] stop requested (pid ${pid}); Stop again to kill it`);
+      if (!sendTerm(pid)) writeStopRequest(runDir);
+      const timer = setTimeout(() => {
+        if (isPidAlive(pid) && readStatus(runDir)?.pid === pid) this.killExternal(runDir, pid, `it did not exit within ${STOP_GRACE_MS / 1000} s of the stop request`);
+      }, STOP_GRACE_MS);
+      this.disposables.push({ dispose: () => clearTimeout(timer) });
+    } else {
+      this.killExternal(runDir, pid, 'Stop was requested twice');
     }
     this.changed(runDir);
+  }
+
+  private killExternal(runDir: string, pid: number, why: string): void {
+    const name = path.basename(runDir);
+    this.output.appendLine(`[${name}] killing pid ${pid}: ${why}`);
+    killGroup(pid);
+    this.externalStops.delete(runDir);
+    setTimeout(() => {
+      if (!isPidAlive(pid)) finalizeStatus(runDir, 'stopped', `killed after a stop request (${why}); resume continues from the last checkpoint`);
+      this.changed(runDir);
+    }, 500);
   }
 
   private forceKill(job: Job, why: string): void {
@@ -384,6 +405,8 @@ export class EngineJobManager implements JobManager {
       tail.dispose();
       this.jobs.delete(runDir);
       if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+      // An unread stop request would end the next --resume at its first step.
+      fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
       let text = '';
       try {
         text = fs.readFileSync(consoleFile, 'utf8').slice(startOffset);

@@ -154,6 +154,7 @@ suite('Fast AdvProp extension host core', () => {
       return s === 'stopped';
     }, () => describeRun(first.runDir));
     await waitFor('the process to exit', 30_000, () => !services.runs.get(first.runDir)?.alive, () => describeRun(first.runDir));
+    assert.equal(fs.existsSync(path.join(first.runDir, 'stop.request')), false, 'a leftover stop.request would stop the next resume at once');
     stoppedRun = first.runDir;
   });
 
@@ -182,6 +183,21 @@ suite('Fast AdvProp extension host core', () => {
     await waitFor('the terminal run in the model, completed', 240_000, () => services.runs.get(runDir)?.status?.state === 'completed', () => describeRun(runDir));
     assert.equal(await exited, 0);
     assert.ok(services.runs.list().some((s) => s.runDir === runDir));
+  });
+
+  test('Stop ends a run started from a terminal (by its recorded pid)', async function () {
+    this.timeout(300_000);
+    const runDir = path.join(services.runs.runsFolder, `terminal-long-${Date.now()}`);
+    started.push(runDir);
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const child = spawn(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'train', '--config', path.join(ws, 'core-long.advprop.json'), '--run-dir', runDir], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    await waitFor('the terminal run to be live in the model', 120_000, () => !!services.runs.get(runDir)?.alive && stateOf(runDir) === 'running', () => describeRun(runDir));
+    await vscode.commands.executeCommand('fastAdvprop.stopTraining', runDir);
+    await waitFor('status "stopped"', 120_000, () => stateOf(runDir) === 'stopped', () => describeRun(runDir));
+    assert.equal(await exited, 0, 'a polite stop exits 0');
   });
 
   test('deleteRun refuses folders that are not runs inside the runs folder', async () => {
