@@ -33,20 +33,24 @@ export class Driver {
 
   /** Runs fn as one named step: logs PASS/FAIL with its time and screenshots a failure. */
   async step<T>(description: string, fn: () => Promise<T>): Promise<T> {
-    const index = this.steps.length + 1;
+    // Recorded up front so a step made of steps is numbered before its parts.
+    const rec: StepRecord = { index: this.steps.length + 1, step: description, ok: false, ms: 0 };
+    this.steps.push(rec);
     const t = Date.now();
     try {
       const result = await fn();
       const info = typeof result === 'string' && result ? result : undefined;
-      this.steps.push({ index, step: description, ok: true, ms: Date.now() - t, info });
-      console.log(`    PASS ${index}. ${description} (${secs(t)}s)${info ? ` -> ${info}` : ''}`);
+      Object.assign(rec, { ok: true, ms: Date.now() - t, info });
+      console.log(`    PASS ${rec.index}. ${description} (${secs(t)}s)${info ? ` -> ${info}` : ''}`);
       return result;
     } catch (e) {
-      const shot = path.join(this.screenshotsDir, `FAIL-${this.scenario}-step-${index}.png`);
-      await this.page.screenshot({ path: shot }).catch(() => undefined);
       const error = String((e as Error).message || e);
-      this.steps.push({ index, step: description, ok: false, ms: Date.now() - t, error, screenshot: shot });
-      console.log(`    FAIL ${index}. ${description} (${secs(t)}s): ${error.split('\n')[0]}\n         screenshot: ${shot}`);
+      // An enclosing step failing because its inner step did already has that step's picture.
+      const inner = this.steps.find((x) => x.index > rec.index && !x.ok && x.screenshot);
+      const shot = inner?.screenshot ?? path.join(this.screenshotsDir, `FAIL-${this.scenario}-step-${rec.index}.png`);
+      if (!inner) await this.page.screenshot({ path: shot }).catch(() => undefined);
+      Object.assign(rec, { ok: false, ms: Date.now() - t, error, screenshot: shot });
+      console.log(`    FAIL ${rec.index}. ${description} (${secs(t)}s): ${error.split('\n')[0]}\n         screenshot: ${shot}`);
       throw e;
     }
   }

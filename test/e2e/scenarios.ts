@@ -20,7 +20,8 @@ export interface Scenario {
   run(d: Driver): Promise<void>;
 }
 
-const RUN_STATES = /\b(queued|running|completed|failed|stopped)\b/;
+// Case-insensitive: innerText applies CSS text-transform, and the dashboard shows e.g. "COMPLETED".
+const RUN_STATES = /\b(queued|running|completed|failed|stopped)\b/i;
 
 /** Run folders under the default runs folder (`.advprop-runs`) of the scenario's workspace. */
 export function runFolders(workspace: string): string[] {
@@ -69,7 +70,7 @@ export const scenarios: Scenario[] = [
         try { status = fs.readFileSync(path.join(bad.r, 'status.json'), 'utf8'); } catch { /* gone */ }
         return `run ${path.basename(bad.r)} ended as "${bad.s}": ${status.slice(0, 1000)}`;
       };
-      await d.waitForWebview('completed', { timeout: 300_000, failIf });
+      await d.waitForWebview(/\bcompleted\b/i, { timeout: 300_000, failIf });
       await d.screenshot('dashboard.png', { settleMs: 1000 });
       await d.check('status.json says completed', () => {
         const states = runFolders(d.workspace).map((r) => `${path.basename(r)}=${runState(r)}`);

@@ -142,6 +142,43 @@ function seedRipgrepCache(tmp: string, env: NodeJS.ProcessEnv, logFile: string):
   fs.appendFileSync(logFile, `seeded ripgrep cache ${cache} (tag ${tag}) from ${rg}\n`);
 }
 
+function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  // A zombie is dead for our purposes (its parent, often init, reaps it later).
+  try { return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
+}
+
+/**
+ * Ends the training engines that runs in this workspace started (pids from their status.json),
+ * so no orphan keeps training after the session. Only a process whose command line names that
+ * run folder is signalled, which guards against a recycled pid.
+ */
+export async function stopRunProcesses(workspace: string): Promise<void> {
+  const root = path.join(workspace, '.advprop-runs');
+  if (!fs.existsSync(root)) return;
+  const targets: number[] = [];
+  for (const name of fs.readdirSync(root)) {
+    let pid: unknown;
+    try { pid = JSON.parse(fs.readFileSync(path.join(root, name, 'status.json'), 'utf8')).pid; } catch { continue; }
+    if (typeof pid !== 'number' || pid <= 1 || !isAlive(pid)) continue;
+    let cmdline = '';
+    try { cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { /* not linux */ }
+    if (process.platform === 'linux' && !cmdline.includes(path.join(root, name))) continue;
+    targets.push(pid);
+  }
+  if (!targets.length) return;
+  log(`stopping ${targets.length} engine process(es) left running by the tests: ${targets.join(', ')}`);
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    // A detached engine leads its own group (its workers included): signal the group then.
+    let pgrp = 0;
+    try { pgrp = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[2]); } catch { /* gone */ }
+    try { process.kill(pgrp === pid ? -pid : pid, sig); } catch { /* gone */ }
+  };
+  for (const pid of targets) signal(pid, 'SIGTERM');
+  for (let i = 0; i < 30 && targets.some(isAlive); i++) await sleep(100);
+  for (const pid of targets.filter(isAlive)) signal(pid, 'SIGKILL');
+}
+
 export function privateXdg(dir: string): Record<string, string> {
   return { XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_DATA_HOME: path.join(dir, 'data'), XDG_CACHE_HOME: path.join(dir, 'cache') };
 }
@@ -296,6 +333,8 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     closed = true;
     if (browser) await browser.close().catch(() => undefined);
     stopServer();
+    // The extension starts engines in their own process group, so they outlive code-server's.
+    await stopRunProcesses(ws);
     for (let i = 0; i < 50 && cs.exitCode === null && cs.signalCode === null; i++) await sleep(100);
     await sleep(300); // the group's children (file watcher, pty host) exit just after
     process.off('SIGINT', onSignal);

@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT, SetupError, ensureCodeServer, makeLogger, secs, startSession } from './codeServer';
+import { REPO_ROOT, SetupError, ensureCodeServer, makeLogger, secs, startSession, stopRunProcesses } from './codeServer';
 import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from './workspace';
 
 const log = makeLogger('vscode-tests');
@@ -146,6 +146,7 @@ async function main(): Promise<number> {
       log(`VS Code download failed (${String((e as Error).message || e).split('\n')[0]}); falling back to code-server`);
       code = await runWithCodeServer(env);
     } finally {
+      await stopRunProcesses(ws);
       try { fs.cpSync(path.join(ws, '.advprop-runs'), path.join(ARTIFACTS, 'advprop-runs'), { recursive: true }); } catch { /* none */ }
       fs.rmSync(ws, { recursive: true, force: true });
     }
