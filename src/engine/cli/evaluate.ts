@@ -1,11 +1,205 @@
-import type { CliIo, EngineDeps } from './train';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, resolveConfig } from '../../shared/config';
+import { CORRUPTIONS } from '../../shared/robustness';
+import { RUN_FILES, type RunConfigRecord } from '../../shared/runFormat';
+import { makeAttackSpec } from '../attack';
+import type { Executor, ModelSpec } from '../exec/types';
+import { buildLayout } from '../model';
+import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint } from '../run/checkpoint';
+import { exportModel } from '../run/export';
+import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
+import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
+import { defaultDeps, type CliIo, type EngineDeps } from './train';
 
-export async function evaluateCommand(_argv: readonly string[], io: CliIo, _deps?: EngineDeps): Promise<number> {
-  io.err('error: evaluate: not wired yet');
-  return 2;
+// `evaluate` and `export-model` work from a run folder alone: config.json says what the model and
+// data are, the checkpoint holds the weights. Evaluation uses the main BN in eval mode.
+
+export const EVALUATE_FLAGS: Record<string, FlagSpec> = {
+  run: { type: 'string', metavar: 'DIR', help: 'the run folder to evaluate (required)' },
+  checkpoint: { type: 'string', metavar: 'FILE', help: `checkpoint to load (default: <run>/checkpoints/${LAST_CHECKPOINT})` },
+  corruptions: { type: 'string', metavar: 'LIST', help: `comma-separated corruption names, "all" (the 15) or "none" (default: all)` },
+  severities: { type: 'string', metavar: 'LIST', help: 'comma-separated severities 1..5 (default: 1,2,3,4,5)' },
+  pgd: { type: 'string', metavar: 'K,EPS', help: 'also measure accuracy under PGD-K with ε in 1/255 pixel units, e.g. 10,8' },
+  limit: { type: 'int', metavar: 'N', help: 'evaluate only the first N test images' },
+  'cifar10c': { type: 'string', metavar: 'DIR', help: 'folder of released CIFAR-10-C .npy files, used instead of in-memory corruptions' },
+  backend: { type: 'string', metavar: 'NAME', help: 'backend override (default: the run\'s)' },
+  workers: { type: 'int', metavar: 'N', help: 'worker threads (default: the run\'s)' },
+  json: { type: 'bool', help: 'print the robustness record as JSON' },
+  help: { type: 'bool', help: 'show this help' },
+};
+
+export const EVALUATE_USAGE = `usage: fast-advprop evaluate --run DIR [--corruptions LIST] [--severities LIST] [--pgd K,EPS] [--json]
+
+Loads the run's checkpoint, evaluates clean accuracy, each corruption × severity and optionally
+PGD accuracy, and writes robustness.json into the run folder.
+
+${formatFlags(EVALUATE_FLAGS)}`;
+
+export const EXPORT_FLAGS: Record<string, FlagSpec> = {
+  run: { type: 'string', metavar: 'DIR', help: 'the run folder (required)' },
+  checkpoint: { type: 'string', metavar: 'FILE', help: `checkpoint to export (default: <run>/checkpoints/${LAST_CHECKPOINT})` },
+  out: { type: 'string', metavar: 'DIR', help: 'output folder (default: <run>/export)' },
+  help: { type: 'bool', help: 'show this help' },
+};
+
+export const EXPORT_USAGE = `usage: fast-advprop export-model --run DIR [--checkpoint FILE] [--out DIR]
+
+Writes the main-BN model as a TensorFlow.js layers model (model.json + weights.bin), loadable with
+tf.loadLayersModel. Inputs are NHWC images scaled to [-1, 1]; outputs are logits.
+
+${formatFlags(EXPORT_FLAGS)}`;
+
+interface RunOnDisk {
+  dir: string;
+  record: RunConfigRecord;
+  spec: ModelSpec;
+  ckptFile: string;
 }
 
-export async function exportCommand(_argv: readonly string[], io: CliIo, _deps?: EngineDeps): Promise<number> {
-  io.err('error: export-model: not wired yet');
-  return 2;
+function openRun(flags: Record<string, string | number | boolean>): RunOnDisk {
+  if (flags.run === undefined) throw new UsageError('--run', 'required; give the run folder, e.g. --run runs/fast-advprop-20250101-120000');
+  const dir = path.resolve(String(flags.run));
+  let record: RunConfigRecord;
+  try {
+    record = JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.config), 'utf8')) as RunConfigRecord;
+  } catch {
+    throw new UsageError('--run', `${dir} is not a run folder (no readable ${RUN_FILES.config})`);
+  }
+  const d = record.dataset;
+  const spec: ModelSpec = { arch: record.config.model.arch, width: record.config.model.width, inputHeight: d.height, inputWidth: d.width, inputChannels: d.channels, numClasses: d.numClasses };
+  const ckptFile = flags.checkpoint !== undefined ? path.resolve(String(flags.checkpoint)) : path.join(dir, 'checkpoints', LAST_CHECKPOINT);
+  return { dir, record, spec, ckptFile };
+}
+
+function load(ckptFile: string): ReturnType<typeof loadCheckpoint> {
+  try {
+    return loadCheckpoint(ckptFile);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UsageError('--checkpoint', e.message);
+    throw e;
+  }
+}
+
+function parseList(flag: string, v: string | undefined, all: readonly string[]): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'all') return [...all];
+  if (v === 'none') return [];
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new UsageError(flag, 'expected a comma-separated list');
+  return items;
+}
+
+export async function exportCommand(argv: readonly string[], io: CliIo, _deps?: EngineDeps): Promise<number> {
+  try {
+    const { flags } = parseFlags('export-model', argv, EXPORT_FLAGS);
+    if (flags.help) {
+      io.out(EXPORT_USAGE);
+      return 0;
+    }
+    const run = openRun(flags);
+    const ckpt = load(run.ckptFile);
+    const layout = buildLayout(run.spec);
+    if (ckpt.params.length !== layout.paramCount) throw new UsageError('--checkpoint', 'does not match the run\'s model');
+    const out = exportModel(run.dir, run.spec, layout, ckpt.params, ckpt.running, flags.out !== undefined ? path.resolve(String(flags.out)) : undefined);
+    io.out(`exported step ${ckpt.step} to ${out}`);
+    return 0;
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}`);
+    return 2;
+  }
+}
+
+export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
+  let executor: Executor | undefined;
+  try {
+    const { flags } = parseFlags('evaluate', argv, EVALUATE_FLAGS);
+    if (flags.help) {
+      io.out(EVALUATE_USAGE);
+      return 0;
+    }
+    const run = openRun(flags);
+    const corruptions = parseList('--corruptions', flags.corruptions as string | undefined, CORRUPTIONS);
+    const sevList = parseList('--severities', flags.severities as string | undefined, ['1', '2', '3', '4', '5']);
+    const severities = sevList?.map((s) => {
+      if (!/^[1-5]$/.test(s)) throw new UsageError('--severities', `expected numbers 1..5, got ${JSON.stringify(s)}`);
+      return Number(s);
+    });
+    let pgd: { steps: number; epsilon: number } | undefined;
+    if (flags.pgd !== undefined) {
+      const m = /^\s*(\d+)\s*,\s*([\d.]+)\s*$/.exec(String(flags.pgd));
+      if (!m || Number(m[1]) < 1) throw new UsageError('--pgd', `expected K,EPS (steps ≥ 1, ε in 1/255 units), e.g. --pgd 10,8; got ${JSON.stringify(flags.pgd)}`);
+      pgd = { steps: Number(m[1]), epsilon: Number(m[2]) };
+    }
+    const over: Record<string, unknown> = {};
+    if (flags.backend !== undefined) over.backend = flags.backend;
+    if (flags.workers !== undefined) over.workers = flags.workers;
+    const config = resolveConfig(over, resolveConfig(run.record.config));
+    const deps = depsIn ?? (await defaultDeps());
+    const ckpt = load(run.ckptFile);
+    let test;
+    try {
+      ({ test } = await deps.loadDataset(config.dataset, process.cwd()));
+    } catch (e) {
+      throw new ConfigError('dataset', (e as Error).message.replace(/^dataset[\w.]*: /, ''));
+    }
+    executor = await deps.createExecutor({ spec: run.spec, backend: config.backend, workers: config.workers });
+    await executor.setState(ckpt.params, ckpt.running);
+    const ex = executor;
+    const px = test.height * test.width * test.channels;
+    const n = Math.min(test.count, (flags.limit as number | undefined) ?? test.count);
+    const images01 = new Float32Array(n * px);
+    for (let i = 0; i < images01.length; i++) images01[i] = test.images[i] / 255;
+    const toModel = (batch: Float32Array): Float32Array => batch.map((v) => v * 2 - 1);
+    const argmax = (logits: Float32Array, count: number): Int32Array => {
+      const C = run.spec.numClasses;
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        let b = 0;
+        for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + b]) b = c;
+        out[i] = b;
+      }
+      return out;
+    };
+    const predictModel = async (x: Float32Array, count: number): Promise<Int32Array> => {
+      const [r] = await ex.run([{ images: x, count, labels: new Int32Array(count), bn: 'main', training: false, groupSize: count, lossWeight: 1, paramGrads: false }]);
+      return argmax(r.logits!, count);
+    };
+    const record = await evaluateRobustness({
+      images: images01, labels: test.labels.slice(0, n), height: test.height, width: test.width, channels: test.channels,
+      predict: (batch, count) => predictModel(toModel(batch), count),
+      corruptions, severities, seed: config.seed,
+      ...(flags.cifar10c !== undefined ? { npyDir: path.resolve(String(flags.cifar10c)) } : {}),
+      ...(pgd
+        ? {
+            pgd: async (batch: Float32Array, labels: Int32Array, count: number) => {
+              // Deterministic PGD from the clean image (no random start), on the deployed model.
+              const attack = makeAttackSpec({ steps: pgd!.steps, epsilon: pgd!.epsilon, stepSize: 0 }, { reuseGradients: false });
+              const [a] = await ex.run([{ images: toModel(batch), count, labels, bn: 'main', training: false, groupSize: count, lossWeight: 1, paramGrads: false, attack }]);
+              return predictModel(a.advImages!, count);
+            },
+            pgdSettings: pgd,
+          }
+        : {}),
+      run: { id: run.record.runName, dir: run.dir, method: config.method, checkpoint: path.relative(run.dir, run.ckptFile), dataset: run.record.dataset.name },
+      onProgress: flags.json ? undefined : (done, total, label) => io.out(`[${done}/${total}] ${label}`),
+    });
+    const file = await writeRobustnessFile(run.dir, record);
+    if (flags.json) io.out(JSON.stringify(record));
+    else {
+      io.out(`clean accuracy ${(100 * record.clean.accuracy).toFixed(2)}%`);
+      if (record.summary.meanCorruptionError !== null) io.out(`mean corruption error ${record.summary.meanCorruptionError.toFixed(2)}`);
+      if (record.summary.mCE !== null) io.out(`mCE ${record.summary.mCE.toFixed(2)}`);
+      if (record.pgd) io.out(`PGD-${record.pgd.steps} ε ${record.pgd.epsilon}/255 accuracy ${(100 * record.pgd.accuracy).toFixed(2)}%`);
+      io.out(`wrote ${file}`);
+    }
+    return 0;
+  } catch (e) {
+    const msg = (e as Error).message;
+    io.err(`error: ${/^[\w.[\]-]+: /.test(msg) ? msg : `evaluate: ${msg}`}`);
+    // Bad requests exit 2 like train's; a failure while evaluating exits 1.
+    return e instanceof UsageError || e instanceof ConfigError ? 2 : 1;
+  } finally {
+    await executor?.dispose();
+  }
 }

@@ -260,6 +260,8 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
     backend: executor.backend,
     resumedFrom: [...(record.resumedFrom ?? []), { step: ckpt.step, at: new Date().toISOString() }],
   };
+  // A stop request that the previous engine never read must not end this session at once.
+  fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
   const writer = RunWriter.reopen(runDir, newRecord, prev);
   // Results of an earlier (max-steps) finish no longer describe the run.
   fs.rmSync(writer.file('results'), { force: true });

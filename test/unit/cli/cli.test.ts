@@ -222,6 +222,49 @@ describe('cli: train end to end (tiny model, cpu, in-process)', () => {
   });
 });
 
+describe('cli: evaluate and export-model on a trained run', () => {
+  let run: string;
+  before(async () => {
+    run = path.join(tmp(), 'run');
+    assert.equal(await main(['train', '--config', writeConfig(path.dirname(run)), '--run-dir', run, '--max-steps', '3'], capture().io, await tinyDeps()), 0);
+  });
+
+  it('evaluate writes robustness.json whose clean accuracy matches the run\'s own evaluation', async () => {
+    const c = capture();
+    const code = await main(['evaluate', '--run', run, '--corruptions', 'gaussian_noise,contrast', '--severities', '1,3', '--pgd', '2,8', '--json'], c.io, await tinyDeps());
+    assert.equal(code, 0, c.err.join('\n'));
+    const rec = JSON.parse(c.out.join(''));
+    const onDisk = read<typeof rec>(run, 'robustness.json');
+    assert.equal(onDisk.clean.accuracy, rec.clean.accuracy);
+    assert.equal(rec.clean.accuracy, read<RunResults>(run, 'results.json').clean.accuracy);
+    assert.deepEqual(Object.keys(rec.corruptions).sort(), ['contrast', 'gaussian_noise']);
+    assert.equal(rec.corruptions.contrast.errors[1], null); // severity 2 not asked
+    assert.equal(typeof rec.corruptions.contrast.errors[2], 'number');
+    assert.ok(rec.pgd.accuracy <= rec.clean.accuracy + 1e-9);
+  });
+
+  it('evaluate refuses bad lists and a missing run with exit 2', async () => {
+    let c = capture();
+    assert.equal(await main(['evaluate', '--run', run, '--severities', '0,9'], c.io, await tinyDeps()), 2);
+    assert.match(c.err[0], /^error: --severities: expected numbers 1\.\.5/);
+    c = capture();
+    assert.equal(await main(['evaluate', '--run', path.join(run, 'nope')], c.io, await tinyDeps()), 2);
+    assert.match(c.err[0], /^error: --run: .* is not a run folder/);
+    c = capture();
+    assert.equal(await main(['evaluate', '--run', run, '--pgd', 'ten'], c.io, await tinyDeps()), 2);
+    assert.match(c.err[0], /^error: --pgd:/);
+  });
+
+  it('export-model writes model.json + weights.bin; train already exported at the end', async () => {
+    assert.ok(fs.existsSync(path.join(run, 'export', 'model.json')));
+    const out = path.join(tmp(), 'exp');
+    const c = capture();
+    assert.equal(await main(['export-model', '--run', run, '--out', out], c.io), 0, c.err.join('\n'));
+    assert.deepEqual(fs.readdirSync(out).sort(), ['model.json', 'weights.bin']);
+    assert.deepEqual(fs.readFileSync(path.join(out, 'weights.bin')), fs.readFileSync(path.join(run, 'export', 'weights.bin')));
+  });
+});
+
 describe('cli: the built script (spawned)', function () {
   this.timeout(120000);
 
