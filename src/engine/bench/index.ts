@@ -1,0 +1,214 @@
+// `fast-advprop bench`: how fast this machine trains, on every backend it has, in one process.
+// The figure that matters is images/s of a ResNet-20 training step (one clean forward/backward with
+// parameter gradients, as vanilla training does) at batch 64, next to the machine's matMul rate so
+// the achieved fraction of peak is visible.
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../../shared/config';
+import { selectBackend } from '../backend/select';
+import { createExecutor } from '../exec/createExecutor';
+import type { Executor, ModelSpec, PassRequest } from '../exec/types';
+import { initParams } from '../model/init';
+import { describeNet, type ConvDef } from '../model/net';
+
+export interface BenchOptions {
+  json?: boolean;
+  /** Fewer timed steps (for smoke tests); the figures get noisier. */
+  quick?: boolean;
+}
+
+export interface BenchRow {
+  key: string;
+  backend: string;
+  workers: number;
+  batch: number;
+  steps: number;
+  imagesPerSecond: number;
+  /** Achieved GFLOP/s and its fraction of the matMul-rate bound for this many cores. */
+  gflops: number;
+  fractionOfPeak: number;
+  /** tf.memory().numTensors on the main thread before and after the timed steps. */
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+export interface BenchReport {
+  model: { arch: string; width: number; input: number[]; numClasses: number; params: number; gflopPerImageStep: number };
+  cores: number;
+  matMulGflops: { oneCore: number; machine: number };
+  trainImagesPerSecond: Record<string, number>;
+  rows: BenchRow[];
+  skipped: { key: string; reason: string }[];
+  corruptions?: { imagesPerSecond: number; images: number; seconds: number } | { skipped: string };
+  target: { key: string; imagesPerSecond: number; met: boolean };
+}
+
+const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
+const BATCH = 64;
+/** BN group size of the benchmark pass: small enough that up to 8 workers get equal shares. */
+const GROUP = 8;
+const TARGET = 150;
+
+/** Forward multiply-adds ×2 of every conv and the classifier, walking the spatial sizes ('same' padding). */
+export function forwardFlopsPerImage(spec: ModelSpec): number {
+  const net = describeNet(spec);
+  let h = spec.inputHeight;
+  let w = spec.inputWidth;
+  let flops = 0;
+  const conv = (c: ConvDef, ih: number, iw: number): [number, number] => {
+    const oh = Math.ceil(ih / c.stride);
+    const ow = Math.ceil(iw / c.stride);
+    flops += 2 * c.k * c.k * c.cin * c.cout * oh * ow;
+    return [oh, ow];
+  };
+  [h, w] = conv(net.stem.conv, h, w);
+  if (net.stem.maxPool) [h, w] = [Math.ceil(h / 2), Math.ceil(w / 2)];
+  for (const b of net.blocks) {
+    const [ih, iw] = [h, w];
+    [h, w] = conv(b.conv1, h, w);
+    [h, w] = conv(b.conv2, h, w);
+    if (b.type === 'bottleneck') [h, w] = conv(b.conv3, h, w);
+    if (b.shortcut.type === 'proj') conv(b.shortcut.conv, ih, iw);
+  }
+  flops += 2 * net.fc.cin * net.fc.cout;
+  return flops;
+}
+
+function request(batch: number, workers: number): PassRequest {
+  const px = SPEC.inputHeight * SPEC.inputWidth * SPEC.inputChannels;
+  return {
+    images: Float32Array.from({ length: batch * px }, (_, i) => Math.sin(i * 0.0137) * 0.8),
+    count: batch,
+    labels: Int32Array.from({ length: batch }, (_, i) => i % SPEC.numClasses),
+    // Past 8 workers, smaller groups so every worker still gets a share (BN group size barely affects cost).
+    bn: 'main', training: true, groupSize: Math.min(batch, workers > 8 ? Math.max(1, 2 ** Math.floor(Math.log2(batch / workers))) : GROUP), lossWeight: 1 / batch, paramGrads: true,
+  };
+}
+
+/** Single-core wasm matMul rate (GFLOP/s), 1024×1024, best of a few. */
+async function matMulGflops(quick: boolean): Promise<number> {
+  await selectBackend('wasm');
+  const n = 1024;
+  return tf.tidy(() => {
+    const a = tf.randomNormal([n, n]);
+    const b = tf.randomNormal([n, n]);
+    tf.matMul(a, b).dataSync();
+    let best = Infinity;
+    for (let r = 0; r < (quick ? 2 : 4); r++) {
+      const t0 = process.hrtime.bigint();
+      tf.matMul(a, b).dataSync();
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    return (2 * n ** 3) / best / 1e9;
+  });
+}
+
+async function timeSteps(ex: Executor, batch: number, steps: number): Promise<{ seconds: number; before: number; after: number }> {
+  const state = initParams(SPEC, 1);
+  await ex.setState(state.params, state.running);
+  await ex.run([request(batch, ex.workers)]); // warm-up: kernels, wasm memory growth, worker JIT
+  const before = tf.memory().numTensors;
+  const t0 = process.hrtime.bigint();
+  for (let s = 0; s < steps; s++) await ex.run([request(batch, ex.workers)]);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { seconds, before, after: tf.memory().numTensors };
+}
+
+const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
+
+export async function runBench(opts: BenchOptions, out: (s: string) => void): Promise<BenchReport> {
+  const quick = !!opts.quick;
+  const say = (s: string): void => {
+    if (!opts.json) out(s);
+  };
+  const cores = Math.max(1, os.availableParallelism());
+  const fwd = forwardFlopsPerImage(SPEC);
+  // Backward costs two more convolutions per conv (input and filter gradients).
+  const stepFlops = 3 * fwd;
+  const paramCount = initParams(SPEC, 1).params.length;
+  say(`ResNet-20 (w16, 32×32×3, 10 classes, ${paramCount} params): ${fmt(stepFlops / 1e9, 3)} GFLOP per image per training step; ${cores} cores`);
+  const one = await matMulGflops(quick);
+  const machine = one * cores;
+  say(`wasm matMul 1024×1024: ${fmt(one)} GFLOP/s on one core, ${fmt(machine)} GFLOP/s for ${cores} cores`);
+
+  const plans: { key: string; backend: BackendName; workers: number; batch: number; steps: number; cores: number }[] = [
+    // Stock cpu is two orders slower: a short sample at a small batch says enough.
+    { key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, steps: 1, cores: 1 },
+    { key: 'wasm-1', backend: 'wasm', workers: 1, batch: BATCH, steps: quick ? 1 : 4, cores: 1 },
+  ];
+  for (const n of new Set([2, cores])) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
+  const skipped: BenchReport['skipped'] = [];
+  try {
+    const info = await selectBackend('auto');
+    if (info.name === 'tensorflow') plans.push({ key: info.gpu ? 'tensorflow-gpu' : 'tensorflow', backend: info.gpu ? 'tensorflow-gpu' : 'tensorflow', workers: 1, batch: BATCH, steps: quick ? 2 : 10, cores });
+    else skipped.push({ key: 'native', reason: info.attempts.filter((a) => !a.ok).map((a) => `${a.backend}: ${a.error}`).join('; ') });
+  } catch (e) {
+    skipped.push({ key: 'native', reason: (e as Error).message });
+  }
+
+  const rows: BenchRow[] = [];
+  const trainImagesPerSecond: Record<string, number> = {};
+  for (const p of plans) {
+    let ex: Executor | null = null;
+    try {
+      ex = await createExecutor({ spec: SPEC, backend: p.backend, workers: p.workers });
+      const t = await timeSteps(ex, p.batch, p.steps);
+      const ips = (p.batch * p.steps) / t.seconds;
+      const gflops = (ips * stepFlops) / 1e9;
+      const row: BenchRow = {
+        key: p.key, backend: ex.backend.name, workers: ex.workers, batch: p.batch, steps: p.steps, imagesPerSecond: ips,
+        gflops, fractionOfPeak: gflops / (one * p.cores), tensorsBefore: t.before, tensorsAfter: t.after,
+      };
+      rows.push(row);
+      trainImagesPerSecond[p.key] = Math.round(ips * 10) / 10;
+      say(`  ${p.key}: ${fmt(ips)} images/s`);
+    } catch (e) {
+      skipped.push({ key: p.key, reason: (e as Error).message });
+      say(`  ${p.key}: skipped (${(e as Error).message})`);
+    } finally {
+      await ex?.dispose();
+    }
+  }
+
+  let corruptions: BenchReport['corruptions'];
+  try {
+    // require, not import(): the unbundled out/ build keeps import() as an ESM load, which needs file extensions.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('../robustness/bench') as { benchCorruptions?: (o: { images?: number }) => { imagesPerSecond: number; images: number; seconds: number } };
+    if (typeof mod.benchCorruptions === 'function') {
+      const r = mod.benchCorruptions({ images: quick ? 200 : 2000 });
+      corruptions = { imagesPerSecond: r.imagesPerSecond, images: r.images, seconds: r.seconds };
+    } else corruptions = { skipped: 'src/engine/robustness/bench.ts exports no benchCorruptions' };
+  } catch (e) {
+    corruptions = { skipped: `corruption benchmark unavailable: ${(e as Error).message.split('\n')[0]}` };
+  }
+
+  const targetKey = rows.some((r) => r.key === 'wasm-2') ? 'wasm-2' : rows[rows.length - 1]?.key ?? 'none';
+  const targetIps = trainImagesPerSecond[targetKey] ?? 0;
+  const report: BenchReport = {
+    model: { arch: SPEC.arch, width: SPEC.width, input: [SPEC.inputHeight, SPEC.inputWidth, SPEC.inputChannels], numClasses: SPEC.numClasses, params: paramCount, gflopPerImageStep: stepFlops / 1e9 },
+    cores,
+    matMulGflops: { oneCore: one, machine },
+    trainImagesPerSecond,
+    rows,
+    skipped,
+    corruptions,
+    target: { key: targetKey, imagesPerSecond: TARGET, met: targetKey === 'wasm-2' && targetIps >= TARGET },
+  };
+
+  if (opts.json) {
+    out(JSON.stringify(report, null, 2));
+  } else {
+    out('');
+    out('| run | backend | workers | batch | steps | images/s | GFLOP/s | of matMul peak | tensors before → after |');
+    out('|---|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      out(`| ${r.key} | ${r.backend} | ${r.workers} | ${r.batch} | ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${fmt(100 * r.fractionOfPeak, 0)} % | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
+    }
+    for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
+    if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
+    else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
+    out(`target: ResNet-20 ≥ ${TARGET} images/s on 2 cores (${targetKey}: ${fmt(targetIps)} images/s${report.target.met ? ', met' : ', not met'})`);
+  }
+  return report;
+}
