@@ -1,0 +1,235 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { studyCommand, meanCorruptionErrorOf, type StudyJson } from '../../../src/engine/study/command';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const REAL_CLI = path.join(ROOT, 'dist', 'cli.js');
+
+function capture(): { lines: string[]; log: string[]; out: (s: string) => void; opts: { log: (s: string) => void; progressSeconds: number } } {
+  const lines: string[] = [];
+  const log: string[] = [];
+  return { lines, log, out: (s) => lines.push(s), opts: { log: (s) => log.push(s), progressSeconds: 0 } };
+}
+
+/**
+ * A stand-in for cli.js that writes a plausible run folder from the config it is given, fails for
+ * AdvProp, and answers `evaluate` with a made-up record. It lets the orchestration (sequencing,
+ * failure handling, exit code, JSON shape) be checked in milliseconds without TF.js.
+ */
+const FAKE_CLI = `
+const fs = require('fs'); const path = require('path');
+const a = process.argv.slice(2);
+const arg = (n) => a[a.indexOf(n) + 1];
+if (a[0] === 'evaluate') {
+  if (process.env.FAKE_EVAL_FAIL) { console.error('error: evaluate: not wired yet'); process.exit(2); }
+  console.log(JSON.stringify({ schema: 1, summary: { meanCorruptionError: 12.5 } })); process.exit(0);
+}
+const cfg = JSON.parse(fs.readFileSync(arg('--config'), 'utf8'));
+const dir = arg('--run-dir');
+fs.appendFileSync(path.join(path.dirname(dir), 'order.log'), cfg.method + (cfg.shuffleBN ? '' : '-noshuffle') + '\\n');
+if (cfg.method === 'advprop') { console.error('error: attack.steps: fake failure for ' + cfg.attack.steps + ' steps'); process.exit(1); }
+fs.mkdirSync(dir, { recursive: true });
+const spe = 10, steps = cfg.maxSteps || spe * cfg.epochs;
+const adv = cfg.method === 'vanilla' ? 0 : 16;
+fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ schema: 1, config: cfg,
+  schedule: { epochs: cfg.epochs, milestones: cfg.milestones, costFactor: adv ? 1.2 : 1, stepsPerEpoch: spe, totalSteps: spe * cfg.epochs },
+  batch: { clean: 64, adv }, dataset: { train: 800 } }));
+const lines = [];
+for (let s = 1; s <= steps; s++) {
+  console.log('epoch 1/1  step ' + s + '/' + steps + '  loss 1.0  acc 50.0%');
+  const r = { v: 1, kind: 'step', step: s, epoch: 0, clean: { acc: 0.5, loss: 1, images: 64 }, passes: { clean: 64 * s, attack: adv * s, adv: adv * s } };
+  if (adv) { r.adv = { acc: cfg.shuffleBN ? 0.4 : 0.9, loss: 1, images: adv }; if (!cfg.shuffleBN) r.leak = { flagged: true, clean: 0.5, adv: 0.9, step: s, message: '' }; }
+  lines.push(JSON.stringify(r));
+}
+fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.join('\\n') + '\\n');
+const total = (64 + 2 * adv) * steps;
+fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ schema: 1, state: 'completed', clean: { accuracy: adv ? 0.75 : 0.7, loss: 1 },
+  epochs: cfg.epochs, steps, wallSeconds: 1, imagesPerSecond: 1, passes: { clean: 64 * steps, attack: adv * steps, adv: adv * steps, total }, plannedPasses: total }));
+`;
+
+describe('study command: flags', () => {
+  let tmp: string;
+  let fake: string;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'study-flags-'));
+    fake = path.join(tmp, 'fake-cli.js');
+    fs.writeFileSync(fake, FAKE_CLI);
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  async function bad(args: string[], flag: string, fix: RegExp): Promise<void> {
+    const c = capture();
+    const code = await studyCommand(['--cli', fake, '--out', path.join(tmp, 'never'), ...args], c.out, c.opts);
+    assert.equal(code, 2, `${args.join(' ')} → ${code}`);
+    assert.equal(c.log.length, 1, c.log.join('\n'));
+    assert.ok(c.log[0].startsWith(`error: ${flag}: `), c.log[0]);
+    assert.match(c.log[0], fix);
+    assert.deepEqual(c.lines, []);
+    assert.equal(fs.existsSync(path.join(tmp, 'never')), false, 'nothing is created for a bad flag');
+  }
+
+  it('prints help and exits 0', async () => {
+    const c = capture();
+    assert.equal(await studyCommand(['--help'], c.out, c.opts), 0);
+    assert.match(c.lines.join('\n'), /usage: fast-advprop study/);
+    assert.match(c.lines.join('\n'), /--config-base FILE/);
+  });
+
+  it('refuses bad flags with exit 2 and one line naming the flag and the fix', async () => {
+    await bad(['--epochs', '0'], '--epochs', /≥ 1.*--epochs 6/);
+    await bad(['--epochs', 'x'], '--epochs', /whole number/);
+    await bad(['--epochs', '3'], '--epochs', /PGD-5 AdvProp divides 3 epochs by its cost factor 7\.00.*use --epochs 4 or more/);
+    await bad(['--variants', 'vanilla,pgd'], '--variants', /unknown variant "pgd".*advprop-pgd5/);
+    await bad(['--variants', 'vanilla,vanilla'], '--variants', /twice/);
+    await bad(['--max-steps', '0'], '--max-steps', /≥ 1/);
+    await bad(['--bogus'], '--bogus', /unknown flag for "study"/);
+    await bad(['--config-base', path.join(tmp, 'missing.json')], '--config-base', /cannot read/);
+    await bad(['stray'], 'stray', /no positional arguments/);
+  });
+
+  it('refuses a bad --config-base key and a missing --cli', async () => {
+    const cb = path.join(tmp, 'bad.json');
+    fs.writeFileSync(cb, JSON.stringify({ modle: {} }));
+    await bad(['--config-base', cb], '--config-base', /modle: unknown key/);
+    const c = capture();
+    assert.equal(await studyCommand(['--cli', path.join(tmp, 'nope.js')], c.out, c.opts), 2);
+    assert.match(c.log[0], /^error: --cli: .*nope\.js does not exist; build it with "npm run build"/);
+  });
+
+  it('refuses a non-empty --out so earlier runs are not mixed in', async () => {
+    const out = path.join(tmp, 'used');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'x'), '');
+    const c = capture();
+    assert.equal(await studyCommand(['--cli', fake, '--out', out], c.out, c.opts), 2);
+    assert.match(c.log[0], /^error: --out: .* is not empty/);
+  });
+});
+
+describe('study command: orchestration (fake cli)', () => {
+  let tmp: string;
+  let fake: string;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'study-orch-'));
+    fake = path.join(tmp, 'fake-cli.js');
+    fs.writeFileSync(fake, FAKE_CLI);
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('runs the variants in order, keeps going after a failure, reports it and exits 1', async () => {
+    const out = path.join(tmp, 'study');
+    const c = capture();
+    const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '3'], c.out, c.opts);
+    const text = c.lines.join('\n');
+    assert.equal(code, 1, text);
+    assert.deepEqual(fs.readFileSync(path.join(out, 'order.log'), 'utf8').trim().split('\n'), ['vanilla', 'advprop', 'fast-advprop', 'fast-advprop-noshuffle']);
+    assert.match(text, /\[2\/4 advprop-pgd5\] FAILED after .*: exit 1: attack\.steps: fake failure for 5 steps/);
+    assert.match(text, /\[3\/4 fast-advprop\] completed 3 steps/);
+    assert.match(text, /^Same-budget PGD-5 AdvProp: failed — exit 1: attack\.steps: fake failure for 5 steps$/m);
+    assert.match(text, /^failed: advprop-pgd5$/m);
+    // The table is built from what the fake wrote: 75% for Fast AdvProp, a leak only without shuffle BN.
+    assert.match(text, /^Fast AdvProp  .*75\.00%\s+50\.0% \/ 40\.0%\s+no$/m);
+    assert.match(text, /^Fast AdvProp, no shuffle BN .*75\.00%\s+50\.0% \/ 90\.0%\s+FLAGGED$/m);
+    assert.match(text, /^Vanilla training .*1\.00\s+0\.30\/6\s+192\s+0\.04\s+70\.00%/m);
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'study.json'), 'utf8')) as StudyJson;
+    assert.deepEqual(saved.failed, ['advprop-pgd5']);
+  });
+
+  it('prints one JSON object with --json (progress on the log) and reads mCE from evaluate', async () => {
+    const out = path.join(tmp, 'json');
+    const c = capture();
+    const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '2', '--variants', 'fast-advprop,vanilla', '--robustness', '--json', '--seed', '3'], c.out, c.opts);
+    assert.equal(code, 0, c.log.join('\n'));
+    assert.equal(c.lines.length, 1);
+    const j = JSON.parse(c.lines[0]) as StudyJson;
+    assert.deepEqual(j.runs.map((r) => r.variant), ['fast-advprop', 'vanilla']);
+    const [f, v] = j.runs;
+    assert.equal(f.method, 'fast-advprop');
+    assert.equal(f.runDir, path.join(out, 'fast-advprop'));
+    assert.equal(f.passes, 2 * (64 + 32));
+    assert.equal(f.cleanAccuracy, 0.75);
+    assert.deepEqual({ clean: f.leak.clean, adv: f.leak.adv, flagged: f.leak.flagged }, { clean: 0.5, adv: 0.4, flagged: false });
+    assert.equal(f.meanCorruptionError, 12.5);
+    assert.equal(v.leak.adv, null);
+    assert.equal(j.budget.baseEpochs, 6);
+    assert.deepEqual(j.budget.schedules.map((s) => [s.variant, s.epochs]), [['fast-advprop', 5], ['vanilla', 6]]);
+    assert.equal(typeof j.seconds, 'number');
+    assert.ok(c.log.some((l) => /\[1\/2 fast-advprop\] epoch 1\/1 {2}step/.test(l)), 'progress goes to the log with --json');
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'vanilla', 'config.json'), 'utf8'));
+    assert.equal(cfg.config.seed, 3);
+  });
+
+  it('notes a failing evaluate and still exits 0', async () => {
+    const out = path.join(tmp, 'noeval');
+    const c = capture();
+    process.env.FAKE_EVAL_FAIL = '1';
+    try {
+      const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '1', '--variants', 'vanilla', '--robustness'], c.out, c.opts);
+      assert.equal(code, 0);
+    } finally {
+      delete process.env.FAKE_EVAL_FAIL;
+    }
+    const text = c.lines.join('\n');
+    assert.match(text, /^Vanilla training: robustness skipped: evaluate exit 2: evaluate: not wired yet$/m);
+    assert.match(text.split('\n').find((l) => l.startsWith('method'))!, /mCE$/);
+  });
+
+  it('reads the mean corruption error from the record or a wrapper', () => {
+    assert.equal(meanCorruptionErrorOf({ summary: { meanCorruptionError: 3 } }), 3);
+    assert.equal(meanCorruptionErrorOf({ robustness: { summary: { meanCorruptionError: 4 } } }), 4);
+    assert.equal(meanCorruptionErrorOf({ summary: { meanCorruptionError: null } }), null);
+    assert.equal(meanCorruptionErrorOf({ clean: 1 }), undefined);
+  });
+});
+
+describe('study command: smoke test through the real cli.js', function () {
+  // Four real (tiny) trainings, two steps each; most of the time is TF.js start-up per child.
+  this.timeout(240000);
+  let tmp: string;
+  before(function () {
+    if (!fs.existsSync(REAL_CLI)) {
+      // A missing build is a setup problem, not a pass: say so loudly.
+      throw new Error(`${REAL_CLI} is missing; run "npm run build" first`);
+    }
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'study-smoke-'));
+  });
+  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('trains all four variants for 2 steps and reports figures read from their run folders', async () => {
+    const base = path.join(tmp, 'tiny.advprop.json');
+    fs.writeFileSync(base, JSON.stringify({ model: { arch: 'resnet8', width: 4 }, dataset: { name: 'fashion-mnist-subset', trainLimit: 160, testLimit: 80 }, batchSize: 16, logEvery: 1, workers: 1 }));
+    const out = path.join(tmp, 'study');
+    const c = capture();
+    const code = await studyCommand(['--cli', REAL_CLI, '--config-base', base, '--out', out, '--max-steps', '2', '--json'], c.out, c.opts);
+    assert.equal(code, 0, c.log.join('\n'));
+    const j = JSON.parse(c.lines[0]) as StudyJson;
+    assert.deepEqual(j.runs.map((r) => r.variant), ['vanilla', 'advprop-pgd5', 'fast-advprop', 'fast-advprop-noshuffle']);
+    const by = Object.fromEntries(j.runs.map((r) => [r.variant, r]));
+    for (const r of j.runs) {
+      assert.equal(r.state, 'completed', r.variant);
+      assert.equal(r.steps, 2, r.variant);
+      const results = JSON.parse(fs.readFileSync(path.join(r.runDir, 'results.json'), 'utf8'));
+      assert.equal(r.passes, results.passes.total, r.variant);
+      assert.equal(r.cleanAccuracy, results.clean.accuracy, r.variant);
+      assert.ok(r.cleanAccuracy! >= 0 && r.cleanAccuracy! <= 1);
+      assert.ok(r.leak.clean !== null && r.leak.clean >= 0 && r.leak.clean <= 1, r.variant);
+      const cfg = JSON.parse(fs.readFileSync(path.join(r.runDir, 'config.json'), 'utf8'));
+      assert.deepEqual(cfg.config.model, { arch: 'resnet8', width: 4 });
+      assert.equal(cfg.dataset.train, 160);
+    }
+    assert.equal(by['vanilla'].leak.adv, null);
+    assert.notEqual(by['advprop-pgd5'].leak.adv, null);
+    assert.notEqual(by['fast-advprop'].leak.adv, null);
+    // Counted passes follow the cost model: same steps and clean batch, PGD-5 AdvProp does 7× vanilla's work;
+    // Fast AdvProp 4:1 does 1.2 passes per image it consumes (16 clean + 4 attacked per step).
+    assert.equal(by['advprop-pgd5'].passes! / by['vanilla'].passes!, 7);
+    assert.equal(by['advprop-pgd5'].costFactor, 7);
+    assert.ok(Math.abs(by['fast-advprop'].passes! / (2 * 20) - by['fast-advprop'].costFactor!) < 1e-9);
+    assert.equal(by['fast-advprop-noshuffle'].passes, by['fast-advprop'].passes);
+    assert.deepEqual(j.budget.schedules.map((s) => s.epochs), [6, 1, 5, 5]);
+    const noShuffle = JSON.parse(fs.readFileSync(path.join(out, 'fast-advprop-noshuffle', 'config.json'), 'utf8'));
+    assert.equal(noShuffle.config.shuffleBN, false);
+  });
+});
