@@ -14,6 +14,7 @@ import { bnSpatialSizes } from '../train/bnSpatial';
 import { planTraining, type TrainPlan } from '../train/plan';
 import { DivergenceError, Trainer, formatDuration, type TrainOutcome } from '../train/trainer';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
+import { evaluateCommand } from './evaluate';
 import { installStop } from './stop';
 import { engineVersion } from './version';
 
@@ -377,5 +378,11 @@ async function runTrainer(a: {
   say(`completed ${outcome.step} steps in ${formatDuration(results.wallSeconds)}: test accuracy ${(100 * results.clean.accuracy).toFixed(2)}%`);
   writer.close();
   await executor.dispose();
+  if (config.autoEvaluate) {
+    say('autoEvaluate: evaluating corruption robustness');
+    const code = await evaluateCommand(['--run', writer.dir], io, a.deps);
+    // The run itself completed; a failed evaluation is reported but does not undo that.
+    if (code !== 0) io.err(`warning: autoEvaluate failed (exit ${code}); run "fast-advprop evaluate --run ${writer.dir}" to retry`);
+  }
   return 0;
 }

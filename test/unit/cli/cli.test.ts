@@ -243,6 +243,15 @@ describe('cli: evaluate and export-model on a trained run', () => {
     assert.ok(rec.pgd.accuracy <= rec.clean.accuracy + 1e-9);
   });
 
+  it('autoEvaluate writes robustness.json when training completes', async () => {
+    const dir = tmp();
+    const r = path.join(dir, 'auto');
+    const c = capture();
+    assert.equal(await main(['train', '--config', writeConfig(dir, { autoEvaluate: true }), '--run-dir', r, '--max-steps', '1'], c.io, await tinyDeps()), 0, c.err.join('\n'));
+    const rec = read<{ corruptions: Record<string, unknown> }>(r, 'robustness.json');
+    assert.equal(Object.keys(rec.corruptions).length, 15);
+  });
+
   it('evaluate refuses bad lists and a missing run with exit 2', async () => {
     let c = capture();
     assert.equal(await main(['evaluate', '--run', run, '--severities', '0,9'], c.io, await tinyDeps()), 2);

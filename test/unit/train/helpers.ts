@@ -96,6 +96,8 @@ export class RecordingExecutor implements Executor {
   /** Per-sample gradient value, per pass: lets a test make a stream misbehave. */
   gradValue: (req: PassRequest) => number = () => 1;
   lossValue: (req: PassRequest) => number = () => 1;
+  /** Fraction of a pass's samples counted correct. */
+  accuracy: (req: PassRequest) => number = () => 0.5;
   /** Writes a gradient into the other BN set: a broken executor the trainer must refuse. */
   leakIntoOtherSet = false;
 
@@ -116,14 +118,14 @@ export class RecordingExecutor implements Executor {
       const loss = this.lossValue(r) * r.count;
       const stats = { values: new Float32Array([0, 1]), groupSize: r.groupSize, groups: r.count / r.groupSize };
       const res: PassResult = {
-        lossSum: loss, correct: Math.floor(r.count / 2), count: r.count,
+        lossSum: loss, correct: Math.round(r.count * this.accuracy(r)), count: r.count,
         bnStats: r.training ? Array.from({ length: (r.attack ? r.attack.steps : 0) + (!r.attack || r.paramGrads ? 1 : 0) }, () => stats) : [],
       };
       if (wantGrads) res.grads = grads;
       if (r.attack) {
         res.advImages = Float32Array.from(r.images);
         res.attackLossSum = loss;
-        res.attackCorrect = Math.floor(r.count / 2);
+        res.attackCorrect = Math.round(r.count * this.accuracy(r));
       }
       if (!r.training) res.logits = new Float32Array(r.count * CLASSES);
       return res;

@@ -277,3 +277,30 @@ describe('train: resume', () => {
     }
   });
 });
+
+describe('train: leak detector in the loop', () => {
+  async function runWith(advAcc: number): Promise<import('../../../src/shared/runFormat').MetricsRecord[]> {
+    const ex = new RecordingExecutor();
+    ex.accuracy = (r) => (r.bn === 'aux' && !r.attack ? advAcc : 0.5);
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ epochs: 1, leak: { window: 2, margin: 0.1 } });
+    const recs: import('../../../src/shared/runFormat').MetricsRecord[] = [];
+    const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]), hooks: { record: (r) => recs.push(r) } });
+    await t.run();
+    return recs;
+  }
+
+  it('adversarial accuracy well above clean flags every interval from the window on, with one event', async () => {
+    const recs = await runWith(1);
+    const steps = recs.filter((r) => r.kind === 'step') as Extract<(typeof recs)[number], { kind: 'step' }>[];
+    assert.equal(steps[0].leak, undefined);
+    assert.ok(steps.slice(1).every((s) => s.leak?.flagged === true));
+    assert.equal(recs.filter((r) => r.kind === 'event' && r.event === 'leak').length, 1);
+  });
+
+  it('equal accuracies never flag', async () => {
+    const recs = await runWith(0.5);
+    assert.ok(recs.every((r) => r.kind !== 'step' || r.leak?.flagged !== true));
+    assert.equal(recs.filter((r) => r.kind === 'event').length, 0);
+  });
+});
