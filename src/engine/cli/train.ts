@@ -167,6 +167,10 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
       }
       throw e;
     }
+    // Recorded absolute, so that --resume and evaluate (run from any folder) find the same data.
+    if (config.dataset.path !== undefined && !path.isAbsolute(config.dataset.path)) {
+      config = { ...config, dataset: { ...config.dataset, path: path.resolve(baseDir, config.dataset.path) } };
+    }
     prepared = await prepare(config, baseDir, deps);
     runDir = chooseRunDir({
       runDir: flags['run-dir'] as string | undefined,

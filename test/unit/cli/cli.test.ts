@@ -314,6 +314,11 @@ describe('cli: the built script (spawned)', function () {
     for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'results.json', 'engine.log']) assert.ok(fs.existsSync(path.join(run, f)), f);
     assert.equal(read<{ state: string }>(run, 'status.json').state, 'completed');
     assert.equal(read<RunResults>(run, 'results.json').steps, 2);
+    // The relative dataset path is recorded absolute, so the run can be evaluated from anywhere.
+    assert.equal(read<RunConfigRecord>(run, 'config.json').config.dataset.path, data);
+    const ev = spawnSync(process.execPath, [CLI, 'evaluate', '--run', run, '--corruptions', 'none'], { encoding: 'utf8', cwd: os.tmpdir() });
+    assert.equal(ev.status, 0, ev.stderr);
+    assert.match(ev.stdout, /clean accuracy/);
   });
 });
 
