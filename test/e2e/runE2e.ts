@@ -54,13 +54,14 @@ async function runScenario(s: Scenario): Promise<ScenarioReport> {
     console.log(`  PASS ${s.name} (${secs(t)}s)`);
     return { name: s.name, ok: true, seconds: Number(secs(t)), steps };
   } catch (e) {
-    const error = e instanceof SetupError ? e.message : String((e as Error).stack || e);
+    // Missing Chromium / code-server install failure: no scenario can run; the stage could not run.
+    if (e instanceof SetupError) throw e;
+    const error = String((e as Error).stack || e);
     if (session && !steps.some((x) => !x.ok)) {
       // Failed outside a step (timeout, setup): still leave a picture of the workbench.
       await session.page.screenshot({ path: path.join(ARTIFACTS, `FAIL-${s.name}.png`) }).catch(() => undefined);
     }
     console.log(`  FAIL ${s.name} (${secs(t)}s): ${error.split('\n')[0]}`);
-    if (e instanceof SetupError) console.error(`\nERROR: ${e.message}\n`);
     return { name: s.name, ok: false, seconds: Number(secs(t)), error, steps };
   } finally {
     await session?.close();

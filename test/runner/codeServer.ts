@@ -184,7 +184,11 @@ export function privateXdg(dir: string): Record<string, string> {
 }
 
 export function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', which('chromium'), which('chromium-browser'),
+  const explicit = process.env.CHROMIUM_PATH;
+  if (explicit && !fs.existsSync(explicit)) {
+    throw new SetupError(`CHROMIUM_PATH=${explicit} does not exist. Unset it to use /usr/bin/chromium (apt-get install chromium).`);
+  }
+  const candidates = [explicit, '/usr/bin/chromium', '/usr/bin/chromium-browser', which('chromium'), which('chromium-browser'),
     which('google-chrome'), which('google-chrome-stable')].filter((p): p is string => !!p);
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) {
