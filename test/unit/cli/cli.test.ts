@@ -156,6 +156,22 @@ describe('cli: train end to end (tiny model, cpu, in-process)', () => {
     assert.ok(c.out.some((l) => /step 2\/2 .*img\/s .*ETA/.test(l)), c.out.join('\n'));
   });
 
+  for (const method of ['vanilla', 'advprop']) {
+    it(`--method ${method} trains and completes`, async () => {
+      const dir = tmp();
+      const run = path.join(dir, 'run');
+      const c = capture();
+      assert.equal(await main(['train', '--config', writeConfig(dir), '--run-dir', run, '--method', method, '--max-steps', '2'], c.io, await tinyDeps()), 0, c.err.join('\n'));
+      const rec = read<RunConfigRecord>(run, 'config.json');
+      assert.equal(rec.config.method, method);
+      assert.deepEqual(rec.batch, { clean: 8, adv: method === 'vanilla' ? 0 : 8 });
+      const { records } = parseMetricsLines(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8'));
+      const last = records.filter((r) => r.kind === 'step').pop() as Extract<(typeof records)[number], { kind: 'step' }>;
+      assert.equal(last.adv === undefined, method === 'vanilla');
+      assert.equal(read<RunResults>(run, 'results.json').steps, 2);
+    });
+  }
+
   it('stop.request stops after the current step with a checkpoint; --resume finishes with the same weights as an uninterrupted run', async () => {
     const dir = tmp();
     const cfg = writeConfig(dir);

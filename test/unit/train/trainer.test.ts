@@ -304,3 +304,47 @@ describe('train: leak detector in the loop', () => {
     assert.equal(recs.filter((r) => r.kind === 'event').length, 0);
   });
 });
+
+describe('train: AdvProp step', () => {
+  it('attacks every clean image on the aux BN without reuse, trains clean (main) + adversarial (aux), divides by the batch', async () => {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ method: 'advprop', batchSize: 8, bnGroups: 2, attack: { steps: 2, targeted: true } });
+    const plan = planTraining(config, 80);
+    const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    t.keepBreakdown = true;
+    await t.trainStep();
+    assert.equal(ex.requests.length, 2);
+    const [c, a] = ex.requests;
+    assert.deepEqual([c.bn, c.count, c.lossWeight], ['main', 8, 1]);
+    assert.deepEqual([a.bn, a.count, a.training, a.paramGrads, a.lossWeight, a.attack?.reuseGradients, a.attack?.steps], ['aux', 8, true, true, 1, false, 2]);
+    assert.deepEqual(a.images, c.images); // paired: the attacked images are the clean ones
+    for (let i = 0; i < 8; i++) assert.notEqual(a.attack!.targetLabels![i], a.labels[i]);
+    const g = t.lastBreakdown!.grad;
+    assert.ok(Math.abs(g[0] - (8 + 8) / 8) < 1e-6);
+    assert.ok(Math.abs(g[2] - 1) < 1e-6 && Math.abs(g[4] - 1) < 1e-6);
+  });
+
+  it('Fast AdvProp with decouple false attacks copies of the first clean images', async () => {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ batchSize: 8, bnGroups: 2, decouple: false, augment: { mixupAlpha: 0.4 } });
+    const plan = planTraining(config, 80);
+    assert.equal(plan.imagesPerStep, 8);
+    const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    await t.trainStep();
+    const [c, a] = ex.requests;
+    assert.ok(c.softLabels, 'mixup on the clean part');
+    assert.equal(a.softLabels, undefined);
+    assert.deepEqual(a.labels, c.labels.slice(0, 2));
+    // Mixup changed the clean images after the copy: the attacked ones are unmixed dataset images.
+    const all = makeBatch(data.train, Int32Array.from({ length: 80 }, (_, i) => i), { augment: false }).images;
+    for (let j = 0; j < 2; j++) {
+      const img = a.images.subarray(j * 64, (j + 1) * 64);
+      let found = false;
+      for (let i = 0; i < 80 && !found; i++) found = all.subarray(i * 64, (i + 1) * 64).every((v, k) => v === img[k]);
+      assert.ok(found, `attacked image ${j} is not an unmixed dataset image`);
+    }
+    assert.notDeepEqual(a.images, c.images.slice(0, 2 * 64));
+  });
+});
