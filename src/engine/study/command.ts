@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, DEFAULT_CONFIG, parseConfigText, type RunConfig } from '../../shared/config';
+import { ConfigError, DEFAULT_CONFIG, resolveConfig, stripJsonComments, type RunConfig } from '../../shared/config';
 import { RUN_FILES, parseMetricsLines, type MetricsRecord, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../cli/args';
 import {
@@ -18,11 +18,24 @@ import {
 } from './summary';
 
 /**
+ * What the study changes in the default config before the variants: a half-width ResNet-8. On a
+ * shared 2-core machine the four runs at the default width 16 measured about an hour (vanilla
+ * alone ~15 min, docs/study.md); width 8 is ~1.7× faster per image, which brings the study near
+ * the 30-minute target while keeping the default data, epochs and schedule. --config-base
+ * overrides it (e.g. {"model": {"arch": "resnet8", "width": 16}} for the full default model).
+ */
+export const STUDY_BASE: Readonly<Record<string, unknown>> = { model: { arch: 'resnet8', width: 8 } };
+
+/**
  * Base epochs when --epochs is not given: the default config's own 6 (vanilla trains 6, Fast
- * AdvProp 5, PGD-5 AdvProp 1). Measured on a 2-core machine (docs/study.md) the four default-model
- * runs take about 25 minutes together, inside the 30-minute target.
+ * AdvProp 5, PGD-5 AdvProp 1). Fewer would leave PGD-5 AdvProp with no epoch at all (3/7 → 0),
+ * and at 4 its single epoch would cost 7/4 of the budget instead of 7/6.
  */
 export const DEFAULT_STUDY_EPOCHS = DEFAULT_CONFIG.epochs;
+
+export function studyBaseConfig(): RunConfig {
+  return resolveConfig(structuredClone(STUDY_BASE));
+}
 
 export const STUDY_FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'int', metavar: 'E', help: `vanilla epochs, the shared budget; the others get E / cost factor (default ${DEFAULT_STUDY_EPOCHS})` },
@@ -42,7 +55,8 @@ export const STUDY_USAGE = `usage: fast-advprop study [--epochs E] [--out DIR] [
 
 Trains, one after another and at equal budget on the same data: vanilla; same-budget PGD-5
 AdvProp (epochs and milestones divided by 7); Fast AdvProp (the default config); Fast AdvProp
-without shuffle BN. Then prints a Table-1-like comparison read from the run folders: cost factor,
+without shuffle BN. All four use the default config with a ResNet-8 of width 8 (override with
+--config-base). Then prints a Table-1-like comparison read from the run folders: cost factor,
 epochs trained, counted image-passes, clean test accuracy, clean vs adversarial train accuracy
 and the leak detector's verdict. Exit codes: 0 all runs completed, 1 a run failed (the others
 still run and are reported), 2 bad flag or config (nothing is trained).
@@ -111,9 +125,16 @@ function readBase(file: string): RunConfig {
   } catch (e) {
     throw new UsageError('--config-base', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stripJsonComments(text));
+  } catch (e) {
+    throw new UsageError('--config-base', `${file} is not valid JSON: ${(e as Error).message}`);
+  }
   let base: RunConfig;
   try {
-    base = parseConfigText(text, file);
+    // Over the study's base, so a file that only limits the dataset keeps the study's model.
+    base = resolveConfig(raw, studyBaseConfig());
   } catch (e) {
     throw new UsageError('--config-base', (e as Error).message);
   }
@@ -143,7 +164,7 @@ function makePlan(args: readonly string[]): Plan | 'help' {
   if (!flags.cli && !/\.js$/.test(cli)) throw new UsageError('--cli', `cannot tell which cli.js to run (this process runs ${cli}); pass --cli dist/cli.js`);
   if (!fs.existsSync(cli) || !fs.statSync(cli).isFile()) throw new UsageError('--cli', `${cli} does not exist; build it with "npm run build" or pass --cli PATH/TO/cli.js`);
 
-  const base = flags['config-base'] !== undefined ? readBase(path.resolve(String(flags['config-base']))) : DEFAULT_CONFIG;
+  const base = flags['config-base'] !== undefined ? readBase(path.resolve(String(flags['config-base']))) : studyBaseConfig();
   const baseEpochs = epochsFlag ?? base.epochs;
   const baseMilestones = epochsFlag !== undefined && epochsFlag !== base.epochs ? scaleMilestones(base.milestones, base.epochs, epochsFlag) : [...base.milestones];
 
