@@ -328,7 +328,7 @@ describe('train: AdvProp step', () => {
   it('Fast AdvProp with decouple false attacks copies of the first clean images', async () => {
     const ex = new RecordingExecutor();
     const data = tinyData(80, 16);
-    const config = tinyConfig({ batchSize: 8, bnGroups: 2, decouple: false, augment: { mixupAlpha: 0.4 } });
+    const config = tinyConfig({ batchSize: 8, bnGroups: 2, decouple: false, augment: { crop: false, flip: false, mixupAlpha: 0.4 } });
     const plan = planTraining(config, 80);
     assert.equal(plan.imagesPerStep, 8);
     const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
