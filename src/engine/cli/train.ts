@@ -300,6 +300,8 @@ async function runTrainer(a: {
     writer.log(line);
   };
   const stop = installStop(writer.dir, { onFirst: say });
+  // status.progress.epoch is the 0-based epoch of the latest step done, as in metrics records.
+  const epochOfStep = (step: number): number => Math.floor(Math.max(0, step - 1) / plan.stepsPerEpoch);
   const t0 = Date.now();
   const trainer = new Trainer({
     config, plan, executor, train: data.train, test: data.test, params: a.init.params, running: a.init.running,
@@ -320,7 +322,7 @@ async function runTrainer(a: {
         if (reason === 'milestone') saveCheckpoint(writer.dir, `epoch-${state.epoch}.ckpt`, state);
         writer.updateStatus({
           lastCheckpoint: { step: state.step, epoch: state.epoch, path: path.relative(writer.dir, file) },
-          progress: { ...writer.currentStatus.progress, step: state.step, epoch: state.epoch },
+          progress: { ...writer.currentStatus.progress, step: state.step, epoch: epochOfStep(state.step) },
         });
       },
     },
@@ -352,7 +354,7 @@ async function runTrainer(a: {
   stop.dispose();
   writer.syncMetrics();
   if (outcome.state === 'stopped') {
-    writer.finish('stopped', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: outcome.epoch } });
+    writer.finish('stopped', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: epochOfStep(outcome.step) } });
     say(`stopped at step ${outcome.step}; continue with: fast-advprop train --resume ${writer.dir}`);
     writer.close();
     await executor.dispose();
@@ -378,7 +380,7 @@ async function runTrainer(a: {
     say(`export skipped: ${(e as Error).message}`);
   }
   writer.writeResults(results);
-  writer.finish('completed', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: outcome.epoch, etaSeconds: 0 } });
+  writer.finish('completed', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: epochOfStep(outcome.step), etaSeconds: 0 } });
   say(`completed ${outcome.step} steps in ${formatDuration(results.wallSeconds)}: test accuracy ${(100 * results.clean.accuracy).toFixed(2)}%`);
   writer.close();
   await executor.dispose();
