@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemDeps } from './ensure-system-deps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['unit', 'vscode', 'e2e'];
@@ -78,10 +79,20 @@ const stages = {
 if (skipVscode) banner('FAST_ADVPROP_SKIP_VSCODE=1: SKIPPING the VS Code integration and e2e stages (they count as NOT RUN)');
 const summary = [];
 const t0 = Date.now();
+let depsChecked = false;
+let depsOk = true;
 for (const name of wanted) {
   const st = stages[name];
   if (st.vscode && skipVscode) {
     summary.push({ name, notRun: true });
+    continue;
+  }
+  if (st.vscode && !depsChecked) {
+    depsChecked = true;
+    depsOk = ensureSystemDeps();
+  }
+  if (st.vscode && !depsOk) {
+    summary.push({ name, error: 'system packages for the VS Code tests are missing (see the apt-get line above)' });
     continue;
   }
   banner(`stage ${name}: ${st.title}`);
