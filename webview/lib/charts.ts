@@ -81,7 +81,8 @@ export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts:
     data: {
       datasets: series.map((s) => ({
         label: s.label, data: s.data, borderColor: s.color, backgroundColor: s.color, borderWidth: 1.5,
-        pointRadius: 0, pointHitRadius: 6, borderDash: s.dashed ? [4, 3] : undefined, stepped: opts.stepped, spanGaps: false,
+        // A run's first records are single points, which a line of radius-0 points would not draw.
+        pointRadius: (ctx: { dataset: { data: unknown[] } }) => (ctx.dataset.data.length <= 30 ? 2.5 : 0), pointHitRadius: 6, borderDash: s.dashed ? [4, 3] : undefined, stepped: opts.stepped, spanGaps: false,
       })),
     },
     options: {
