@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { maxPoolGradConfig } from './poolGrad';
 import { stridedSliceGradConfig } from './sliceGrad';
+import { installWasmKernels } from './wasmKernels';
 
 export type GradPath = 'conv' | 'stock';
 export interface ConvGradPolicy {
@@ -175,5 +176,6 @@ export function installTrainingGradients(): void {
   tf.registerGradient(conv2dGradConfig);
   tf.registerGradient(stridedSliceGradConfig);
   tf.registerGradient(maxPoolGradConfig);
+  installWasmKernels();
   installed = true;
 }
