@@ -10,6 +10,17 @@ import { describeNet, type BnDef, type ConvDef, type NetDef, type Shortcut } fro
 /** PyTorch's BatchNorm2d default. */
 export const BN_EPS = 1e-5;
 
+/**
+ * How training-mode BN is computed: 'fused' (default) is one custom-gradient op per BN (+ReLU) with
+ * matMul reductions (batchNormTrain); 'moments' is the plain tf.moments composition, whose gradient
+ * tfjs derives op by op. Both give the same values; the switch exists for A/B timing and tests.
+ */
+export type BnImpl = 'fused' | 'moments';
+let bnImpl: BnImpl = 'fused';
+export function setBnImpl(impl: BnImpl): void {
+  bnImpl = impl;
+}
+
 export interface CompiledModel {
   spec: ModelSpec;
   net: NetDef;
@@ -50,11 +61,22 @@ export interface ForwardOutput {
 }
 
 export function forward(model: CompiledModel, state: ForwardState, x: tf.Tensor4D, opts: ForwardOptions): ForwardOutput {
-  const { net } = model;
   const n = x.shape[0];
   if (opts.training && (opts.groupSize < 1 || n % opts.groupSize !== 0)) {
     throw new Error(`BN groupSize ${opts.groupSize} must divide the batch of ${n}`);
   }
+  // Per-group statistics the fused BN kept out of its kernel scope; disposed once concatenated.
+  const keptStats: tf.Tensor[] = [];
+  try {
+    return forwardImpl(model, state, x, opts, keptStats);
+  } finally {
+    for (const t of keptStats) t.dispose();
+  }
+}
+
+function forwardImpl(model: CompiledModel, state: ForwardState, x: tf.Tensor4D, opts: ForwardOptions, keptStats: tf.Tensor[]): ForwardOutput {
+  const { net } = model;
+  const n = x.shape[0];
   const stats = new Map<string, tf.Tensor1D[]>();
   const p = (name: string): tf.Tensor => {
     const i = model.index.get(name);
@@ -72,7 +94,7 @@ export function forward(model: CompiledModel, state: ForwardState, x: tf.Tensor4
     return tf.conv2d(hp, w, c.stride, 'valid');
   };
 
-  const bn = (h: tf.Tensor4D, b: BnDef): tf.Tensor4D => {
+  const bn = (h: tf.Tensor4D, b: BnDef, relu = false): tf.Tensor4D => {
     const gamma = p(`${b.name}.${opts.set}.gamma`);
     const beta = p(`${b.name}.${opts.set}.beta`);
     const [N, H, W, C] = h.shape;
@@ -81,9 +103,16 @@ export function forward(model: CompiledModel, state: ForwardState, x: tf.Tensor4
       if (!r) throw new Error(`model: no running statistics for ${b.name}`);
       const scale = tf.mul(gamma, tf.rsqrt(tf.add(r.variance, BN_EPS)));
       const shift = tf.sub(beta, tf.mul(r.mean, scale));
-      return tf.add(tf.mul(h, scale), shift);
+      const y = tf.add(tf.mul(h, scale), shift) as tf.Tensor4D;
+      return relu ? tf.relu(y) : y;
     }
     const G = N / opts.groupSize;
+    if (bnImpl === 'fused') {
+      const { y, mean, variance } = batchNormTrain(h, gamma, beta, G, relu);
+      keptStats.push(mean, variance);
+      stats.set(b.name, G === 1 ? [tf.reshape(mean, [C]), tf.reshape(variance, [C])] : [tf.mean(tf.reshape(mean, [G, C]), 0), tf.mean(tf.reshape(variance, [G, C]), 0)]);
+      return y;
+    }
     // Ghost BN: statistics per consecutive group of groupSize samples, emulating one device each.
     const h5 = tf.reshape(h, [G, opts.groupSize, H, W, C]);
     const { mean, variance } = tf.moments(h5, [1, 2, 3], true);
@@ -93,7 +122,7 @@ export function forward(model: CompiledModel, state: ForwardState, x: tf.Tensor4
     const mG = tf.reshape(mean, [G, C]);
     const vG = tf.reshape(variance, [G, C]);
     stats.set(b.name, G === 1 ? [tf.reshape(mG, [C]), tf.reshape(vG, [C])] : [tf.mean(mG, 0), tf.mean(vG, 0)]);
-    return y;
+    return relu ? tf.relu(y) : y;
   };
 
   const shortcut = (h: tf.Tensor4D, s: Shortcut): tf.Tensor4D => {
@@ -104,7 +133,7 @@ export function forward(model: CompiledModel, state: ForwardState, x: tf.Tensor4
     return y;
   };
 
-  let h = tf.relu(bn(conv(x, net.stem.conv), net.stem.bn));
+  let h = bn(conv(x, net.stem.conv), net.stem.bn, true);
   if (net.stem.maxPool) {
     // Zero padding equals PyTorch's -inf padding here because the input is post-ReLU (≥ 0).
     h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]) as tf.Tensor4D, 3, 2, 'valid');
@@ -112,11 +141,11 @@ export function forward(model: CompiledModel, state: ForwardState, x: tf.Tensor4
   for (const b of net.blocks) {
     let y: tf.Tensor4D;
     if (b.type === 'basic') {
-      y = tf.relu(bn(conv(h, b.conv1), b.bn1));
+      y = bn(conv(h, b.conv1), b.bn1, true);
       y = bn(conv(y, b.conv2), b.bn2);
     } else {
-      y = tf.relu(bn(conv(h, b.conv1), b.bn1));
-      y = tf.relu(bn(conv(y, b.conv2), b.bn2));
+      y = bn(conv(h, b.conv1), b.bn1, true);
+      y = bn(conv(y, b.conv2), b.bn2, true);
       y = bn(conv(y, b.conv3), b.bn3);
     }
     h = tf.relu(tf.add(y, shortcut(h, b.shortcut))) as tf.Tensor4D;
@@ -131,6 +160,66 @@ export function forward(model: CompiledModel, state: ForwardState, x: tf.Tensor4
     parts.push(s[0], s[1]);
   }
   return { logits, stats: tf.concat(parts) };
+}
+
+/**
+ * Per-group sums over the rows of x [G, M, C] → [G, 1, C], as a matMul with a row of ones (several
+ * times faster on wasm than tf.sum over a middle axis, which transposes first).
+ */
+function groupSum(x: tf.Tensor3D): tf.Tensor3D {
+  const M = x.shape[1];
+  if (x.shape[0] === 1) return tf.reshape(tf.matMul(tf.ones([1, M]), tf.reshape(x, [M, x.shape[2]])), [1, 1, x.shape[2]]);
+  return tf.matMul(tf.ones([1, 1, M]), x);
+}
+
+/**
+ * Training-mode ghost batch norm (+ optional ReLU) over G consecutive groups of h [N, H, W, C], as
+ * one op with a hand-written gradient. tfjs would otherwise differentiate the tf.moments
+ * composition op by op (~25 kernels per BN, each saving and broadcasting full-size tensors). With
+ * d = h − mean_g, r = rsqrt(var_g + eps), k = gamma·r and g the (ReLU-masked) output gradient:
+ *   dbeta = Σ g,  dgamma = Σ_groups r·Σ g·d,
+ *   dh = k·(g − Σ_g g / M − d·r²·Σ_g (g·d) / M)      (M = samples per group × H × W).
+ * Returns y and the per-group mean and biased variance [G, 1, C]; those two are tf.keep()-ed
+ * (they are made inside the op's own scope) and the caller disposes them.
+ */
+export function batchNormTrain(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, G: number, relu: boolean): { y: tf.Tensor4D; mean: tf.Tensor3D; variance: tf.Tensor3D } {
+  const [N, H, W, C] = h.shape;
+  const M = (N / G) * H * W;
+  let mean: tf.Tensor3D | null = null;
+  let variance: tf.Tensor3D | null = null;
+  const op = tf.customGrad(((hIn: tf.Tensor, gIn: tf.Tensor, bIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const hr = tf.reshape(hIn, [G, M, C]) as tf.Tensor3D;
+    const mu = tf.div(groupSum(hr), M) as tf.Tensor3D;
+    const d = tf.sub(hr, mu) as tf.Tensor3D;
+    const v = tf.div(groupSum(tf.mul(d, d) as tf.Tensor3D), M) as tf.Tensor3D;
+    const r = tf.rsqrt(tf.add(v, BN_EPS));
+    const k = tf.mul(gIn, r);
+    let z = tf.add(tf.mul(d, k), bIn);
+    if (relu) z = tf.relu(z);
+    const y = tf.reshape(z, [N, H, W, C]);
+    mean = tf.keep(mu);
+    variance = tf.keep(v);
+    save([d, r, k, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sd, sr, sk, sy] = saved;
+        let g = tf.reshape(dy as tf.Tensor, [G, M, C]) as tf.Tensor3D;
+        if (relu) g = tf.mul(g, tf.step(tf.reshape(sy, [G, M, C]))) as tf.Tensor3D;
+        const sg = groupSum(g); // [G, 1, C]
+        const sgd = groupSum(tf.mul(g, sd) as tf.Tensor3D);
+        const dbeta = tf.reshape(G === 1 ? sg : tf.sum(sg, 0), [C]);
+        const rsgd = tf.mul(sr, sgd);
+        const dgamma = tf.reshape(G === 1 ? rsgd : tf.sum(rsgd, 0), [C]);
+        const a = tf.mul(tf.mul(sk, tf.mul(sr, rsgd)), -1 / M); // −k·r²·Σ(g·d)/M
+        const b = tf.mul(tf.mul(sk, sg), -1 / M); // −k·Σg/M
+        const dh = tf.add(tf.add(tf.mul(g, sk), tf.mul(sd, a)), b);
+        return [tf.reshape(dh, [N, H, W, C]), dgamma, dbeta];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const y = op(h, gamma, beta) as tf.Tensor4D;
+  return { y, mean: mean!, variance: variance! };
 }
 
 /** x[:, ::2, ::2, :] built from reshape + slice, because tfjs has no gradient for StridedSlice. */
