@@ -32,6 +32,11 @@ export function policyFor(backend: string): ConvGradPolicy {
 }
 
 let override: ConvGradPolicy | null = null;
+let subPixel = true;
+/** Stride-2 input gradients as one phase-split conv (default) or via the zero-upsampled dy. For A/B timing and tests. */
+export function setSubPixelInputGrad(on: boolean): void {
+  subPixel = on;
+}
 /** Forces a gradient path on every backend (null restores the per-backend default). For tests and benchmarks. */
 export function setConvGradOverride(p: ConvGradPolicy | null): void {
   override = p;
@@ -117,6 +122,9 @@ export function conv2dInputGradAsConv(dy: tf.Tensor4D, filter: tf.Tensor4D, xSha
       const m = g.n * g.h * g.w;
       return tf.matMul(dy.reshape([m, g.co]), filter.reshape([g.ci, g.co]), false, true).reshape([g.n, g.h, g.w, g.ci]);
     }
+    if (subPixel && g.sh === 2 && g.sw === 2 && g.top === 0 && g.left === 0 && g.kh >= 2 && g.kw >= 2 && g.h % 2 === 0 && g.w % 2 === 0) {
+      return subPixelInputGrad(dy, filter, g);
+    }
     const up = g.sh === 1 && g.sw === 1 ? dy : zeroUpsample(dy, g.sh, g.sw);
     const uh = g.oh * g.sh;
     const uw = g.ow * g.sw;
@@ -129,6 +137,33 @@ export function conv2dInputGradAsConv(dy: tf.Tensor4D, filter: tf.Tensor4D, xSha
     if (top < 0 || left < 0) throw new Error(`conv input gradient: padding larger than the kernel (${g.top}, ${g.left})`);
     return convFarPad(up, flipped, top, bottom, left, right, [1, 1]);
   });
+}
+
+/**
+ * Input gradient of a stride-2 'valid' conv without the zero-upsampled dy (3/4 of whose products
+ * are with zeros). Row 2u+p of dx collects taps kh = p, p+2, … at dy rows u, u−1, …, so each of the
+ * four output phases (row parity, column parity) is a stride-1 "full" correlation of dy with the
+ * flipped taps of that parity. All four run as ONE conv whose output channels are the phases
+ * (a phase with fewer taps gets zero taps), then a reshape/transpose interleaves them (wasm's
+ * DepthToSpace and inner-axis Concat are much slower than that transpose).
+ */
+function subPixelInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, g: Geometry): tf.Tensor4D {
+  const uh = g.h / 2;
+  const uw = g.w / 2;
+  const th = Math.ceil(g.kh / 2);
+  const tw = Math.ceil(g.kw / 2);
+  // Phase p, slot a (0..T−1) holds tap p + 2·(T−1−a), or the zero row appended at index k.
+  const slots = (k: number, t: number): number[] => {
+    const out: number[] = [];
+    for (let p = 0; p < 2; p++) for (let a = 0; a < t; a++) { const kk = p + 2 * (t - 1 - a); out.push(kk < k ? kk : k); }
+    return out;
+  };
+  const padded = tf.pad(filter, [[0, 1], [0, 1], [0, 0], [0, 0]]);
+  const rows = tf.gather(padded, tf.tensor1d(slots(g.kh, th), 'int32'), 0); // [2·th, kw+1, Ci, Co]
+  const taps = tf.gather(rows, tf.tensor1d(slots(g.kw, tw), 'int32'), 1); // [2·th, 2·tw, Ci, Co]: (ph, a), (pw, b)
+  const combined = tf.transpose(taps.reshape([2, th, 2, tw, g.ci, g.co]), [1, 3, 5, 0, 2, 4]).reshape([th, tw, g.co, 4 * g.ci]) as tf.Tensor4D;
+  const phases = convFarPad(dy, combined, th - 1, uh - g.oh, tw - 1, uw - g.ow, [1, 1]); // [N, uh, uw, (ph, pw, Ci)]
+  return tf.transpose(phases.reshape([g.n, uh, uw, 2, 2, g.ci]), [0, 1, 3, 2, 4, 5]).reshape([g.n, g.h, g.w, g.ci]) as tf.Tensor4D;
 }
 
 function stockInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: number[], attrs: Record<string, unknown>): tf.Tensor4D {
