@@ -335,7 +335,7 @@ export async function studyCommand(
       const cfgFile = path.join(tmp, `${v}.advprop.json`);
       fs.writeFileSync(cfgFile, JSON.stringify(config, null, 2));
       const tag = `[${i + 1}/${p.variants.length} ${v}]`;
-      say(`${tag} ${VARIANT_LABELS[v]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epochs${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);
+      say(`${tag} ${VARIANT_LABELS[v]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epoch${cal.epochs === 1 ? '' : 's'}${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);
       const started = Date.now();
       let lastShown = 0;
       let pending: string | undefined;
