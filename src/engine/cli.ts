@@ -7,6 +7,7 @@ import { benchCommand } from './cli/bench';
 import { evaluateCommand, exportCommand } from './cli/evaluate';
 import { trainCommand, type CliIo, type EngineDeps } from './cli/train';
 import { engineVersion } from './cli/version';
+import { studyCommand } from './study/command';
 
 export const COMMANDS: Record<string, string> = {
   train: 'train a model and write a run folder',
@@ -14,7 +15,7 @@ export const COMMANDS: Record<string, string> = {
   evaluate: 'evaluate a run: clean, corruption robustness, PGD',
   'export-model': 'write a run\'s weights as a tfjs model (model.json + weights.bin)',
   bench: 'measure backend throughput on this machine',
-  study: 'run a comparison study (not implemented yet)',
+  study: 'train vanilla, same-budget AdvProp and Fast AdvProp at equal budget and compare them',
 };
 
 export const USAGE = `usage: fast-advprop <command> [flags]
@@ -64,12 +65,8 @@ export async function main(argv: readonly string[], io: CliIo = consoleIo, deps?
       return benchCommand(rest, io);
     }
     case 'study': {
-      if (rest.includes('--help')) {
-        io.out('usage: fast-advprop study [--json]\n\nNot implemented yet.');
-        return 0;
-      }
-      io.err('error: study: not implemented yet; run the methods one by one with "fast-advprop train --method …" and compare their results.json');
-      return 2;
+      // Not buffered like budget: the study streams one progress line per run as it trains.
+      return studyCommand(rest, io.out, { log: io.err });
     }
     default:
       io.err(`error: unknown command "${cmd}"; use one of ${Object.keys(COMMANDS).join(', ')} (fast-advprop --help)`);
