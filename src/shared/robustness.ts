@@ -54,6 +54,14 @@ export interface RobustnessSummary {
   missing?: string[];
 }
 
+/** One cell of the thumbnail strip: the sample image under a corruption ("clean", severity 0, for none). */
+export interface RobustnessThumbnail {
+  corruption: string;
+  severity: number;
+  /** data:image/png;base64,… */
+  src: string;
+}
+
 export interface RobustnessRecord {
   schema: 1;
   createdAt: string;
@@ -65,6 +73,8 @@ export interface RobustnessRecord {
   corruptions: Record<string, { family: CorruptionFamily; errors: SeverityErrors }>;
   summary: RobustnessSummary;
   pgd?: { steps: number; epsilon: number; accuracy: number };
+  /** One test image, clean and under each evaluated corruption × severity. */
+  thumbnails?: RobustnessThumbnail[];
 }
 
 const FAMILIES: readonly string[] = ['noise', 'blur', 'weather', 'digital'];
@@ -90,6 +100,36 @@ function numRecord(v: unknown, where: string): Record<string, number> {
   if (!isObj(v)) fail(`${where} must be an object of numbers`);
   const out: Record<string, number> = {};
   for (const [k, x] of Object.entries(v)) out[k] = num(x, `${where}.${k}`);
+  return out;
+}
+
+const PNG_DATA_URI = /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * The thumbnail strip: `[{ corruption, severity, src }]` (what the engine writes) or the older
+ * `{ <corruption>: [dataUri per severity] }`. Only base64 PNG data URIs pass.
+ */
+function parseThumbnails(v: unknown): RobustnessThumbnail[] {
+  const out: RobustnessThumbnail[] = [];
+  const one = (corruption: unknown, severity: unknown, src: unknown, where: string): void => {
+    if (typeof corruption !== 'string' || (corruption !== 'clean' && !isCorruptionName(corruption))) fail(`${where}.corruption must be "clean" or a corruption name (got ${JSON.stringify(corruption)})`);
+    if (typeof severity !== 'number' || !Number.isInteger(severity) || severity < 0 || severity > 5) fail(`${where}.severity must be an integer 0..5 (got ${JSON.stringify(severity)})`);
+    if (typeof src !== 'string' || !PNG_DATA_URI.test(src)) fail(`${where}.src must be a data:image/png;base64 URI`);
+    out.push({ corruption, severity, src });
+  };
+  if (Array.isArray(v)) {
+    v.forEach((t, i) => {
+      if (!isObj(t)) fail(`thumbnails[${i}] must be an object { corruption, severity, src }`);
+      one(t.corruption, t.severity, t.src, `thumbnails[${i}]`);
+    });
+  } else if (isObj(v)) {
+    for (const [name, x] of Object.entries(v)) {
+      if (Array.isArray(x)) x.forEach((src, i) => one(name, i + 1, src, `thumbnails.${name}[${i}]`));
+      else one(name, 0, x, `thumbnails.${name}`);
+    }
+  } else {
+    fail('thumbnails must be an array of { corruption, severity, src }');
+  }
   return out;
 }
 
@@ -169,5 +209,6 @@ export function parseRobustness(text: string): RobustnessRecord {
     if (!isObj(raw.pgd)) fail('pgd must be an object { steps, epsilon, accuracy }');
     record.pgd = { steps: num(raw.pgd.steps, 'pgd.steps'), epsilon: num(raw.pgd.epsilon, 'pgd.epsilon'), accuracy: num(raw.pgd.accuracy, 'pgd.accuracy') };
   }
+  if (raw.thumbnails !== undefined && raw.thumbnails !== null) record.thumbnails = parseThumbnails(raw.thumbnails);
   return record;
 }

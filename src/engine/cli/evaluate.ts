@@ -182,6 +182,7 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
           }
         : {}),
       run: { id: run.record.runName, dir: run.dir, method: config.method, checkpoint: path.relative(run.dir, run.ckptFile), dataset: run.record.dataset.name },
+      thumbnails: true,
       onProgress: flags.json ? undefined : (done, total, label) => io.out(`[${done}/${total}] ${label}`),
     });
     const file = await writeRobustnessFile(run.dir, record);

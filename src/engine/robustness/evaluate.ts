@@ -9,6 +9,7 @@ import { CORRUPTIONS, ROBUSTNESS_SCHEMA, type RobustnessRecord, type SeverityErr
 import { openCifar10C, type Cifar10C } from './cifar10c';
 import { assertCorruptionName, assertSeverity, corruptBatch, familyOf } from './index';
 import { summarize, type ErrorTable } from './metrics';
+import { THUMBNAIL_BUDGET_CHARS, defaultScale, pngDataUri, thumbnailStrip } from './thumbnails';
 
 export const ROBUSTNESS_FILE = 'robustness.json';
 
@@ -36,6 +37,8 @@ export interface EvaluateRobustnessOptions {
   run?: RobustnessRecord['run'];
   onProgress?: (done: number, total: number, label: string) => void;
   signal?: AbortSignal;
+  /** Add a thumbnail strip (test image `index`, default 0, clean and per cell) to the record. */
+  thumbnails?: boolean | { index?: number };
 }
 
 function validate(opts: EvaluateRobustnessOptions): { corruptions: string[]; severities: number[]; n: number; batch: number } {
@@ -129,6 +132,19 @@ export async function evaluateRobustness(opts: EvaluateRobustnessOptions): Promi
       summary: summarize(errors, 1 - cleanAcc, opts.baselineErrors),
     };
     if (opts.run) record.run = opts.run;
+    if (opts.thumbnails) {
+      const index = Math.min(n - 1, Math.max(0, (typeof opts.thumbnails === 'object' ? opts.thumbnails.index : undefined) ?? 0));
+      if (released) {
+        // The released files' own corrupted copies of the image (32×32×3, no upscaling needed).
+        const r = released;
+        const thumbs = [{ corruption: 'clean', severity: 0, src: pngDataUri(clean(index, 1), h, w, c, defaultScale(h, w)) }];
+        for (const name of corruptions) for (const s of severities) thumbs.push({ corruption: name, severity: s, src: pngDataUri(r.load(name, s, index, 1), h, w, c, defaultScale(h, w)) });
+        let total = 0;
+        record.thumbnails = thumbs.filter((t, i) => (total += t.src.length) <= THUMBNAIL_BUDGET_CHARS || i === 0);
+      } else {
+        record.thumbnails = thumbnailStrip({ image: clean(index, 1), height: h, width: w, channels: c, corruptions, severities, seed, index });
+      }
+    }
 
     if (opts.pgd) {
       const pgd = opts.pgd;
