@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { maxPoolGradConfig } from './poolGrad';
 import { stridedSliceGradConfig } from './sliceGrad';
 import { installWasmKernels } from './wasmKernels';
+import { padGradConfig } from './padGrad';
 
 export type GradPath = 'conv' | 'stock';
 export interface ConvGradPolicy {
@@ -101,7 +102,10 @@ export function conv2dFilterGradAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, filterSh
     // 2-D transpose followed by a block transpose (rows of N floats), so go through those.
     const xt = tf.transpose(tf.transpose(x.reshape([g.n, g.h * g.w * g.ci])).reshape([g.h * g.w, g.ci, g.n]), [1, 0, 2]).reshape([g.ci, g.h, g.w, g.n]) as tf.Tensor4D;
     const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, Co]: dy becomes an OH×OW filter over N
-    const out = convFarPad(xt, dyt, g.top, bottom, g.left, right, [g.sh, g.sw]); // [Ci, KH, KW, Co]
+    // Rows/cols the forward never read (negative far padding) are cut from the small output, not
+    // from x: wasm's Slice is slow on large tensors.
+    let out = convFarPad(xt, dyt, g.top, Math.max(0, bottom), g.left, Math.max(0, right), [g.sh, g.sw]); // [Ci, ≥KH, ≥KW, Co]
+    if (out.shape[1] !== g.kh || out.shape[2] !== g.kw) out = tf.slice(out, [0, 0, 0, 0], [g.ci, g.kh, g.kw, g.co]);
     return tf.transpose(out, [1, 2, 0, 3]);
   });
 }
@@ -211,6 +215,7 @@ export function installTrainingGradients(): void {
   tf.registerGradient(conv2dGradConfig);
   tf.registerGradient(stridedSliceGradConfig);
   tf.registerGradient(maxPoolGradConfig);
+  tf.registerGradient(padGradConfig);
   installWasmKernels();
   installed = true;
 }

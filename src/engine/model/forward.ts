@@ -222,16 +222,29 @@ export function batchNormTrain(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor
   return { y, mean: mean!, variance: variance! };
 }
 
-/** x[:, ::2, ::2, :] built from reshape + slice, because tfjs has no gradient for StridedSlice. */
+/**
+ * x[:, ::2, ::2, :] (the option-A shortcut's subsample) with a hand-written gradient. The forward is
+ * a 1×1 stride-2 depthwise conv with a kernel of ones (exact: one product with 1 per output), the
+ * gradient zero-interleaves dy with one pad; both are much faster on wasm than the reshape + slice
+ * formulation (tfjs has no StridedSlice gradient, and wasm's Slice is slow on large tensors).
+ */
 function subsample2(h: tf.Tensor4D): tf.Tensor4D {
   const [N, H, W, C] = h.shape;
   const H2 = Math.ceil(H / 2);
   const W2 = Math.ceil(W / 2);
-  let y: tf.Tensor = h;
-  if (H % 2 || W % 2) y = tf.pad(y, [[0, 0], [0, H % 2], [0, W % 2], [0, 0]]);
-  y = tf.slice(tf.reshape(y, [N * H2, 2, 2 * W2 * C]), [0, 0, 0], [N * H2, 1, 2 * W2 * C]);
-  y = tf.slice(tf.reshape(y, [N * H2 * W2, 2, C]), [0, 0, 0], [N * H2 * W2, 1, C]);
-  return tf.reshape(y, [N, H2, W2, C]);
+  const op = tf.customGrad(((x: tf.Tensor4D) => {
+    const y = tf.depthwiseConv2d(x, tf.ones([1, 1, C, 1]) as tf.Tensor4D, 2, 'valid');
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+        const six = tf.reshape(dy as tf.Tensor, [N, H2, 1, W2, 1, C]);
+        let g = tf.reshape(tf.pad(six, [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]), [N, 2 * H2, 2 * W2, C]);
+        if (2 * H2 !== H || 2 * W2 !== W) g = tf.slice(g, [0, 0, 0, 0], [N, H, W, C]);
+        return g;
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(h) as tf.Tensor4D;
 }
 
 /**
