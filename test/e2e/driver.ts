@@ -255,13 +255,17 @@ export class Driver {
     });
   }
 
-  /** Full-window PNG into test-artifacts/e2e/ (a name, or an absolute path). */
-  screenshot(name: string, opts: { settleMs?: number } = {}): Promise<string> {
+  /**
+   * Full-window PNG into test-artifacts/e2e/ (a name, or an absolute path); with `selector`, only
+   * that workbench element (e.g. '.part.editor' for the open panel, '.part.sidebar' for a view).
+   */
+  screenshot(name: string, opts: { settleMs?: number; selector?: string } = {}): Promise<string> {
     return this.step(`screenshot ${name}`, async () => {
       const file = path.isAbsolute(name) ? name : path.join(this.screenshotsDir, name);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       await sleep(opts.settleMs ?? 300);
-      await this.page.screenshot({ path: file });
+      if (opts.selector) await this.page.locator(opts.selector).first().screenshot({ path: file });
+      else await this.page.screenshot({ path: file });
       return file;
     });
   }

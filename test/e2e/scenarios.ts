@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from '../runner/workspace';
 import type { Driver } from './driver';
+import { ensureDashboard, runFolders, runState } from './scenarios/helpers';
+import { panelScenarios } from './scenarios/panels';
 
 export interface Scenario {
   name: string;
@@ -20,33 +22,9 @@ export interface Scenario {
   run(d: Driver): Promise<void>;
 }
 
-// Case-insensitive: innerText applies CSS text-transform, and the dashboard shows e.g. "COMPLETED".
-const RUN_STATES = /\b(queued|running|completed|failed|stopped)\b/i;
-
-/** Run folders under the default runs folder (`.advprop-runs`) of the scenario's workspace. */
-export function runFolders(workspace: string): string[] {
-  const root = path.join(workspace, '.advprop-runs');
-  if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root).map((n) => path.join(root, n)).filter((p) => fs.existsSync(path.join(p, 'status.json')));
-}
-
-export function runState(runDir: string): string | undefined {
-  try { return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')).state; } catch { return undefined; }
-}
-
-/**
- * Makes sure a dashboard webview is showing: the extension may open it when a run starts; if
- * none shows up, use "Fast AdvProp: Open Dashboard" and pick the run if it asks which.
- */
-export async function ensureDashboard(d: Driver, waitMs = 20_000): Promise<void> {
-  const shown = await d.poll(() => d.findWebviewFrame({ text: RUN_STATES }), waitMs, 'a dashboard', 500).catch(() => undefined);
-  if (shown) return;
-  await d.command('Fast AdvProp: Open Dashboard');
-  const runs = runFolders(d.workspace).map((p) => path.basename(p));
-  const labels = await d.poll(async () => { const l = await d.visibleQuickPickLabels(); return l.length ? l : undefined; }, 3000, 'a run picker')
-    .catch(() => [] as string[]);
-  if (labels.length) await d.pick(labels.find((l) => runs.some((r) => l.includes(r))) ?? labels[0], { filter: false });
-}
+// The helpers live in scenarios/helpers.ts (shared with scenarios/panels.ts); re-exported here for
+// anything that imported them from this module.
+export { RUN_STATES, ensureDashboard, runFolders, runState } from './scenarios/helpers';
 
 export const scenarios: Scenario[] = [
   {
@@ -79,4 +57,5 @@ export const scenarios: Scenario[] = [
       });
     },
   },
+  ...panelScenarios,
 ];
