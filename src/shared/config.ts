@@ -157,11 +157,17 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   leak: ['window', 'margin'],
 };
 
+/** A key as it can be shown in a one-line error: odd keys (empty, huge, with newlines) are quoted and cut. */
+function displayKey(k: string): string {
+  if (/^[A-Za-z_$][\w$]{0,59}$/.test(k)) return k;
+  return JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k);
+}
+
 function checkKeys(obj: Record<string, unknown>, section: string): void {
   const known = KNOWN_KEYS[section];
   for (const k of Object.keys(obj)) {
     if (!known.includes(k)) {
-      const field = section ? `${section}.${k}` : k;
+      const field = section ? `${section}.${displayKey(k)}` : displayKey(k);
       throw new ConfigError(field, `unknown key; valid keys here are: ${known.filter((x) => x !== '$schema').join(', ')}`);
     }
   }
@@ -191,7 +197,13 @@ function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    // A value nested thousands of levels deep overflows JSON.stringify; say what it is instead.
+    return Array.isArray(v) ? 'a deeply nested list' : 'a deeply nested object';
+  }
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -335,12 +347,16 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
 
 /** Parses config file text; JSON syntax errors name the line and column. */
 export function parseConfigText(text: string, source = 'config'): RunConfig {
+  // Editors on Windows may save a byte-order mark; it is not part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let parsed: Json;
   try {
     parsed = JSON.parse(stripJsonComments(text)) as Json;
   } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
+    // V8 quotes the offending source, newlines included: keep the error to one short line.
+    const raw = (e as Error).message.replace(/\s+/g, ' ');
+    const msg = raw.length > 160 ? `${raw.slice(0, 157)}...` : raw;
+    const pos = /position (\d+)/.exec(raw);
     let where = '';
     if (pos) {
       const before = text.slice(0, Number(pos[1]));
