@@ -431,6 +431,9 @@ export class Trainer {
     let lastEval: EvalResult | undefined;
     let lastEvalStep = -1;
     while (this.step < plan.runSteps) {
+      // An in-process executor resolves without ever reaching the event loop, so without this
+      // a SIGTERM handler (the extension's Stop) would only run after training ends.
+      await new Promise<void>((r) => setImmediate(r));
       if (this.o.shouldStop?.()) {
         this.flushInterval();
         hooks?.checkpoint?.(this.snapshot(), 'stop');
