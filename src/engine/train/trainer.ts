@@ -12,7 +12,7 @@ import { evaluateClean, type EvalResult } from './evaluate';
 import { newLeakState, updateLeak, type LeakState } from './leak';
 import type { TrainPlan } from './plan';
 import { lrAtEpoch } from './schedule';
-import { sgdStep } from './sgd';
+import { sgdNonFiniteIndex, sgdStep } from './sgd';
 import { crossGroupPermutation, permuteRows } from './shuffle';
 
 // The training loop as orchestration of executor passes. The trainer owns the master state
@@ -326,10 +326,31 @@ export class Trainer {
       }
     }
 
+    // Finite losses and gradients can still yield Inf BN statistics or an overflowing update, and
+    // the next checkpoint would then hold them: the "last good checkpoint" must be finite.
+    const statsOf: { name: string; res: PassResult }[] = [...statsOnly.map((res) => ({ name: 'noise', res })), ...parts.map((p) => ({ name: p.name, res: p.res }))];
+    for (const { name, res } of statsOf) {
+      for (const st of res.bnStats) {
+        for (let i = 0; i < st.values.length; i++) {
+          if (!Number.isFinite(st.values[i])) throw new DivergenceError(this.step, name, `non-finite BN batch statistics from the ${name} stream at step ${this.step + 1}`);
+        }
+      }
+    }
+    const lr = lrAtEpoch(config.lr, config.lrDecay, this.o.plan.milestones, epoch);
+    const sgd = { lr, momentum: config.momentum, weightDecay: config.weightDecay };
+    const badParam = sgdNonFiniteIndex(this.params, grad, this.momentum, sgd);
+    if (badParam >= 0) throw new DivergenceError(this.step, 'update', `the SGD update at step ${this.step + 1} makes parameter ${paramName(this.layout, badParam)} non-finite`);
+    // The running statistics are small, so a copy to roll back is cheaper than re-deriving the update.
+    const runningBefore = Float32Array.from(this.running);
     for (const r of statsOnly) this.applyStats('aux', r);
     for (const p of parts) this.applyStats(p.bn, p.res);
-    const lr = lrAtEpoch(config.lr, config.lrDecay, this.o.plan.milestones, epoch);
-    sgdStep(this.params, grad, this.momentum, { lr, momentum: config.momentum, weightDecay: config.weightDecay });
+    for (let i = 0; i < this.running.length; i++) {
+      if (!Number.isFinite(this.running[i])) {
+        this.running.set(runningBefore);
+        throw new DivergenceError(this.step, 'running', `a BN running statistic (${runningName(this.layout, i)}) turns non-finite at step ${this.step + 1}`);
+      }
+    }
+    sgdStep(this.params, grad, this.momentum, sgd);
 
     this.passes.clean += plan.passesPerStep.clean;
     this.passes.attack += plan.passesPerStep.attack;
@@ -498,6 +519,13 @@ function identity(n: number): Int32Array {
 function paramName(layout: ModelLayout, index: number): string {
   const p = layout.params.find((q) => index >= q.offset && index < q.offset + q.size);
   return p ? `${p.name}[${index - p.offset}]` : `#${index}`;
+}
+
+function runningName(layout: ModelLayout, index: number): string {
+  const l = layout.bnLayers.find((q) => index >= q.offset && index < q.offset + 2 * q.channels);
+  if (!l) return `#${index}`;
+  const k = index - l.offset;
+  return k < l.channels ? `${l.name} mean[${k}]` : `${l.name} var[${k - l.channels}]`;
 }
 
 export function formatDuration(s: number): string {

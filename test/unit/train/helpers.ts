@@ -96,6 +96,8 @@ export class RecordingExecutor implements Executor {
   /** Per-sample gradient value, per pass: lets a test make a stream misbehave. */
   gradValue: (req: PassRequest) => number = () => 1;
   lossValue: (req: PassRequest) => number = () => 1;
+  /** BN batch statistics (mean, var of the one fake channel) a training pass reports. */
+  statsValues: (req: PassRequest) => Float32Array = () => new Float32Array([0, 1]);
   /** Fraction of a pass's samples counted correct. */
   accuracy: (req: PassRequest) => number = () => 0.5;
   /** Writes a gradient into the other BN set: a broken executor the trainer must refuse. */
@@ -116,7 +118,7 @@ export class RecordingExecutor implements Executor {
       for (const i of [0, 1, ...own[r.bn]]) grads[i] = v * times;
       if (this.leakIntoOtherSet && r.bn === 'aux') for (const i of other[r.bn]) grads[i] = 0.5;
       const loss = this.lossValue(r) * r.count;
-      const stats = { values: new Float32Array([0, 1]), groupSize: r.groupSize, groups: r.count / r.groupSize };
+      const stats = { values: this.statsValues(r), groupSize: r.groupSize, groups: r.count / r.groupSize };
       const res: PassResult = {
         lossSum: loss, correct: Math.round(r.count * this.accuracy(r)), count: r.count,
         bnStats: r.training ? Array.from({ length: (r.attack ? r.attack.steps : 0) + (!r.attack || r.paramGrads ? 1 : 0) }, () => stats) : [],

@@ -237,6 +237,50 @@ describe('train: NaN/Inf guard', () => {
     const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
     await assert.rejects(t.trainStep(), (e: unknown) => e instanceof DivergenceError && e.stream === 'clean' && /gradient/.test(e.message));
   });
+
+  function guardTrainer(ex: RecordingExecutor, params: Float32Array, running: Float32Array): Trainer {
+    const data = tinyData(80, 16);
+    const config = tinyConfig();
+    return new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params, running });
+  }
+
+  function assertUntouched(t: Trainer, params: Float32Array, running: Float32Array): void {
+    assert.deepEqual(t.params, params);
+    assert.deepEqual(t.running, running);
+    assert.deepEqual(t.momentum, new Float32Array(t.params.length));
+    assert.equal(t.step, 0);
+  }
+
+  it('non-finite BN batch statistics are caught before the running statistics move', async () => {
+    const ex = new RecordingExecutor();
+    ex.statsValues = (r) => new Float32Array(r.bn === 'aux' && !r.attack ? [0, Infinity] : [0, 1]);
+    const params = new Float32Array(6);
+    const running = new Float32Array([0, 1, 0, 1]);
+    const t = guardTrainer(ex, params, running);
+    await assert.rejects(t.trainStep(), (e: unknown) => e instanceof DivergenceError && e.stream === 'adv' && /BN batch statistics/.test(e.message) && /step 1/.test(e.message));
+    assertUntouched(t, params, running);
+  });
+
+  it('a running variance that overflows float32 from finite batch statistics is refused and rolled back', async () => {
+    const ex = new RecordingExecutor();
+    // 0.9·3.4e38 + 0.1·3.4e38·4/3 (unbiased, clean group of 4) > FLT_MAX: finite input, Inf state.
+    ex.statsValues = (r) => new Float32Array(r.bn === 'main' ? [0, 3.4e38] : [0, 1]);
+    const params = new Float32Array(6);
+    const running = new Float32Array([0, 3.4e38, 0, 1]);
+    const t = guardTrainer(ex, params, running);
+    await assert.rejects(t.trainStep(), (e: unknown) => e instanceof DivergenceError && e.stream === 'running' && /bn var\[0\]/.test(e.message));
+    assertUntouched(t, params, running);
+  });
+
+  it('an SGD update that overflows float32 from finite gradients is refused before anything is applied', async () => {
+    const ex = new RecordingExecutor();
+    ex.gradValue = () => -1e37;
+    const params = new Float32Array(6).fill(3.4e38);
+    const running = new Float32Array([0, 1, 0, 1]);
+    const t = guardTrainer(ex, params, running);
+    await assert.rejects(t.trainStep(), (e: unknown) => e instanceof DivergenceError && e.stream === 'update' && /makes parameter .* non-finite/.test(e.message));
+    assertUntouched(t, params, running);
+  });
 });
 
 describe('train: resume', () => {
