@@ -143,6 +143,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
   // Everything that can be wrong with the request is checked before the run folder exists.
   let prepared: Prepared;
   let runDir: string;
+  let runDirFlag: string;
   let executor: Executor;
   try {
     let base: RunConfig = DEFAULT_CONFIG;
@@ -177,7 +178,8 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
       runsDir: (flags['runs-dir'] as string | undefined) ?? path.resolve('runs'),
       name: defaultRunName(config),
     });
-    checkNewRunDir(runDir);
+    runDirFlag = flags['run-dir'] !== undefined ? '--run-dir' : '--runs-dir';
+    checkNewRunDir(runDir, runDirFlag);
     try {
       executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers });
     } catch (e) {
@@ -202,7 +204,14 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
     model: { arch: config.model.arch, width: config.model.width, params: { ...executor.layout.groupCounts } },
     engine: { version: engineVersion(), node: process.version, argv: ['train', ...argv] },
   };
-  const writer = RunWriter.create(runDir, record);
+  let writer: RunWriter;
+  try {
+    writer = RunWriter.create(runDir, record, runDirFlag);
+  } catch (e) {
+    await executor.dispose();
+    io.err(`error: ${prefixed(e, runDirFlag)}`);
+    return 2;
+  }
   return runTrainer({ writer, record, prepared, executor, init, io, deps });
 }
 

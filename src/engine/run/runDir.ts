@@ -40,14 +40,54 @@ export class RunDirError extends Error {
   }
 }
 
-/** Refuses a folder that already holds a run (a config.json), so one run never overwrites another. */
-export function checkNewRunDir(dir: string): void {
+/** The deepest part of `dir` that exists, with symlinks resolved (`dir` itself may not exist yet). */
+function realAncestor(dir: string): string {
+  let d = path.resolve(dir);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(d), path.relative(d, path.resolve(dir)));
+    } catch {
+      const up = path.dirname(d);
+      if (up === d) return path.resolve(dir);
+      d = up;
+    }
+  }
+}
+
+// Kernel file systems: node's recursive mkdir spins forever under /proc (it never gets an error
+// it gives up on), and nothing written under /sys or /dev is a file anyone can read back.
+// /dev/shm is an ordinary tmpfs, so it stays usable.
+const VIRTUAL_ROOTS = ['/proc', '/sys', '/dev'];
+
+function virtualRoot(dir: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  const real = realAncestor(dir);
+  const under = (root: string): boolean => real === root || real.startsWith(root + '/');
+  if (under('/dev/shm')) return undefined;
+  return VIRTUAL_ROOTS.find(under);
+}
+
+/**
+ * Refuses a folder that already holds a run (a config.json), so one run never overwrites another,
+ * and one on a kernel file system. `field` is the flag the folder came from.
+ */
+export function checkNewRunDir(dir: string, field = '--run-dir'): void {
+  const root = virtualRoot(dir);
+  if (root) throw new RunDirError(field, `${dir} is on the kernel file system ${root}, where a run cannot be written; choose a writable folder`);
   if (fs.existsSync(path.join(dir, RUN_FILES.config))) {
-    throw new RunDirError('--run-dir', `${dir} already holds a run; pick another folder, or continue it with --resume ${dir}`);
+    throw new RunDirError(field, `${dir} already holds a run; pick another folder, or continue it with --resume ${dir}`);
   }
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
-    throw new RunDirError('--run-dir', `${dir} exists and is not a folder`);
+    throw new RunDirError(field, `${dir} exists and is not a folder`);
   }
+}
+
+/** "ENOTDIR: not a directory" from node's "ENOTDIR: not a directory, mkdir '/a/b'" (the path is said once, by the caller). */
+function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const msg = err instanceof Error ? err.message : String(e);
+  if (err.code && msg.startsWith(`${err.code}: `)) return msg.split(', ')[0];
+  return err.code ?? msg;
 }
 
 export class RunWriter {
@@ -59,9 +99,24 @@ export class RunWriter {
     this.status = status;
   }
 
-  /** Creates the folder and writes config.json and a `running` status. */
-  static create(dir: string, record: RunConfigRecord): RunWriter {
-    fs.mkdirSync(dir, { recursive: true });
+  /**
+   * Creates the folder and writes config.json and a `running` status. A folder that cannot be made
+   * or written throws a RunDirError naming it (`field` is the flag it came from), and whatever this
+   * call created is removed again, so a failed start leaves nothing half-written.
+   */
+  static create(dir: string, record: RunConfigRecord, field = '--run-dir'): RunWriter {
+    checkNewRunDir(dir, field);
+    let created: string | undefined;
+    try {
+      created = fs.mkdirSync(dir, { recursive: true });
+      return RunWriter.start(dir, record);
+    } catch (e) {
+      if (created) fs.rmSync(created, { recursive: true, force: true });
+      throw new RunDirError(field, `cannot create ${dir} (${errnoText(e)}); choose a writable folder`);
+    }
+  }
+
+  private static start(dir: string, record: RunConfigRecord): RunWriter {
     const now = new Date().toISOString();
     const w = new RunWriter(dir, {
       schema: 1,
@@ -72,9 +127,18 @@ export class RunWriter {
       progress: { epoch: 0, epochs: record.schedule.epochs, step: 0, totalSteps: record.schedule.totalSteps },
       backend: record.backend.name,
     });
-    writeFileAtomic(w.file('config'), JSON.stringify(record, null, 2) + '\n');
-    w.open();
-    w.writeStatus();
+    const keys = ['config', 'status', 'metrics', 'log'] as const;
+    const existed = keys.filter((k) => fs.existsSync(w.file(k)));
+    try {
+      writeFileAtomic(w.file('config'), JSON.stringify(record, null, 2) + '\n');
+      w.open();
+      w.writeStatus();
+    } catch (e) {
+      w.close();
+      // A folder the user made would otherwise look like a (broken) run and refuse the next attempt.
+      for (const k of keys) if (!existed.includes(k)) fs.rmSync(w.file(k), { force: true });
+      throw e;
+    }
     return w;
   }
 

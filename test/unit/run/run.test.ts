@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { parseMetricsLines, parseStatus, type RunConfigRecord } from '../../../src/shared/runFormat';
 import { writeFileAtomic } from '../../../src/engine/run/atomic';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../../src/engine/run/checkpoint';
-import { RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../../../src/engine/run/runDir';
+import { RunDirError, RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../../../src/engine/run/runDir';
 import { newLeakState, updateLeak } from '../../../src/engine/train/leak';
 import { DEFAULT_CONFIG } from '../../../src/shared/config';
 
@@ -91,6 +91,33 @@ describe('run: folder writer', () => {
     assert.equal(st.state, 'completed');
     assert.equal(st.pid, null);
     assert.throws(() => checkNewRunDir(dir), /already holds a run.*--resume/);
+  });
+
+  it('a folder that cannot be created is a RunDirError naming the flag and the path; nothing is left behind', () => {
+    const parent = tmp();
+    fs.writeFileSync(path.join(parent, 'afile'), 'x');
+    const dir = path.join(parent, 'afile', 'run');
+    assert.throws(() => RunWriter.create(dir, record(), '--runs-dir'), (e: unknown) =>
+      e instanceof RunDirError && e.field === '--runs-dir' && e.message === `--runs-dir: cannot create ${dir} (ENOTDIR: not a directory); choose a writable folder`);
+    assert.deepEqual(fs.readdirSync(parent), ['afile']);
+    // A write that fails after the folder exists (status.json is a folder here) leaves the
+    // folder as it was: no config.json that would make it look like a run.
+    const made = path.join(parent, 'made');
+    fs.mkdirSync(path.join(made, 'status.json'), { recursive: true });
+    assert.throws(() => RunWriter.create(made, record()), (e: unknown) => e instanceof RunDirError && e.message.includes(made));
+    assert.deepEqual(fs.readdirSync(made), ['status.json']);
+  });
+
+  it('refuses run folders on kernel file systems (/proc would make mkdir spin), also through a symlink', function () {
+    if (process.platform !== 'linux') this.skip();
+    for (const d of ['/proc/self/x', '/sys/x/y', '/dev/null/run', '/proc']) {
+      assert.throws(() => checkNewRunDir(d, '--runs-dir'), (e: unknown) => e instanceof RunDirError && e.field === '--runs-dir' && /kernel file system/.test(e.message), d);
+      assert.throws(() => RunWriter.create(d, record()), /kernel file system/, d);
+    }
+    const parent = tmp();
+    fs.symlinkSync('/proc/self', path.join(parent, 'link'));
+    assert.throws(() => checkNewRunDir(path.join(parent, 'link', 'run')), /kernel file system \/proc/);
+    assert.doesNotThrow(() => checkNewRunDir(path.join(parent, 'procfs-is-only-a-name', 'run')));
   });
 
   it('status rewrites are atomic: a concurrent reader never sees a partial file', async () => {
