@@ -9,7 +9,7 @@ import { initParams, validateSpec } from '../model';
 import type { Executor, ModelSpec } from '../exec/types';
 import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
-import { RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../run/runDir';
+import { RunDirError, RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../run/runDir';
 import { bnSpatialSizes } from '../train/bnSpatial';
 import { planTraining, type TrainPlan } from '../train/plan';
 import { DivergenceError, Trainer, formatDuration, type TrainOutcome } from '../train/trainer';
@@ -70,10 +70,23 @@ ${formatFlags(TRAIN_FLAGS)}`;
 /** Flags that may change on --resume: they do not alter the schedule or the arithmetic. */
 const RESUME_FLAGS = new Set(['resume', 'max-steps', 'backend', 'workers', 'help']);
 
-function prefixed(e: unknown, field: string): string {
+/** `field: message` for the one-line `error:` output; errors that know their field keep it. */
+function prefixed(e: unknown, fallback: string): string {
+  if (e instanceof ConfigError || e instanceof UsageError || e instanceof RunDirError) {
+    // Their message is "<field>: <text>"; the field is taken from the error, never parsed back
+    // out of the text, which may hold any character ("(file)", a quoted odd key, a path).
+    const body = e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;
+    return `${e.field}: ${body}`;
+  }
+  return `${fallback}: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+/** The dataset loader's plain errors start with their field ("dataset.path: …") or a file path. */
+function datasetError(e: unknown): ConfigError {
+  if (e instanceof ConfigError) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  // Loader messages already start with their field ("dataset.path: …"); others get one.
-  return /^[\w.[\]-]+: /.test(msg) ? msg : `${field}: ${msg}`;
+  const m = /^(dataset(?:\.\w+)?): ([^]*)$/.exec(msg);
+  return m ? new ConfigError(m[1], m[2]) : new ConfigError('dataset', msg);
 }
 
 function buildOverrides(flags: Record<string, string | number | boolean>): Record<string, unknown> {
@@ -105,7 +118,7 @@ async function prepare(config: RunConfig, baseDir: string, deps: EngineDeps): Pr
   try {
     data = await deps.loadDataset(config.dataset, baseDir);
   } catch (e) {
-    throw new ConfigError('dataset', prefixed(e, 'dataset').replace(/^dataset: /, ''));
+    throw datasetError(e);
   }
   const plan = planTraining(config, data.train.count);
   const spec: ModelSpec = {

@@ -89,6 +89,33 @@ describe('cli: usage and config errors', () => {
     assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
   });
 
+  it('the error names the field the error carries, whatever characters it holds', async () => {
+    const dir = tmp();
+    const runs = path.join(dir, 'runs');
+    const deps = await tinyDeps();
+    const cases: [string, RegExp][] = [
+      ['{"method": "vanilla",', /^error: \(file\): /],
+      ['[1, 2]', /^error: \(root\): /],
+    ];
+    for (const [text, want] of cases) {
+      const cfg = path.join(dir, 'c.advprop.json');
+      fs.writeFileSync(cfg, text);
+      const c = capture();
+      assert.equal(await main(['train', '--config', cfg, '--runs-dir', runs], c.io, deps), 2, text);
+      assert.equal(c.err.length, 1, text);
+      assert.match(c.err[0], want, text);
+    }
+    // Dataset loader errors: a "dataset.<key>: " prefix is kept, anything else (a file path) is under "dataset".
+    const failing = (msg: string): EngineDeps => ({ ...deps, loadDataset: async () => { throw new Error(msg); } });
+    let c = capture();
+    assert.equal(await main(['train', '--runs-dir', runs], c.io, failing('dataset.path: required for dataset "idx"; set it')), 2);
+    assert.deepEqual(c.err, ['error: dataset.path: required for dataset "idx"; set it']);
+    c = capture();
+    assert.equal(await main(['train', '--runs-dir', runs], c.io, failing('/data/(x)/t10k-images-idx3-ubyte: truncated: download the file again')), 2);
+    assert.deepEqual(c.err, ['error: dataset: /data/(x)/t10k-images-idx3-ubyte: truncated: download the file again']);
+    assert.equal(fs.existsSync(runs), false);
+  });
+
   it('an impossible batch split is refused before anything is created', async () => {
     const dir = tmp();
     const cfg = writeConfig(dir, { batchSize: 12, bnGroups: 4 });
