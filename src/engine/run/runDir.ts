@@ -90,6 +90,25 @@ function errnoText(e: unknown): string {
   return err.code ?? msg;
 }
 
+/** True for a missing or empty file too: there is nothing to glue onto. */
+function endsWithNewline(file: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return true;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) return true;
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, size - 1);
+    return b[0] === 0x0a;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export class RunWriter {
   private metricsFd: number | undefined;
   private logFd: number | undefined;
@@ -158,6 +177,9 @@ export class RunWriter {
     });
     writeFileAtomic(w.file('config'), JSON.stringify(record, null, 2) + '\n');
     w.open();
+    // A writer killed mid-line leaves a torn last line; the first record appended here would be
+    // glued onto it and lost with it (parseMetricsLines drops the whole line).
+    if (!endsWithNewline(w.file('metrics'))) fs.writeSync(w.metricsFd!, '\n');
     w.writeStatus();
     return w;
   }

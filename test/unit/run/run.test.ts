@@ -154,6 +154,31 @@ describe('run: folder writer', () => {
     assert.deepEqual(skipped, []);
   });
 
+  it('reopen (resume) ends a torn last metrics line first, so its first record is not glued onto it', () => {
+    const dir = path.join(tmp(), 'run');
+    const w = RunWriter.create(dir, record());
+    w.appendMetrics({ v: 1, kind: 'event', t: 'a', step: 1, event: 'x', message: 'one' });
+    w.close();
+    const mf = path.join(dir, 'metrics.jsonl');
+    fs.appendFileSync(mf, '{"v":1,"kind":"step","t":"c","st');
+    const torn = fs.readFileSync(mf, 'utf8');
+    let r = RunWriter.reopen(dir, record(), undefined);
+    r.appendMetrics({ v: 1, kind: 'event', t: 'b', step: 1, event: 'resume', message: 'two' });
+    r.close();
+    const text = fs.readFileSync(mf, 'utf8');
+    assert.ok(text.startsWith(torn + '\n'), 'earlier bytes changed');
+    let parsed = parseMetricsLines(text);
+    assert.deepEqual(parsed.records.map((x) => x.kind === 'event' && x.message), ['one', 'two']);
+    assert.equal(parsed.skipped.length, 1);
+    // A whole last line gets no extra blank line.
+    r = RunWriter.reopen(dir, record(), undefined);
+    r.appendMetrics({ v: 1, kind: 'event', t: 'c', step: 1, event: 'resume', message: 'three' });
+    r.close();
+    assert.equal(fs.readFileSync(mf, 'utf8'), text + JSON.stringify({ v: 1, kind: 'event', t: 'c', step: 1, event: 'resume', message: 'three' }) + '\n');
+    parsed = parseMetricsLines(fs.readFileSync(mf, 'utf8'));
+    assert.equal(parsed.records.length, 3);
+  });
+
   it('writeFileAtomic leaves no temp file behind', () => {
     const dir = tmp();
     writeFileAtomic(path.join(dir, 'a.json'), '{}');
