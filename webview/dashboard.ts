@@ -3,7 +3,7 @@ import './lib/panel.css';
 import type { MetricsRecord } from '../src/shared/runFormat';
 import type { DashboardFromWebview, DashboardRun, DashboardState, DashboardToWebview } from '../src/shared/protocol/dashboard';
 import {
-  budgetProgress, compactNumber, currentLeak, describePAdv, formatEta, lastStep, percent, seriesFrom, stateWord, STREAMS,
+  budgetProgress, compactNumber, currentLeak, describePAdv, epochLabel, formatEta, lastStep, leakAdvice, percent, seriesFrom, stateWord, STREAMS,
   type Point, type SeriesDelta, type Stream,
 } from '../src/shared/protocol/dashboardModel';
 import { applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
@@ -105,7 +105,7 @@ function renderHeader(): void {
     h('div', { class: 'row' },
       h('span', { class: `state state-${state}`, attrs: { id: 'state', 'aria-live': 'polite' } }, state),
       prog ? h('progress', { attrs: { max: Math.max(1, prog.totalSteps), value: Math.min(prog.step, prog.totalSteps) }, title: `step ${prog.step} of ${prog.totalSteps}` }) : null,
-      prog ? h('span', null, `epoch ${prog.epoch}/${prog.epochs} · step ${prog.step}/${prog.totalSteps}`) : null,
+      prog ? h('span', null, `epoch ${epochLabel(prog.epoch, prog.epochs)} · step ${prog.step}/${prog.totalSteps}`) : null,
       prog?.etaSeconds !== undefined && state === 'running' ? h('span', { class: 'muted' }, `ETA ${formatEta(prog.etaSeconds)}`) : null,
       ips !== undefined ? h('span', null, `${ips.toFixed(1)} images/s`) : null,
       run.results ? h('span', null, `test accuracy ${percent(run.results.clean.accuracy)}`) : null,
@@ -119,14 +119,15 @@ function renderBanners(): void {
   if (!run) return;
   const leak = currentLeak(run.status, run.results, records);
   if (leak?.flagged) {
+    const advice = leakAdvice(run.config?.config);
     bannersEl.append(h('div', { class: 'banner', attrs: { role: 'alert', id: 'leak-banner' } },
       h('strong', null, `Label leak: adversarial train accuracy ${percent(leak.adv)} is above clean ${percent(leak.clean)} (step ${leak.step}).`),
       h('p', null, 'Adversarial images should be harder than clean ones. When they score higher, the model is reading the label out of the batch: '
         + 'the attack and the adversarial pass share batch-norm statistics, and those statistics carry information between samples. '
         + 'The paper saw 88.0 % adversarial vs 73.3 % clean train accuracy without shuffling.'),
-      h('p', null, 'Fix for the next run: shuffle BN (shuffleBN: true) with at least two BN groups (bnGroups ≥ 2), so the adversarial pass takes its statistics from other groups than the attack.'),
+      h('p', null, advice.text),
       leak.message ? h('p', { class: 'muted' }, leak.message) : null,
-      button('Open a config with shuffle BN', () => vscode.post({ type: 'applyLeakFix' }), { appearance: 'primary', id: 'apply-leak-fix' }),
+      button(advice.button, () => vscode.post({ type: 'applyLeakFix' }), { appearance: 'primary', id: 'apply-leak-fix' }),
     ));
   }
   const err = run.status?.error;

@@ -89,7 +89,9 @@ function render(): void {
           h('td', null, corruptionLabel(r.name)),
           r.errors.map((e) => {
             const p = heatPercent(e, worst);
-            return h('td', { style: p === undefined ? undefined : { 'background-color': `color-mix(in srgb, var(--vscode-charts-red) ${p}%, transparent)` } }, e === null ? '–' : pct(e * 100));
+            // Capped so the figure stays readable on the darkest cells in every theme.
+            const shade = p === undefined ? undefined : Math.min(p, 55);
+            return h('td', { style: shade === undefined ? undefined : { 'background-color': `color-mix(in srgb, var(--vscode-charts-red) ${shade}%, transparent)` } }, e === null ? '–' : pct(e * 100));
           }),
           h('td', null, pct(r.mean)))),
       ]))));

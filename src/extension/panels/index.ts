@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { BUDGET_VIEW_TYPE, validateBudgetState } from '../../shared/protocol/budget';
 import { COMPARE_VIEW_TYPE, validateCompareState } from '../../shared/protocol/compare';
 import { DASHBOARD_VIEW_TYPE, validateDashboardState } from '../../shared/protocol/dashboard';
-import { currentLeak, percent } from '../../shared/protocol/dashboardModel';
+import { currentLeak, leakAdvice, percent } from '../../shared/protocol/dashboardModel';
 import { buildResultsTable } from '../../shared/protocol/resultsTable';
 import { ROBUSTNESS_VIEW_TYPE, validateRobustnessState } from '../../shared/protocol/robustness';
 import type { PanelHost } from './basePanel';
@@ -164,7 +164,7 @@ export class Panels implements vscode.Disposable {
     const open = 'Open Dashboard';
     void vscode.window.showWarningMessage(
       `Fast AdvProp: possible label leak in "${snap.name}": adversarial train accuracy ${percent(leak.adv)} > clean ${percent(leak.clean)}. `
-      + 'Use shuffle BN (bnGroups ≥ 2) for the next run.', open,
+      + leakAdvice(snap.config?.config).text, open,
     ).then((choice) => {
       if (choice === open) void this.openDashboard(runDir);
     });

@@ -132,12 +132,37 @@ export function budgetProgress(config: RunConfigRecord | undefined, results: Run
  * inside one group leaves batch statistics unchanged), the batch rounded up so the groups divide
  * it, and no name so the engine picks a fresh one. Validated, so the user gets a config that runs.
  */
+/** Shuffle BN already on means the fix is more groups, not the same config again. */
+function shuffleAlreadyOn(config: Pick<RunConfig, 'shuffleBN' | 'bnGroups'> | undefined): boolean {
+  return Boolean(config && config.shuffleBN && config.bnGroups >= 2);
+}
+
 export function leakFixConfig(config: RunConfig): RunConfig {
-  const bnGroups = Math.max(2, config.bnGroups);
+  const bnGroups = shuffleAlreadyOn(config) ? config.bnGroups * 2 : Math.max(2, config.bnGroups);
   const batchSize = Math.ceil(config.batchSize / bnGroups) * bnGroups;
   const next: Record<string, unknown> = { ...structuredClone(config), shuffleBN: true, bnGroups, batchSize };
   delete next.name;
   return validateConfig(next);
+}
+
+/** What to do about a leak flag, given the run's own config (the advice differs once shuffle BN is on). */
+export function leakAdvice(config: Pick<RunConfig, 'shuffleBN' | 'bnGroups'> | undefined): { text: string; button: string } {
+  if (shuffleAlreadyOn(config)) {
+    return {
+      text: `Shuffle BN is already on with ${config!.bnGroups} BN groups. A flag in the first steps or on tiny batches is often noise: see whether it persists. `
+        + `If it does, use more groups (bnGroups ${config!.bnGroups * 2}) so each adversarial group draws its statistics from more attack groups.`,
+      button: `Open a config with bnGroups ${config!.bnGroups * 2}`,
+    };
+  }
+  return {
+    text: 'Fix for the next run: shuffle BN (shuffleBN: true) with at least two BN groups (bnGroups ≥ 2), so the adversarial pass takes its statistics from other groups than the attack.',
+    button: 'Open a config with shuffle BN',
+  };
+}
+
+/** status.json and metrics count epochs from 0; people count from 1. */
+export function epochLabel(epoch: number, epochs: number): string {
+  return `${epochs > 0 ? Math.min(epoch + 1, epochs) : epoch + 1}/${epochs}`;
 }
 
 export type MetricsPlan = { kind: 'none' } | { kind: 'delta'; from: number } | { kind: 'snapshot' };

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, validateConfig } from '../../../src/shared/config';
 import { validateDashboardMessage, validateDashboardState } from '../../../src/shared/protocol/dashboard';
 import {
-  budgetProgress, currentLeak, describePAdv, formatEta, leakFixConfig, planMetrics, plannedPasses, seriesFrom, stateWord,
+  budgetProgress, currentLeak, describePAdv, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, seriesFrom, stateWord,
 } from '../../../src/shared/protocol/dashboardModel';
 import type { MetricsRecord, RunConfigRecord, RunStatus } from '../../../src/shared/runFormat';
 import { malformed, safeShow } from './fuzz';
@@ -108,7 +108,23 @@ describe('dashboard model', () => {
     assert.equal(fixed.batchSize, 64);
     assert.equal(fixed.name, undefined);
     assert.equal(leaky.shuffleBN, false, 'the input config was mutated');
-    assert.equal(leakFixConfig({ ...DEFAULT_CONFIG, bnGroups: 4, batchSize: 64 }).bnGroups, 4);
+    // Shuffle BN already on: the same config again would fix nothing, so the groups double.
+    assert.equal(leakFixConfig({ ...DEFAULT_CONFIG, shuffleBN: true, bnGroups: 4, batchSize: 64 }).bnGroups, 8);
+    assert.equal(leakFixConfig({ ...DEFAULT_CONFIG, shuffleBN: false, bnGroups: 4, batchSize: 64 }).bnGroups, 4);
+  });
+
+  it('leak advice depends on whether shuffle BN is already on', () => {
+    assert.match(leakAdvice({ shuffleBN: false, bnGroups: 1 }).text, /shuffle BN \(shuffleBN: true\)/);
+    const on = leakAdvice({ shuffleBN: true, bnGroups: 2 });
+    assert.match(on.text, /already on with 2 BN groups/);
+    assert.match(on.button, /bnGroups 4/);
+    assert.doesNotMatch(on.text, /shuffleBN: true/);
+  });
+
+  it('epochs are shown counting from 1 and never past the schedule', () => {
+    assert.equal(epochLabel(0, 5), '1/5');
+    assert.equal(epochLabel(4, 5), '5/5');
+    assert.equal(epochLabel(5, 5), '5/5');
   });
 
   it('metrics plan: delta from the sent index, snapshot when the file shrank', () => {
