@@ -245,7 +245,16 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
     } catch {
       throw new UsageError('--resume', `${runDir} is not a run folder (no ${RUN_FILES.config})`);
     }
-    record = JSON.parse(text) as RunConfigRecord;
+    // config.json is the only record of the run's schedule; without it nothing can be continued.
+    const damaged = (why: string): UsageError => new UsageError('--resume', `${cfgFile} is damaged (${why}); the run cannot be resumed without it`);
+    try {
+      record = JSON.parse(text) as RunConfigRecord;
+    } catch (e) {
+      throw damaged((e as Error).message);
+    }
+    if (record === null || typeof record !== 'object' || record.config === null || typeof record.config !== 'object') {
+      throw damaged('no "config" object');
+    }
     let statusText = '';
     try {
       statusText = fs.readFileSync(path.join(runDir, RUN_FILES.status), 'utf8');
@@ -260,7 +269,14 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
     if (flags['max-steps'] !== undefined) overrides.maxSteps = flags['max-steps'];
     if (flags.backend !== undefined) overrides.backend = flags.backend;
     if (flags.workers !== undefined) overrides.workers = flags.workers;
-    const config = resolveConfig(overrides, resolveConfig(record.config));
+    let recorded: RunConfig;
+    try {
+      recorded = resolveConfig(record.config);
+    } catch (e) {
+      if (e instanceof ConfigError) throw damaged(`its config is invalid: ${e.message}`);
+      throw e;
+    }
+    const config = resolveConfig(overrides, recorded);
     prepared = await prepare(config, process.cwd(), deps);
     try {
       ckpt = loadCheckpoint(path.join(runDir, 'checkpoints', LAST_CHECKPOINT));

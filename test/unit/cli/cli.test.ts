@@ -240,6 +240,21 @@ describe('cli: train end to end (tiny model, cpu, in-process)', () => {
     c = capture();
     assert.equal(await main(['train', '--resume', run, '--epochs', '5'], c.io, await tinyDeps()), 2);
     assert.match(c.err[0], /^error: --epochs: cannot change on --resume/);
+    // A damaged config.json is named, whatever is wrong with it, and nothing is touched.
+    const cfgFile = path.join(run, 'config.json');
+    const good = fs.readFileSync(cfgFile, 'utf8');
+    const rec = JSON.parse(good) as RunConfigRecord;
+    for (const bad of [good.slice(0, good.length >> 1), 'null', JSON.stringify({ ...rec, config: 3 }), JSON.stringify({ ...rec, config: { ...rec.config, lr: -1 } })]) {
+      fs.writeFileSync(cfgFile, bad);
+      const statusBefore = fs.readFileSync(path.join(run, 'status.json'), 'utf8');
+      c = capture();
+      assert.equal(await main(['train', '--resume', run, '--max-steps', '100'], c.io, await tinyDeps()), 2, bad.slice(0, 40));
+      assert.equal(c.err.length, 1);
+      assert.ok(c.err[0].startsWith(`error: --resume: ${cfgFile} is damaged (`), c.err[0]);
+      assert.match(c.err[0], /the run cannot be resumed without it$/);
+      assert.equal(fs.readFileSync(path.join(run, 'status.json'), 'utf8'), statusBefore);
+    }
+    fs.writeFileSync(cfgFile, good);
   });
 
   it('a non-finite loss fails the run (exit 1) naming stream and step, keeping the last good checkpoint', async () => {
