@@ -138,10 +138,15 @@ describe('cli: usage and config errors', () => {
     }
   });
 
-  it('study says it is not implemented instead of pretending', async () => {
+  // study is implemented now (test/unit/study covers it); here only its dispatch: a request it
+  // cannot carry out is refused with one "error: <flag>: …" line, like every other command.
+  it('study is dispatched and refuses a missing cli.js naming --cli', async () => {
     const c = capture();
-    assert.equal(await main(['study'], c.io), 2);
-    assert.match(c.err[0], /not implemented yet/);
+    const missing = path.join(tmp(), 'no-such-cli.js');
+    assert.equal(await main(['study', '--cli', missing], c.io), 2);
+    assert.deepEqual(c.out, []);
+    assert.equal(c.err.length, 1);
+    assert.match(c.err[0], /^error: --cli: .*no-such-cli\.js does not exist/);
   });
 
   it('budget delegates to the cost model', async () => {
