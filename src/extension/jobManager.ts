@@ -99,7 +99,7 @@ export class EngineJobManager implements JobManager {
 
   private requireTrust(what: string): void {
     if (!vscode.workspace.isTrusted) {
-      this.fail(`Fast AdvProp: ${what} is disabled in Restricted Mode. Training runs code and reads data paths from this workspace's config files; trust the workspace to ${what.toLowerCase()}. Viewing runs works without trust.`, [
+      this.fail(`Fast AdvProp: ${what} is disabled because this workspace is not trusted (Restricted Mode). Training runs code and reads data paths from this workspace's config files. To ${what.toLowerCase()}, trust the workspace: "Manage Workspace Trust" (the button here, or the command "Workspaces: Manage Workspace Trust"), then "Trust". Viewing runs works without trust.`, [
         { title: 'Manage Workspace Trust', run: () => void vscode.commands.executeCommand('workbench.trust.manage') },
       ]);
     }
