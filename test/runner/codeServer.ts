@@ -214,6 +214,12 @@ export interface SessionOptions {
   extensionDevelopmentPath?: string;
   /** Console lines from the extension host during a test run are echoed here. */
   onAutomationLog?: (text: string) => void;
+  /**
+   * Workspace trust ENABLED and the workspace folder NOT trusted (Restricted Mode), for testing
+   * the extension's limited untrusted-workspace support. Without it trust is disabled
+   * (`--disable-workspace-trust`), so every workspace counts as trusted.
+   */
+  untrusted?: boolean;
 }
 
 export interface Session {
@@ -284,6 +290,18 @@ const BASE_SETTINGS: Record<string, unknown> = {
   'files.autoSave': 'off',
 };
 
+// Restricted Mode without any prompt: trust on, never ask at startup (a modal would block the
+// workbench), open files from outside the workspace without asking. Nothing is pre-trusted: the
+// user-data dir is fresh for every session and the trusted-folders list lives in it (server side)
+// and in the browser's storage (a fresh, non-persistent Playwright context each time).
+export const UNTRUSTED_SETTINGS: Record<string, unknown> = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.untrustedFiles': 'open',
+  'security.workspace.trust.banner': 'never',
+  'security.workspace.trust.emptyWindow': false,
+};
+
 /** Starts code-server + headless Chromium and opens the workbench on a fresh workspace. */
 export async function startSession(opts: SessionOptions): Promise<Session> {
   const entry = ensureCodeServer();
@@ -298,7 +316,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-vsc-'));
   const ud = path.join(tmp, 'ud'), extDir = path.join(tmp, 'ext'), ws = path.join(tmp, 'ws');
   for (const d of [path.join(ud, 'User'), extDir, ws]) fs.mkdirSync(d, { recursive: true });
-  fs.writeFileSync(path.join(ud, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...(opts.settings || {}) }, null, 2));
+  fs.writeFileSync(path.join(ud, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...(opts.untrusted ? UNTRUSTED_SETTINGS : {}), ...(opts.settings || {}) }, null, 2));
   for (const [rel, content] of Object.entries(opts.workspaceFiles || {})) {
     fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
     fs.writeFileSync(path.join(ws, rel), content);
@@ -315,7 +333,8 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const port = await freePort();
   const authority = `127.0.0.1:${port}`;
   const cs: ChildProcess = spawn(process.execPath, [entry, '--config', configFile, '--user-data-dir', ud, '--extensions-dir', extDir,
-    '--bind-addr', authority, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--bind-addr', authority, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+    ...(opts.untrusted ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override', '--ignore-last-opened', ws],
   // Own process group: killing only the pid leaves its file watcher / pty host children behind.
   { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -352,7 +371,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   };
 
   try {
-    log(`starting code-server ${CODE_SERVER_VERSION} (pid ${cs.pid}) on http://${authority}, workspace ${ws}`);
+    log(`starting code-server ${CODE_SERVER_VERSION} (pid ${cs.pid}) on http://${authority}, workspace ${ws}${opts.untrusted ? ' (workspace trust ON, folder NOT trusted)' : ''}`);
     await waitHttp(`http://${authority}/healthz`, 60000, () => cs.exitCode === null);
     log('code-server is up');
 

@@ -12,15 +12,19 @@
 // Environment: FAST_ADVPROP_TEST_GREP (mocha grep), FAST_ADVPROP_TEST_RESULTS (results JSON; default test-artifacts/vscode/results.json),
 // FAST_ADVPROP_VSCODE_TIMEOUT_MS (whole-suite limit, default 900000), CHROMIUM_PATH, and for checking
 // the launcher itself FAST_ADVPROP_EXTENSION_PATH / FAST_ADVPROP_TESTS_INDEX.
+// FAST_ADVPROP_UNTRUSTED=1: workspace trust ENABLED and the workspace NOT trusted (Restricted Mode);
+// only the suite in test/integration/untrusted.test.ts runs, always on code-server (test-electron
+// forces --disable-workspace-trust), artifacts in test-artifacts/vscode-untrusted/.
 // Exit code: 0 when every test passed; the last line is `vscode-integration: N passed, M failed`.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, SetupError, ensureCodeServer, makeLogger, secs, startSession, stopRunProcesses } from './codeServer';
-import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from './workspace';
+import { TINY_CONFIG_FILE, UNTRUSTED_SUITE, tinyWorkspaceFiles, untrustedWorkspaceFiles } from './workspace';
 
-const log = makeLogger('vscode-tests');
-const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'vscode');
+const UNTRUSTED = process.env.FAST_ADVPROP_UNTRUSTED === '1';
+const log = makeLogger(UNTRUSTED ? 'vscode-tests untrusted' : 'vscode-tests');
+const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', UNTRUSTED ? 'vscode-untrusted' : 'vscode');
 // Overridable so the launcher itself can be checked against a throwaway extension.
 const TESTS_INDEX = path.resolve(process.env.FAST_ADVPROP_TESTS_INDEX || path.join(REPO_ROOT, 'out', 'test', 'integration', 'index.js'));
 const EXTENSION_PATH = path.resolve(process.env.FAST_ADVPROP_EXTENSION_PATH || REPO_ROOT);
@@ -78,8 +82,9 @@ async function runWithElectron(executable: string | undefined, workspace: string
 async function runWithCodeServer(env: Record<string, string>): Promise<number> {
   const session = await startSession({
     artifactsDir: ARTIFACTS,
-    workspaceFiles: tinyWorkspaceFiles(),
+    workspaceFiles: UNTRUSTED ? untrustedWorkspaceFiles() : tinyWorkspaceFiles(),
     env,
+    untrusted: UNTRUSTED,
     extensionTestsPath: TESTS_INDEX,
     extensionDevelopmentPath: EXTENSION_PATH,
     onAutomationLog: (text) => console.log(`  ${text}`),
@@ -122,6 +127,14 @@ async function main(): Promise<number> {
   const resultsFile = path.resolve(process.env.FAST_ADVPROP_TEST_RESULTS || path.join(ARTIFACTS, 'results.json'));
   fs.rmSync(resultsFile, { force: true });
   const env: Record<string, string> = { FAST_ADVPROP_TEST_RESULTS: resultsFile, FAST_ADVPROP_TEST: '1' };
+  if (UNTRUSTED) {
+    // Only the untrusted suite: the others assume a trusted workspace (they train).
+    Object.assign(env, { FAST_ADVPROP_UNTRUSTED: '1', FAST_ADVPROP_TEST_GREP: UNTRUSTED_SUITE });
+    log('workspace trust ENABLED, workspace folder NOT trusted (Restricted Mode)');
+  } else {
+    // An FAST_ADVPROP_UNTRUSTED=0 or stray value must not leak a half-set mode into the host.
+    env.FAST_ADVPROP_UNTRUSTED = '';
+  }
 
   let code: number;
   const explicit = process.env.VSCODE_EXECUTABLE;
@@ -131,8 +144,9 @@ async function main(): Promise<number> {
   const cached = explicit ? undefined : cachedVscode();
   const headlessLinux = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
   if (cached && headlessLinux) log(`note: ignoring cached ${cached}: no DISPLAY; using code-server instead`);
-  const electronExe = explicit || (headlessLinux ? undefined : cached);
-  if (electronExe || process.env.FAST_ADVPROP_TRY_DOWNLOAD === '1') {
+  const electronExe = UNTRUSTED ? undefined : explicit || (headlessLinux ? undefined : cached);
+  if (UNTRUSTED && (explicit || cached)) log('note: the untrusted-workspace suite always runs on code-server (@vscode/test-electron disables workspace trust)');
+  if (!UNTRUSTED && (electronExe || process.env.FAST_ADVPROP_TRY_DOWNLOAD === '1')) {
     // Electron runs the workspace passed on the command line; make it the same tiny workspace.
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-vsc-ws-'));
     for (const [rel, content] of Object.entries(tinyWorkspaceFiles())) {
@@ -158,7 +172,13 @@ async function main(): Promise<number> {
   if (r) {
     for (const f of r.failures || []) console.log(`  FAILED: ${f.title}\n    ${f.error.split('\n').join('\n    ')}`);
     if (code === 0 && r.failed > 0) code = 1;
-    console.log(`vscode-integration: ${r.passed} passed, ${r.failed} failed${r.pending ? `, ${r.pending} pending` : ''} (${TINY_CONFIG_FILE} workspace; logs in ${path.relative(REPO_ROOT, ARTIFACTS)})`);
+    if (UNTRUSTED && r.passed + r.failed === 0) {
+      // The grep matched nothing: the suite was not defined (mode not seen by the host?).
+      console.log(`  FAILED: no test matched "${UNTRUSTED_SUITE}" in untrusted mode`);
+      r.failed = 1;
+      if (code === 0) code = 1;
+    }
+    console.log(`vscode-integration: ${r.passed} passed, ${r.failed} failed${r.pending ? `, ${r.pending} pending` : ''} (${UNTRUSTED ? 'UNTRUSTED ' : ''}${TINY_CONFIG_FILE} workspace; logs in ${path.relative(REPO_ROOT, ARTIFACTS)})`);
   } else {
     // No results file: the test index never ran to the end (load error, crash, timeout).
     log(`no results file at ${resultsFile}: the suite did not run to completion`);

@@ -17,3 +17,17 @@ export function tinyWorkspaceFiles(): Record<string, string> {
     '.vscode/settings.json': JSON.stringify({ 'files.autoSave': 'off' }, null, 2) + '\n',
   };
 }
+
+// Untrusted-workspace mode (FAST_ADVPROP_UNTRUSTED=1): only the suite with this title runs (the
+// launcher passes it as the mocha grep), and test/integration/untrusted.test.ts defines it only in
+// that mode. A plain string without regexp characters, since mocha turns the grep into a RegExp.
+export const UNTRUSTED_SUITE = 'Fast AdvProp in an untrusted workspace';
+/** A workspace setting the extension must ignore while the folder is untrusted (restrictedConfigurations). */
+export const UNTRUSTED_RUNS_FOLDER_SETTING = 'runs-from-untrusted-settings';
+
+export function untrustedWorkspaceFiles(): Record<string, string> {
+  return {
+    ...tinyWorkspaceFiles(),
+    '.vscode/settings.json': JSON.stringify({ 'files.autoSave': 'off', 'fastAdvprop.runsFolder': UNTRUSTED_RUNS_FOLDER_SETTING }, null, 2) + '\n',
+  };
+}

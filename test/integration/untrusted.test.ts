@@ -1,0 +1,202 @@
+// Issue #7: in an untrusted workspace (Restricted Mode) the extension has limited support:
+// training, resume and evaluation are refused with an explanation of why and how to trust the
+// folder, nothing is created or started, the workspace's fastAdvprop.runsFolder is ignored, and
+// viewing existing runs (runs model, dashboard) still works.
+//
+// Runs only when the launcher starts VS Code with workspace trust enabled and the folder not
+// trusted: `FAST_ADVPROP_UNTRUSTED=1 node out/test/runner/runVscodeTests.js` (part of the vscode
+// stage of scripts/test.mjs). In the normal (trusted) session this file defines no suite at all.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DEFAULT_CONFIG } from '../../src/shared/config';
+import type { MetricsRecord, RunConfigRecord, RunResults, RunStatus } from '../../src/shared/runFormat';
+import { TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
+
+const EXTENSION_ID = 'fast-advprop.fast-advprop';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Snapshot { runDir: string; name: string; status?: { state?: string }; results?: { clean?: { accuracy?: number } }; metrics: unknown[] }
+
+interface ServicesLike {
+  runs: { runsFolder: string; refresh(): void; get(runDir: string): Snapshot | undefined; list(): Snapshot[] };
+}
+
+/** A finished run as the engine leaves it (src/shared/runFormat.ts), written by hand. */
+function writeRun(runDir: string, name: string, state: 'completed' | 'stopped'): void {
+  fs.mkdirSync(runDir, { recursive: true });
+  const now = new Date().toISOString();
+  const config: RunConfigRecord = {
+    schema: 1, runName: name, createdAt: now, config: { ...DEFAULT_CONFIG, name },
+    schedule: { epochs: 2, milestones: [1], costFactor: 1.2, stepsPerEpoch: 4, totalSteps: 8 },
+    batch: { clean: 64, adv: 16 },
+    backend: { name: 'cpu', requested: 'auto', package: '@tensorflow/tfjs', gpu: false, reason: 'written by the untrusted test', attempts: [], workers: 1 },
+    dataset: { name: 'fashion-mnist-subset', source: 'embedded', train: 256, test: 64, height: 28, width: 28, channels: 1, numClasses: 10, classNames: [] },
+    model: { arch: 'resnet8', width: 16, params: { shared: 1, clean: 1, adv: 1 } },
+    engine: { version: 'test', node: process.version, argv: [] },
+  };
+  const last = state === 'completed' ? 8 : 4;
+  const metrics: MetricsRecord[] = [];
+  for (let step = 1; step <= last; step++) {
+    metrics.push({
+      v: 1, kind: 'step', t: now, step, epoch: Math.floor((step - 1) / 4), lr: 0.1, loss: 2 - step * 0.1,
+      clean: { loss: 2 - step * 0.1, acc: 0.1 * step, images: 64 }, noise: { loss: 2.1, acc: 0.1, images: 16 }, adv: { loss: 2.2, acc: 0.1, images: 16 },
+      imagesPerSecond: 400, passes: { clean: 64 * step, attack: 16 * step, adv: 16 * step },
+    });
+  }
+  metrics.push({ v: 1, kind: 'epoch', t: now, epoch: 1, step: 4, test: { loss: 1.5, acc: 0.5 }, train: { loss: 1.6, acc: 0.45 }, seconds: 1 });
+  const status: RunStatus = {
+    schema: 1, state, pid: null, startedAt: now, updatedAt: now, endedAt: now,
+    progress: { epoch: state === 'completed' ? 2 : 1, epochs: 2, step: last, totalSteps: 8 },
+  };
+  fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(config, null, 2));
+  fs.writeFileSync(path.join(runDir, 'status.json'), JSON.stringify(status, null, 2));
+  fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
+  if (state === 'completed') {
+    const results: RunResults = {
+      schema: 1, state, clean: { accuracy: 0.5, loss: 1.5 }, epochs: 2, steps: 8, wallSeconds: 3, imagesPerSecond: 400,
+      passes: { clean: 512, attack: 128, adv: 128, total: 768 }, plannedPasses: 768,
+    };
+    fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(results, null, 2));
+  }
+}
+
+/** Every file under dir (relative paths), for "nothing was created or changed" checks. */
+function snapshot(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+    out[path.relative(dir, p)] = fs.statSync(p).mtimeMs;
+  }
+  return out;
+}
+
+/** The refusal must say that the workspace is untrusted and how to trust it. */
+function assertTrustRefusal(e: unknown, what: RegExp): true {
+  const msg = String((e as Error)?.message ?? e);
+  assert.match(msg, what, msg);
+  assert.match(msg, /not trusted|untrusted/i, `the refusal does not say the workspace is untrusted: ${msg}`);
+  assert.match(msg, /Restricted Mode/, msg);
+  assert.match(msg, /Manage Workspace Trust/, `the refusal does not say how to trust the workspace: ${msg}`);
+  return true;
+}
+
+function webviewTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview);
+}
+
+if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
+  suite(UNTRUSTED_SUITE, () => {
+    let services: ServicesLike;
+    let ws = '';
+    let runsFolder = '';
+    const stamp = Date.now();
+    const doneName = `untrusted-done-${stamp}`;
+    const stoppedName = `untrusted-stopped-${stamp}`;
+    let doneRun = '';
+    let stoppedRun = '';
+
+    suiteSetup(async function () {
+      this.timeout(60_000);
+      const ext = vscode.extensions.getExtension<ServicesLike>(EXTENSION_ID);
+      assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+      services = await ext.activate();
+      ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      runsFolder = services.runs.runsFolder;
+    });
+
+    suiteTeardown(async () => {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    test('the workspace is not trusted and the extension is active (limited support)', () => {
+      assert.equal(vscode.workspace.isTrusted, false, 'the launcher should have opened the folder in Restricted Mode');
+      assert.ok(vscode.extensions.getExtension(EXTENSION_ID)?.isActive, 'the extension did not activate in Restricted Mode');
+      const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { capabilities?: { untrustedWorkspaces?: { supported?: unknown } } };
+      assert.equal(pkg.capabilities?.untrustedWorkspaces?.supported, 'limited');
+    });
+
+    test('the workspace\'s fastAdvprop.runsFolder setting is ignored while untrusted', () => {
+      const settings = fs.readFileSync(path.join(ws, '.vscode', 'settings.json'), 'utf8');
+      assert.ok(settings.includes(UNTRUSTED_RUNS_FOLDER_SETTING), 'the launcher did not write the workspace setting');
+      const c = vscode.workspace.getConfiguration('fastAdvprop');
+      assert.notEqual(c.get<string>('runsFolder'), UNTRUSTED_RUNS_FOLDER_SETTING, 'a restricted setting from an untrusted workspace reached the extension');
+      assert.equal(c.get<string>('runsFolder'), '.advprop-runs', 'expected the default runs folder');
+      assert.equal(runsFolder, path.join(ws, '.advprop-runs'));
+    });
+
+    test('Start Training is refused with an explanation and creates no run folder', async () => {
+      const before = snapshot(ws);
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startTraining', { configPath: path.join(ws, TINY_CONFIG_FILE) })),
+        (e) => assertTrustRefusal(e, /Start Training/),
+      );
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startTraining', { config: TINY_CONFIG, runName: `untrusted-start-${stamp}` })),
+        (e) => assertTrustRefusal(e, /Start Training/),
+      );
+      await sleep(1000); // a spawned engine would have written status.json by now
+      assert.equal(fs.existsSync(runsFolder), false, `the runs folder was created: ${runsFolder}`);
+      assert.equal(fs.existsSync(path.join(ws, UNTRUSTED_RUNS_FOLDER_SETTING)), false);
+      assert.deepEqual(snapshot(ws), before, 'the refused start changed the workspace');
+    });
+
+    test('a hand-written run folder is listed and its dashboard opens (viewing works)', async function () {
+      this.timeout(30_000);
+      doneRun = path.join(runsFolder, doneName);
+      stoppedRun = path.join(runsFolder, stoppedName);
+      writeRun(doneRun, doneName, 'completed');
+      writeRun(stoppedRun, stoppedName, 'stopped');
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && !(services.runs.get(doneRun) && services.runs.get(stoppedRun))) {
+        services.runs.refresh();
+        await sleep(200);
+      }
+      const listed = services.runs.list().map((s) => s.runDir);
+      assert.ok(listed.includes(doneRun) && listed.includes(stoppedRun), `runs model lists ${JSON.stringify(listed)}`);
+      assert.equal(services.runs.get(doneRun)?.status?.state, 'completed');
+      assert.equal(services.runs.get(doneRun)?.results?.clean?.accuracy, 0.5);
+      assert.equal(services.runs.get(doneRun)?.metrics.length, 9);
+      assert.equal(services.runs.get(stoppedRun)?.status?.state, 'stopped');
+
+      const title = `Fast AdvProp: ${doneName}`;
+      await vscode.commands.executeCommand('fastAdvprop.openDashboard', doneRun);
+      const tabDeadline = Date.now() + 10_000;
+      while (Date.now() < tabDeadline && !webviewTabs().some((t) => t.label === title)) await sleep(100);
+      const tab = webviewTabs().find((t) => t.label === title);
+      assert.ok(tab, `no dashboard tab "${title}"; open: ${JSON.stringify(webviewTabs().map((t) => t.label))}`);
+      assert.ok((tab.input as vscode.TabInputWebview).viewType.endsWith('fastAdvprop.dashboard'));
+    });
+
+    test('Resume Training is refused with an explanation and leaves the run as it was', async () => {
+      assert.ok(stoppedRun, 'needs the hand-written runs');
+      const before = snapshot(stoppedRun);
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('fastAdvprop.resumeTraining', stoppedRun)),
+        (e) => assertTrustRefusal(e, /Resume Training/),
+      );
+      await sleep(1000);
+      assert.deepEqual(snapshot(stoppedRun), before, 'the refused resume changed the run folder');
+      assert.equal(JSON.parse(fs.readFileSync(path.join(stoppedRun, 'status.json'), 'utf8')).state, 'stopped');
+    });
+
+    test('Evaluate Robustness is refused with an explanation and writes nothing', async () => {
+      assert.ok(doneRun, 'needs the hand-written runs');
+      const before = snapshot(doneRun);
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('fastAdvprop.evaluateRobustness', doneRun)),
+        (e) => assertTrustRefusal(e, /Evaluate Robustness/),
+      );
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('fastAdvprop.evaluateRobustness', { runDir: doneRun, corruptions: ['fog'], severities: [1] })),
+        (e) => assertTrustRefusal(e, /Evaluate Robustness/),
+      );
+      await sleep(1000);
+      assert.deepEqual(snapshot(doneRun), before, 'the refused evaluation changed the run folder');
+      assert.equal(fs.existsSync(path.join(doneRun, 'robustness.json')), false);
+    });
+  });
+}
