@@ -7,6 +7,9 @@
 //   node scripts/test.mjs [unit] [vscode] [e2e]     (no names: all three)
 //
 //   FAST_ADVPROP_SKIP_VSCODE=1   skip the two VS Code stages (reported as NOT RUN, never as passed)
+//
+// The vscode stage runs the launcher twice and sums the counts: the integration suite in a trusted
+// workspace, then (FAST_ADVPROP_UNTRUSTED=1) the untrusted-workspace suite with trust enabled.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -61,14 +64,33 @@ async function launcherStage(script, reportFile, tag, env = {}) {
 }
 
 const resultsFile = join(root, 'test-artifacts', 'vscode', 'results.json');
+const untrustedResultsFile = join(root, 'test-artifacts', 'vscode-untrusted', 'results.json');
+
+/** Two launcher runs summed: the suite in a trusted workspace, then the untrusted-workspace suite. */
+async function vscodeStage() {
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  const trusted = await launcherStage('out/test/runner/runVscodeTests.js', resultsFile, 'vscode-integration',
+    { FAST_ADVPROP_TEST_RESULTS: resultsFile, FAST_ADVPROP_UNTRUSTED: '' });
+  banner('stage vscode, part 2: untrusted workspace (trust enabled, folder not trusted; FAST_ADVPROP_UNTRUSTED=1)');
+  mkdirSync(dirname(untrustedResultsFile), { recursive: true });
+  const untrusted = await launcherStage('out/test/runner/runVscodeTests.js', untrustedResultsFile, 'vscode-integration',
+    { FAST_ADVPROP_TEST_RESULTS: untrustedResultsFile, FAST_ADVPROP_UNTRUSTED: '1' });
+  const parts = [['trusted', trusted], ['untrusted', untrusted]];
+  const sum = (k) => parts.reduce((n, [, r]) => n + (r[k] ?? 0), 0);
+  // A part that could not run counts as one failure, as a whole stage would.
+  const errors = parts.filter(([, r]) => r.error).map(([n, r]) => `${n}: ${r.error}`);
+  // (failed is then >= 1 whenever error is set, so the summary adds nothing on top.)
+  const r = { passed: sum('passed'), failed: sum('failed') + parts.filter(([, x]) => x.error && !x.failed).length, pending: sum('pending') };
+  console.log(`vscode stage: trusted ${trusted.passed ?? 0} passed, ${trusted.failed ?? 0} failed${trusted.error ? ' (ERROR)' : ''}; `
+    + `untrusted ${untrusted.passed ?? 0} passed, ${untrusted.failed ?? 0} failed${untrusted.error ? ' (ERROR)' : ''}`);
+  return errors.length ? { ...r, error: errors.join('; ') } : r;
+}
+
 const stages = {
   unit: { title: 'unit tests (mocha, out/test/unit)', run: unitStage },
   vscode: {
-    title: 'VS Code integration tests (extension host)', vscode: true,
-    run: () => {
-      mkdirSync(dirname(resultsFile), { recursive: true });
-      return launcherStage('out/test/runner/runVscodeTests.js', resultsFile, 'vscode-integration', { FAST_ADVPROP_TEST_RESULTS: resultsFile });
-    },
+    title: 'VS Code integration tests (extension host; trusted, then untrusted workspace)', vscode: true,
+    run: vscodeStage,
   },
   e2e: {
     title: 'UI e2e scenarios (workbench in headless Chromium)', vscode: true,
