@@ -14,8 +14,8 @@
 //   asserts <= 2e-3 for every step. A different seed differs by 2e-2..1e-1 already at step 1 and
 //   stays far above 2e-3 (checked below, so the comparison is known to be able to fail).
 // - Image and pass counts are integers and must be equal; the final test accuracy may differ by at
-//   most one test image (80 images; measured: equal in 9 of 10 seed/method pairs, one image off in
-//   one), the final test loss by <= 2e-3 relative.
+//   most one test image (80 images; measured at lr 0.01: equal in 6 of 7 seed/method pairs, one
+//   image off in one), the final test loss by <= 2e-3 relative (measured <= 1.5e-4).
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
