@@ -50,8 +50,14 @@ export interface BenchReport {
 
 const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
 const BATCH = 64;
-/** BN group size of the benchmark pass: small enough that up to 8 workers get equal shares. */
-const GROUP = 8;
+/**
+ * BN groups as a training run would have them: the default config's two groups, or one per worker
+ * when there are more workers (a pass is computed one group at a time, so fewer groups than
+ * workers would leave workers idle).
+ */
+function benchGroupSize(batch: number, workers: number): number {
+  return Math.max(1, 2 ** Math.floor(Math.log2(batch / Math.max(2, workers))));
+}
 const TARGET = 150;
 
 /** Forward multiply-adds ×2 of every conv and the classifier, walking the spatial sizes ('same' padding). */
@@ -86,7 +92,7 @@ function request(batch: number, workers: number): PassRequest {
     count: batch,
     labels: Int32Array.from({ length: batch }, (_, i) => i % SPEC.numClasses),
     // Past 8 workers, smaller groups so every worker still gets a share (BN group size barely affects cost).
-    bn: 'main', training: true, groupSize: Math.min(batch, workers > 8 ? Math.max(1, 2 ** Math.floor(Math.log2(batch / workers))) : GROUP), lossWeight: 1 / batch, paramGrads: true,
+    bn: 'main', training: true, groupSize: benchGroupSize(batch, workers), lossWeight: 1 / batch, paramGrads: true,
   };
 }
 

@@ -1,6 +1,7 @@
 // One Replica on the current thread's backend. Used for a single worker on a JS backend (no thread
 // hop, no copies) and for native TensorFlow, which parallelises inside its own kernels.
 import type { BackendInfo } from '../../shared/runFormat';
+import { mergeResults, planUnits, sliceRequest } from './shard';
 import type { Executor, ModelLayout, PassRequest, PassResult, Replica } from './types';
 
 export class InProcessExecutor implements Executor {
@@ -19,7 +20,11 @@ export class InProcessExecutor implements Executor {
 
   async run(requests: PassRequest[]): Promise<PassResult[]> {
     this.check();
-    return requests.map((r) => this.replica.runPass(r));
+    // Group by group, as the worker pool does, so one worker and many give identical weights.
+    return requests.map((r) => {
+      const units = planUnits(r, 1);
+      return units.length === 1 ? this.replica.runPass(r) : mergeResults(units.map((u) => this.replica.runPass(sliceRequest(r, u))));
+    });
   }
 
   async dispose(): Promise<void> {

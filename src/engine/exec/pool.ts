@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../shared/config';
 import type { BackendInfo } from '../../shared/runFormat';
-import { mergeResults, planShards, sliceRequest } from './shard';
+import { mergeResults, planUnits, sliceRequest } from './shard';
 import type { Executor, ModelLayout, ModelSpec, PassRequest, PassResult } from './types';
 
 // ---- protocol (type-only, shared with worker.ts) ----
@@ -190,7 +190,7 @@ export class WorkerPool implements Executor {
     const perWorker: PassRequest[][] = this.threads.map(() => []);
     const where: [number, number][][] = [];
     for (const req of requests) {
-      const shards = planShards(req, n);
+      const shards = planUnits(req, n);
       // Rotate the first worker so requests with fewer shards than workers still spread out.
       where.push(shards.map((s, k) => {
         const w = (this.rotation + k) % n;

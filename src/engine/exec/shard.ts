@@ -1,7 +1,8 @@
-// Splitting a pass across workers, and merging the pieces back. A training pass is cut only at
-// BN-group boundaries, so every worker computes exactly the statistics (and therefore gradients)
-// the whole pass would have; the merge sums what is additive and weights the per-group BN
-// statistics by group count. Hence results do not depend on the worker count (up to summation order).
+// Splitting a pass across workers, and merging the pieces back. A training pass is always computed
+// one BN group at a time (planUnits), whatever the worker count, and the pieces are summed in group
+// order: a float sum depends on its order, and SGD amplifies a 1e-7 difference to 1e-2 within a
+// dozen steps, so this is what makes a run's weights identical for 1, 2 or N workers. The merge sums
+// what is additive and weights the per-group BN statistics by group count.
 import type { BatchStats, PassRequest, PassResult } from './types';
 
 /** A contiguous run of samples [start, start + count) of a request. */
@@ -28,6 +29,16 @@ export function planShards(req: PassRequest, parts: number): Shard[] {
     start += u * unit;
   }
   return out;
+}
+
+/**
+ * The units a pass is computed in: one per BN group for a training pass (independent of the worker
+ * count, see above), and up to `workers` even pieces for an eval pass, whose per-sample outputs
+ * do not mix across samples.
+ */
+export function planUnits(req: PassRequest, workers: number): Shard[] {
+  if (!req.training) return planShards(req, workers);
+  return planShards(req, req.count > 0 && req.groupSize >= 1 ? req.count / req.groupSize : 1);
 }
 
 function rows<T extends Float32Array | Int32Array>(a: T, total: number, s: Shard): T {
