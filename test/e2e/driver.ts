@@ -270,6 +270,29 @@ export class Driver {
     });
   }
 
+  /**
+   * Reloads the window the way a person does: "Developer: Reload Window" from the palette (or,
+   * with `via: 'page'`, the browser's reload), then waits for a new document and the same
+   * readiness as a fresh session (test/runner/codeServer.ts: .monaco-workbench, then the
+   * LifecyclePhase/Eventually mark, so the palette is not closed by a late focus change).
+   * The extension host restarts with the window; the URL keeps the extension-development payload.
+   */
+  reload(opts: StepOptions & { via?: 'palette' | 'page' } = {}): Promise<string> {
+    const timeout = opts.timeout ?? 90_000;
+    return this.step(`reload the window (${opts.via === 'page' ? 'page.reload()' : '"Developer: Reload Window"'})`, async () => {
+      const t = Date.now();
+      const origin = await this.page.evaluate(() => performance.timeOrigin);
+      if (opts.via === 'page') await this.page.reload({ waitUntil: 'domcontentloaded', timeout });
+      else await this.command('Developer: Reload Window');
+      // A new document has a new timeOrigin; evaluate() throws while the page navigates (poll retries).
+      await this.poll(async () => (await this.page.evaluate(() => performance.timeOrigin)) !== origin, timeout, 'the window to reload (a new document)');
+      await this.page.waitForSelector('.monaco-workbench', { timeout });
+      await this.page.waitForFunction(() => performance.getEntriesByName('code/LifecyclePhase/Eventually').length > 0, null, { timeout });
+      await sleep(500);
+      return `workbench ready again after ${((Date.now() - t) / 1000).toFixed(1)}s`;
+    });
+  }
+
   /** A check on this machine's disk (run folders, written files) recorded as a step. */
   check(description: string, fn: () => Promise<string | void> | string | void): Promise<string> {
     return this.step(description, async () => (await fn()) || '');

@@ -7,6 +7,7 @@ import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from '../runner/workspace';
 import type { Driver } from './driver';
 import { ensureDashboard, runFolders, runState } from './scenarios/helpers';
 import { panelScenarios } from './scenarios/panels';
+import { reloadScenario } from './scenarios/reload';
 
 export interface Scenario {
   name: string;
@@ -58,4 +59,5 @@ export const scenarios: Scenario[] = [
     },
   },
   ...panelScenarios,
+  reloadScenario,
 ];
