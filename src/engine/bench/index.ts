@@ -48,7 +48,7 @@ export interface BenchReport {
   target: { key: string; imagesPerSecond: number; met: boolean };
 }
 
-const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
+export const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
 const BATCH = 64;
 /**
  * BN groups as a training run would have them: the default config's two groups, or one per worker
@@ -85,7 +85,7 @@ export function forwardFlopsPerImage(spec: ModelSpec): number {
   return flops;
 }
 
-function request(batch: number, workers: number): PassRequest {
+export function request(batch: number, workers: number): PassRequest {
   const px = SPEC.inputHeight * SPEC.inputWidth * SPEC.inputChannels;
   return {
     images: Float32Array.from({ length: batch * px }, (_, i) => Math.sin(i * 0.0137) * 0.8),

@@ -1,5 +1,6 @@
 // One Replica on the current thread's backend. Used for a single worker on a JS backend (no thread
 // hop, no copies) and for native TensorFlow, which parallelises inside its own kernels.
+import { performance } from 'node:perf_hooks';
 import type { BackendInfo } from '../../shared/runFormat';
 import { mergeResults, planUnits, sliceRequest } from './shard';
 import type { Executor, ModelLayout, PassRequest, PassResult, Replica } from './types';
@@ -18,13 +19,25 @@ export class InProcessExecutor implements Executor {
     this.replica.setState(params, running);
   }
 
+  /** Compute time of each pass of the last run(), in ms (diagnostics only, see bench/scaling.ts). */
+  lastPassMs: number[] = [];
+
   async run(requests: PassRequest[]): Promise<PassResult[]> {
     this.check();
+    const passMs: number[] = [];
+    const pass = (r: PassRequest): PassResult => {
+      const t0 = performance.now();
+      const res = this.replica.runPass(r);
+      passMs.push(performance.now() - t0);
+      return res;
+    };
     // Group by group, as the worker pool does, so one worker and many give identical weights.
-    return requests.map((r) => {
+    const out = requests.map((r) => {
       const units = planUnits(r, 1);
-      return units.length === 1 ? this.replica.runPass(r) : mergeResults(units.map((u) => this.replica.runPass(sliceRequest(r, u))));
+      return units.length === 1 ? pass(r) : mergeResults(units.map((u) => pass(sliceRequest(r, u))));
     });
+    this.lastPassMs = passMs;
+    return out;
   }
 
   async dispose(): Promise<void> {

@@ -2,6 +2,7 @@
 // BN-group boundaries across the workers (shard.ts) and merged back, so the pool returns what one
 // replica would, only faster.
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../shared/config';
 import type { BackendInfo } from '../../shared/runFormat';
@@ -24,7 +25,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; layout: ModelLayout; backend: BackendInfo }
   | { type: 'initError'; message: string }
-  | { type: 'done'; id: number; results?: PassResult[] }
+  | { type: 'done'; id: number; results?: PassResult[]; timing?: RunTiming }
   | { type: 'error'; id: number; message: string };
 
 export interface PoolOptions {
@@ -39,10 +40,38 @@ export interface PoolOptions {
   script?: string;
 }
 
+/** When one worker's 'run' started and ended (epoch ms, comparable across threads) and each pass's compute time. */
+export interface RunTiming {
+  startMs: number;
+  endMs: number;
+  passMs: number[];
+}
+
+/**
+ * Where the time of the last run() went, for diagnostics (bench/scaling.ts): main-thread stamps
+ * (epoch ms) around slicing, posting, receiving and merging, and each worker's own timing.
+ */
+export interface RunReport {
+  /** run() entered, requests sliced, all posted, each worker's answer received (undefined: no work), merged. */
+  enterMs: number;
+  slicedMs: number;
+  postedMs: number;
+  receivedMs: (number | undefined)[];
+  mergedMs: number;
+  workers: (RunTiming | undefined)[];
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
+interface Answer {
+  results?: PassResult[];
+  timing?: RunTiming;
+}
+
 interface Pending {
-  resolve: (r: PassResult[] | undefined) => void;
+  resolve: (r: Answer) => void;
   reject: (e: Error) => void;
 }
 
@@ -51,7 +80,7 @@ class Thread {
   private nextId = 1;
   constructor(readonly worker: Worker, readonly index: number) {}
 
-  call(msg: WithoutId<ToWorker>, transfer: ArrayBuffer[] = []): Promise<PassResult[] | undefined> {
+  call(msg: WithoutId<ToWorker>, transfer: ArrayBuffer[] = []): Promise<Answer> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -80,6 +109,8 @@ export class WorkerPool implements Executor {
   private disposed = false;
   private shared: SharedArrayBuffer | null = null;
   private rotation = 0;
+  /** Timing of the last run() (diagnostics only). */
+  lastRun: RunReport | null = null;
 
   private constructor(
     private readonly threads: Thread[],
@@ -149,7 +180,7 @@ export class WorkerPool implements Executor {
   private attach(t: Thread): void {
     const w = t.worker;
     w.on('message', (m: FromWorker) => {
-      if (m.type === 'done') t.settle(m.id, (p) => p.resolve(m.results));
+      if (m.type === 'done') t.settle(m.id, (p) => p.resolve({ results: m.results, timing: m.timing }));
       else if (m.type === 'error') t.settle(m.id, (p) => p.reject(new Error(`worker ${t.index}: ${m.message}`)));
     });
     w.on('error', (e) => this.fail(t, `crashed: ${e.message}`));
@@ -186,6 +217,7 @@ export class WorkerPool implements Executor {
 
   async run(requests: PassRequest[]): Promise<PassResult[]> {
     this.check();
+    const enterMs = now();
     const n = this.threads.length;
     const perWorker: PassRequest[][] = this.threads.map(() => []);
     const where: [number, number][][] = [];
@@ -199,11 +231,20 @@ export class WorkerPool implements Executor {
       }));
       this.rotation = (this.rotation + shards.length) % n;
     }
-    const results = await Promise.all(perWorker.map((list, w) => {
-      if (list.length === 0) return Promise.resolve([] as PassResult[]);
-      return this.threads[w].call({ type: 'run', requests: list }, requestBuffers(list)) as Promise<PassResult[]>;
-    }));
-    return where.map((parts) => mergeResults(parts.map(([w, j]) => results[w][j])));
+    const slicedMs = now();
+    const receivedMs: (number | undefined)[] = perWorker.map(() => undefined);
+    const calls = perWorker.map((list, w) => {
+      if (list.length === 0) return Promise.resolve({ results: [] } as Answer);
+      return this.threads[w].call({ type: 'run', requests: list }, requestBuffers(list)).then((a) => {
+        receivedMs[w] = now();
+        return a;
+      });
+    });
+    const postedMs = now();
+    const answers = await Promise.all(calls);
+    const merged = where.map((parts) => mergeResults(parts.map(([w, j]) => answers[w].results![j])));
+    this.lastRun = { enterMs, slicedMs, postedMs, receivedMs, mergedMs: now(), workers: answers.map((a) => a.timing) };
+    return merged;
   }
 
   async dispose(): Promise<void> {

@@ -1,10 +1,11 @@
 // Entry point of one pool thread (bundled to dist/worker.js; transpiled to out/src/engine/exec/worker.js
 // for tests). Each thread owns its tfjs instance, backend and Replica: wasm in Node is single
 // threaded, so parallelism comes from running one of these per core.
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backend/select';
 import { createReplica } from './replica';
-import type { FromWorker, ToWorker, WorkerInit } from './pool';
+import type { FromWorker, RunTiming, ToWorker, WorkerInit } from './pool';
 import type { ModelSpec, PassResult, Replica } from './types';
 
 function errorText(e: unknown): string {
@@ -53,8 +54,17 @@ async function main(): Promise<void> {
         replica.setState(params, running);
         post({ type: 'done', id: m.id });
       } else if (m.type === 'run') {
-        const results = m.requests.map((r) => replica.runPass(r));
-        post({ type: 'done', id: m.id, results }, transferables(results));
+        // Wall-clock stamps (epoch ms, comparable across threads) for the pool's timing report.
+        const startMs = performance.timeOrigin + performance.now();
+        const passMs: number[] = [];
+        const results = m.requests.map((r) => {
+          const t0 = performance.now();
+          const res = replica.runPass(r);
+          passMs.push(performance.now() - t0);
+          return res;
+        });
+        const timing: RunTiming = { startMs, endMs: performance.timeOrigin + performance.now(), passMs };
+        post({ type: 'done', id: m.id, results, timing }, transferables(results));
       }
     } catch (e) {
       post({ type: 'error', id: m.id, message: errorText(e) });
