@@ -15,6 +15,8 @@ export interface BenchOptions {
   json?: boolean;
   /** Fewer timed steps (for smoke tests); the figures get noisier. */
   quick?: boolean;
+  /** Seconds of warm-up steps before each wasm/native row (default WARMUP_SECONDS; quick: one step). */
+  warmupSeconds?: number;
 }
 
 export interface BenchRow {
@@ -23,6 +25,8 @@ export interface BenchRow {
   workers: number;
   batch: number;
   steps: number;
+  /** Untimed steps run first. */
+  warmupSteps: number;
   imagesPerSecond: number;
   /**
    * Achieved GFLOP/s and its fraction of the matMul-rate bound for this many cores. The one-core
@@ -114,15 +118,29 @@ async function matMulGflops(quick: boolean): Promise<number> {
   });
 }
 
-async function timeSteps(ex: Executor, batch: number, steps: number): Promise<{ seconds: number; before: number; after: number }> {
+/**
+ * Warm-up before the timed steps, in seconds of stepping (at least one step). A fresh thread's
+ * passes run 15–30 % slower for their first ~15 passes (~10 s): its RSS is still growing and it
+ * page-faults thousands of times a second (docs/performance.md, "Why two workers scale poorly").
+ * With one warm-up step the pool rows were timed entirely in that phase, the in-process row
+ * mostly after it.
+ */
+export const WARMUP_SECONDS = 12;
+
+async function timeSteps(ex: Executor, batch: number, steps: number, warmupSeconds: number): Promise<{ seconds: number; before: number; after: number; warmupSteps: number }> {
   const state = initParams(SPEC, 1);
   await ex.setState(state.params, state.running);
-  await ex.run([request(batch, ex.workers)]); // warm-up: kernels, wasm memory growth, worker JIT
+  const w0 = process.hrtime.bigint();
+  let warmupSteps = 0;
+  do {
+    await ex.run([request(batch, ex.workers)]); // warm-up: kernels, wasm memory growth, JIT
+    warmupSteps++;
+  } while (Number(process.hrtime.bigint() - w0) / 1e9 < warmupSeconds);
   const before = tf.memory().numTensors;
   const t0 = process.hrtime.bigint();
   for (let s = 0; s < steps; s++) await ex.run([request(batch, ex.workers)]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { seconds, before, after: tf.memory().numTensors };
+  return { seconds, before, after: tf.memory().numTensors, warmupSteps };
 }
 
 const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
@@ -164,11 +182,11 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     try {
       const oneNow = p.backend === 'wasm' ? await matMulGflops(true) : one;
       ex = await createExecutor({ spec: SPEC, backend: p.backend, workers: p.workers });
-      const t = await timeSteps(ex, p.batch, p.steps);
+      const t = await timeSteps(ex, p.batch, p.steps, p.backend === 'cpu' || quick ? 0 : (opts.warmupSeconds ?? WARMUP_SECONDS));
       const ips = (p.batch * p.steps) / t.seconds;
       const gflops = (ips * stepFlops) / 1e9;
       const row: BenchRow = {
-        key: p.key, backend: ex.backend.name, workers: ex.workers, batch: p.batch, steps: p.steps, imagesPerSecond: ips,
+        key: p.key, backend: ex.backend.name, workers: ex.workers, batch: p.batch, steps: p.steps, warmupSteps: t.warmupSteps, imagesPerSecond: ips,
         gflops, fractionOfPeak: gflops / (oneNow * p.cores), matMulOneCore: oneNow, tensorsBefore: t.before, tensorsAfter: t.after,
       };
       rows.push(row);
@@ -212,10 +230,10 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     out(JSON.stringify(report, null, 2));
   } else {
     out('');
-    out('| run | backend | workers | batch | steps | images/s | GFLOP/s | of matMul peak (1-core rate just before) | tensors before → after |');
+    out('| run | backend | workers | batch | warm-up + timed steps | images/s | GFLOP/s | of matMul peak (1-core rate just before) | tensors before → after |');
     out('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      out(`| ${r.key} | ${r.backend} | ${r.workers} | ${r.batch} | ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${fmt(100 * r.fractionOfPeak, 0)} % (${fmt(r.matMulOneCore)} GFLOP/s) | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
+      out(`| ${r.key} | ${r.backend} | ${r.workers} | ${r.batch} | ${r.warmupSteps} + ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${fmt(100 * r.fractionOfPeak, 0)} % (${fmt(r.matMulOneCore)} GFLOP/s) | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
     }
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);

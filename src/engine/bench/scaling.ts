@@ -1,7 +1,7 @@
 // Why do two wasm workers not train twice as fast as one? Diagnostics for docs/performance.md
 // ("Why two workers scale poorly"), run from the out/ build on an otherwise idle machine:
 //   node scripts/build.mjs --tests-only
-//   node -e "require('./out/src/engine/bench/scaling').runScaling({ rounds: 3 }).then(r => console.log(r.text))"
+//   node -e "require('./out/src/engine/bench/scaling').runScaling({ rounds: 3, warmupSeconds: 12 }).then(r => console.log(r.text))"
 // It times the bench's ResNet-20 step (batch 64, two BN groups of 32) on three executors created
 // side by side and run alternately (ABC CBA ...): in-process (wasm-1), a pool of ONE worker (same
 // work as wasm-1, plus the thread hop), and a pool of two (one group each). From the stamps the
@@ -106,8 +106,9 @@ async function step(ex: Executor): Promise<StepSample> {
   };
 }
 
-export async function runScaling(opts: { rounds?: number; steps?: number; matMulSeconds?: number } = {}): Promise<ScalingReport> {
+export async function runScaling(opts: { rounds?: number; steps?: number; matMulSeconds?: number; warmupSeconds?: number } = {}): Promise<ScalingReport> {
   const rounds = opts.rounds ?? 3;
+  const warmupSeconds = opts.warmupSeconds ?? 0;
   const steps = opts.steps ?? 2;
   const info = await selectBackend('wasm');
   const mk = (n: number) => WorkerPool.create({ spec: SPEC, backend: 'wasm', workers: n, info });
@@ -122,8 +123,9 @@ export async function runScaling(opts: { rounds?: number; steps?: number; matMul
     const st = initParams(SPEC, 1);
     for (const [k, ex] of Object.entries(exs)) {
       await ex.setState(st.params, st.running);
-      await step(ex); // warm-up
-      await step(ex);
+      // Warm-up: at least two steps, then until warmupSeconds have passed (see WARMUP_SECONDS).
+      const t0 = performance.now();
+      for (let k = 0; k < 2 || performance.now() - t0 < warmupSeconds * 1000; k++) await step(ex);
       samples[k] = [];
     }
     const keys = Object.keys(exs);
