@@ -120,10 +120,9 @@ async function matMulGflops(quick: boolean): Promise<number> {
 
 /**
  * Warm-up before the timed steps, in seconds of stepping (at least one step). A fresh thread's
- * passes run 15–30 % slower for their first ~15 passes (~10 s): its RSS is still growing and it
- * page-faults thousands of times a second (docs/performance.md, "Why two workers scale poorly").
- * With one warm-up step the pool rows were timed entirely in that phase, the in-process row
- * mostly after it.
+ * passes run 15–30 % slower for their first ~15 passes (~10 s) while V8 (re)optimises tfjs' JS
+ * (docs/performance.md, "Why two workers scale poorly"). With one warm-up step the pool rows were
+ * timed entirely in that phase, the in-process row mostly after it.
  */
 export const WARMUP_SECONDS = 12;
 
