@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { BUDGET_VIEW_TYPE, validateBudgetMessage, type BudgetFromWebview, type BudgetRunInfo, type BudgetToWebview } from '../../shared/protocol/budget';
 import { budgetProgress, lastStep, plannedPasses } from '../../shared/protocol/dashboardModel';
 import { FINAL_STATES } from '../../shared/runFormat';
-import { PanelBase, type PanelHost } from './basePanel';
+import { PanelBase, type PanelHost, webviewOptions } from './basePanel';
 import { newestFirst } from './runPick';
 import type { RunSnapshot } from './types';
 
@@ -73,8 +73,5 @@ export class BudgetPanel extends PanelBase<BudgetFromWebview, BudgetToWebview> {
 }
 
 export function createBudgetPanel(host: PanelHost): vscode.WebviewPanel {
-  return vscode.window.createWebviewPanel(BUDGET_VIEW_TYPE, BUDGET_TITLE, vscode.ViewColumn.Active, {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(host.extensionUri, 'dist', 'webview')],
-  });
+  return vscode.window.createWebviewPanel(BUDGET_VIEW_TYPE, BUDGET_TITLE, vscode.ViewColumn.Active, webviewOptions(host.extensionUri));
 }

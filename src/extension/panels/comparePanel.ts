@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { COMPARE_VIEW_TYPE, validateCompareMessage, type CompareFromWebview, type CompareToWebview } from '../../shared/protocol/compare';
 import { buildResultsTable, type CompareRunData, type ExportOptions, type ResultsTable } from '../../shared/protocol/resultsTable';
-import { PanelBase, type PanelHost } from './basePanel';
+import { PanelBase, type PanelHost, webviewOptions } from './basePanel';
 import { deliverTable } from './exportTable';
 import { compareData } from './runData';
 import { pickRuns } from './runPick';
@@ -88,9 +88,5 @@ export class ComparePanel extends PanelBase<CompareFromWebview, CompareToWebview
 }
 
 export function createComparePanel(host: PanelHost): vscode.WebviewPanel {
-  return vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, COMPARE_TITLE, vscode.ViewColumn.Active, {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(host.extensionUri, 'dist', 'webview')],
-    enableFindWidget: true,
-  });
+  return vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, COMPARE_TITLE, vscode.ViewColumn.Active, webviewOptions(host.extensionUri));
 }

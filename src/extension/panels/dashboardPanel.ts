@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { DASHBOARD_VIEW_TYPE, validateDashboardMessage, type DashboardFromWebview, type DashboardRun, type DashboardToWebview } from '../../shared/protocol/dashboard';
 import { leakFixConfig, planMetrics } from '../../shared/protocol/dashboardModel';
-import { PanelBase, type PanelHost } from './basePanel';
+import { PanelBase, type PanelHost, webviewOptions } from './basePanel';
 import type { RunSnapshot } from './types';
 
 export function dashboardTitle(name: string): string {
@@ -107,9 +107,5 @@ export class DashboardPanel extends PanelBase<DashboardFromWebview, DashboardToW
 }
 
 export function createDashboard(host: PanelHost, runDir: string, name: string, column?: vscode.ViewColumn): vscode.WebviewPanel {
-  return vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, dashboardTitle(name), column ?? vscode.ViewColumn.Active, {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(host.extensionUri, 'dist', 'webview')],
-    enableFindWidget: true,
-  });
+  return vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, dashboardTitle(name), column ?? vscode.ViewColumn.Active, webviewOptions(host.extensionUri));
 }

@@ -5,7 +5,7 @@ import {
   ROBUSTNESS_VIEW_TYPE, validateRobustnessMessage, type RobustnessFromWebview, type RobustnessToWebview, type RobustnessView,
 } from '../../shared/protocol/robustness';
 import { RUN_FILES } from '../../shared/runFormat';
-import { PanelBase, type PanelHost } from './basePanel';
+import { PanelBase, type PanelHost, webviewOptions } from './basePanel';
 import { readRobustness } from './runData';
 import { newestFirst } from './runPick';
 
@@ -67,9 +67,5 @@ export class RobustnessPanel extends PanelBase<RobustnessFromWebview, Robustness
 }
 
 export function createRobustnessPanel(host: PanelHost, name: string): vscode.WebviewPanel {
-  return vscode.window.createWebviewPanel(ROBUSTNESS_VIEW_TYPE, robustnessTitle(name), vscode.ViewColumn.Active, {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(host.extensionUri, 'dist', 'webview')],
-    enableFindWidget: true,
-  });
+  return vscode.window.createWebviewPanel(ROBUSTNESS_VIEW_TYPE, robustnessTitle(name), vscode.ViewColumn.Active, webviewOptions(host.extensionUri));
 }
