@@ -2,7 +2,7 @@
 // forward pass (how they are wired). Pure data, no tfjs, so the trainer and the extension can size
 // a model without loading a backend.
 
-import type { ModelArch } from '../../shared/config';
+import { MODEL_ARCHS, type ModelArch } from '../../shared/config';
 import type { ModelSpec } from '../exec/types';
 
 export interface ConvDef {
@@ -65,9 +65,8 @@ export function isCifarArch(arch: ModelArch): boolean {
 }
 
 export function validateSpec(spec: ModelSpec): void {
-  const known = ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet56', 'resnet18', 'resnet50'];
-  if (!known.includes(spec.arch)) {
-    throw new Error(`model.arch: unknown architecture "${String(spec.arch)}"; use one of ${known.join(', ')}`);
+  if (!MODEL_ARCHS.includes(spec.arch)) {
+    throw new Error(`model.arch: unknown architecture "${String(spec.arch)}"; use one of ${MODEL_ARCHS.join(', ')}`);
   }
   if (!Number.isInteger(spec.width) || spec.width < 1) {
     throw new Error(`model.width: must be a positive integer, got ${spec.width}`);
@@ -90,6 +89,18 @@ function conv(name: string, k: number, cin: number, cout: number, stride: number
   return { name, k, cin, cout, stride };
 }
 
+/** Two 3×3 convs with BN; the stride (if any) on the first, as in both CIFAR and ImageNet ResNets. */
+function basicBlock(p: string, cin: number, cout: number, stride: number, shortcut: Shortcut): Block {
+  return {
+    type: 'basic',
+    conv1: conv(`${p}.conv1`, 3, cin, cout, stride),
+    bn1: { name: `${p}.bn1`, channels: cout },
+    conv2: conv(`${p}.conv2`, 3, cout, cout, 1),
+    bn2: { name: `${p}.bn2`, channels: cout },
+    shortcut,
+  };
+}
+
 export function describeNet(spec: ModelSpec): NetDef {
   validateSpec(spec);
   const w = spec.width;
@@ -108,14 +119,7 @@ export function describeNet(spec: ModelSpec): NetDef {
           const diff = cout - cin;
           shortcut = { type: 'padA', stride, padBefore: Math.floor(diff / 2), padAfter: diff - Math.floor(diff / 2) };
         }
-        blocks.push({
-          type: 'basic',
-          conv1: conv(`${p}.conv1`, 3, cin, cout, stride),
-          bn1: { name: `${p}.bn1`, channels: cout },
-          conv2: conv(`${p}.conv2`, 3, cout, cout, 1),
-          bn2: { name: `${p}.bn2`, channels: cout },
-          shortcut,
-        });
+        blocks.push(basicBlock(p, cin, cout, stride, shortcut));
         cin = cout;
       }
     });
@@ -153,14 +157,7 @@ export function describeNet(spec: ModelSpec): NetDef {
           shortcut,
         });
       } else {
-        blocks.push({
-          type: 'basic',
-          conv1: conv(`${p}.conv1`, 3, cin, cout, stride),
-          bn1: { name: `${p}.bn1`, channels: cout },
-          conv2: conv(`${p}.conv2`, 3, cout, cout, 1),
-          bn2: { name: `${p}.bn2`, channels: cout },
-          shortcut,
-        });
+        blocks.push(basicBlock(p, cin, cout, stride, shortcut));
       }
       cin = cout;
     }
