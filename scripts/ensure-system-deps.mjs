@@ -16,12 +16,13 @@ function installed(pkg) {
   }
 }
 
-export function ensureSystemDeps(log = console.log) {
+/** `extra`: packages beyond the test stages' own (CI adds the full Fashion-MNIST). */
+export function ensureSystemDeps(log = console.log, extra = []) {
   if (process.platform !== 'linux' || spawnSync('dpkg-query', ['--version']).status !== 0) {
     log('system deps: not a Debian-like system; make sure Chromium is installed (or set CHROMIUM_PATH)');
     return true;
   }
-  const missing = TEST_APT_PACKAGES.filter((p) => !installed(p));
+  const missing = [...TEST_APT_PACKAGES, ...extra].filter((p) => !installed(p));
   if (missing.length === 0) return true;
   const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
@@ -40,4 +41,4 @@ export function ensureSystemDeps(log = console.log) {
   return true;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exit(ensureSystemDeps() ? 0 : 1);
+if (import.meta.url === `file://${process.argv[1]}`) process.exit(ensureSystemDeps(console.log, process.argv.slice(2)) ? 0 : 1);
