@@ -14,6 +14,7 @@ import { maxPoolGradConfig } from './poolGrad';
 import { stridedSliceGradConfig } from './sliceGrad';
 import { installWasmKernels } from './wasmKernels';
 import { padGradConfig } from './padGrad';
+import { fastConv2dFilterGrad, fastConvSupports, fastKernelsActive, setFastKernels } from './fastKernels';
 
 export type GradPath = 'conv' | 'stock';
 export interface ConvGradPolicy {
@@ -214,9 +215,12 @@ export const conv2dGradConfig: tf.GradConfig = {
       x: () => (policy.input === 'conv'
         ? conv2dInputGradAsConv(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode)
         : stockInputGrad(g, filter, x.shape, a as unknown as Record<string, unknown>)),
-      filter: () => (policy.filter === 'conv'
-        ? conv2dFilterGradAsConv(x, g, filter.shape, a.strides, a.pad, a.dimRoundingMode)
-        : stockFilterGrad(x, g, filter.shape, a as unknown as Record<string, unknown>)),
+      filter: () => {
+        if (policy.filter === 'stock') return stockFilterGrad(x, g, filter.shape, a as unknown as Record<string, unknown>);
+        // Our wasm kernel reads x and dy as they are; the conv formulation transposes both first.
+        if (fastKernelsActive() && nhwc && fastConvSupports(filter.shape[3], a)) return fastConv2dFilterGrad(x, g, filter.shape, a.strides, a.pad, a.dimRoundingMode);
+        return conv2dFilterGradAsConv(x, g, filter.shape, a.strides, a.pad, a.dimRoundingMode);
+      },
     };
   },
 };
@@ -230,5 +234,6 @@ export function installTrainingGradients(): void {
   tf.registerGradient(maxPoolGradConfig);
   tf.registerGradient(padGradConfig);
   installWasmKernels();
+  setFastKernels(true);
   installed = true;
 }

@@ -5,18 +5,21 @@
 import { selectBackend } from '../backend/select';
 import { setSubPixelInputGrad } from '../backend/convGrad';
 import { installWasmKernels } from '../backend/wasmKernels';
+import { setFastKernels } from '../backend/fastKernels';
 import { createReplica } from '../exec/replica';
 import type { ModelSpec, PassRequest } from '../exec/types';
 import { setBnImpl } from '../model/forward';
 import { initParams } from '../model/init';
 
-export type AbSwitch = 'zeroCopy' | 'fusedBn' | 'subPixel' | 'all';
+export type AbSwitch = 'zeroCopy' | 'fusedBn' | 'subPixel' | 'fastKernels' | 'all';
 
 const SWITCHES: Record<AbSwitch, (on: boolean) => void> = {
   zeroCopy: (on) => installWasmKernels(on),
   fusedBn: (on) => setBnImpl(on ? 'fused' : 'moments'),
   subPixel: (on) => setSubPixelInputGrad(on),
+  fastKernels: (on) => setFastKernels(on),
   all: (on) => {
+    setFastKernels(on);
     installWasmKernels(on);
     setBnImpl(on ? 'fused' : 'moments');
     setSubPixelInputGrad(on);

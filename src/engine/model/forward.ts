@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BnSet, ModelLayout, ModelSpec } from '../exec/types';
+import { fastBatchNormBackward, fastBatchNormForward, fastBatchNormSupports, fastKernelsActive } from '../backend/fastKernels';
 import { buildLayout, paramIndex } from './layout';
 import { describeNet, type BnDef, type ConvDef, type NetDef, type Shortcut } from './net';
 
@@ -184,6 +185,7 @@ function groupSum(x: tf.Tensor3D): tf.Tensor3D {
  */
 export function batchNormTrain(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, G: number, relu: boolean): { y: tf.Tensor4D; mean: tf.Tensor3D; variance: tf.Tensor3D } {
   const [N, H, W, C] = h.shape;
+  if (fastKernelsActive() && fastBatchNormSupports(C)) return batchNormTrainFast(h, gamma, beta, G, relu);
   const M = (N / G) * H * W;
   let mean: tf.Tensor3D | null = null;
   let variance: tf.Tensor3D | null = null;
@@ -215,6 +217,28 @@ export function batchNormTrain(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor
         const b = tf.mul(tf.mul(sk, sg), -1 / M); // −k·Σg/M
         const dh = tf.add(tf.add(tf.mul(g, sk), tf.mul(sd, a)), b);
         return [tf.reshape(dh, [N, H, W, C]), dgamma, dbeta];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const y = op(h, gamma, beta) as tf.Tensor4D;
+  return { y, mean: mean!, variance: variance! };
+}
+
+/** batchNormTrain on our wasm kernels: the same op in two passes over h forward and two backward. */
+function batchNormTrainFast(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, G: number, relu: boolean): { y: tf.Tensor4D; mean: tf.Tensor3D; variance: tf.Tensor3D } {
+  const C = h.shape[3];
+  let mean: tf.Tensor3D | null = null;
+  let variance: tf.Tensor3D | null = null;
+  const op = tf.customGrad(((hIn: tf.Tensor4D, gIn: tf.Tensor, bIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const f = fastBatchNormForward(hIn, gIn, bIn, G, relu, BN_EPS);
+    mean = tf.keep(tf.reshape(f.mean, [G, 1, C]));
+    variance = tf.keep(tf.reshape(f.variance, [G, 1, C]));
+    save([hIn, gIn, f.y, f.mean, f.rstd]);
+    return {
+      value: f.y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sh, sg, sy, smean, srstd] = saved;
+        return fastBatchNormBackward(dy as tf.Tensor, sy, sh, smean, srstd, sg, G, relu);
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -1,0 +1,259 @@
+// Our own wasm SIMD kernels (kernels/kernels.c) run inside TensorFlow.js' wasm backend.
+//
+// The module imports the backend's linear memory, so a kernel reads and writes tensors where the
+// backend keeps them (byte offsets from dataIdMap), with no copies. Three things come from it:
+//  - Conv2D (replaces XNNPACK's for NHWC, dilation 1, Co % 8 == 0; faster on our 16–64 channel
+//    shapes and exactly equal in value: same summation order);
+//  - the Conv2D filter gradient, directly from x and dy (the conv-as-gradient path needs x and dy
+//    transposed and runs at half the speed);
+//  - training-mode ghost BN (+ReLU) forward and backward in two passes each, instead of ~15
+//    broadcasting elementwise kernels.
+// Everything else stays with the stock kernels. `setFastKernels(false)` restores them for A/B timing.
+import * as tf from '@tensorflow/tfjs';
+import { KERNELS_WASM_BASE64 } from './kernels/kernelsWasm';
+
+interface KernelExports {
+  conv2d(...args: number[]): void;
+  conv2d_filter_grad(...args: number[]): void;
+  bn_forward(...args: number[]): void;
+  bn_backward(...args: number[]): void;
+}
+
+interface WasmBackendLike extends tf.KernelBackend {
+  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(ptr: number): void };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface Instance {
+  k: KernelExports;
+  backend: WasmBackendLike;
+  /** ≥ `zerosFloats` zero floats: where a conv tap in the padding reads. Never written by kernels. */
+  zeros: number;
+  zerosFloats: number;
+  scratch: number;
+  scratchFloats: number;
+}
+
+let compiled: WebAssembly.Module | null = null;
+const instances = new WeakMap<object, Instance>();
+let enabled = true;
+/** How often each of our kernels ran in this thread (tests check that a path really used them). */
+const calls: Record<string, number> = {};
+export function fastKernelCalls(): Readonly<Record<string, number>> {
+  return { ...calls };
+}
+const count = (name: string): void => {
+  calls[name] = (calls[name] ?? 0) + 1;
+};
+
+function module(): WebAssembly.Module {
+  if (!compiled) compiled = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+function instanceFor(backend: tf.KernelBackend): Instance {
+  let inst = instances.get(backend);
+  if (inst) return inst;
+  const b = backend as WasmBackendLike;
+  const memory = b.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('fast kernels: the wasm backend does not expose its memory');
+  const k = new WebAssembly.Instance(module(), { env: { memory } }).exports as unknown as KernelExports;
+  inst = { k, backend: b, zeros: 0, zerosFloats: 0, scratch: 0, scratchFloats: 0 };
+  instances.set(backend, inst);
+  return inst;
+}
+
+function zeros(inst: Instance, floats: number): number {
+  if (inst.zerosFloats < floats) {
+    if (inst.zeros) inst.backend.wasm._free(inst.zeros);
+    const n = Math.max(floats, 1024);
+    inst.zeros = inst.backend.wasm._malloc(n * 4);
+    new Float32Array(inst.backend.wasm.asm.memory.buffer, inst.zeros, n).fill(0);
+    inst.zerosFloats = n;
+  }
+  return inst.zeros;
+}
+
+function scratch(inst: Instance, floats: number): number {
+  if (inst.scratchFloats < floats) {
+    if (inst.scratch) inst.backend.wasm._free(inst.scratch);
+    const n = Math.max(floats, 4096);
+    inst.scratch = inst.backend.wasm._malloc(n * 4);
+    inst.scratchFloats = n;
+  }
+  return inst.scratch;
+}
+
+function offset(inst: Instance, t: tf.TensorInfo): number {
+  const d = inst.backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error('fast kernels: tensor is not on the wasm backend');
+  return d.memoryOffset;
+}
+
+/** Whether the fast kernels are on and the active backend is wasm. */
+export function fastKernelsActive(): boolean {
+  return enabled && tf.getBackend() === 'wasm';
+}
+
+type PadAttr = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: PadAttr;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function unitDilation(d: unknown): boolean {
+  return d == null || d === 1 || (Array.isArray(d) && d.every((x) => x === 1));
+}
+
+/** Shapes our conv kernels take: NHWC float32, dilation 1, output channels a multiple of 8. */
+export function fastConvSupports(co: number, attrs: { dataFormat?: string; dilations?: unknown }): boolean {
+  const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC' || attrs.dataFormat === 'channelsLast';
+  return nhwc && unitDilation(attrs.dilations) && co % 8 === 0 && co > 0;
+}
+
+function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+  );
+}
+
+function conv2dKernel(inst: Instance, x: tf.TensorInfo, filter: tf.TensorInfo, a: ConvAttrs): tf.TensorInfo {
+  const [n, h, w, ci] = x.shape;
+  const [kh, kw, , co] = filter.shape;
+  const info = convInfo(x.shape, filter.shape, a);
+  const out = inst.backend.makeOutput([n, info.outHeight, info.outWidth, co], 'float32');
+  count('conv2d');
+  if (out.shape.every((d) => d > 0)) {
+    inst.k.conv2d(offset(inst, x), offset(inst, filter), offset(inst, out), zeros(inst, ci),
+      n, h, w, ci, kh, kw, co, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+  }
+  return out;
+}
+
+/**
+ * dL/dfilter of y = conv2d(x, filter) from x and dy (NHWC, dilation 1, Co % 8 == 0), on the wasm
+ * backend. Not differentiable itself (training never needs second derivatives of a conv).
+ */
+export function fastConv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], strides: number | [number, number], pad: PadAttr, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+  return tf.engine().runKernel(FILTER_GRAD, { x, dy }, { strides, pad, dimRoundingMode, filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+const FILTER_GRAD = 'FastAdvPropConv2DFilterGrad';
+const BN_FORWARD = 'FastAdvPropBatchNormTrain';
+const BN_BACKWARD = 'FastAdvPropBatchNormTrainGrad';
+
+/** Training-mode ghost BN over G groups of h (NHWC, C % 4 == 0) on the fast kernels; see batchNormTrain. */
+export function fastBatchNormSupports(c: number): boolean {
+  return c % 4 === 0 && c > 0;
+}
+
+export interface FastBnForward {
+  y: tf.Tensor4D;
+  /** [G, C] each. */
+  mean: tf.Tensor2D;
+  variance: tf.Tensor2D;
+  rstd: tf.Tensor2D;
+}
+
+export function fastBatchNormForward(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number, relu: boolean, eps: number): FastBnForward {
+  const [y, mean, variance, rstd] = tf.engine().runKernel(BN_FORWARD, { h, gamma, beta }, { groups, relu, eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor2D, variance: variance as tf.Tensor2D, rstd: rstd as tf.Tensor2D };
+}
+
+/** [dh, dgamma, dbeta] of fastBatchNormForward given its output gradient dy. */
+export function fastBatchNormBackward(dy: tf.Tensor, y: tf.Tensor, h: tf.Tensor, mean: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor, groups: number, relu: boolean): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel(BN_BACKWARD, { dy, y, h, mean, rstd, gamma }, { groups, relu } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+}
+
+type Args = { inputs: Record<string, tf.TensorInfo>; attrs: Record<string, unknown>; backend: tf.KernelBackend };
+
+const ours: tf.KernelConfig[] = [
+  {
+    kernelName: FILTER_GRAD,
+    backendName: 'wasm',
+    kernelFunc: ((args: Args) => {
+      const inst = instanceFor(args.backend);
+      const { x, dy } = args.inputs;
+      const a = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
+      const [n, h, w, ci] = x.shape;
+      const [kh, kw, , co] = a.filterShape;
+      const info = convInfo(x.shape, a.filterShape, a);
+      const out = inst.backend.makeOutput([kh, kw, ci, co], 'float32');
+      count('conv2d_filter_grad');
+      inst.k.conv2d_filter_grad(offset(inst, x), offset(inst, dy), offset(inst, out),
+        n, h, w, ci, kh, kw, co, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+      return out;
+    }) as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: BN_FORWARD,
+    backendName: 'wasm',
+    kernelFunc: ((args: Args) => {
+      const inst = instanceFor(args.backend);
+      const { h, gamma, beta } = args.inputs;
+      const { groups, relu, eps } = args.attrs as { groups: number; relu: boolean; eps: number };
+      const [N, H, W, C] = h.shape;
+      const M = (N / groups) * H * W;
+      const y = inst.backend.makeOutput(h.shape, 'float32');
+      const stats = [0, 1, 2].map(() => inst.backend.makeOutput([groups, C], 'float32'));
+      count('bn_forward');
+      inst.k.bn_forward(offset(inst, h), offset(inst, gamma), offset(inst, beta), offset(inst, y),
+        offset(inst, stats[0]), offset(inst, stats[1]), offset(inst, stats[2]), scratch(inst, 4 * C), groups, M, C, relu ? 1 : 0, eps);
+      return [y, ...stats];
+    }) as unknown as tf.KernelFunc,
+  },
+  {
+    kernelName: BN_BACKWARD,
+    backendName: 'wasm',
+    kernelFunc: ((args: Args) => {
+      const inst = instanceFor(args.backend);
+      const { dy, y, h, mean, rstd, gamma } = args.inputs;
+      const { groups, relu } = args.attrs as { groups: number; relu: boolean };
+      const [N, H, W, C] = h.shape;
+      const M = (N / groups) * H * W;
+      const dh = inst.backend.makeOutput(h.shape, 'float32');
+      const dgamma = inst.backend.makeOutput([C], 'float32');
+      const dbeta = inst.backend.makeOutput([C], 'float32');
+      count('bn_backward');
+      inst.k.bn_backward(offset(inst, dy), offset(inst, y), offset(inst, h), offset(inst, mean), offset(inst, rstd), offset(inst, gamma),
+        offset(inst, dh), offset(inst, dgamma), offset(inst, dbeta), scratch(inst, 4 * C), groups, M, C, relu ? 1 : 0);
+      return [dh, dgamma, dbeta];
+    }) as unknown as tf.KernelFunc,
+  },
+];
+
+let stockConv: tf.KernelConfig | null = null;
+
+/**
+ * Registers the fast kernels on the wasm backend (idempotent). `on = false` routes Conv2D back to
+ * XNNPACK and makes fastKernelsActive() false, so the engine uses its tfjs-op paths (A/B timing,
+ * tests); the custom kernel names stay registered.
+ */
+export function setFastKernels(on = true): void {
+  enabled = on;
+  for (const k of ours) if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
+  if (!stockConv) {
+    stockConv = tf.getKernel('Conv2D', 'wasm') ?? null;
+    if (!stockConv) return;
+  }
+  const stock = stockConv;
+  tf.unregisterKernel('Conv2D', 'wasm');
+  if (!on) {
+    tf.registerKernel(stock);
+    return;
+  }
+  tf.registerKernel({
+    ...stock,
+    kernelFunc: ((args: Args) => {
+      const { x, filter } = args.inputs;
+      const a = args.attrs as unknown as ConvAttrs;
+      if (x.dtype === 'float32' && fastConvSupports(filter.shape[3], a)) return conv2dKernel(instanceFor(args.backend), x, filter, a);
+      return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    }) as unknown as tf.KernelFunc,
+  });
+}

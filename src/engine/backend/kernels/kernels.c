@@ -1,0 +1,255 @@
+// Hand-written wasm SIMD kernels for training ResNets on TensorFlow.js' wasm backend.
+//
+// This module imports the wasm backend's own linear memory, so every argument is a byte offset of a
+// tensor the backend already holds: no copies in or out. It must never use memory of its own (no
+// static data, no stack frames): scripts/build-kernels.mjs checks the output for both.
+//
+// Layouts are tfjs': activations NHWC, filters [KH, KW, Ci, Co].
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+typedef float f32;
+typedef v128_t v;
+
+static inline v splat(const f32 *p) { return wasm_v128_load32_splat(p); }
+static inline v ld(const f32 *p) { return wasm_v128_load(p); }
+static inline void st(f32 *p, v a) { wasm_v128_store(p, a); }
+static inline v mad(v acc, v a, v b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+
+// y = conv2d(x, w): y[n,oh,ow,co] = Σ x[n, oh·sh − top + kh, ow·sw − left + kw, ci] · w[kh,kw,ci,co],
+// reading 0 outside x. Co % 8 == 0. `zeros` points at ≥ Ci zero floats: a tap that falls in the
+// padding reads from there instead of branching in the inner loop.
+// Register block: 4 output pixels × 8 output channels (8 accumulators).
+EXPORT(conv2d)
+void conv2d(const f32 *x, const f32 *w, f32 *y, const f32 *zeros,
+            int N, int H, int W, int Ci, int KH, int KW, int Co,
+            int OH, int OW, int sh, int sw, int top, int left) {
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      f32 *yrow = y + ((long)(n * OH + oh) * OW) * Co;
+      for (int ow0 = 0; ow0 < OW; ow0 += 4) {
+        const int np = OW - ow0 < 4 ? OW - ow0 : 4;
+        for (int co = 0; co < Co; co += 8) {
+          v a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+          for (int kh = 0; kh < KH; kh++) {
+            const int ih = oh * sh - top + kh;
+            if (ih < 0 || ih >= H) continue;
+            const f32 *xrow = x + ((long)(n * H + ih) * W) * Ci;
+            for (int kw = 0; kw < KW; kw++) {
+              const f32 *p[4];
+              for (int q = 0; q < 4; q++) {
+                const int iw = (ow0 + (q < np ? q : 0)) * sw - left + kw;
+                p[q] = iw >= 0 && iw < W ? xrow + (long)iw * Ci : zeros;
+              }
+              const f32 *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+              const f32 *wp = w + ((long)(kh * KW + kw) * Ci) * Co + co;
+              for (int ci = 0; ci < Ci; ci++, wp += Co) {
+                const v w0 = ld(wp), w1 = ld(wp + 4);
+                v s = splat(p0 + ci); a00 = mad(a00, s, w0); a01 = mad(a01, s, w1);
+                s = splat(p1 + ci); a10 = mad(a10, s, w0); a11 = mad(a11, s, w1);
+                s = splat(p2 + ci); a20 = mad(a20, s, w0); a21 = mad(a21, s, w1);
+                s = splat(p3 + ci); a30 = mad(a30, s, w0); a31 = mad(a31, s, w1);
+              }
+            }
+          }
+          f32 *yp = yrow + (long)ow0 * Co + co;
+          st(yp, a00); st(yp + 4, a01);
+          if (np > 1) { st(yp + Co, a10); st(yp + Co + 4, a11); }
+          if (np > 2) { st(yp + 2 * Co, a20); st(yp + 2 * Co + 4, a21); }
+          if (np > 3) { st(yp + 3 * Co, a30); st(yp + 3 * Co + 4, a31); }
+        }
+      }
+    }
+  }
+}
+
+// dw = ∂L/∂w of y = conv2d(x, w) given dy: dw[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, ih, iw, ci] · dy[n,oh,ow,co]
+// over the taps inside x. Co % 8 == 0. Accumulates in dw (zeroed here) one image row band at a
+// time, so x and dy rows stay in cache while every tap, ci block and co block passes over them.
+EXPORT(conv2d_filter_grad)
+void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw,
+                        int N, int H, int W, int Ci, int KH, int KW, int Co,
+                        int OH, int OW, int sh, int sw, int top, int left) {
+  const long total = (long)KH * KW * Ci * Co;
+  for (long i = 0; i < total; i += 4) st(dw + i, wasm_f32x4_splat(0));
+  const int R = 4; // output rows per band
+  for (int n = 0; n < N; n++) {
+    for (int oh0 = 0; oh0 < OH; oh0 += R) {
+      const int oh1 = oh0 + R < OH ? oh0 + R : OH;
+      for (int kh = 0; kh < KH; kh++) {
+        for (int kw = 0; kw < KW; kw++) {
+          // ow range whose iw = ow·sw − left + kw lies inside x
+          int lo = 0, hi = OW;
+          while (lo < hi && lo * sw - left + kw < 0) lo++;
+          while (hi > lo && (hi - 1) * sw - left + kw >= W) hi--;
+          if (lo >= hi) continue;
+          int ci = 0;
+          for (; ci + 4 <= Ci; ci += 4) {
+            for (int co = 0; co < Co; co += 8) {
+              f32 *d = dw + ((long)(kh * KW + kw) * Ci + ci) * Co + co;
+              v a00 = ld(d), a01 = ld(d + 4), a10 = ld(d + Co), a11 = ld(d + Co + 4);
+              v a20 = ld(d + 2 * Co), a21 = ld(d + 2 * Co + 4), a30 = ld(d + 3 * Co), a31 = ld(d + 3 * Co + 4);
+              for (int oh = oh0; oh < oh1; oh++) {
+                const int ih = oh * sh - top + kh;
+                if (ih < 0 || ih >= H) continue;
+                const f32 *xp = x + ((long)(n * H + ih) * W + lo * sw - left + kw) * Ci + ci;
+                const f32 *gp = dy + ((long)(n * OH + oh) * OW + lo) * Co + co;
+                const long xs = (long)sw * Ci;
+                for (int ow = lo; ow < hi; ow++, xp += xs, gp += Co) {
+                  const v g0 = ld(gp), g1 = ld(gp + 4);
+                  v s = splat(xp); a00 = mad(a00, s, g0); a01 = mad(a01, s, g1);
+                  s = splat(xp + 1); a10 = mad(a10, s, g0); a11 = mad(a11, s, g1);
+                  s = splat(xp + 2); a20 = mad(a20, s, g0); a21 = mad(a21, s, g1);
+                  s = splat(xp + 3); a30 = mad(a30, s, g0); a31 = mad(a31, s, g1);
+                }
+              }
+              st(d, a00); st(d + 4, a01); st(d + Co, a10); st(d + Co + 4, a11);
+              st(d + 2 * Co, a20); st(d + 2 * Co + 4, a21); st(d + 3 * Co, a30); st(d + 3 * Co + 4, a31);
+            }
+          }
+          for (; ci < Ci; ci++) { // Ci % 4 tail (the 3-channel stem)
+            for (int co = 0; co < Co; co += 8) {
+              f32 *d = dw + ((long)(kh * KW + kw) * Ci + ci) * Co + co;
+              v a0 = ld(d), a1 = ld(d + 4);
+              for (int oh = oh0; oh < oh1; oh++) {
+                const int ih = oh * sh - top + kh;
+                if (ih < 0 || ih >= H) continue;
+                const f32 *xp = x + ((long)(n * H + ih) * W + lo * sw - left + kw) * Ci + ci;
+                const f32 *gp = dy + ((long)(n * OH + oh) * OW + lo) * Co + co;
+                for (int ow = lo; ow < hi; ow++, xp += (long)sw * Ci, gp += Co) {
+                  const v s = splat(xp);
+                  a0 = mad(a0, s, ld(gp)); a1 = mad(a1, s, ld(gp + 4));
+                }
+              }
+              st(d, a0); st(d + 4, a1);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- Ghost batch norm (+ ReLU), training mode --------------------------------------------------
+// h, y, dy, dh: [G, M, C] (G ghost groups of M = samples·H·W rows); per-group statistics [G, C].
+// C % 4 == 0. Sums run in blocks of SUM_BLOCK rows whose partial sums are added to the total, so the
+// rounding error grows with √block + √(M / block) rather than √M. `scratch` holds ≥ 4·C floats.
+#define SUM_BLOCK 128
+
+// total[c] = Σ_rows f(row)[c], f given by the macro body over vector `a` at row pointer `r`.
+static void column_sums(const f32 *src, int M, int C, f32 *total, f32 *part) {
+  for (int c = 0; c < C; c += 4) st(total + c, wasm_f32x4_splat(0));
+  for (int m0 = 0; m0 < M; m0 += SUM_BLOCK) {
+    const int m1 = m0 + SUM_BLOCK < M ? m0 + SUM_BLOCK : M;
+    for (int c = 0; c < C; c += 4) st(part + c, wasm_f32x4_splat(0));
+    for (int m = m0; m < m1; m++) {
+      const f32 *r = src + (long)m * C;
+      for (int c = 0; c < C; c += 4) st(part + c, wasm_f32x4_add(ld(part + c), ld(r + c)));
+    }
+    for (int c = 0; c < C; c += 4) st(total + c, wasm_f32x4_add(ld(total + c), ld(part + c)));
+  }
+}
+
+// Σ (row − mean)² per column, blocked like column_sums.
+static void column_sq_dev(const f32 *src, const f32 *mean, int M, int C, f32 *total, f32 *part) {
+  for (int c = 0; c < C; c += 4) st(total + c, wasm_f32x4_splat(0));
+  for (int m0 = 0; m0 < M; m0 += SUM_BLOCK) {
+    const int m1 = m0 + SUM_BLOCK < M ? m0 + SUM_BLOCK : M;
+    for (int c = 0; c < C; c += 4) st(part + c, wasm_f32x4_splat(0));
+    for (int m = m0; m < m1; m++) {
+      const f32 *r = src + (long)m * C;
+      for (int c = 0; c < C; c += 4) {
+        const v d = wasm_f32x4_sub(ld(r + c), ld(mean + c));
+        st(part + c, mad(ld(part + c), d, d));
+      }
+    }
+    for (int c = 0; c < C; c += 4) st(total + c, wasm_f32x4_add(ld(total + c), ld(part + c)));
+  }
+}
+
+// Per group g: mean, biased variance, rstd = 1/√(var + eps); y = (h − mean)·gamma·rstd + beta, then
+// max(0, ·) when relu. mean, var, rstd: [G, C].
+EXPORT(bn_forward)
+void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *mean, f32 *var, f32 *rstd,
+                f32 *scratch, int G, int M, int C, int relu, f32 eps) {
+  const v invM = wasm_f32x4_splat(1.0f / (f32)M);
+  const v one = wasm_f32x4_splat(1.0f), veps = wasm_f32x4_splat(eps), zero = wasm_f32x4_splat(0);
+  f32 *k = scratch, *part = scratch + C;
+  for (int g = 0; g < G; g++) {
+    const f32 *hg = h + (long)g * M * C;
+    f32 *yg = y + (long)g * M * C;
+    f32 *mu = mean + (long)g * C, *va = var + (long)g * C, *rs = rstd + (long)g * C;
+    column_sums(hg, M, C, mu, part);
+    for (int c = 0; c < C; c += 4) st(mu + c, wasm_f32x4_mul(ld(mu + c), invM));
+    column_sq_dev(hg, mu, M, C, va, part);
+    for (int c = 0; c < C; c += 4) {
+      const v vv = wasm_f32x4_mul(ld(va + c), invM);
+      st(va + c, vv);
+      const v r = wasm_f32x4_div(one, wasm_f32x4_sqrt(wasm_f32x4_add(vv, veps)));
+      st(rs + c, r);
+      st(k + c, wasm_f32x4_mul(ld(gamma + c), r));
+    }
+    for (int m = 0; m < M; m++) {
+      const f32 *hr = hg + (long)m * C;
+      f32 *yr = yg + (long)m * C;
+      for (int c = 0; c < C; c += 4) {
+        v z = mad(ld(beta + c), wasm_f32x4_sub(ld(hr + c), ld(mu + c)), ld(k + c));
+        if (relu) z = wasm_f32x4_max(z, zero);
+        st(yr + c, z);
+      }
+    }
+  }
+}
+
+// Gradient of bn_forward. With d = h − mean, r = rstd, k = gamma·r and g = dy masked by y > 0 when
+// relu: dbeta = Σ g, dgamma = Σ_groups r·Σ g·d, dh = k·(g − Σ_g g / M − d·r²·Σ_g (g·d) / M).
+// dgamma, dbeta: [C], summed over the groups.
+EXPORT(bn_backward)
+void bn_backward(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, const f32 *rstd, const f32 *gamma,
+                 f32 *dh, f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int C, int relu) {
+  const v invM = wasm_f32x4_splat(1.0f / (f32)M), zero = wasm_f32x4_splat(0);
+  f32 *sg = scratch, *sgd = scratch + C, *psg = scratch + 2 * C, *psgd = scratch + 3 * C;
+  for (int c = 0; c < C; c += 4) { st(dgamma + c, zero); st(dbeta + c, zero); }
+  for (int g = 0; g < G; g++) {
+    const long base = (long)g * M * C;
+    const f32 *mu = mean + (long)g * C, *rs = rstd + (long)g * C;
+    for (int c = 0; c < C; c += 4) { st(sg + c, zero); st(sgd + c, zero); }
+    for (int m0 = 0; m0 < M; m0 += SUM_BLOCK) {
+      const int m1 = m0 + SUM_BLOCK < M ? m0 + SUM_BLOCK : M;
+      for (int c = 0; c < C; c += 4) { st(psg + c, zero); st(psgd + c, zero); }
+      for (int m = m0; m < m1; m++) {
+        const long o = base + (long)m * C;
+        for (int c = 0; c < C; c += 4) {
+          v gv = ld(dy + o + c);
+          if (relu) gv = wasm_v128_and(gv, wasm_f32x4_gt(ld(y + o + c), zero));
+          st(psg + c, wasm_f32x4_add(ld(psg + c), gv));
+          st(psgd + c, mad(ld(psgd + c), gv, wasm_f32x4_sub(ld(h + o + c), ld(mu + c))));
+        }
+      }
+      for (int c = 0; c < C; c += 4) {
+        st(sg + c, wasm_f32x4_add(ld(sg + c), ld(psg + c)));
+        st(sgd + c, wasm_f32x4_add(ld(sgd + c), ld(psgd + c)));
+      }
+    }
+    // dh = k·g + d·a + b with a = −k·r²·Σgd/M, b = −k·Σg/M (psg/psgd reused for a and b; k in sgd's
+    // slot once dgamma/dbeta have taken the sums).
+    for (int c = 0; c < C; c += 4) {
+      const v r = ld(rs + c), k = wasm_f32x4_mul(ld(gamma + c), r);
+      const v rsgd = wasm_f32x4_mul(r, ld(sgd + c));
+      st(dgamma + c, wasm_f32x4_add(ld(dgamma + c), rsgd));
+      st(dbeta + c, wasm_f32x4_add(ld(dbeta + c), ld(sg + c)));
+      st(psgd + c, wasm_f32x4_neg(wasm_f32x4_mul(wasm_f32x4_mul(k, wasm_f32x4_mul(r, rsgd)), invM)));
+      st(psg + c, wasm_f32x4_neg(wasm_f32x4_mul(wasm_f32x4_mul(k, ld(sg + c)), invM)));
+      st(sgd + c, k);
+    }
+    for (int m = 0; m < M; m++) {
+      const long o = base + (long)m * C;
+      for (int c = 0; c < C; c += 4) {
+        v gv = ld(dy + o + c);
+        if (relu) gv = wasm_v128_and(gv, wasm_f32x4_gt(ld(y + o + c), zero));
+        const v d = wasm_f32x4_sub(ld(h + o + c), ld(mu + c));
+        st(dh + o + c, wasm_f32x4_add(mad(ld(psg + c), d, ld(psgd + c)), wasm_f32x4_mul(gv, ld(sgd + c))));
+      }
+    }
+  }
+}

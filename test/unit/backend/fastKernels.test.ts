@@ -1,0 +1,269 @@
+// Our wasm SIMD kernels (src/engine/backend/kernels/kernels.c) against the cpu backend's stock
+// kernels and tf-op formulations. Values travel between backends only as plain arrays.
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../../src/engine/backend/select';
+import { fastKernelCalls, fastKernelsActive, setFastKernels } from '../../../src/engine/backend/fastKernels';
+import { KERNELS_SOURCE_SHA256 } from '../../../src/engine/backend/kernels/kernelsWasm';
+import { createReplica } from '../../../src/engine/exec/replica';
+import type { ModelSpec, PassRequest } from '../../../src/engine/exec/types';
+import { batchNormTrain } from '../../../src/engine/model/forward';
+import { initParams } from '../../../src/engine/model/init';
+
+function rand(n: number, seed: number, offset = 0): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 32 - 0.5 + offset;
+  }
+  return a;
+}
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) return Infinity;
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return m === 0 ? d : d / m;
+}
+
+const used = (name: string, before: Readonly<Record<string, number>>): number => (fastKernelCalls()[name] ?? 0) - (before[name] ?? 0);
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
+
+const convCases: ConvCase[] = [];
+for (const k of [1, 3]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as Pad[]) for (const h of [7, 8]) {
+  convCases.push({ n: h === 7 ? 3 : 2, h, w: h === 7 ? 9 : 8, ci: h === 7 ? 5 : 8, co: h === 7 ? 8 : 16, k, s, pad });
+}
+convCases.push({ n: 2, h: 15, w: 16, ci: 3, co: 8, k: 7, s: 2, pad: 'same' }); // ImageNet stem
+convCases.push({ n: 3, h: 10, w: 10, ci: 3, co: 16, k: 3, s: 1, pad: 'same' }); // CIFAR stem (Ci % 4 tail)
+convCases.push({ n: 2, h: 9, w: 11, ci: 8, co: 24, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }); // symmetric pad of strided convs
+convCases.push({ n: 1, h: 5, w: 6, ci: 4, co: 8, k: 2, s: 1, pad: [[0, 0], [1, 0], [0, 2], [0, 0]] }); // sub-pixel style, asymmetric
+convCases.push({ n: 2, h: 6, w: 6, ci: 8, co: 8, k: 3, s: 1, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }); // "full" conv (input gradient)
+
+const convLabel = (c: ConvCase): string => `${c.k}×${c.k} s${c.s} ${JSON.stringify(c.pad)} ${c.n}×${c.h}×${c.w}×${c.ci}→${c.co}`;
+
+interface ConvData { x: Float32Array; f: Float32Array; dy: Float32Array; xs: number[]; fs: number[]; ys: number[] }
+type Shape4 = [number, number, number, number];
+
+function convData(c: ConvCase, seed: number): ConvData {
+  const xs = [c.n, c.h, c.w, c.ci];
+  const fs = [c.k, c.k, c.ci, c.co];
+  const ys = tf.tidy(() => tf.conv2d(tf.zeros(xs) as tf.Tensor4D, tf.zeros(fs) as tf.Tensor4D, c.s, c.pad).shape);
+  const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+  return { xs, fs, ys, x: rand(size(xs), seed), f: rand(size(fs), seed + 1), dy: rand(size(ys), seed + 2) };
+}
+
+interface ConvOut { y: Float32Array; dx: Float32Array; df: Float32Array }
+
+/** y = conv2d(x, f), and both gradients of Σ y·dy through tf.grads (the registered gradient). */
+function convViaGrads(c: ConvCase, d: ConvData): ConvOut {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(d.x, d.xs as Shape4);
+    const f = tf.tensor4d(d.f, d.fs as Shape4);
+    const dy = tf.tensor4d(d.dy, d.ys as Shape4);
+    const y = tf.conv2d(x, f, c.s, c.pad);
+    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, f]);
+    return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, df: df.dataSync() as Float32Array };
+  });
+}
+
+/** The cpu backend's stock kernels, run directly (the registered Conv2D gradient is ours). */
+function convStockCpu(c: ConvCase, d: ConvData): ConvOut {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(d.x, d.xs as Shape4);
+    const f = tf.tensor4d(d.f, d.fs as Shape4);
+    const dy = tf.tensor4d(d.dy, d.ys as Shape4);
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' };
+    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: d.xs } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const df = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: d.fs } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return { y: tf.conv2d(x, f, c.s, c.pad).dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, df: df.dataSync() as Float32Array };
+  });
+}
+
+interface BnCase { n: number; h: number; w: number; c: number; groups: number; relu: boolean }
+const bnCases: BnCase[] = [
+  { n: 4, h: 5, w: 3, c: 8, groups: 1, relu: false },
+  { n: 4, h: 5, w: 3, c: 8, groups: 2, relu: true },
+  { n: 6, h: 4, w: 4, c: 12, groups: 3, relu: true },
+  { n: 2, h: 16, w: 17, c: 4, groups: 2, relu: false }, // M = 272: more than one summation block
+  { n: 8, h: 8, w: 8, c: 16, groups: 1, relu: true },
+];
+const bnLabel = (b: BnCase): string => `${b.n}×${b.h}×${b.w}×${b.c} G${b.groups} relu ${b.relu}`;
+
+interface BnOut { y: Float32Array; mean: Float32Array; variance: Float32Array; dh: Float32Array; dgamma: Float32Array; dbeta: Float32Array }
+
+function bnRun(b: BnCase, seed: number): BnOut {
+  return tf.tidy(() => {
+    const shape: Shape4 = [b.n, b.h, b.w, b.c];
+    const size = b.n * b.h * b.w * b.c;
+    // An offset of 3 with unit-scale noise: a one-pass variance would lose digits here.
+    const h = tf.tensor4d(rand(size, seed, 3), shape);
+    const gamma = tf.tensor1d(Array.from(rand(b.c, seed + 1, 1)));
+    const beta = tf.tensor1d(Array.from(rand(b.c, seed + 2)));
+    const w = tf.tensor4d(rand(size, seed + 3), shape);
+    const fwd = batchNormTrain(h, gamma, beta, b.groups, b.relu);
+    const out = { y: fwd.y.dataSync() as Float32Array, mean: fwd.mean.dataSync() as Float32Array, variance: fwd.variance.dataSync() as Float32Array };
+    fwd.mean.dispose();
+    fwd.variance.dispose();
+    const [dh, dgamma, dbeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, be: tf.Tensor) => {
+      const r = batchNormTrain(a as tf.Tensor4D, g, be, b.groups, b.relu);
+      r.mean.dispose();
+      r.variance.dispose();
+      return tf.sum(tf.mul(r.y, w));
+    })([h, gamma, beta]);
+    return { ...out, dh: dh.dataSync() as Float32Array, dgamma: dgamma.dataSync() as Float32Array, dbeta: dbeta.dataSync() as Float32Array };
+  });
+}
+
+describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', function () {
+  this.timeout(120_000);
+  const convRefs = new Map<ConvCase, ConvOut>();
+  const convInputs = new Map<ConvCase, ConvData>();
+  const bnRefs = new Map<BnCase, BnOut>();
+
+  before(async () => {
+    await selectBackend('cpu');
+    convCases.forEach((c, i) => {
+      const d = convData(c, 300 + i);
+      convInputs.set(c, d);
+      convRefs.set(c, convStockCpu(c, d));
+    });
+    bnCases.forEach((b, i) => bnRefs.set(b, bnRun(b, 700 + i)));
+  });
+  after(() => setFastKernels(true));
+
+  it('kernels.wasm was built from the kernels.c in the tree (run scripts/build-kernels.mjs after editing it)', () => {
+    const src = readFileSync(join(__dirname, '../../../../src/engine/backend/kernels/kernels.c'));
+    assert.equal(createHash('sha256').update(src).digest('hex'), KERNELS_SOURCE_SHA256);
+  });
+
+  it('are active on wasm only', async () => {
+    await selectBackend('cpu');
+    assert.equal(fastKernelsActive(), false);
+    await selectBackend('wasm');
+    assert.equal(fastKernelsActive(), true);
+  });
+
+  it('conv forward, input and filter gradients match the cpu stock kernels within 1e-4 relative', async () => {
+    await selectBackend('wasm');
+    for (const c of convCases) {
+      const before = fastKernelCalls();
+      const got = convViaGrads(c, convInputs.get(c)!);
+      assert.ok(used('conv2d', before) >= 2, `${convLabel(c)}: forward did not run on our kernel`);
+      assert.ok(used('conv2d_filter_grad', before) >= 1, `${convLabel(c)}: filter gradient did not run on our kernel`);
+      const ref = convRefs.get(c)!;
+      assert.ok(relErr(got.y, ref.y) < 1e-4, `y ${convLabel(c)}: ${relErr(got.y, ref.y)}`);
+      assert.ok(relErr(got.df, ref.df) < 1e-4, `filter ${convLabel(c)}: ${relErr(got.df, ref.df)}`);
+      assert.ok(relErr(got.dx, ref.dx) < 1e-4, `input ${convLabel(c)}: ${relErr(got.dx, ref.dx)}`);
+    }
+  });
+
+  it('with the fast kernels off, the same conv cases run on the stock paths and agree too', async () => {
+    await selectBackend('wasm');
+    setFastKernels(false);
+    try {
+      const before = fastKernelCalls();
+      for (const c of convCases.slice(0, 8)) {
+        const got = convViaGrads(c, convInputs.get(c)!);
+        const ref = convRefs.get(c)!;
+        assert.ok(relErr(got.y, ref.y) < 1e-4 && relErr(got.df, ref.df) < 1e-4 && relErr(got.dx, ref.dx) < 1e-4, convLabel(c));
+      }
+      assert.deepEqual(fastKernelCalls(), before);
+    } finally {
+      setFastKernels(true);
+    }
+  });
+
+  it('ghost BN (+ReLU) forward, statistics and all three gradients match the tf-op formulation on cpu', async () => {
+    await selectBackend('wasm');
+    bnCases.forEach((b, i) => {
+      const before = fastKernelCalls();
+      const got = bnRun(b, 700 + i);
+      assert.ok(used('bn_forward', before) >= 2 && used('bn_backward', before) >= 1, `${bnLabel(b)}: not on our kernels`);
+      const ref = bnRefs.get(b)!;
+      for (const k of ['y', 'mean', 'variance', 'dh', 'dgamma', 'dbeta'] as const) {
+        assert.ok(relErr(got[k], ref[k]) < 1e-4, `${k} ${bnLabel(b)}: ${relErr(got[k], ref[k])}`);
+      }
+    });
+  });
+
+  it('write only their outputs: neighbouring tensors are untouched, also after the memory grows', async () => {
+    await selectBackend('wasm');
+    const c = convCases.find((k) => k.k === 3 && k.s === 1 && k.pad === 'same')!;
+    const d = convInputs.get(c)!;
+    const canaries = Array.from({ length: 8 }, (_, i) => tf.tensor1d(rand(4096, 900 + i)));
+    const run = (): void => {
+      convViaGrads(c, d);
+      bnRun(bnCases[2], 702);
+    };
+    try {
+      run();
+      const pages = (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory.buffer.byteLength;
+      // Force the backend's memory to grow: the kernels must keep working on the same Memory.
+      const big = tf.zeros([64 * 1024 * 1024 / 4]);
+      const grown = (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory.buffer.byteLength;
+      assert.ok(grown > pages, 'memory did not grow');
+      const got = convViaGrads(c, d);
+      const ref = convRefs.get(c)!;
+      assert.ok(relErr(got.y, ref.y) < 1e-4 && relErr(got.df, ref.df) < 1e-4 && relErr(got.dx, ref.dx) < 1e-4, 'after growth');
+      big.dispose();
+      run();
+      canaries.forEach((t, i) => assert.deepEqual(t.dataSync(), rand(4096, 900 + i), `canary ${i} changed`));
+    } finally {
+      for (const t of canaries) t.dispose();
+    }
+  });
+
+  it('do not leak tensors', async () => {
+    await selectBackend('wasm');
+    const c = convCases[10];
+    convViaGrads(c, convInputs.get(c)!);
+    bnRun(bnCases[1], 701);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      convViaGrads(c, convInputs.get(c)!);
+      bnRun(bnCases[1], 701);
+    }
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('a ResNet training pass on wasm gives the same loss and gradients with and without them', async () => {
+    await selectBackend('wasm');
+    const spec: ModelSpec = { arch: 'resnet8', width: 8, inputHeight: 12, inputWidth: 12, inputChannels: 3, numClasses: 10 };
+    const st = initParams(spec, 3);
+    const n = 8;
+    const req: PassRequest = {
+      images: rand(n * 12 * 12 * 3, 11), count: n, labels: Int32Array.from({ length: n }, (_, i) => i % 10),
+      bn: 'main', training: true, groupSize: 4, lossWeight: 1 / n, paramGrads: true,
+    };
+    const pass = (on: boolean): { loss: number; grads: Float32Array; stats: Float32Array } => {
+      setFastKernels(on);
+      const r = createReplica(spec);
+      try {
+        r.setState(st.params, st.running);
+        const before = fastKernelCalls();
+        const res = r.runPass(req);
+        assert.equal(used('conv2d', before) > 0, on, `fast conv used: ${on}`);
+        return { loss: res.lossSum, grads: res.grads!, stats: res.bnStats[0].values };
+      } finally {
+        r.dispose();
+        setFastKernels(true);
+      }
+    };
+    const off = pass(false);
+    const on = pass(true);
+    assert.ok(Math.abs(on.loss - off.loss) / Math.abs(off.loss) < 1e-5, `loss ${on.loss} vs ${off.loss}`);
+    assert.ok(relErr(on.grads, off.grads) < 1e-4, `grads: ${relErr(on.grads, off.grads)}`);
+    assert.ok(relErr(on.stats, off.stats) < 1e-5, `BN statistics: ${relErr(on.stats, off.stats)}`);
+  });
+});
