@@ -12,6 +12,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { KERNELS_WASM_BASE64 } from './kernels/kernelsWasm';
 
+// The engine's tsconfig has no DOM lib, and @types/node does not declare WebAssembly: the little we use.
+interface WasmMemory { readonly buffer: ArrayBuffer }
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Memory: abstract new (...args: never[]) => WasmMemory;
+};
+
 interface KernelExports {
   conv2d(...args: number[]): void;
   conv2d_filter_grad(...args: number[]): void;
@@ -20,7 +28,7 @@ interface KernelExports {
 }
 
 interface WasmBackendLike extends tf.KernelBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(ptr: number): void };
+  wasm: { asm: { memory: WasmMemory }; _malloc(bytes: number): number; _free(ptr: number): void };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -35,7 +43,7 @@ interface Instance {
   scratchFloats: number;
 }
 
-let compiled: WebAssembly.Module | null = null;
+let compiled: object | null = null;
 const instances = new WeakMap<object, Instance>();
 let enabled = true;
 /** How often each of our kernels ran in this thread (tests check that a path really used them). */
@@ -47,7 +55,7 @@ const count = (name: string): void => {
   calls[name] = (calls[name] ?? 0) + 1;
 };
 
-function module(): WebAssembly.Module {
+function module(): object {
   if (!compiled) compiled = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
   return compiled;
 }

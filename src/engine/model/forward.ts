@@ -231,8 +231,8 @@ function batchNormTrainFast(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, G
   let variance: tf.Tensor3D | null = null;
   const op = tf.customGrad(((hIn: tf.Tensor4D, gIn: tf.Tensor, bIn: tf.Tensor, save: tf.GradSaveFunc) => {
     const f = fastBatchNormForward(hIn, gIn, bIn, G, relu, BN_EPS);
-    mean = tf.keep(tf.reshape(f.mean, [G, 1, C]));
-    variance = tf.keep(tf.reshape(f.variance, [G, 1, C]));
+    mean = tf.keep(tf.reshape(f.mean, [G, 1, C]) as tf.Tensor3D);
+    variance = tf.keep(tf.reshape(f.variance, [G, 1, C]) as tf.Tensor3D);
     save([hIn, gIn, f.y, f.mean, f.rstd]);
     return {
       value: f.y,

@@ -58,7 +58,7 @@ type Shape4 = [number, number, number, number];
 function convData(c: ConvCase, seed: number): ConvData {
   const xs = [c.n, c.h, c.w, c.ci];
   const fs = [c.k, c.k, c.ci, c.co];
-  const ys = tf.tidy(() => tf.conv2d(tf.zeros(xs) as tf.Tensor4D, tf.zeros(fs) as tf.Tensor4D, c.s, c.pad).shape);
+  const ys = tf.tidy(() => tf.conv2d(tf.zeros(xs) as unknown as tf.Tensor4D, tf.zeros(fs) as unknown as tf.Tensor4D, c.s, c.pad).shape);
   const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
   return { xs, fs, ys, x: rand(size(xs), seed), f: rand(size(fs), seed + 1), dy: rand(size(ys), seed + 2) };
 }
@@ -208,10 +208,10 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
     };
     try {
       run();
-      const pages = (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory.buffer.byteLength;
+      const pages = (tf.backend() as unknown as { wasm: { asm: { memory: { buffer: ArrayBuffer } } } }).wasm.asm.memory.buffer.byteLength;
       // Force the backend's memory to grow: the kernels must keep working on the same Memory.
       const big = tf.zeros([64 * 1024 * 1024 / 4]);
-      const grown = (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory.buffer.byteLength;
+      const grown = (tf.backend() as unknown as { wasm: { asm: { memory: { buffer: ArrayBuffer } } } }).wasm.asm.memory.buffer.byteLength;
       assert.ok(grown > pages, 'memory did not grow');
       const got = convViaGrads(c, d);
       const ref = convRefs.get(c)!;
