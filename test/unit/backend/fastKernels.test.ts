@@ -1,6 +1,7 @@
 // Our wasm SIMD kernels (src/engine/backend/kernels/kernels.c) against the cpu backend's stock
 // kernels and tf-op formulations. Values travel between backends only as plain arrays.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -145,6 +146,12 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
   it('kernels.wasm was built from the kernels.c in the tree (run scripts/build-kernels.mjs after editing it)', () => {
     const src = readFileSync(join(__dirname, '../../../../src/engine/backend/kernels/kernels.c'));
     assert.equal(createHash('sha256').update(src).digest('hex'), KERNELS_SOURCE_SHA256);
+  });
+
+  it('kernelsWasm.ts is byte for byte what kernels.c compiles to (where clang and wasm-ld are installed)', function () {
+    const r = spawnSync(process.execPath, [join(__dirname, '../../../../scripts/build-kernels.mjs'), '--check'], { encoding: 'utf8' });
+    if (r.status === 3) this.skip(); // no clang on this machine: the sha256 test above still guards the source
+    assert.equal(r.status, 0, r.stderr + r.stdout);
   });
 
   it('are active on wasm only', async () => {
