@@ -99,6 +99,11 @@ function offset(inst: Instance, t: tf.TensorInfo): number {
   return d.memoryOffset;
 }
 
+/** Whether the fast kernels are switched on (they only run on the wasm backend). */
+export function fastKernelsEnabled(): boolean {
+  return enabled;
+}
+
 /** Whether the fast kernels are on and the active backend is wasm. */
 export function fastKernelsActive(): boolean {
   return enabled && tf.getBackend() === 'wasm';

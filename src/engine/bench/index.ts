@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../shared/config';
+import { fastKernelsEnabled } from '../backend/fastKernels';
 import { selectBackend } from '../backend/select';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor, ModelSpec, PassRequest } from '../exec/types';
@@ -42,6 +43,9 @@ export interface BenchRow {
 }
 
 export interface BenchReport {
+  /** When, where and with what it was measured: figures from different machines are not comparable. */
+  measuredAt: string;
+  machine: { cpu: string; node: string; platform: string; quick: boolean; fastKernels: boolean };
   model: { arch: string; width: number; input: number[]; numClasses: number; params: number; gflopPerImageStep: number };
   cores: number;
   matMulGflops: { oneCore: number; machine: number };
@@ -215,6 +219,8 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   const targetKey = rows.some((r) => r.key === 'wasm-2') ? 'wasm-2' : rows[rows.length - 1]?.key ?? 'none';
   const targetIps = trainImagesPerSecond[targetKey] ?? 0;
   const report: BenchReport = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model?.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, quick, fastKernels: fastKernelsEnabled() },
     model: { arch: SPEC.arch, width: SPEC.width, input: [SPEC.inputHeight, SPEC.inputWidth, SPEC.inputChannels], numClasses: SPEC.numClasses, params: paramCount, gflopPerImageStep: stepFlops / 1e9 },
     cores,
     matMulGflops: { oneCore: one, machine },

@@ -1,14 +1,18 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runBench } from '../bench';
+import { writeFileAtomic } from '../run/atomic';
 import { formatFlags, parseFlags, type FlagSpec } from './args';
 import type { CliIo } from './train';
 
 export const BENCH_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'bool', help: 'print the report as JSON' },
   quick: { type: 'bool', help: 'fewer timed steps (noisier figures), for smoke tests' },
+  out: { type: 'string', metavar: 'FILE', help: 'also write the JSON report (trainImagesPerSecond keyed <backend>-<workers>, …) to FILE' },
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick]
+export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--out FILE]
 
 Measures training throughput of each available backend and worker count on this machine.
 
@@ -26,6 +30,23 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     io.out(BENCH_USAGE);
     return 0;
   }
-  await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick) }, (s) => io.out(s.replace(/\n$/, '')));
+  const out = typeof flags.out === 'string' ? path.resolve(flags.out) : undefined;
+  if (out !== undefined && !dirExists(path.dirname(out))) {
+    io.err(`error: --out: the folder ${path.dirname(out)} does not exist; create it or name a file in an existing folder`);
+    return 2;
+  }
+  const report = await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick) }, (s) => io.out(s.replace(/\n$/, '')));
+  if (out !== undefined) {
+    writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
+    if (!flags.json) io.out(`wrote ${out}`);
+  }
   return 0;
+}
+
+function dirExists(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }

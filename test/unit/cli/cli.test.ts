@@ -350,6 +350,28 @@ describe('cli: the built script (spawned)', function () {
     assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
   });
 
+  it('bench --quick --out FILE writes the JSON report with a figure per <backend>-<workers> row', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'bench.json');
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--out', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\| wasm-1 \| wasm \| 1 \| 64 \|/, 'the table is printed too');
+    const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepEqual(Object.keys(report.trainImagesPerSecond), report.rows.map((row: { key: string }) => row.key));
+    for (const key of ['cpu-1', 'wasm-1', ...(os.availableParallelism() > 1 ? ['wasm-2'] : [])]) assert.ok(report.trainImagesPerSecond[key] > 0, `${key}: ${report.trainImagesPerSecond[key]}`);
+    assert.equal(report.machine.quick, true);
+    assert.equal(report.machine.fastKernels, true);
+    assert.ok(Date.parse(report.measuredAt) > 0);
+  });
+
+  it('bench refuses an --out folder that does not exist before measuring anything', () => {
+    const dir = tmp();
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--out', path.join(dir, 'no', 'such', 'bench.json')], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^error: --out: the folder .* does not exist/);
+    assert.equal(r.stdout, '');
+  });
+
   it('exits 2 naming dataset.path when the dataset folder is missing', () => {
     const dir = tmp();
     const cfg = writeConfig(dir, { dataset: { name: 'idx', path: path.join(dir, 'nope') } });
