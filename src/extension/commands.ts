@@ -116,8 +116,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
       void vscode.window.showErrorMessage(`Fast AdvProp: ${vscode.workspace.asRelativePath(file)} already exists; choose another name.`);
       return undefined;
     }
-    const schemaUrl = vscode.Uri.joinPath(context.extensionUri, 'media', 'advprop.schema.json').toString();
-    fs.writeFileSync(file, runConfigTemplate(name, schemaUrl));
+    fs.writeFileSync(file, runConfigTemplate(name));
     await vscode.window.showTextDocument(vscode.Uri.file(file));
     return file;
   });

@@ -2,13 +2,16 @@
 // Pure; a unit test parses it with the real config parser so it never drifts into invalid JSON.
 import { DEFAULT_CONFIG } from '../shared/config';
 
-export function runConfigTemplate(name: string, schemaUrl: string): string {
+/**
+ * No "$schema" key: the extension's jsonValidation already binds *.advprop.json to its schema, and a
+ * URL into the installed extension would name a versioned folder that the next update deletes.
+ */
+export function runConfigTemplate(name: string): string {
   const d = DEFAULT_CONFIG;
   const j = (v: unknown) => JSON.stringify(v);
   return `// Fast AdvProp run config. Start it with "Fast AdvProp: Start Training" (or the lens above).
 // Every key is optional: a missing key takes the default shown here. Hover a key for its meaning.
 {
-  "$schema": ${j(schemaUrl)},
   "name": ${j(name)},
 
   // vanilla | advprop | fast-advprop

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/extension/services';
+import { runConfigTemplate } from '../../src/extension/configTemplate';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -198,6 +199,35 @@ suite('Fast AdvProp extension host core', () => {
     await vscode.commands.executeCommand('fastAdvprop.stopTraining', runDir);
     await waitFor('status "stopped"', 120_000, () => stateOf(runDir) === 'stopped', () => describeRun(runDir));
     assert.equal(await exited, 0, 'a polite stop exits 0');
+  });
+
+  test('*.advprop.json files are checked against the schema by jsonValidation alone (no $schema key)', async function () {
+    this.timeout(60_000);
+    const good = path.join(ws, 'schema-good.advprop.json');
+    const bad = path.join(ws, 'schema-bad.advprop.json');
+    fs.writeFileSync(good, runConfigTemplate('schema-good'));
+    fs.writeFileSync(bad, JSON.stringify({ method: 'fastest', attack: { steps: 0 } }, null, 2));
+    const diagnostics = async (file: string, want: (d: readonly vscode.Diagnostic[]) => boolean, waitMs: number): Promise<readonly vscode.Diagnostic[]> => {
+      const doc = await vscode.workspace.openTextDocument(file);
+      await vscode.window.showTextDocument(doc);
+      assert.equal(doc.languageId, 'jsonc', 'the languages contribution makes comments legal');
+      const deadline = Date.now() + waitMs;
+      let got = vscode.languages.getDiagnostics(doc.uri);
+      while (!want(got) && Date.now() < deadline) {
+        await sleep(250);
+        got = vscode.languages.getDiagnostics(doc.uri);
+      }
+      return got;
+    };
+    const badDiags = await diagnostics(bad, (d) => d.length >= 2, 30_000);
+    const messages = badDiags.map((d) => d.message).join(' | ');
+    assert.match(messages, /fast-advprop/, `the method enum is offered: ${messages}`);
+    assert.match(messages, /minimum/i, `attack.steps below its minimum: ${messages}`);
+    // The template opens clean: its comments are legal and every value is in the schema's range.
+    // (The language server is known to be up by now, so a few seconds of silence mean no errors.)
+    const goodDiags = await diagnostics(good, (d) => d.length > 0, 4_000);
+    assert.deepEqual(goodDiags.map((d) => d.message), []);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   test('deleteRun refuses folders that are not runs inside the runs folder', async () => {
