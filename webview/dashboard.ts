@@ -6,7 +6,7 @@ import {
   budgetProgress, compactNumber, currentLeak, describePAdv, epochLabel, formatEta, lastStep, leakAdvice, percent, seriesFrom, stateWord, STREAMS,
   type Point, type SeriesDelta, type Stream,
 } from '../src/shared/protocol/dashboardModel';
-import { applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
+import { appendPoints, applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
 import { clear, h } from './lib/h';
 import { button } from './lib/ui';
 import { channel } from './lib/vscodeApi';
@@ -63,9 +63,7 @@ function buildCharts(s: SeriesDelta): void {
 function appendSeries(s: SeriesDelta): void {
   const push = (key: ChartKey, parts: Point[][]) => {
     const c = charts.get(key);
-    if (!c) return;
-    parts.forEach((pts, i) => c.data.datasets[i]?.data.push(...pts));
-    c.update('none');
+    if (c) appendPoints(c, parts);
   };
   push('loss', STREAMS.map((st) => s.loss[st]));
   push('trainAcc', STREAMS.map((st) => s.trainAcc[st]));

@@ -5,8 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_CONFIG } from '../../src/shared/config';
-import type { MetricsRecord, RunConfigRecord, RunResults, RunStatus } from '../../src/shared/runFormat';
+import { writeFakeRun } from '../fixtures/runFolder';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -16,46 +15,21 @@ interface ServicesLike {
 }
 
 function writeRun(runDir: string, name: string, opts: { leak: boolean; robustness: boolean }): void {
-  fs.mkdirSync(runDir, { recursive: true });
-  const now = new Date().toISOString();
-  const config: RunConfigRecord = {
-    schema: 1, runName: name, createdAt: now, config: { ...DEFAULT_CONFIG, name, shuffleBN: !opts.leak, bnGroups: opts.leak ? 1 : 2 },
-    schedule: { epochs: 5, milestones: [3], costFactor: 1.2000000000000002, stepsPerEpoch: 4, totalSteps: 20 },
-    batch: { clean: 64, adv: 16 },
-    backend: { name: 'cpu', requested: 'auto', package: '@tensorflow/tfjs', gpu: false, reason: 'written by the panels test', attempts: [], workers: 1 },
-    dataset: { name: 'fashion-mnist-subset', source: 'embedded', train: 256, test: 64, height: 28, width: 28, channels: 1, numClasses: 10, classNames: [] },
-    model: { arch: 'resnet8', width: 16, params: { shared: 1, clean: 1, adv: 1 } },
-    engine: { version: 'test', node: process.version, argv: [] },
-  };
-  const metrics: MetricsRecord[] = [];
-  for (let step = 2; step <= 20; step += 2) {
-    const leak = { flagged: opts.leak && step >= 10, clean: 0.6, adv: opts.leak ? 0.85 : 0.4, step, message: opts.leak ? 'adversarial above clean' : '' };
-    metrics.push({
-      v: 1, kind: 'step', t: now, step, epoch: Math.floor(step / 4), lr: 0.1, loss: 1,
-      clean: { loss: 1, acc: 0.6, images: 128 }, noise: { loss: 1.2, acc: 0.5, images: 32 }, adv: { loss: 0.8, acc: leak.adv, images: 32 },
-      imagesPerSecond: 500, passes: { clean: 64 * step, attack: 16 * step, adv: 16 * step }, leak,
-    });
-  }
-  metrics.push({ v: 1, kind: 'epoch', t: now, epoch: 5, step: 20, test: { loss: 1, acc: 0.7 }, train: { loss: 1, acc: 0.6 }, seconds: 2 });
-  const status: RunStatus = {
-    schema: 1, state: 'completed', pid: null, startedAt: now, updatedAt: now, endedAt: now,
-    progress: { epoch: 5, epochs: 5, step: 20, totalSteps: 20 },
-  };
-  const results: RunResults = {
-    schema: 1, state: 'completed', clean: { accuracy: 0.7, loss: 1 }, epochs: 5, steps: 20, wallSeconds: 12, imagesPerSecond: 500,
-    passes: { clean: 1280, attack: 320, adv: 320, total: 1920 }, plannedPasses: 1920,
-  };
-  fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(config, null, 2));
-  fs.writeFileSync(path.join(runDir, 'status.json'), JSON.stringify(status, null, 2));
-  fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
-  fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(results, null, 2));
-  if (opts.robustness) {
-    fs.writeFileSync(path.join(runDir, 'robustness.json'), JSON.stringify({
-      schema: 1, createdAt: now, source: 'in-memory', images: 64, clean: { accuracy: 0.7, error: 0.3 },
+  writeFakeRun(runDir, {
+    name, writtenBy: 'the panels test', epochs: 5, stepsPerEpoch: 4, milestones: [3], costFactor: 1.2000000000000002, logEvery: 2,
+    config: { shuffleBN: !opts.leak, bnGroups: opts.leak ? 1 : 2 },
+    step: (step) => ({
+      epoch: Math.floor(step / 4),
+      adv: { loss: 0.8, acc: opts.leak ? 0.85 : 0.4, images: 32 },
+      leak: { flagged: opts.leak && step >= 10, clean: 0.6, adv: opts.leak ? 0.85 : 0.4, step, message: opts.leak ? 'adversarial above clean' : '' },
+    }),
+    epochRecords: [{ epoch: 5, step: 20, test: { loss: 1, acc: 0.7 }, train: { loss: 1, acc: 0.6 }, seconds: 2 }],
+    robustness: opts.robustness ? {
+      schema: 1, createdAt: new Date().toISOString(), source: 'in-memory', images: 64, clean: { accuracy: 0.7, error: 0.3 },
       corruptions: { fog: { family: 'weather', errors: [0.3, 0.35, 0.4, 0.5, 0.6] }, gaussian_noise: { family: 'noise', errors: [0.4, 0.5, 0.6, 0.7, 0.8] } },
       summary: { meanCorruptionError: 51, mCE: 60, relativeMCE: 40, perCorruptionCE: {} },
-    }));
-  }
+    } : undefined,
+  });
 }
 
 function webviewTabs(): vscode.Tab[] {

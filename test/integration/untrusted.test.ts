@@ -10,8 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_CONFIG } from '../../src/shared/config';
-import type { MetricsRecord, RunConfigRecord, RunResults, RunStatus } from '../../src/shared/runFormat';
+import { writeFakeRun } from '../fixtures/runFolder';
 import { TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
@@ -23,43 +22,17 @@ interface ServicesLike {
   runs: { runsFolder: string; refresh(): void; get(runDir: string): Snapshot | undefined; list(): Snapshot[] };
 }
 
-/** A finished run as the engine leaves it (src/shared/runFormat.ts), written by hand. */
+/** A finished or stopped run as the engine leaves it, written by hand. */
 function writeRun(runDir: string, name: string, state: 'completed' | 'stopped'): void {
-  fs.mkdirSync(runDir, { recursive: true });
-  const now = new Date().toISOString();
-  const config: RunConfigRecord = {
-    schema: 1, runName: name, createdAt: now, config: { ...DEFAULT_CONFIG, name },
-    schedule: { epochs: 2, milestones: [1], costFactor: 1.2, stepsPerEpoch: 4, totalSteps: 8 },
-    batch: { clean: 64, adv: 16 },
-    backend: { name: 'cpu', requested: 'auto', package: '@tensorflow/tfjs', gpu: false, reason: 'written by the untrusted test', attempts: [], workers: 1 },
-    dataset: { name: 'fashion-mnist-subset', source: 'embedded', train: 256, test: 64, height: 28, width: 28, channels: 1, numClasses: 10, classNames: [] },
-    model: { arch: 'resnet8', width: 16, params: { shared: 1, clean: 1, adv: 1 } },
-    engine: { version: 'test', node: process.version, argv: [] },
-  };
-  const last = state === 'completed' ? 8 : 4;
-  const metrics: MetricsRecord[] = [];
-  for (let step = 1; step <= last; step++) {
-    metrics.push({
-      v: 1, kind: 'step', t: now, step, epoch: Math.floor((step - 1) / 4), lr: 0.1, loss: 2 - step * 0.1,
-      clean: { loss: 2 - step * 0.1, acc: 0.1 * step, images: 64 }, noise: { loss: 2.1, acc: 0.1, images: 16 }, adv: { loss: 2.2, acc: 0.1, images: 16 },
-      imagesPerSecond: 400, passes: { clean: 64 * step, attack: 16 * step, adv: 16 * step },
-    });
-  }
-  metrics.push({ v: 1, kind: 'epoch', t: now, epoch: 1, step: 4, test: { loss: 1.5, acc: 0.5 }, train: { loss: 1.6, acc: 0.45 }, seconds: 1 });
-  const status: RunStatus = {
-    schema: 1, state, pid: null, startedAt: now, updatedAt: now, endedAt: now,
-    progress: { epoch: state === 'completed' ? 2 : 1, epochs: 2, step: last, totalSteps: 8 },
-  };
-  fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(config, null, 2));
-  fs.writeFileSync(path.join(runDir, 'status.json'), JSON.stringify(status, null, 2));
-  fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
-  if (state === 'completed') {
-    const results: RunResults = {
-      schema: 1, state, clean: { accuracy: 0.5, loss: 1.5 }, epochs: 2, steps: 8, wallSeconds: 3, imagesPerSecond: 400,
-      passes: { clean: 512, attack: 128, adv: 128, total: 768 }, plannedPasses: 768,
-    };
-    fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(results, null, 2));
-  }
+  writeFakeRun(runDir, {
+    name, state, writtenBy: 'the untrusted test', epochs: 2, stepsPerEpoch: 4, milestones: [1],
+    step: (step) => ({
+      loss: 2 - step * 0.1, clean: { loss: 2 - step * 0.1, acc: 0.1 * step, images: 64 }, noise: { loss: 2.1, acc: 0.1, images: 16 }, adv: { loss: 2.2, acc: 0.1, images: 16 },
+      imagesPerSecond: 400,
+    }),
+    epochRecords: [{ epoch: 1, step: 4, test: { loss: 1.5, acc: 0.5 }, train: { loss: 1.6, acc: 0.45 }, seconds: 1 }],
+    results: state === 'completed' ? { clean: { accuracy: 0.5, loss: 1.5 }, wallSeconds: 3, imagesPerSecond: 400 } : false,
+  });
 }
 
 /** Every file under dir (relative paths), for "nothing was created or changed" checks. */

@@ -5,6 +5,7 @@ import {
   BarElement,
   CategoryScale,
   Chart,
+  Decimation,
   Legend,
   LineController,
   LineElement,
@@ -14,7 +15,7 @@ import {
   type ChartConfiguration,
 } from 'chart.js';
 
-Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, CategoryScale, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, CategoryScale, Legend, Tooltip, Decimation);
 
 export { Chart };
 
@@ -75,7 +76,16 @@ export interface LineSeries {
   dashed?: boolean;
 }
 
-export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts: { xTitle: string; yTitle: string; yMin?: number; yMax?: number; stepped?: boolean }): Chart<'line', { x: number; y: number }[]> {
+type Point = { x: number; y: number };
+
+/**
+ * The full series of each line chart. Once a series has more points than the chart can show (4 per
+ * pixel), Chart.js's decimation plugin draws a min-max reduction (spikes survive it) and its
+ * `dataset.data` then returns the reduced copy; points must be appended to the full array.
+ */
+const fullSeries = new WeakMap<Chart, Point[][]>();
+
+export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts: { xTitle: string; yTitle: string; yMin?: number; yMax?: number; stepped?: boolean }): Chart<'line', Point[]> {
   const config: ChartConfiguration<'line', { x: number; y: number }[]> = {
     type: 'line',
     data: {
@@ -93,10 +103,40 @@ export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts:
         x: { type: 'linear', title: { display: true, text: opts.xTitle } },
         y: { type: 'linear', title: { display: true, text: opts.yTitle }, min: opts.yMin, max: opts.yMax },
       },
-      plugins: { legend: { display: series.length > 1, labels: { boxWidth: 12 } } },
+      plugins: {
+        legend: { display: series.length > 1, labels: { boxWidth: 12 } },
+        decimation: { enabled: true, algorithm: 'min-max' },
+      },
     },
   };
-  return new Chart(canvas, config);
+  const chart = new Chart(canvas, config);
+  fullSeries.set(chart, series.map((s) => s.data));
+  markPoints(chart);
+  return chart;
+}
+
+/** Appends points to each series (in series order) and redraws. */
+export function appendPoints(chart: Chart<'line', Point[]>, parts: Point[][]): void {
+  const full = fullSeries.get(chart);
+  parts.forEach((pts, i) => {
+    if (pts.length) (full?.[i] ?? chart.data.datasets[i]?.data)?.push(...pts);
+  });
+  chart.update('none');
+  markPoints(chart);
+}
+
+/**
+ * data-points (held) and data-drawn (point elements Chart.js laid out, largest series) on the
+ * canvas: what a long run costs the panel, visible to the UI tests and to anyone inspecting it.
+ */
+function markPoints(chart: Chart): void {
+  const full = fullSeries.get(chart) ?? [];
+  let drawn = 0;
+  chart.data.datasets.forEach((_, i) => {
+    drawn = Math.max(drawn, chart.getDatasetMeta(i).data.length);
+  });
+  chart.canvas.dataset.points = String(full.reduce((a, s) => Math.max(a, s.length), 0));
+  chart.canvas.dataset.drawn = String(drawn);
 }
 
 export function recolor(chart: Chart, colors: string[]): void {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { calibrate } from '../../../src/engine/budget/costModel';
+import { fakeRunFiles } from '../../fixtures/runFolder';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Driver } from '../driver';
 import type { Scenario } from '../scenarios';
@@ -56,6 +57,9 @@ async function clearNotifications(d: Driver): Promise<void> {
 }
 
 const pct1 = (e: number | null | undefined): string => (typeof e === 'number' ? (e * 100).toFixed(1) : '–');
+
+const LONG_RUN = 'long-run';
+const LONG_STEPS = 20_000;
 
 export const panelScenarios: Scenario[] = [
   {
@@ -229,5 +233,61 @@ export const panelScenarios: Scenario[] = [
       await d.screenshot('robustness.png', { settleMs: 800, selector: '.part.editor' });
     },
   },
+  {
+    name: 'long-run-dashboard',
+    description: `a finished run with ${LONG_STEPS} step records (written by hand) -> Open Dashboard -> the charts hold every point but draw a min-max reduction no wider than 4 points per pixel`,
+    workspaceFiles: { ...tinyWorkspaceFiles(), ...longRunFiles() },
+    async run(d) {
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.step('pick the run if asked', () => pickIfAsked(d, LONG_RUN));
+      await d.waitForWebview(/\bcompleted\b/i, { timeout: 60_000 });
+      await expectWebview(d, `the header reads step ${LONG_STEPS}/${LONG_STEPS}`, async () => textOf(await webviewFrame(d, 'canvas', 5000), 'body'), (t) => t.includes(`step ${LONG_STEPS}/${LONG_STEPS}`), 30_000);
+      const charts = await expectWebview(d, 'every step chart holds all points and draws at most 4 per pixel of its width', async () => {
+        const f = await webviewFrame(d, 'canvas', 5000);
+        return f.$$eval('canvas', (cs) => cs.map((c) => {
+          const el = c as unknown as { dataset: Record<string, string>; clientWidth: number };
+          return { points: Number(el.dataset.points), drawn: Number(el.dataset.drawn), width: el.clientWidth };
+        }));
+      }, (cs) => {
+        const step = cs.filter((c) => c.points === LONG_STEPS);
+        // loss, train accuracy, learning rate, images/s: four charts indexed by step.
+        return step.length === 4 && step.every((c) => c.width > 0 && c.drawn > 0 && c.drawn <= 4 * c.width + 4 && c.drawn < LONG_STEPS);
+      }, 30_000);
+      await d.check('charts', () => charts);
+      // Records appended to a decimated chart land in the full series, and the reduction follows.
+      const more = 500;
+      await d.check(`append ${more} step records to metrics.jsonl, as a running engine would`, () => {
+        const file = path.join(d.workspace, RUNS_FOLDER, LONG_RUN, 'metrics.jsonl');
+        const last = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'step').pop();
+        const lines = Array.from({ length: more }, (_, i) => JSON.stringify({ ...last, step: LONG_STEPS + i + 1, loss: i === more - 1 ? 9 : last.loss }));
+        fs.appendFileSync(file, lines.join('\n') + '\n');
+        return `${lines.length} lines`;
+      });
+      await expectWebview(d, `the step charts now hold ${LONG_STEPS + more} points and still draw at most 4 per pixel`, async () => {
+        const f = await webviewFrame(d, 'canvas', 5000);
+        return f.$$eval('canvas', (cs) => cs.map((c) => {
+          const el = c as unknown as { dataset: Record<string, string>; clientWidth: number };
+          return { points: Number(el.dataset.points), drawn: Number(el.dataset.drawn), width: el.clientWidth };
+        }));
+      }, (cs) => {
+        const step = cs.filter((c) => c.points === LONG_STEPS + more);
+        return step.length === 4 && step.every((c) => c.drawn > 0 && c.drawn <= 4 * c.width + 4);
+      }, 30_000);
+    },
+  },
 ];
+
+
+/** A finished 20,000-step run under the default runs folder, with a noisy falling loss. */
+function longRunFiles(): Record<string, string> {
+  const files = fakeRunFiles({
+    name: LONG_RUN, writtenBy: 'the long-run-dashboard scenario', epochs: 100, stepsPerEpoch: LONG_STEPS / 100,
+    step: (step) => {
+      const loss = 2 * Math.exp(-step / 5000) + 0.1 * Math.sin(step * 0.37) + 0.3;
+      return { loss, clean: { loss, acc: Math.min(0.95, step / 25_000), images: 64 }, imagesPerSecond: 500 + 50 * Math.sin(step / 100) };
+    },
+    epochRecords: Array.from({ length: 100 }, (_, i) => ({ epoch: i + 1, step: (i + 1) * 200, test: { loss: 1, acc: 0.5 + i / 250 }, train: { loss: 1, acc: 0.5 + i / 240 }, seconds: 60 })),
+  });
+  return Object.fromEntries(Object.entries(files).map(([f, text]) => [`${RUNS_FOLDER}/${LONG_RUN}/${f}`, text]));
+}
 
