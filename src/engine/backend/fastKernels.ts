@@ -10,6 +10,7 @@
 //    broadcasting elementwise kernels.
 // Everything else stays with the stock kernels. `setFastKernels(false)` restores them for A/B timing.
 import * as tf from '@tensorflow/tfjs';
+import { overrideWasmKernel } from './kernelOverride';
 import { KERNELS_WASM_BASE64 } from './kernels/kernelsWasm';
 
 // The engine's tsconfig has no DOM lib, and @types/node does not declare WebAssembly: the little we use.
@@ -240,8 +241,6 @@ const ours: tf.KernelConfig[] = [
   },
 ];
 
-let stockConv: tf.KernelConfig | null = null;
-
 /**
  * Registers the fast kernels on the wasm backend (idempotent). `on = false` routes Conv2D back to
  * XNNPACK and makes fastKernelsActive() false, so the engine uses its tfjs-op paths (A/B timing,
@@ -250,23 +249,10 @@ let stockConv: tf.KernelConfig | null = null;
 export function setFastKernels(on = true): void {
   enabled = on;
   for (const k of ours) if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
-  if (!stockConv) {
-    stockConv = tf.getKernel('Conv2D', 'wasm') ?? null;
-    if (!stockConv) return;
-  }
-  const stock = stockConv;
-  tf.unregisterKernel('Conv2D', 'wasm');
-  if (!on) {
-    tf.registerKernel(stock);
-    return;
-  }
-  tf.registerKernel({
-    ...stock,
-    kernelFunc: ((args: Args) => {
-      const { x, filter } = args.inputs;
-      const a = args.attrs as unknown as ConvAttrs;
-      if (x.dtype === 'float32' && fastConvSupports(filter.shape[3], a)) return conv2dKernel(instanceFor(args.backend), x, filter, a);
-      return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
-    }) as unknown as tf.KernelFunc,
-  });
+  overrideWasmKernel('Conv2D', on ? (stock) => ((args: Args) => {
+    const { x, filter } = args.inputs;
+    const a = args.attrs as unknown as ConvAttrs;
+    if (x.dtype === 'float32' && fastConvSupports(filter.shape[3], a)) return conv2dKernel(instanceFor(args.backend), x, filter, a);
+    return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  }) as unknown as tf.KernelFunc : null);
 }

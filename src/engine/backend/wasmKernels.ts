@@ -7,6 +7,7 @@
 // its buffers (Reshape shares its input the same way), so these may share the input's buffer, as the
 // cpu backend's Identity already does.
 import * as tf from '@tensorflow/tfjs';
+import { overrideWasmKernel } from './kernelOverride';
 
 type KernelArgs = { inputs: { x: tf.TensorInfo }; attrs?: { dtype?: string }; backend: tf.KernelBackend };
 
@@ -16,33 +17,16 @@ function share(args: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-const stock = new Map<string, tf.KernelConfig>();
-
 /**
  * Replaces wasm's Identity and Cast kernels (idempotent); strings and real casts keep the stock
  * kernels. `on = false` restores the stock kernels (for same-process A/B timing).
  */
 export function installWasmKernels(on = true): void {
   for (const name of ['Identity', 'Cast']) {
-    if (!stock.has(name)) {
-      const k = tf.getKernel(name, 'wasm');
-      if (!k) continue;
-      stock.set(name, k);
-    }
-    const orig = stock.get(name)!;
-    const stockFunc = orig.kernelFunc;
-    tf.unregisterKernel(name, 'wasm');
-    if (!on) {
-      tf.registerKernel(orig);
-      continue;
-    }
-    tf.registerKernel({
-      ...orig,
-      kernelFunc: ((args: KernelArgs) => {
-        const { x } = args.inputs;
-        const same = x.dtype !== 'string' && (name === 'Identity' || args.attrs?.dtype === x.dtype);
-        return same ? share(args) : stockFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
-      }) as unknown as tf.KernelFunc,
-    });
+    overrideWasmKernel(name, on ? (stockFunc) => ((args: KernelArgs) => {
+      const { x } = args.inputs;
+      const same = x.dtype !== 'string' && (name === 'Identity' || args.attrs?.dtype === x.dtype);
+      return same ? share(args) : stockFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    }) as unknown as tf.KernelFunc : null);
   }
 }

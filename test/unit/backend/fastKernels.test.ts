@@ -13,28 +13,7 @@ import { createReplica } from '../../../src/engine/exec/replica';
 import type { ModelSpec, PassRequest } from '../../../src/engine/exec/types';
 import { batchNormTrain } from '../../../src/engine/model/forward';
 import { initParams } from '../../../src/engine/model/init';
-
-function rand(n: number, seed: number, offset = 0): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5 + offset;
-  }
-  return a;
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i])) return Infinity;
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return m === 0 ? d : d / m;
-}
+import { rand, relErr } from './helpers';
 
 const used = (name: string, before: Readonly<Record<string, number>>): number => (fastKernelCalls()[name] ?? 0) - (before[name] ?? 0);
 

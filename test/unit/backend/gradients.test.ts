@@ -4,31 +4,10 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src/engine/backend/select';
 import { conv2dFilterGradAsConv, conv2dInputGradAsConv, setConvGradOverride } from '../../../src/engine/backend/convGrad';
+import { rand, relErr } from './helpers';
 
 type Pad = 'same' | 'valid';
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
-
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
-}
-
-/** max |a-b| / max |b|: relative to the gradient's scale, so near-zero entries do not dominate. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return m === 0 ? d : d / m;
-}
 
 const cases: Case[] = [];
 for (const k of [1, 3]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as Pad[]) for (const h of [7, 8]) {
