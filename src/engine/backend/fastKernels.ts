@@ -18,7 +18,6 @@ interface WasmMemory { readonly buffer: ArrayBuffer }
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-  Memory: abstract new (...args: never[]) => WasmMemory;
 };
 
 interface KernelExports {
@@ -61,16 +60,43 @@ function module(): object {
   return compiled;
 }
 
+const failures = new WeakMap<object, string>();
+
+/**
+ * Our module bound to this backend's memory, or null when it cannot be (a backend that does not
+ * expose its memory, or a shared memory from tfjs' threaded build): then the stock paths run.
+ */
+function tryInstance(backend: tf.KernelBackend): Instance | null {
+  const known = instances.get(backend);
+  if (known) return known;
+  if (failures.has(backend)) return null;
+  try {
+    const b = backend as WasmBackendLike;
+    const memory = b.wasm?.asm?.memory;
+    if (!memory || !(memory.buffer instanceof ArrayBuffer)) throw new Error('the wasm backend exposes no (unshared) memory');
+    const k = new WebAssembly.Instance(module(), { env: { memory } }).exports as unknown as KernelExports;
+    const inst: Instance = { k, backend: b, zeros: 0, zerosFloats: 0, scratch: 0, scratchFloats: 0 };
+    instances.set(backend, inst);
+    return inst;
+  } catch (e) {
+    failures.set(backend, (e as Error).message.split('\n')[0]);
+    return null;
+  }
+}
+
 function instanceFor(backend: tf.KernelBackend): Instance {
-  let inst = instances.get(backend);
-  if (inst) return inst;
-  const b = backend as WasmBackendLike;
-  const memory = b.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error('fast kernels: the wasm backend does not expose its memory');
-  const k = new WebAssembly.Instance(module(), { env: { memory } }).exports as unknown as KernelExports;
-  inst = { k, backend: b, zeros: 0, zerosFloats: 0, scratch: 0, scratchFloats: 0 };
-  instances.set(backend, inst);
+  const inst = tryInstance(backend);
+  if (!inst) throw new Error(`fast kernels: ${failures.get(backend)}`);
   return inst;
+}
+
+/** One line for the run's backend record: whether our kernels run on the active backend, or why not. */
+export function fastKernelsStatus(): string {
+  if (tf.getBackend() !== 'wasm') return 'no wasm kernels of ours on this backend';
+  if (!enabled) return 'our wasm kernels switched off';
+  return tryInstance(tf.backend())
+    ? 'our wasm SIMD kernels for conv, conv filter gradient and batch norm'
+    : `stock wasm kernels only (ours could not load: ${failures.get(tf.backend())})`;
 }
 
 function zeros(inst: Instance, floats: number): number {
@@ -107,7 +133,7 @@ export function fastKernelsEnabled(): boolean {
 
 /** Whether the fast kernels are on and the active backend is wasm. */
 export function fastKernelsActive(): boolean {
-  return enabled && tf.getBackend() === 'wasm';
+  return enabled && tf.getBackend() === 'wasm' && tryInstance(tf.backend()) !== null;
 }
 
 type PadAttr = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -252,7 +278,8 @@ export function setFastKernels(on = true): void {
   overrideWasmKernel('Conv2D', on ? (stock) => ((args: Args) => {
     const { x, filter } = args.inputs;
     const a = args.attrs as unknown as ConvAttrs;
-    if (x.dtype === 'float32' && fastConvSupports(filter.shape[3], a)) return conv2dKernel(instanceFor(args.backend), x, filter, a);
+    const inst = x.dtype === 'float32' && fastConvSupports(filter.shape[3], a) ? tryInstance(args.backend) : null;
+    if (inst) return conv2dKernel(inst, x, filter, a);
     return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
   }) as unknown as tf.KernelFunc : null);
 }

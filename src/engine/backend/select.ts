@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../../shared/config';
 import type { BackendInfo } from '../../shared/runFormat';
 import { installTrainingGradients } from './convGrad';
+import { fastKernelsStatus } from './fastKernels';
 import { configureWasmPaths } from './wasmPaths';
 
 // Set the paths before anything can initialise wasm (tf.ready() would pick it by priority).
@@ -138,9 +139,10 @@ export async function selectBackend(requested: BackendName, opts: SelectOptions 
       const pkg = (await c.try(load)) || c.pkg;
       attempts.push({ backend: c.backend, ok: true });
       const failed = attempts.filter((a) => !a.ok);
+      const kernels = c.backend === 'wasm' ? `; ${fastKernelsStatus()}` : '';
       const reason = requested === 'auto'
-        ? `auto: using ${c.backend} (${pkg})${failed.length ? `; ${failed.map((a) => `${a.backend} unavailable: ${a.error}`).join('; ')}` : ''}`
-        : `${c.backend} requested and loaded (${pkg})`;
+        ? `auto: using ${c.backend} (${pkg})${kernels}${failed.length ? `; ${failed.map((a) => `${a.backend} unavailable: ${a.error}`).join('; ')}` : ''}`
+        : `${c.backend} requested and loaded (${pkg})${kernels}`;
       return { name: c.tfName, requested, package: pkg, gpu: c.gpu, reason, attempts, workers: opts.workers ?? 1 };
     } catch (e) {
       attempts.push({ backend: c.backend, ok: false, error: message(e) });

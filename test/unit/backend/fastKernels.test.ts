@@ -133,11 +133,17 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
     assert.equal(r.status, 0, r.stderr + r.stdout);
   });
 
-  it('are active on wasm only', async () => {
-    await selectBackend('cpu');
+  it('are active on wasm only, and the backend record says whether they ran', async () => {
+    assert.doesNotMatch((await selectBackend('cpu')).reason, /wasm SIMD kernels/);
     assert.equal(fastKernelsActive(), false);
-    await selectBackend('wasm');
+    assert.match((await selectBackend('wasm')).reason, /our wasm SIMD kernels for conv, conv filter gradient and batch norm/);
     assert.equal(fastKernelsActive(), true);
+    setFastKernels(false);
+    try {
+      assert.match((await selectBackend('wasm')).reason, /our wasm kernels switched off/);
+    } finally {
+      setFastKernels(true);
+    }
   });
 
   it('conv forward, input and filter gradients match the cpu stock kernels within 1e-4 relative', async () => {
