@@ -10,6 +10,7 @@ import type { Executor, ModelSpec } from '../exec/types';
 import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
 import { RunDirError, RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../run/runDir';
+import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { bnSpatialSizes } from '../train/bnSpatial';
 import { planTraining, type TrainPlan } from '../train/plan';
 import { DivergenceError, Trainer, formatDuration, type TrainOutcome } from '../train/trainer';
@@ -284,7 +285,10 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
       if (e instanceof CheckpointError) throw new UsageError('checkpoint', e.message);
       throw e;
     }
-    if (ckpt.step >= prepared.plan.runSteps) {
+    // A checkpoint at the last step of a run that did not complete (the disk filled while writing
+    // results.json or the export, or a kill came after the final checkpoint) is finished: the
+    // trainer evaluates, exports and writes the results without training.
+    if (ckpt.step > prepared.plan.runSteps || (ckpt.step === prepared.plan.runSteps && status?.state === 'completed')) {
       throw new UsageError('--resume', `the checkpoint is at step ${ckpt.step} and the run ends at step ${prepared.plan.runSteps}; nothing left to train (raise --max-steps to go further)`);
     }
     try {
@@ -305,11 +309,54 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
   };
   // A stop request that the previous engine never read must not end this session at once.
   fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
-  const writer = RunWriter.reopen(runDir, newRecord, prev);
-  // Results of an earlier (max-steps) finish no longer describe the run.
-  fs.rmSync(writer.file('results'), { force: true });
-  writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step: ckpt.step, event: 'resume', message: `resumed from the checkpoint at step ${ckpt.step}` }, true);
+  let writer: RunWriter;
+  try {
+    // config.json is replaced atomically: if the disk is still full it keeps its old content.
+    writer = RunWriter.reopen(runDir, newRecord, prev);
+  } catch (e) {
+    await executor.dispose();
+    const msg = writeFailureMessage(e, runDir, ckpt.step) ?? `resume: ${(e as Error).message}`;
+    io.err(`error: ${msg}`);
+    return 1;
+  }
+  try {
+    // Results of an earlier (max-steps) finish no longer describe the run.
+    fs.rmSync(writer.file('results'), { force: true });
+    writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step: ckpt.step, event: 'resume', message: `resumed from the checkpoint at step ${ckpt.step}` }, true);
+  } catch (e) {
+    return failRun({ writer, executor, io, step: ckpt.step, error: e });
+  }
   return runTrainer({ writer, record: newRecord, prepared, executor, init: { params: ckpt.params, running: ckpt.running }, io, deps, resumeFrom: ckpt });
+}
+
+/**
+ * Ends a run that cannot go on: one `error:` line on stderr, and, as far as the disk still allows
+ * it, a `failed` event in metrics.jsonl and status `failed` with the same message. Every write here
+ * is best effort (after a full disk they may fail too); the exit code is 1 either way. The last
+ * checkpoint is never touched, so `--resume` continues from it.
+ */
+async function failRun(a: { writer: RunWriter; executor: Executor; io: CliIo; step: number; error: unknown }): Promise<number> {
+  const { writer, error: e } = a;
+  const div = e instanceof DivergenceError ? e : undefined;
+  const written = writeFailureMessage(e, writer.dir, writer.currentStatus.lastCheckpoint?.step);
+  const message = div ? div.message : written ?? (e instanceof Error ? e.message : String(e));
+  const detail = div ? `${div.message}; the last good checkpoint is kept (lower lr, or check the data)`
+    : written ?? (e instanceof Error ? e.stack ?? e.message : String(e));
+  writer.log(`failed: ${detail}`);
+  try {
+    writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step: a.step, event: 'failed', message }, true);
+  } catch {
+    /* the disk refuses even this line: the file still ends after a whole record */
+  }
+  try {
+    writer.finish('failed', { error: { message, step: div ? div.step + 1 : a.step, ...(div ? { stream: div.stream } : {}) } });
+  } catch {
+    /* status.json keeps its last content (it is only replaced whole); the exit code says it */
+  }
+  writer.close();
+  await a.executor.dispose();
+  a.io.err(`error: ${message}`);
+  return 1;
 }
 
 function pidAlive(pid: number): boolean {
@@ -356,12 +403,14 @@ async function runTrainer(a: {
         });
       },
       checkpoint: (state, reason) => {
+        // last.ckpt first, and recorded in status before the milestone copy: if the disk fills on
+        // the copy, status (and the failure message) name the checkpoint a resume will use.
         const file = saveCheckpoint(writer.dir, LAST_CHECKPOINT, state);
-        if (reason === 'milestone') saveCheckpoint(writer.dir, `epoch-${state.epoch}.ckpt`, state);
         writer.updateStatus({
           lastCheckpoint: { step: state.step, epoch: state.epoch, path: path.relative(writer.dir, file) },
           progress: { ...writer.currentStatus.progress, step: state.step, epoch: epochOfStep(state.step) },
         });
+        if (reason === 'milestone') saveCheckpoint(writer.dir, `epoch-${state.epoch}.ckpt`, state);
       },
     },
   });
@@ -377,22 +426,16 @@ async function runTrainer(a: {
   let outcome: TrainOutcome;
   try {
     outcome = await trainer.run();
+    writer.syncMetrics();
+    if (outcome.state === 'stopped') {
+      writer.finish('stopped', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: epochOfStep(outcome.step) } });
+    }
   } catch (e) {
-    const div = e instanceof DivergenceError ? e : undefined;
-    const msg = div ? `${div.message}; the last good checkpoint is kept (lower lr, or check the data)` : (e as Error).stack ?? String(e);
-    writer.log(`failed: ${msg}`);
-    writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step: trainer.step, event: 'failed', message: div ? div.message : (e as Error).message }, true);
-    writer.finish('failed', { error: { message: div ? div.message : (e as Error).message, step: div ? div.step + 1 : trainer.step, ...(div ? { stream: div.stream } : {}) } });
-    writer.close();
     stop.dispose();
-    await executor.dispose();
-    io.err(`error: ${div ? div.message : (e as Error).message}`);
-    return 1;
+    return failRun({ writer, executor, io, step: trainer.step, error: e });
   }
   stop.dispose();
-  writer.syncMetrics();
   if (outcome.state === 'stopped') {
-    writer.finish('stopped', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: epochOfStep(outcome.step) } });
     say(`stopped at step ${outcome.step}; continue with: fast-advprop train --resume ${writer.dir}`);
     writer.close();
     await executor.dispose();
@@ -412,13 +455,27 @@ async function runTrainer(a: {
     ...(outcome.leak ? { leak: outcome.leak } : {}),
   };
   try {
-    const dir = exportModel(writer.dir, spec, executor.layout, trainer.params, trainer.running);
-    say(`exported the main-BN model to ${path.relative(process.cwd(), dir) || dir}`);
+    try {
+      const dir = exportModel(writer.dir, spec, executor.layout, trainer.params, trainer.running);
+      say(`exported the main-BN model to ${path.relative(process.cwd(), dir) || dir}`);
+    } catch (e) {
+      // A disk that refuses the export refuses results.json too, if not now then soon: the run
+      // fails, and a resume after freeing space exports and finishes it.
+      if (diskFullCode(e)) throw e;
+      say(`export skipped: ${(e as Error).message}`);
+    }
+    writer.writeResults(results);
+    writer.finish('completed', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: epochOfStep(outcome.step), etaSeconds: 0 } });
   } catch (e) {
-    say(`export skipped: ${(e as Error).message}`);
+    // results.json is only replaced whole; one from this session that status does not call
+    // completed would describe a run that failed.
+    try {
+      fs.rmSync(writer.file('results'), { force: true });
+    } catch {
+      /* a read-only disk: it cannot have been written in this session either */
+    }
+    return failRun({ writer, executor, io, step: trainer.step, error: e });
   }
-  writer.writeResults(results);
-  writer.finish('completed', { progress: { ...writer.currentStatus.progress, step: outcome.step, epoch: epochOfStep(outcome.step), etaSeconds: 0 } });
   say(`completed ${outcome.step} steps in ${formatDuration(results.wallSeconds)}: test accuracy ${(100 * results.clean.accuracy).toFixed(2)}%`);
   writer.close();
   await executor.dispose();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RngState } from '../util/rng';
-import { writeFileAtomic } from './atomic';
+import { mkdirForWrite, writeFileAtomic } from './atomic';
 
 // One checkpoint = one file: an 8-byte magic, a uint32 header length, a JSON header, the header's
 // sha256 (32 bytes), then the float32 payload (params of both BN sets, running statistics,
@@ -123,10 +123,13 @@ export function checkpointDir(runDir: string): string {
   return path.join(runDir, 'checkpoints');
 }
 
-/** Writes atomically (temp + fsync + rename); returns the path. */
+/**
+ * Writes atomically (temp + fsync + rename); returns the path. A write that fails (disk full)
+ * leaves the previous checkpoint of that name as it was and throws a FileWriteError naming it.
+ */
 export function saveCheckpoint(runDir: string, name: string, state: CheckpointState): string {
   const dir = checkpointDir(runDir);
-  fs.mkdirSync(dir, { recursive: true });
+  mkdirForWrite(dir);
   const file = path.join(dir, name);
   writeFileAtomic(file, encodeCheckpoint(state));
   return file;

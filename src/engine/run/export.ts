@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BN_EPS } from '../model/forward';
 import { describeNet, type BnDef, type ConvDef, type Shortcut } from '../model/net';
 import type { ModelLayout, ModelSpec } from '../exec/types';
-import { writeFileAtomic } from './atomic';
+import { mkdirForWrite, writeFileAtomic } from './atomic';
 
 // Inference export in the TensorFlow.js layers format (model.json + weights.bin), loadable with
 // tf.loadLayersModel. Only the main BN set is exported: evaluation and deployment use the clean
@@ -160,7 +159,7 @@ export function buildExport(spec: ModelSpec, layout: ModelLayout, params: Float3
 /** Writes `<runDir>/export/model.json` + `weights.bin`; returns the folder. */
 export function exportModel(runDir: string, spec: ModelSpec, layout: ModelLayout, params: Float32Array, running: Float32Array, outDir = path.join(runDir, EXPORT_DIR)): string {
   const { modelJson, weightData } = buildExport(spec, layout, params, running);
-  fs.mkdirSync(outDir, { recursive: true });
+  mkdirForWrite(outDir);
   // Weights first: a reader that finds model.json finds its weights too.
   writeFileAtomic(path.join(outDir, 'weights.bin'), new Uint8Array(weightData));
   writeFileAtomic(path.join(outDir, 'model.json'), JSON.stringify(modelJson));

@@ -4,7 +4,8 @@ import type { RunConfig } from '../../shared/config';
 import {
   RUN_FILES, type MetricsRecord, type RunConfigRecord, type RunResults, type RunState, type RunStatus,
 } from '../../shared/runFormat';
-import { writeFileAtomic } from './atomic';
+import { appendAll, runFs, writeFileAtomic } from './atomic';
+import { FileWriteError, diskFullCode, errnoText } from './writeError';
 
 // The run folder is the engine's only output channel. Everything here writes strictly inside
 // `dir`; names that come from users (config `name`) are validated by resolveConfig to a safe
@@ -82,14 +83,6 @@ export function checkNewRunDir(dir: string, field = '--run-dir'): void {
   }
 }
 
-/** "ENOTDIR: not a directory" from node's "ENOTDIR: not a directory, mkdir '/a/b'" (the path is said once, by the caller). */
-function errnoText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const msg = err instanceof Error ? err.message : String(e);
-  if (err.code && msg.startsWith(`${err.code}: `)) return msg.split(', ')[0];
-  return err.code ?? msg;
-}
-
 /** True for a missing or empty file too: there is nothing to glue onto. */
 function endsWithNewline(file: string): boolean {
   let fd: number;
@@ -131,7 +124,9 @@ export class RunWriter {
       return RunWriter.start(dir, record);
     } catch (e) {
       if (created) fs.rmSync(created, { recursive: true, force: true });
-      throw new RunDirError(field, `cannot create ${dir} (${errnoText(e)}); choose a writable folder`);
+      const fix = diskFullCode(e) === 'EROFS' ? 'choose a folder on a writable disk'
+        : diskFullCode(e) ? 'free space on that disk, or choose a folder on another disk' : 'choose a writable folder';
+      throw new RunDirError(field, `cannot create ${dir} (${errnoText(e)}); ${fix}`);
     }
   }
 
@@ -176,11 +171,16 @@ export class RunWriter {
       ...(prev?.lastCheckpoint ? { lastCheckpoint: prev.lastCheckpoint } : {}),
     });
     writeFileAtomic(w.file('config'), JSON.stringify(record, null, 2) + '\n');
-    w.open();
-    // A writer killed mid-line leaves a torn last line; the first record appended here would be
-    // glued onto it and lost with it (parseMetricsLines drops the whole line).
-    if (!endsWithNewline(w.file('metrics'))) fs.writeSync(w.metricsFd!, '\n');
-    w.writeStatus();
+    try {
+      w.open();
+      // A writer killed mid-line leaves a torn last line; the first record appended here would be
+      // glued onto it and lost with it (parseMetricsLines drops the whole line).
+      if (!endsWithNewline(w.file('metrics'))) appendAll(w.metricsFd!, w.file('metrics'), '\n');
+      w.writeStatus();
+    } catch (e) {
+      w.close();
+      throw e;
+    }
     return w;
   }
 
@@ -189,8 +189,8 @@ export class RunWriter {
   }
 
   private open(): void {
-    this.metricsFd = fs.openSync(this.file('metrics'), 'a');
-    this.logFd = fs.openSync(this.file('log'), 'a');
+    this.metricsFd = open(this.file('metrics'));
+    this.logFd = open(this.file('log'));
   }
 
   get currentStatus(): RunStatus {
@@ -213,39 +213,74 @@ export class RunWriter {
     this.updateStatus({ ...extra, state, pid: null, endedAt: new Date().toISOString() });
   }
 
+  /**
+   * Appends one record. One write() per line keeps lines whole for readers polling the file; a
+   * write that fails part way (disk full) is cut back, so the file still ends after a whole
+   * line, and a FileWriteError naming metrics.jsonl is thrown.
+   */
   appendMetrics(record: MetricsRecord, sync = false): void {
     if (this.metricsFd === undefined) throw new Error('run folder is closed');
-    // One write() per line keeps lines whole for readers polling the file.
-    fs.writeSync(this.metricsFd, JSON.stringify(record) + '\n');
-    if (sync) fs.fsyncSync(this.metricsFd);
+    appendAll(this.metricsFd, this.file('metrics'), JSON.stringify(record) + '\n');
+    if (sync) this.syncMetrics();
   }
 
   syncMetrics(): void {
-    if (this.metricsFd !== undefined) fs.fsyncSync(this.metricsFd);
+    if (this.metricsFd === undefined) return;
+    try {
+      runFs.fsyncSync(this.metricsFd);
+    } catch (e) {
+      throw new FileWriteError(this.file('metrics'), e);
+    }
   }
 
+  /**
+   * engine.log is a copy of what went to stdout; a line that cannot be written (disk full) is
+   * dropped rather than failing the run, because the log is also where failures are reported.
+   * The records that matter (metrics, status, checkpoints) fail the run on the same disk.
+   */
   log(line: string): void {
     if (this.logFd === undefined) return;
-    fs.writeSync(this.logFd, `${new Date().toISOString()} ${line}\n`);
+    try {
+      appendAll(this.logFd, this.file('log'), `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      /* see above */
+    }
   }
 
   writeResults(results: RunResults): void {
     writeFileAtomic(this.file('results'), JSON.stringify(results, null, 2) + '\n');
   }
 
+  /** Flushes and closes; never throws (it also runs on the way out of a failed run). */
   close(): void {
     if (this.metricsFd !== undefined) {
       try {
-        fs.fsyncSync(this.metricsFd);
+        runFs.fsyncSync(this.metricsFd);
       } catch {
-        /* already gone */
+        /* already gone, or the disk refuses: what was written stays */
       }
-      fs.closeSync(this.metricsFd);
+      closeQuietly(this.metricsFd);
       this.metricsFd = undefined;
     }
     if (this.logFd !== undefined) {
-      fs.closeSync(this.logFd);
+      closeQuietly(this.logFd);
       this.logFd = undefined;
     }
+  }
+}
+
+function open(file: string): number {
+  try {
+    return runFs.openSync(file, 'a');
+  } catch (e) {
+    throw new FileWriteError(file, e);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    runFs.closeSync(fd);
+  } catch {
+    /* the fd is released either way */
   }
 }
