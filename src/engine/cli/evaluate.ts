@@ -8,6 +8,7 @@ import type { Executor, ModelSpec } from '../exec/types';
 import { buildLayout } from '../model';
 import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
+import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
 import { defaultDeps, type CliIo, type EngineDeps } from './train';
@@ -196,8 +197,9 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
     }
     return 0;
   } catch (e) {
+    const full = diskFullCode(e) ? writeFailureMessage(e, '', undefined, `run "fast-advprop evaluate ${argv.join(' ')}" again`) : undefined;
     const msg = (e as Error).message;
-    io.err(`error: ${/^[\w.[\]-]+: /.test(msg) ? msg : `evaluate: ${msg}`}`);
+    io.err(`error: ${full ?? (/^[\w.[\]-]+: /.test(msg) ? msg : `evaluate: ${msg}`)}`);
     // Bad requests exit 2 like train's; a failure while evaluating exits 1.
     return e instanceof UsageError || e instanceof ConfigError ? 2 : 1;
   } finally {

@@ -2,9 +2,8 @@
 // memory, or read from released CIFAR-10-C files), optionally PGD accuracy; summarised into a
 // robustness.json record. The model is hidden behind callbacks so this file needs no TF.js.
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mkdirForWrite, writeFileAtomic } from '../run/atomic';
 import { CORRUPTIONS, ROBUSTNESS_SCHEMA, type RobustnessRecord, type SeverityErrors } from '../../shared/robustness';
 import { openCifar10C, type Cifar10C } from './cifar10c';
 import { assertCorruptionName, assertSeverity, corruptBatch, familyOf } from './index';
@@ -160,26 +159,13 @@ export async function evaluateRobustness(opts: EvaluateRobustnessOptions): Promi
 }
 
 /**
- * Write robustness.json so a reader never sees half a file: write a temp file in the same folder,
- * flush it, then rename over the target (atomic on one filesystem).
+ * Writes robustness.json so a reader never sees half a file, through the run folder's atomic writer
+ * (temp file, all bytes even on short writes, fsync, rename; on failure the temp file goes and the
+ * old file stays). A failed write throws a FileWriteError naming the file.
  */
 export async function writeRobustnessFile(runDir: string, record: RobustnessRecord): Promise<string> {
-  await mkdir(runDir, { recursive: true });
+  mkdirForWrite(runDir);
   const target = join(runDir, ROBUSTNESS_FILE);
-  const tmp = join(runDir, `.${ROBUSTNESS_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const text = JSON.stringify(record, null, 2) + '\n';
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, target);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  writeFileAtomic(target, JSON.stringify(record, null, 2) + '\n');
   return target;
 }

@@ -64,15 +64,18 @@ export function errnoText(e: unknown): string {
 /**
  * The one-line message for a run that had to stop because a write failed, or undefined when `e`
  * is not a failed write. `checkpointStep` is the step of the checkpoint a resume would continue
- * from (undefined: the run has none yet, so it can only be started again).
+ * from (undefined: the run has none yet, so it can only be started again); `nextStep` replaces that
+ * advice for commands other than train (e.g. "run the evaluation again").
  */
-export function writeFailureMessage(e: unknown, runDir: string, checkpointStep: number | undefined): string | undefined {
+export function writeFailureMessage(e: unknown, runDir: string, checkpointStep: number | undefined, nextStep?: string): string | undefined {
   const code = diskFullCode(e);
   const file = e instanceof FileWriteError ? e.file : undefined;
   if (!code) return file !== undefined ? (e as Error).message : undefined;
   const d = DISK_FULL[code];
-  const next = checkpointStep !== undefined
-    ? `then resume with: fast-advprop train --resume ${runDir} (it continues from the checkpoint at step ${checkpointStep})`
-    : `then start the run again (it has no checkpoint to resume from yet)`;
+  const next = nextStep !== undefined
+    ? `then ${nextStep}`
+    : checkpointStep !== undefined
+      ? `then resume with: fast-advprop train --resume ${runDir} (it continues from the checkpoint at step ${checkpointStep})`
+      : `then start the run again (it has no checkpoint to resume from yet)`;
   return `${d.what} while writing ${file ?? runDir} (${code}: ${d.errno}): ${d.fix}, ${next}`;
 }

@@ -16,6 +16,7 @@ import { runFs, writeFileAtomic } from '../../../src/engine/run/atomic';
 import { loadCheckpoint } from '../../../src/engine/run/checkpoint';
 import { RunDirError, RunWriter } from '../../../src/engine/run/runDir';
 import { FileWriteError, diskFullCode, writeFailureMessage, type DiskFullCode } from '../../../src/engine/run/writeError';
+import { evaluateCommand } from '../../../src/engine/cli/evaluate';
 import { defaultDeps, trainCommand, type EngineDeps } from '../../../src/engine/cli/train';
 import { parseMetricsLines, parseStatus, type RunConfigRecord, type RunStatus } from '../../../src/shared/runFormat';
 import { CRASH_CONFIG, TINY_CONFIG, listTree, maxAbsDiff, readText, rmDir, tmpDir, writeJson } from './helpers';
@@ -299,6 +300,23 @@ describe('reliability: a full disk mid-run (ENOSPC, EDQUOT, EROFS injected at th
       assert.match(again.err[0], /nothing left to train/);
     });
   }
+
+  it('evaluate on a full disk: exit 1 with the message naming robustness.json and how to retry; the previous robustness.json is byte-identical, no temp file', async () => {
+    const args = ['--run', reference, '--corruptions', 'fog', '--severities', '1', '--limit', '20'];
+    let c = capture();
+    assert.equal(await evaluateCommand(args, c.io, deps), 0, c.err.join('\n'));
+    const file = path.join(reference, 'robustness.json');
+    const before = readText(file);
+    disk = new FaultyDisk({ write: (f) => (path.basename(f).startsWith('.robustness.json') ? 'ENOSPC' : undefined) });
+    c = capture();
+    assert.equal(await evaluateCommand(args, c.io, deps), 1);
+    assert.equal(disk.fired.length, 1, disk.fired.join(', '));
+    assert.match(disk.fired[0], /^ENOSPC write \.robustness\.json\..*\.tmp$/);
+    assert.deepEqual(c.err, [`error: disk full while writing ${file} (ENOSPC: no space left on device): free space on that disk, then run "fast-advprop evaluate ${args.join(' ')}" again`]);
+    disk.restore();
+    assert.equal(readText(file), before);
+    assert.deepEqual(tmpFiles(reference), []);
+  });
 
   it('ENOSPC on a status.json progress update before the first checkpoint: failed naming status.json, says the run must be started again (and --resume says there is no checkpoint)', async () => {
     const run = path.join(tmp, 'status-full');
