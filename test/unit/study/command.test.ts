@@ -159,7 +159,7 @@ describe('study command: orchestration (fake cli)', () => {
     assert.ok(c.log.some((l) => /\[1\/2 fast-advprop\] epoch 1\/1 {2}step/.test(l)), 'progress goes to the log with --json');
     const cfg = JSON.parse(fs.readFileSync(path.join(out, 'vanilla', 'config.json'), 'utf8'));
     assert.equal(cfg.config.seed, 3);
-    assert.deepEqual(cfg.config.model, { arch: 'resnet8', width: 8 }, 'the study trains a half-width ResNet-8 unless told otherwise');
+    assert.deepEqual(cfg.config.model, { arch: 'resnet8', width: 16 }, 'the study trains the default model unless told otherwise');
   });
 
   it('notes a failing evaluate and still exits 0', async () => {
