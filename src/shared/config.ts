@@ -86,7 +86,7 @@ export interface RunConfig {
   augment: AugmentConfig;
   seed: number;
   backend: BackendName;
-  /** Data-parallel worker threads; 0 = automatic (one per core on wasm/cpu, one on native backends). */
+  /** Data-parallel worker threads; 0 = automatic (one per core on wasm/cpu, but no more than a training step's pieces: bnGroups per pass; one on native backends). */
   workers: number;
   /** Stop after this many optimizer steps (0 = no limit); for smoke tests and quick looks. */
   maxSteps: number;

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type BackendName, type RunConfig } from '../../shared/config';
 import { RUN_FILES, parseStatus, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
@@ -12,7 +13,7 @@ import { exportModel } from '../run/export';
 import { RunDirError, RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../run/runDir';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { bnSpatialSizes } from '../train/bnSpatial';
-import { planTraining, type TrainPlan } from '../train/plan';
+import { planTraining, stepPieces, type TrainPlan } from '../train/plan';
 import { DivergenceError, Trainer, formatDuration, type TrainOutcome } from '../train/trainer';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
 import { evaluateCommand } from './evaluate';
@@ -27,7 +28,7 @@ export interface CliIo {
 /** What the train command needs from the rest of the engine; tests swap in tiny fakes. */
 export interface EngineDeps {
   loadDataset(spec: unknown, baseDir: string): Promise<DatasetPair>;
-  createExecutor(o: { spec: ModelSpec; backend: BackendName; workers: number }): Promise<Executor>;
+  createExecutor(o: { spec: ModelSpec; backend: BackendName; workers: number; usefulWorkers?: number }): Promise<Executor>;
   initParams(spec: ModelSpec, seed: number): { params: Float32Array; running: Float32Array };
   /** Checks the model fits the data (throws with a message); optional. */
   validateSpec?(spec: ModelSpec): void;
@@ -50,7 +51,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'max-steps': { type: 'int', metavar: 'N', help: 'stop after N optimizer steps (0 = no limit); the run still evaluates and writes results' },
   seed: { type: 'int', metavar: 'N', help: 'seed for weights, data order, augmentation and attacks' },
   backend: { type: 'string', metavar: 'NAME', help: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
-  workers: { type: 'int', metavar: 'N', help: 'worker threads (0 = one per core on wasm/cpu)' },
+  workers: { type: 'int', metavar: 'N', help: 'worker threads (0 = one per core on wasm/cpu, at most a training step\'s pieces: bnGroups, ×2 with attacked images)' },
   method: { type: 'string', metavar: 'M', help: 'vanilla | advprop | fast-advprop' },
   split: { type: 'string', metavar: 'C:A', help: 'clean:attacked ratio of a Fast AdvProp batch, e.g. 4:1' },
   'p-adv': { type: 'number', metavar: 'P', help: 'attacked fraction, mapped to a ratio (0.2 → 4:1)' },
@@ -195,7 +196,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
     runDirFlag = flags['run-dir'] !== undefined ? '--run-dir' : '--runs-dir';
     checkNewRunDir(runDir, runDirFlag);
     try {
-      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers });
+      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers, usefulWorkers: stepPieces(prepared.plan) });
     } catch (e) {
       throw new ConfigError('backend', (e as Error).message);
     }
@@ -292,7 +293,7 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
       throw new UsageError('--resume', `the checkpoint is at step ${ckpt.step} and the run ends at step ${prepared.plan.runSteps}; nothing left to train (raise --max-steps to go further)`);
     }
     try {
-      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers });
+      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers, usefulWorkers: stepPieces(prepared.plan) });
     } catch (e) {
       throw new ConfigError('backend', (e as Error).message);
     }
@@ -423,6 +424,12 @@ async function runTrainer(a: {
       (plan.runSteps < plan.totalSteps ? `, stopping after step ${plan.runSteps}` : '') +
       (a.resumeFrom ? `, resuming at step ${a.resumeFrom.step}` : ''),
   );
+  // Worker threads beyond a step's pieces would idle while training: say so, and what would help.
+  const pieces = stepPieces(plan);
+  const why = `a training step splits into ${pieces} pieces (${plan.bnGroups} BN groups${pieces > plan.bnGroups ? ' × the clean and the attacked pass' : ''})`;
+  const more = 'a larger bnGroups trains on more cores (it changes the BN statistics, and so the results)';
+  if (executor.workers > pieces) say(`note: ${executor.workers} workers, but ${why}: the others only speed up evaluation; ${more}`);
+  else if (config.workers === 0 && executor.backend.name !== 'tensorflow' && executor.workers < os.availableParallelism()) say(`using ${executor.workers} of ${os.availableParallelism()} cores: ${why}; ${more}`);
   let outcome: TrainOutcome;
   try {
     outcome = await trainer.run();

@@ -12,16 +12,23 @@ import type { Executor, ModelSpec, Replica } from './types';
 export interface CreateExecutorOptions {
   spec: ModelSpec;
   backend: BackendName;
-  /** Worker threads; 0 = automatic: one per core on wasm/cpu, one on native TensorFlow. */
+  /** Worker threads; 0 = automatic: one per core on wasm/cpu (at most `usefulWorkers`), one on native TensorFlow. */
   workers: number;
+  /**
+   * With workers = 0: the most workers the job can keep busy (a training step's pieces, see
+   * train/plan.ts stepPieces); idle workers would only cost memory and a state copy per step.
+   */
+  usefulWorkers?: number;
   /** Path of a module exporting createReplica(spec), used instead of the real replica (tests). */
   replicaModule?: string;
 }
 
 /** Worker count for `workers` (0 = automatic) on a selected backend. */
-export function resolveWorkers(workers: number, backend: BackendInfo): number {
+export function resolveWorkers(workers: number, backend: BackendInfo, usefulWorkers?: number, cores = os.availableParallelism()): number {
   if (workers > 0) return Math.floor(workers);
-  return backend.name === 'tensorflow' ? 1 : Math.max(1, os.availableParallelism());
+  if (backend.name === 'tensorflow') return 1;
+  const useful = usefulWorkers !== undefined && usefulWorkers >= 1 ? Math.floor(usefulWorkers) : Infinity;
+  return Math.max(1, Math.min(cores, useful));
 }
 
 function replicaFactory(modulePath: string | undefined): (spec: ModelSpec) => Replica {
@@ -36,8 +43,12 @@ function resolvedName(info: BackendInfo): BackendName {
 }
 
 export async function createExecutor(opts: CreateExecutorOptions): Promise<Executor> {
-  const info = await selectBackend(opts.backend);
-  const n = resolveWorkers(opts.workers, info);
+  const selected = await selectBackend(opts.backend);
+  const n = resolveWorkers(opts.workers, selected, opts.usefulWorkers);
+  const cores = os.availableParallelism();
+  const info = opts.workers === 0 && selected.name !== 'tensorflow' && n < cores
+    ? { ...selected, reason: `${selected.reason}; ${n} of ${cores} cores (a training step splits into ${opts.usefulWorkers} pieces)` }
+    : selected;
   if (n === 1) {
     const replica = replicaFactory(opts.replicaModule)(opts.spec);
     return new InProcessExecutor(replica, { ...info, workers: 1, reason: `${info.reason}; in-process` });

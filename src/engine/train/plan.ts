@@ -111,3 +111,12 @@ export function planTraining(config: RunConfig, trainCount: number): TrainPlan {
     passesPerStep: { clean: B, attack: A > 0 ? K * A : 0, adv: A },
   };
 }
+
+/**
+ * How many pieces one training step's widest executor call splits into: a training pass is computed
+ * one BN group at a time (exec/shard.ts), and Fast AdvProp and AdvProp send the clean pass and the
+ * attacked pass together. More workers than this only speed up evaluation.
+ */
+export function stepPieces(plan: Pick<TrainPlan, 'method' | 'bnGroups' | 'batch'>): number {
+  return plan.method === 'vanilla' || plan.batch.adv === 0 ? plan.bnGroups : 2 * plan.bnGroups;
+}
