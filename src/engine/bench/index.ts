@@ -10,6 +10,7 @@ import { selectBackend } from '../backend/select';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor, ModelSpec, PassRequest } from '../exec/types';
 import { initParams } from '../model/init';
+import { formatProfile, profileStep, type StepProfile } from './profile';
 import { describeNet, type ConvDef } from '../model/net';
 
 export interface BenchOptions {
@@ -18,6 +19,8 @@ export interface BenchOptions {
   quick?: boolean;
   /** Seconds of warm-up steps before each wasm/native row (default WARMUP_SECONDS; quick: one step). */
   warmupSeconds?: number;
+  /** Also profile one wasm step kernel by kernel (report.profile). */
+  profile?: boolean;
 }
 
 export interface BenchRow {
@@ -54,6 +57,8 @@ export interface BenchReport {
   skipped: { key: string; reason: string }[];
   corruptions?: { imagesPerSecond: number; images: number; seconds: number } | { skipped: string };
   target: { key: string; imagesPerSecond: number; met: boolean };
+  /** With --profile: one in-process wasm step, kernel by kernel. */
+  profile?: StepProfile | { skipped: string };
 }
 
 export const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
@@ -203,6 +208,15 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     }
   }
 
+  let profile: BenchReport['profile'];
+  if (opts.profile) {
+    try {
+      profile = await profileStep(SPEC, request(BATCH, 1), quick ? 1 : 3);
+    } catch (e) {
+      profile = { skipped: (e as Error).message.split('\n')[0] };
+    }
+  }
+
   let corruptions: BenchReport['corruptions'];
   try {
     // require, not import(): the unbundled out/ build keeps import() as an ESM load, which needs file extensions.
@@ -229,6 +243,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     skipped,
     corruptions,
     target: { key: targetKey, imagesPerSecond: TARGET, met: targetKey === 'wasm-2' && targetIps >= TARGET },
+    ...(profile ? { profile } : {}),
   };
 
   if (opts.json) {
@@ -244,6 +259,10 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
     out(`target: ResNet-20 ≥ ${TARGET} images/s on 2 cores (${targetKey}: ${fmt(targetIps)} images/s${report.target.met ? ', met' : ', not met'})`);
+    if (profile && 'kernels' in profile) {
+      out('');
+      for (const l of formatProfile(profile)) out(l);
+    } else if (profile) out(`profile: skipped (${profile.skipped})`);
   }
   return report;
 }

@@ -8,11 +8,12 @@ import type { CliIo } from './train';
 export const BENCH_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'bool', help: 'print the report as JSON' },
   quick: { type: 'bool', help: 'fewer timed steps (noisier figures), for smoke tests' },
+  profile: { type: 'bool', help: 'also profile one wasm step kernel by kernel (where the time goes)' },
   out: { type: 'string', metavar: 'FILE', help: 'also write the JSON report (trainImagesPerSecond keyed <backend>-<workers>, …) to FILE' },
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--out FILE]
+export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--out FILE]
 
 Measures training throughput of each available backend and worker count on this machine.
 
@@ -35,7 +36,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     io.err(`error: --out: the folder ${path.dirname(out)} does not exist; create it or name a file in an existing folder`);
     return 2;
   }
-  const report = await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick) }, (s) => io.out(s.replace(/\n$/, '')));
+  const report = await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile) }, (s) => io.out(s.replace(/\n$/, '')));
   if (out !== undefined) {
     writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
     if (!flags.json) io.out(`wrote ${out}`);

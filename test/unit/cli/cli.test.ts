@@ -350,10 +350,10 @@ describe('cli: the built script (spawned)', function () {
     assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
   });
 
-  it('bench --quick --out FILE writes the JSON report with a figure per <backend>-<workers> row', () => {
+  it('bench --quick --profile --out FILE writes the JSON report with a figure per <backend>-<workers> row and the kernel profile', () => {
     const dir = tmp();
     const file = path.join(dir, 'bench.json');
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--out', file], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--profile', '--out', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\| wasm-1 \| wasm \| 1 \| 64 \|/, 'the table is printed too');
     const report = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -362,6 +362,12 @@ describe('cli: the built script (spawned)', function () {
     assert.equal(report.machine.quick, true);
     assert.equal(report.machine.fastKernels, true);
     assert.ok(Date.parse(report.measuredAt) > 0);
+    // The profile names our kernels, and the convolutions take most of the step.
+    const kernels = new Map<string, { calls: number; ms: number }>(report.profile.kernels.map((k: { kernel: string; calls: number; ms: number }) => [k.kernel, k]));
+    for (const k of ['Conv2D', 'FastAdvPropConv2DFilterGrad', 'FastAdvPropBatchNormTrain', 'FastAdvPropBatchNormTrainGrad']) assert.ok(kernels.get(k)!.calls > 0, k);
+    const convMs = kernels.get('Conv2D')!.ms + kernels.get('FastAdvPropConv2DFilterGrad')!.ms;
+    assert.ok(convMs > 0.5 * report.profile.kernelMs, `convolutions ${convMs} of ${report.profile.kernelMs} ms`);
+    assert.match(r.stdout, /\| kernel \| calls \| ms \| share \|/);
   });
 
   it('bench refuses an --out folder that does not exist before measuring anything', () => {
