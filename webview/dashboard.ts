@@ -45,7 +45,7 @@ function buildCharts(s: SeriesDelta): void {
   clear(chartsEl);
   const t = theme();
   const colors = streamColors();
-  const make = (key: ChartKey, title: string, hint: string | undefined, series: { label: string; color: string; data: Point[] }[], o: { xTitle: string; yTitle: string; yMin?: number; yMax?: number; stepped?: boolean }) => {
+  const make = (key: ChartKey, title: string, hint: string | undefined, series: { label: string; color: string; data: Point[] }[], o: { xTitle: string; yTitle: string; yMin?: number; yMax?: number; stepped?: boolean; xIntegers?: boolean }) => {
     const { card: el, canvas } = card(title, hint);
     chartsEl.append(el);
     charts.set(key, lineChart(canvas, series, o));
@@ -55,7 +55,7 @@ function buildCharts(s: SeriesDelta): void {
   make('trainAcc', 'Train accuracy', 'Adversarial above clean for a while is the label-leak symptom',
     STREAMS.map((st, i) => ({ label: STREAM_LABEL[st], color: colors[i], data: s.trainAcc[st] })), { xTitle: 'step', yTitle: '%', yMin: 0, yMax: 100 });
   make('testAcc', 'Test accuracy per epoch', undefined,
-    [{ label: 'test', color: t.green, data: s.testAcc }, { label: 'train (epoch)', color: t.clean, data: s.epochTrainAcc }], { xTitle: 'epoch', yTitle: '%', yMin: 0, yMax: 100 });
+    [{ label: 'test', color: t.green, data: s.testAcc }, { label: 'train (epoch)', color: t.clean, data: s.epochTrainAcc }], { xTitle: 'epoch', yTitle: '%', yMin: 0, yMax: 100, xIntegers: true });
   make('lr', 'Learning rate', undefined, [{ label: 'lr', color: t.purple, data: s.lr }], { xTitle: 'step', yTitle: 'lr', yMin: 0, stepped: true });
   make('ips', 'Images / s', undefined, [{ label: 'images/s', color: t.orange, data: s.imagesPerSecond }], { xTitle: 'step', yTitle: 'images/s', yMin: 0 });
 }

@@ -23,7 +23,7 @@ function writeRun(runDir: string, name: string, opts: { leak: boolean; robustnes
       adv: { loss: 0.8, acc: opts.leak ? 0.85 : 0.4, images: 32 },
       leak: { flagged: opts.leak && step >= 10, clean: 0.6, adv: opts.leak ? 0.85 : 0.4, step, message: opts.leak ? 'adversarial above clean' : '' },
     }),
-    epochRecords: [{ epoch: 5, step: 20, test: { loss: 1, acc: 0.7 }, train: { loss: 1, acc: 0.6 }, seconds: 2 }],
+    epochRecords: [{ epoch: 4, step: 20, test: { loss: 1, acc: 0.7 }, train: { loss: 1, acc: 0.6 }, seconds: 2 }],
     robustness: opts.robustness ? {
       schema: 1, createdAt: new Date().toISOString(), source: 'in-memory', images: 64, clean: { accuracy: 0.7, error: 0.3 },
       corruptions: { fog: { family: 'weather', errors: [0.3, 0.35, 0.4, 0.5, 0.6] }, gaussian_noise: { family: 'noise', errors: [0.4, 0.5, 0.6, 0.7, 0.8] } },

@@ -30,7 +30,7 @@ function writeRun(runDir: string, name: string, state: 'completed' | 'stopped'):
       loss: 2 - step * 0.1, clean: { loss: 2 - step * 0.1, acc: 0.1 * step, images: 64 }, noise: { loss: 2.1, acc: 0.1, images: 16 }, adv: { loss: 2.2, acc: 0.1, images: 16 },
       imagesPerSecond: 400,
     }),
-    epochRecords: [{ epoch: 1, step: 4, test: { loss: 1.5, acc: 0.5 }, train: { loss: 1.6, acc: 0.45 }, seconds: 1 }],
+    epochRecords: [{ epoch: 0, step: 4, test: { loss: 1.5, acc: 0.5 }, train: { loss: 1.6, acc: 0.45 }, seconds: 1 }],
     results: state === 'completed' ? { clean: { accuracy: 0.5, loss: 1.5 }, wallSeconds: 3, imagesPerSecond: 400 } : false,
   });
 }

@@ -85,7 +85,7 @@ type Point = { x: number; y: number };
  */
 const fullSeries = new WeakMap<Chart, Point[][]>();
 
-export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts: { xTitle: string; yTitle: string; yMin?: number; yMax?: number; stepped?: boolean }): Chart<'line', Point[]> {
+export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts: { xTitle: string; yTitle: string; yMin?: number; yMax?: number; stepped?: boolean; xIntegers?: boolean }): Chart<'line', Point[]> {
   const config: ChartConfiguration<'line', { x: number; y: number }[]> = {
     type: 'line',
     data: {
@@ -100,7 +100,7 @@ export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts:
       normalized: true,
       interaction: { mode: 'nearest', intersect: false, axis: 'x' },
       scales: {
-        x: { type: 'linear', title: { display: true, text: opts.xTitle } },
+        x: { type: 'linear', title: { display: true, text: opts.xTitle }, ticks: opts.xIntegers ? { precision: 0 } : undefined },
         y: { type: 'linear', title: { display: true, text: opts.yTitle }, min: opts.yMin, max: opts.yMax },
       },
       plugins: {

@@ -67,8 +67,9 @@ export function seriesFrom(records: readonly MetricsRecord[]): SeriesDelta {
       if (finite(r.lr)) out.lr.push({ x: r.step, y: r.lr });
       if (finite(r.imagesPerSecond)) out.imagesPerSecond.push({ x: r.step, y: r.imagesPerSecond });
     } else if (r.kind === 'epoch') {
-      if (r.test && finite(r.test.acc)) out.testAcc.push({ x: r.epoch, y: r.test.acc * 100 });
-      if (r.train && finite(r.train.acc)) out.epochTrainAcc.push({ x: r.epoch, y: r.train.acc * 100 });
+      // Records count epochs from 0; the header and the engine's log say "epoch 1/5" for the first.
+      if (r.test && finite(r.test.acc)) out.testAcc.push({ x: r.epoch + 1, y: r.test.acc * 100 });
+      if (r.train && finite(r.train.acc)) out.epochTrainAcc.push({ x: r.epoch + 1, y: r.train.acc * 100 });
     }
   }
   return out;

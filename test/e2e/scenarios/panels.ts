@@ -286,7 +286,7 @@ function longRunFiles(): Record<string, string> {
       const loss = 2 * Math.exp(-step / 5000) + 0.1 * Math.sin(step * 0.37) + 0.3;
       return { loss, clean: { loss, acc: Math.min(0.95, step / 25_000), images: 64 }, imagesPerSecond: 500 + 50 * Math.sin(step / 100) };
     },
-    epochRecords: Array.from({ length: 100 }, (_, i) => ({ epoch: i + 1, step: (i + 1) * 200, test: { loss: 1, acc: 0.5 + i / 250 }, train: { loss: 1, acc: 0.5 + i / 240 }, seconds: 60 })),
+    epochRecords: Array.from({ length: 100 }, (_, i) => ({ epoch: i, step: (i + 1) * 200, test: { loss: 1, acc: 0.5 + i / 250 }, train: { loss: 1, acc: 0.5 + i / 240 }, seconds: 60 })),
   });
   return Object.fromEntries(Object.entries(files).map(([f, text]) => [`${RUNS_FOLDER}/${LONG_RUN}/${f}`, text]));
 }

@@ -53,7 +53,7 @@ describe('dashboard protocol', () => {
 });
 
 describe('dashboard model', () => {
-  it('series: accuracy in percent, per stream, epochs separate, non-finite values skipped', () => {
+  it('series: accuracy in percent, per stream, epochs counted from 1 as in the header, non-finite values skipped', () => {
     const recs: MetricsRecord[] = [
       step(10),
       step(20, { clean: { loss: NaN, acc: 0.6, images: 64 }, noise: undefined }),
@@ -65,7 +65,8 @@ describe('dashboard model', () => {
     assert.deepEqual(s.loss.clean, [{ x: 10, y: 1 }]);
     assert.deepEqual(s.trainAcc.clean, [{ x: 10, y: 50 }, { x: 20, y: 60 }]);
     assert.equal(s.trainAcc.noise.length, 1);
-    assert.deepEqual(s.testAcc, [{ x: 1, y: 70 }]);
+    assert.deepEqual(s.testAcc, [{ x: 2, y: 70 }], 'the record of epoch 1 (0-based) is the second epoch');
+    assert.deepEqual(s.epochTrainAcc, [{ x: 2, y: 65 }]);
     assert.equal(s.lr.length, 2);
   });
 
