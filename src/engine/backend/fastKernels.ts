@@ -99,11 +99,25 @@ export function fastKernelsStatus(): string {
     : `stock wasm kernels only (ours could not load: ${failures.get(tf.backend())})`;
 }
 
+/** The backend's malloc; 0 means its memory could not grow, and address 0 is the backend's own data. */
+function malloc(inst: Instance, bytes: number): number {
+  const p = inst.backend.wasm._malloc(bytes);
+  if (!p) throw new Error(`fast kernels: the wasm backend could not allocate ${bytes} bytes (out of memory)`);
+  return p;
+}
+
+/** Rows per BN group; the kernels would leave the tail of y / dh unwritten if groups did not divide N. */
+function groupRows(shape: number[], groups: number): number {
+  const [N, H, W] = shape;
+  if (!Number.isInteger(groups) || groups < 1 || N % groups !== 0) throw new Error(`fast kernels: ${groups} BN groups do not divide a batch of ${N}`);
+  return (N / groups) * H * W;
+}
+
 function zeros(inst: Instance, floats: number): number {
   if (inst.zerosFloats < floats) {
     if (inst.zeros) inst.backend.wasm._free(inst.zeros);
     const n = Math.max(floats, 1024);
-    inst.zeros = inst.backend.wasm._malloc(n * 4);
+    inst.zeros = malloc(inst, n * 4);
     new Float32Array(inst.backend.wasm.asm.memory.buffer, inst.zeros, n).fill(0);
     inst.zerosFloats = n;
   }
@@ -114,7 +128,7 @@ function scratch(inst: Instance, floats: number): number {
   if (inst.scratchFloats < floats) {
     if (inst.scratch) inst.backend.wasm._free(inst.scratch);
     const n = Math.max(floats, 4096);
-    inst.scratch = inst.backend.wasm._malloc(n * 4);
+    inst.scratch = malloc(inst, n * 4);
     inst.scratchFloats = n;
   }
   return inst.scratch;
@@ -237,8 +251,8 @@ const ours: tf.KernelConfig[] = [
       const inst = instanceFor(args.backend);
       const { h, gamma, beta } = args.inputs;
       const { groups, relu, eps } = args.attrs as { groups: number; relu: boolean; eps: number };
-      const [N, H, W, C] = h.shape;
-      const M = (N / groups) * H * W;
+      const C = h.shape[3];
+      const M = groupRows(h.shape, groups);
       const y = inst.backend.makeOutput(h.shape, 'float32');
       const stats = [0, 1, 2].map(() => inst.backend.makeOutput([groups, C], 'float32'));
       count('bn_forward');
@@ -254,8 +268,8 @@ const ours: tf.KernelConfig[] = [
       const inst = instanceFor(args.backend);
       const { dy, y, h, mean, rstd, gamma } = args.inputs;
       const { groups, relu } = args.attrs as { groups: number; relu: boolean };
-      const [N, H, W, C] = h.shape;
-      const M = (N / groups) * H * W;
+      const C = h.shape[3];
+      const M = groupRows(h.shape, groups);
       const dh = inst.backend.makeOutput(h.shape, 'float32');
       const dgamma = inst.backend.makeOutput([C], 'float32');
       const dbeta = inst.backend.makeOutput([C], 'float32');

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select';
 import { createReplica } from '../exec/replica';
+import { planUnits, sliceRequest } from '../exec/shard';
 import type { ModelSpec, PassRequest } from '../exec/types';
 import { initParams } from '../model/init';
 
@@ -21,25 +22,31 @@ export interface StepProfile {
   kernels: KernelShare[];
 }
 
-/** Profiles one in-process wasm training pass of `spec` on `req` after `warmupPasses` unprofiled ones. */
+/**
+ * Profiles one in-process wasm training pass of `spec` on `req` after `warmupPasses` unprofiled
+ * ones, computed one BN group at a time as every executor does for training (exec/shard.ts).
+ */
 export async function profileStep(spec: ModelSpec, req: PassRequest, warmupPasses = 3): Promise<StepProfile> {
   await selectBackend('wasm');
   const replica = createReplica(spec);
   try {
     const st = initParams(spec, 1);
     replica.setState(st.params, st.running);
-    for (let i = 0; i < warmupPasses; i++) replica.runPass(req);
+    const units = planUnits(req, 1).map((u) => sliceRequest(req, u));
+    const pass = (): void => {
+      for (const u of units) replica.runPass(u);
+    };
+    for (let i = 0; i < warmupPasses; i++) pass();
     const t0 = process.hrtime.bigint();
-    const info = await tf.profile(() => {
-      replica.runPass(req);
-    });
+    const info = await tf.profile(pass);
     const stepMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const by = new Map<string, KernelShare>();
     let kernelMs = 0;
     for (const k of info.kernels) {
-      // tf.customGrad ops (our BN and shortcut ops) are recorded as 'forward', and their time
-      // includes the kernels they ran, which are listed too: counting both would count twice.
-      if (k.name === 'forward') continue;
+      // tf.customGrad ops (our BN and shortcut ops as 'forward', tfjs' own logSoftmax…) are
+      // recorded too, and their time includes the kernels they ran, which are listed as well:
+      // only registered kernels count, or the wrappers would count twice.
+      if (!tf.getKernel(k.name, 'wasm')) continue;
       const e = by.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
       e.calls++;
       e.ms += Number(k.kernelTimeMs) || 0;

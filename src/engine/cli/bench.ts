@@ -36,6 +36,10 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     io.err(`error: --out: the folder ${path.dirname(out)} does not exist; create it or name a file in an existing folder`);
     return 2;
   }
+  if (out !== undefined && dirExists(out)) {
+    io.err(`error: --out: ${out} is a folder; name a file, e.g. ${path.join(out, 'bench-report.json')}`);
+    return 2;
+  }
   const report = await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile) }, (s) => io.out(s.replace(/\n$/, '')));
   if (out !== undefined) {
     writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);

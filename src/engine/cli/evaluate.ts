@@ -113,6 +113,7 @@ export async function exportCommand(argv: readonly string[], io: CliIo, _deps?: 
 
 export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
   let executor: Executor | undefined;
+  let runDir = '';
   try {
     const { flags } = parseFlags('evaluate', argv, EVALUATE_FLAGS);
     if (flags.help) {
@@ -120,6 +121,7 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
       return 0;
     }
     const run = openRun(flags);
+    runDir = run.dir;
     const corruptions = parseList('--corruptions', flags.corruptions as string | undefined, CORRUPTIONS);
     const sevList = parseList('--severities', flags.severities as string | undefined, ['1', '2', '3', '4', '5']);
     const severities = sevList?.map((s) => {
@@ -197,7 +199,8 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
     }
     return 0;
   } catch (e) {
-    const full = diskFullCode(e) ? writeFailureMessage(e, '', undefined, `run "fast-advprop evaluate ${argv.join(' ')}" again`) : undefined;
+    const again = ['fast-advprop', 'evaluate', ...argv].map((a) => (/^[\w./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+    const full = diskFullCode(e) ? writeFailureMessage(e, runDir, undefined, `run ${again} again`) : undefined;
     const msg = (e as Error).message;
     io.err(`error: ${full ?? (/^[\w.[\]-]+: /.test(msg) ? msg : `evaluate: ${msg}`)}`);
     // Bad requests exit 2 like train's; a failure while evaluating exits 1.

@@ -189,6 +189,14 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
     });
   });
 
+  it('refuse BN groups that do not divide the batch (the kernels would leave rows unwritten)', async () => {
+    await selectBackend('wasm');
+    tf.tidy(() => {
+      const h = tf.tensor4d(rand(4 * 2 * 2 * 4, 5), [4, 2, 2, 4]);
+      assert.throws(() => batchNormTrain(h, tf.ones([4]), tf.zeros([4]), 3, false), /3 BN groups do not divide a batch of 4/);
+    });
+  });
+
   it('write only their outputs: neighbouring tensors are untouched, also after the memory grows', async () => {
     await selectBackend('wasm');
     const c = convCases.find((k) => k.k === 3 && k.s === 1 && k.pad === 'same')!;

@@ -370,12 +370,15 @@ describe('cli: the built script (spawned)', function () {
     assert.match(r.stdout, /\| kernel \| calls \| ms \| share \|/);
   });
 
-  it('bench refuses an --out folder that does not exist before measuring anything', () => {
+  it('bench refuses an --out in a folder that does not exist, or naming a folder, before measuring anything', () => {
     const dir = tmp();
     const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--out', path.join(dir, 'no', 'such', 'bench.json')], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^error: --out: the folder .* does not exist/);
     assert.equal(r.stdout, '');
+    const folder = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--out', dir], { encoding: 'utf8' });
+    assert.equal(folder.status, 2);
+    assert.match(folder.stderr, /^error: --out: .* is a folder; name a file/);
   });
 
   it('exits 2 naming dataset.path when the dataset folder is missing', () => {

@@ -312,7 +312,7 @@ describe('reliability: a full disk mid-run (ENOSPC, EDQUOT, EROFS injected at th
     assert.equal(await evaluateCommand(args, c.io, deps), 1);
     assert.equal(disk.fired.length, 1, disk.fired.join(', '));
     assert.match(disk.fired[0], /^ENOSPC write \.robustness\.json\..*\.tmp$/);
-    assert.deepEqual(c.err, [`error: disk full while writing ${file} (ENOSPC: no space left on device): free space on that disk, then run "fast-advprop evaluate ${args.join(' ')}" again`]);
+    assert.deepEqual(c.err, [`error: disk full while writing ${file} (ENOSPC: no space left on device): free space on that disk, then run fast-advprop evaluate ${args.join(' ')} again`]);
     disk.restore();
     assert.equal(readText(file), before);
     assert.deepEqual(tmpFiles(reference), []);
