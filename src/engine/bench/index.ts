@@ -10,6 +10,7 @@ import { selectBackend } from '../backend/select';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor, ModelSpec, PassRequest } from '../exec/types';
 import { initParams } from '../model/init';
+import { benchKernels, formatKernelBench, type KernelBenchRow } from './kernels';
 import { formatProfile, profileStep, type StepProfile } from './profile';
 import { describeNet, type ConvDef } from '../model/net';
 
@@ -21,6 +22,8 @@ export interface BenchOptions {
   warmupSeconds?: number;
   /** Also profile one wasm step kernel by kernel (report.profile). */
   profile?: boolean;
+  /** Also time our conv kernels against the stock paths per layer shape (report.kernels). */
+  kernels?: boolean;
 }
 
 export interface BenchRow {
@@ -59,6 +62,8 @@ export interface BenchReport {
   target: { key: string; imagesPerSecond: number; met: boolean };
   /** With --profile: one in-process wasm step, kernel by kernel. */
   profile?: StepProfile | { skipped: string };
+  /** With --kernels: GFLOP/s of our conv kernels and the stock paths, per ResNet-20 layer shape. */
+  kernels?: KernelBenchRow[] | { skipped: string };
 }
 
 export const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
@@ -217,6 +222,15 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     }
   }
 
+  let kernels: BenchReport['kernels'];
+  if (opts.kernels) {
+    try {
+      kernels = await benchKernels(quick ? 3 : 9);
+    } catch (e) {
+      kernels = { skipped: (e as Error).message.split('\n')[0] };
+    }
+  }
+
   let corruptions: BenchReport['corruptions'];
   try {
     // require, not import(): the unbundled out/ build keeps import() as an ESM load, which needs file extensions.
@@ -244,6 +258,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     corruptions,
     target: { key: targetKey, imagesPerSecond: TARGET, met: targetKey === 'wasm-2' && targetIps >= TARGET },
     ...(profile ? { profile } : {}),
+    ...(kernels ? { kernels } : {}),
   };
 
   if (opts.json) {
@@ -263,6 +278,10 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
       out('');
       for (const l of formatProfile(profile)) out(l);
     } else if (profile) out(`profile: skipped (${profile.skipped})`);
+    if (kernels && Array.isArray(kernels)) {
+      out('');
+      for (const l of formatKernelBench(kernels)) out(l);
+    } else if (kernels) out(`kernels: skipped (${kernels.skipped})`);
   }
   return report;
 }

@@ -9,11 +9,12 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'bool', help: 'print the report as JSON' },
   quick: { type: 'bool', help: 'fewer timed steps (noisier figures), for smoke tests' },
   profile: { type: 'bool', help: 'also profile one wasm step kernel by kernel (where the time goes)' },
+  kernels: { type: 'bool', help: 'also time our wasm conv kernels against the stock paths, per ResNet-20 layer shape' },
   out: { type: 'string', metavar: 'FILE', help: 'also write the JSON report (trainImagesPerSecond keyed <backend>-<workers>, …) to FILE' },
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--out FILE]
+export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--out FILE]
 
 Measures training throughput of each available backend and worker count on this machine.
 
@@ -40,7 +41,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     io.err(`error: --out: ${out} is a folder; name a file, e.g. ${path.join(out, 'bench-report.json')}`);
     return 2;
   }
-  const report = await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile) }, (s) => io.out(s.replace(/\n$/, '')));
+  const report = await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile), kernels: Boolean(flags.kernels) }, (s) => io.out(s.replace(/\n$/, '')));
   if (out !== undefined) {
     writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
     if (!flags.json) io.out(`wrote ${out}`);

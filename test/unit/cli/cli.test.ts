@@ -350,10 +350,10 @@ describe('cli: the built script (spawned)', function () {
     assert.equal(fs.existsSync(path.join(dir, 'runs')), false);
   });
 
-  it('bench --quick --profile --out FILE writes the JSON report with a figure per <backend>-<workers> row and the kernel profile', () => {
+  it('bench --quick --profile --kernels --out FILE writes the JSON report: a figure per <backend>-<workers> row, the kernel profile, the per-shape kernel rates', () => {
     const dir = tmp();
     const file = path.join(dir, 'bench.json');
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--profile', '--out', file], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--profile', '--kernels', '--out', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\| wasm-1 \| wasm \| 1 \| 64 \|/, 'the table is printed too');
     const report = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -368,6 +368,9 @@ describe('cli: the built script (spawned)', function () {
     const convMs = kernels.get('Conv2D')!.ms + kernels.get('FastAdvPropConv2DFilterGrad')!.ms;
     assert.ok(convMs > 0.5 * report.profile.kernelMs, `convolutions ${convMs} of ${report.profile.kernelMs} ms`);
     assert.match(r.stdout, /\| kernel \| calls \| ms \| share \|/);
+    assert.equal(report.kernels.length, 4);
+    for (const row of report.kernels) for (const k of ['convOurs', 'convXnnpack', 'filterGradOurs', 'filterGradAsConv']) assert.ok(row[k] > 0, `${row.shape} ${k}`);
+    assert.match(r.stdout, /\| shape \| conv: ours \| conv: XNNPACK \|/);
   });
 
   it('bench refuses an --out in a folder that does not exist, or naming a folder, before measuring anything', () => {
