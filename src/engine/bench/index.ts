@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../shared/config';
-import { fastKernelsEnabled } from '../backend/fastKernels';
+import { fastKernelsEnabled, setFastKernels } from '../backend/fastKernels';
 import { selectBackend } from '../backend/select';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor, ModelSpec, PassRequest } from '../exec/types';
@@ -62,6 +62,11 @@ export interface BenchReport {
   target: { key: string; imagesPerSecond: number; met: boolean };
   /** With --profile: one in-process wasm step, kernel by kernel. */
   profile?: StepProfile | { skipped: string };
+  /**
+   * The wasm-1 step with our kernels switched off, timed in the same process right after wasm-1:
+   * what the kernels are worth on this machine (ratio = wasm-1 / this).
+   */
+  stockKernels?: { imagesPerSecond: number; steps: number; warmupSteps: number; ratio: number } | { skipped: string };
   /** With --kernels: GFLOP/s of our conv kernels and the stock paths, per ResNet-20 layer shape. */
   kernels?: KernelBenchRow[] | { skipped: string };
 }
@@ -213,6 +218,28 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     }
   }
 
+  // The same wasm-1 step on the stock paths (XNNPACK conv, conv-as-gradient filter gradient, tf-op
+  // BN): the baseline the kernels are measured against, in this process, after the same warm-up.
+  let stockKernels: BenchReport['stockKernels'];
+  const oursIps = trainImagesPerSecond['wasm-1'];
+  if (oursIps) {
+    let ex: Executor | null = null;
+    try {
+      setFastKernels(false);
+      ex = await createExecutor({ spec: SPEC, backend: 'wasm', workers: 1 });
+      const steps = quick ? 1 : 4;
+      const t = await timeSteps(ex, BATCH, steps, quick ? 0 : (opts.warmupSeconds ?? WARMUP_SECONDS));
+      const ips = (BATCH * steps) / t.seconds;
+      stockKernels = { imagesPerSecond: Math.round(ips * 10) / 10, steps, warmupSteps: t.warmupSteps, ratio: oursIps / ips };
+      say(`  wasm-1 on the stock kernels: ${fmt(ips)} images/s`);
+    } catch (e) {
+      stockKernels = { skipped: (e as Error).message.split('\n')[0] };
+    } finally {
+      setFastKernels(true);
+      await ex?.dispose();
+    }
+  }
+
   let profile: BenchReport['profile'];
   if (opts.profile) {
     try {
@@ -257,6 +284,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     skipped,
     corruptions,
     target: { key: targetKey, imagesPerSecond: TARGET, met: targetKey === 'wasm-2' && targetIps >= TARGET },
+    ...(stockKernels ? { stockKernels } : {}),
     ...(profile ? { profile } : {}),
     ...(kernels ? { kernels } : {}),
   };
@@ -273,6 +301,8 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
+    if (stockKernels && 'ratio' in stockKernels) out(`our wasm kernels: wasm-1 ${fmt(oursIps)} vs ${fmt(stockKernels.imagesPerSecond)} images/s on the stock kernels, ×${fmt(stockKernels.ratio, 2)} (same process)`);
+    else if (stockKernels) out(`our wasm kernels: baseline skipped (${stockKernels.skipped})`);
     out(`target: ResNet-20 ≥ ${TARGET} images/s on 2 cores (${targetKey}: ${fmt(targetIps)} images/s${report.target.met ? ', met' : ', not met'})`);
     if (profile && 'kernels' in profile) {
       out('');

@@ -368,6 +368,8 @@ describe('cli: the built script (spawned)', function () {
     const convMs = kernels.get('Conv2D')!.ms + kernels.get('FastAdvPropConv2DFilterGrad')!.ms;
     assert.ok(convMs > 0.5 * report.profile.kernelMs, `convolutions ${convMs} of ${report.profile.kernelMs} ms`);
     assert.match(r.stdout, /\| kernel \| calls \| ms \| share \|/);
+    assert.ok(report.stockKernels.imagesPerSecond > 0 && report.stockKernels.ratio > 0, JSON.stringify(report.stockKernels));
+    assert.match(r.stdout, /our wasm kernels: wasm-1 .* images\/s on the stock kernels, ×[\d.]+ \(same process\)/);
     assert.equal(report.kernels.length, 4);
     for (const row of report.kernels) for (const k of ['convOurs', 'convXnnpack', 'filterGradOurs', 'filterGradAsConv']) assert.ok(row[k] > 0, `${row.shape} ${k}`);
     assert.match(r.stdout, /\| shape \| conv: ours \| conv: XNNPACK \|/);
