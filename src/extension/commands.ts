@@ -36,6 +36,18 @@ async function pickRun(runs: FolderRunsModel, groups: RunGroup[], placeHolder: s
 }
 
 /** Interactive callers already saw the message; programmatic callers need the rejection. */
+/** One line from a bench report: images/s per configuration and what our kernels are worth. */
+export function benchmarkSummary(reportFile: string): string {
+  try {
+    const r = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { trainImagesPerSecond?: Record<string, number>; stockKernels?: { ratio?: number }; target?: { met?: boolean } };
+    const rows = Object.entries(r.trainImagesPerSecond ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    const ratio = typeof r.stockKernels?.ratio === 'number' ? `; our wasm kernels ×${r.stockKernels.ratio.toFixed(2)} over the stock ones` : '';
+    return `Fast AdvProp: ResNet-20 training on this machine, images/s: ${rows}${ratio}.`;
+  } catch (e) {
+    return `Fast AdvProp: the benchmark finished but its report could not be read (${(e as Error).message}).`;
+  }
+}
+
 function settle<T>(p: Promise<T>, interactive: boolean): Promise<T | undefined> {
   return p.catch((e: unknown) => {
     if (interactive && e instanceof ShownError) return undefined;
@@ -100,6 +112,16 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
     if (!runDir) return undefined;
     const opts: EvaluateOptions = arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? (arg as EvaluateOptions) : {};
     return settle(jobs.evaluate(runDir, { corruptions: opts.corruptions, severities: opts.severities, pgd: opts.pgd }), typeof arg !== 'string' && !(arg && typeof arg === 'object' && 'corruptions' in arg));
+  });
+
+  reg('fastAdvprop.runBenchmark', async (arg?: { quick?: boolean }) => {
+    const interactive = !(arg && typeof arg === 'object' && 'quick' in arg);
+    const report = await settle(jobs.benchmark({ quick: arg?.quick === true }), interactive);
+    if (!report) return undefined;
+    void vscode.window.showInformationMessage(benchmarkSummary(report), 'Open Report').then((choice) => {
+      if (choice) void vscode.window.showTextDocument(vscode.Uri.file(report));
+    });
+    return report;
   });
 
   reg('fastAdvprop.newRunConfig', async (arg?: vscode.Uri) => {

@@ -275,22 +275,47 @@ export class EngineJobManager implements JobManager {
     if (this.jobs.has(runDir) || this.runs?.get(runDir)?.alive) this.fail(`Fast AdvProp: ${name} is still training; evaluate it when it has stopped or completed.`);
     const cli = cliPath(this.context.extensionPath);
     const args = evaluateArgs(cli, runDir, opts);
-    const logFile = path.join(runDir, 'evaluate.log');
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Fast AdvProp: evaluating robustness of ${name}`, cancellable: true },
+    await this.runWithProgress({ title: `Fast AdvProp: evaluating robustness of ${name}`, name, what: 'evaluation', args, cwd: runDir, logFile: path.join(runDir, 'evaluate.log') })
+      .finally(() => this.changed(runDir))
+      .then(undefined, (e: Error) => {
+        this.fail(`Fast AdvProp: ${name}: ${e.message}`, [{ title: 'Show Log', run: () => this.output.show(true) }]);
+      });
+  }
+
+  /**
+   * `fast-advprop bench --out` on this machine, with progress; resolves to the report's path. It
+   * reads nothing from the workspace, so it needs no trust. The report and log go to the
+   * extension's global storage (a new report replaces the previous one).
+   */
+  async benchmark(opts: { quick?: boolean } = {}): Promise<string> {
+    const dir = this.context.globalStorageUri.fsPath;
+    fs.mkdirSync(dir, { recursive: true });
+    const report = path.join(dir, 'bench-report.json');
+    const args = [cliPath(this.context.extensionPath), 'bench', '--out', report, ...(opts.quick ? ['--quick'] : [])];
+    await this.runWithProgress({ title: 'Fast AdvProp: measuring training throughput', name: 'bench', what: 'benchmark', args, cwd: dir, logFile: path.join(dir, 'bench.log') })
+      .then(undefined, (e: Error) => {
+        this.fail(`Fast AdvProp: ${e.message}`, [{ title: 'Show Log', run: () => this.output.show(true) }]);
+      });
+    return report;
+  }
+
+  /** Runs an engine command detached, its output into logFile and the output channel, with a cancellable progress notification. */
+  private runWithProgress(o: { title: string; name: string; what: string; args: string[]; cwd: string; logFile: string }): Promise<void> {
+    return Promise.resolve(vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: o.title, cancellable: true },
       (progress, token) =>
         new Promise<void>((resolve, reject) => {
-          const fd = fs.openSync(logFile, 'a');
+          const fd = fs.openSync(o.logFile, 'a');
           const start = fs.fstatSync(fd).size;
           let child: ChildProcess;
           try {
-            child = spawn(process.execPath, args, { cwd: runDir, env: engineEnv(), detached: true, stdio: ['ignore', fd, fd], windowsHide: true });
+            child = spawn(process.execPath, o.args, { cwd: o.cwd, env: engineEnv(), detached: true, stdio: ['ignore', fd, fd], windowsHide: true });
           } finally {
             fs.closeSync(fd);
           }
-          this.output.appendLine(`[${name}] evaluate: ${args.slice(1).join(' ')}`);
-          const tail = new FileTail(logFile, (line) => {
-            this.output.appendLine(`[${name}] ${line}`);
+          this.output.appendLine(`[${o.name}] ${o.args.slice(1).join(' ')}`);
+          const tail = new FileTail(o.logFile, (line) => {
+            this.output.appendLine(`[${o.name}] ${line}`);
             progress.report({ message: line.length > 80 ? `${line.slice(0, 77)}…` : line });
           }, start).start();
           token.onCancellationRequested(() => child.pid && killGroup(child.pid));
@@ -301,20 +326,17 @@ export class EngineJobManager implements JobManager {
           child.on('exit', (code, signal) => {
             tail.flush();
             tail.dispose();
-            this.changed(runDir);
             if (code === 0) return resolve();
             let text = '';
             try {
-              text = fs.readFileSync(logFile, 'utf8').slice(start);
+              text = fs.readFileSync(o.logFile, 'utf8').slice(start);
             } catch {
               text = '';
             }
-            reject(new Error(token.isCancellationRequested ? 'evaluation cancelled' : `evaluation failed (${signal ?? `exit code ${code}`}): ${tailLines(text, 6) || 'no output'}`));
+            reject(new Error(token.isCancellationRequested ? `${o.what} cancelled` : `${o.what} failed (${signal ?? `exit code ${code}`}): ${tailLines(text, 6) || 'no output'}`));
           });
         }),
-    ).then(undefined, (e: Error) => {
-      this.fail(`Fast AdvProp: ${name}: ${e.message}`, [{ title: 'Show Log', run: () => this.output.show(true) }]);
-    });
+    ));
   }
 
   /** Runs holding a training slot: this window's children plus live runs started elsewhere. */

@@ -86,7 +86,7 @@ suite('Fast AdvProp extension host core', () => {
     assert.equal(services.runs.runsFolder, path.join(ws, '.advprop-runs'));
     const all = await vscode.commands.getCommands(true);
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string; category: string }[] } };
-    const mine = ['startTraining', 'stopTraining', 'resumeTraining', 'evaluateRobustness', 'newRunConfig', 'showLog', 'revealRun', 'deleteRun', 'refreshRuns'];
+    const mine = ['startTraining', 'stopTraining', 'resumeTraining', 'evaluateRobustness', 'runBenchmark', 'newRunConfig', 'showLog', 'revealRun', 'deleteRun', 'refreshRuns'];
     for (const c of mine) assert.ok(all.includes(`fastAdvprop.${c}`), `fastAdvprop.${c} is not registered`);
     for (const c of pkg.contributes.commands) assert.equal(c.category, 'Fast AdvProp', `${c.command} has no category`);
   });
@@ -228,6 +228,20 @@ suite('Fast AdvProp extension host core', () => {
     const goodDiags = await diagnostics(good, (d) => d.length > 0, 4_000);
     assert.deepEqual(goodDiags.map((d) => d.message), []);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('Run Benchmark measures this machine with the engine and returns its JSON report (global storage, not the workspace)', async function () {
+    this.timeout(180_000);
+    const before = fs.readdirSync(ws).sort();
+    const report = await vscode.commands.executeCommand<string>('fastAdvprop.runBenchmark', { quick: true });
+    assert.ok(report && fs.existsSync(report), `no report at ${report}`);
+    assert.ok(!report.startsWith(ws), 'the report must not land in the workspace');
+    const r = JSON.parse(fs.readFileSync(report, 'utf8'));
+    assert.ok(r.trainImagesPerSecond['wasm-1'] > 0, JSON.stringify(r.trainImagesPerSecond));
+    assert.equal(r.machine.quick, true);
+    assert.ok(r.stockKernels.ratio > 0);
+    assert.match(fs.readFileSync(path.join(path.dirname(report), 'bench.log'), 'utf8'), /target: ResNet-20/);
+    assert.deepEqual(fs.readdirSync(ws).sort(), before);
   });
 
   test('deleteRun refuses folders that are not runs inside the runs folder', async () => {
