@@ -13,15 +13,12 @@ import { createReplica } from '../../../src/engine/exec/replica';
 import type { ModelSpec, PassRequest } from '../../../src/engine/exec/types';
 import { batchNormTrain } from '../../../src/engine/model/forward';
 import { initParams } from '../../../src/engine/model/init';
-import { rand, relErr } from './helpers';
+import { convData, convLabel, convStock, convViaGrads, rand, relErr, type ConvCase, type ConvData, type ConvOut } from './helpers';
 
 const used = (name: string, before: Readonly<Record<string, number>>): number => (fastKernelCalls()[name] ?? 0) - (before[name] ?? 0);
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
-
 const convCases: ConvCase[] = [];
-for (const k of [1, 3]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as Pad[]) for (const h of [7, 8]) {
+for (const k of [1, 3]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as ('same' | 'valid')[]) for (const h of [7, 8]) {
   convCases.push({ n: h === 7 ? 3 : 2, h, w: h === 7 ? 9 : 8, ci: h === 7 ? 5 : 8, co: h === 7 ? 8 : 16, k, s, pad });
 }
 convCases.push({ n: 2, h: 15, w: 16, ci: 3, co: 8, k: 7, s: 2, pad: 'same' }); // ImageNet stem
@@ -30,45 +27,7 @@ convCases.push({ n: 2, h: 9, w: 11, ci: 8, co: 24, k: 3, s: 2, pad: [[0, 0], [1,
 convCases.push({ n: 1, h: 5, w: 6, ci: 4, co: 8, k: 2, s: 1, pad: [[0, 0], [1, 0], [0, 2], [0, 0]] }); // sub-pixel style, asymmetric
 convCases.push({ n: 2, h: 6, w: 6, ci: 8, co: 8, k: 3, s: 1, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }); // "full" conv (input gradient)
 
-const convLabel = (c: ConvCase): string => `${c.k}×${c.k} s${c.s} ${JSON.stringify(c.pad)} ${c.n}×${c.h}×${c.w}×${c.ci}→${c.co}`;
-
-interface ConvData { x: Float32Array; f: Float32Array; dy: Float32Array; xs: number[]; fs: number[]; ys: number[] }
 type Shape4 = [number, number, number, number];
-
-function convData(c: ConvCase, seed: number): ConvData {
-  const xs = [c.n, c.h, c.w, c.ci];
-  const fs = [c.k, c.k, c.ci, c.co];
-  const ys = tf.tidy(() => tf.conv2d(tf.zeros(xs) as unknown as tf.Tensor4D, tf.zeros(fs) as unknown as tf.Tensor4D, c.s, c.pad).shape);
-  const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-  return { xs, fs, ys, x: rand(size(xs), seed), f: rand(size(fs), seed + 1), dy: rand(size(ys), seed + 2) };
-}
-
-interface ConvOut { y: Float32Array; dx: Float32Array; df: Float32Array }
-
-/** y = conv2d(x, f), and both gradients of Σ y·dy through tf.grads (the registered gradient). */
-function convViaGrads(c: ConvCase, d: ConvData): ConvOut {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(d.x, d.xs as Shape4);
-    const f = tf.tensor4d(d.f, d.fs as Shape4);
-    const dy = tf.tensor4d(d.dy, d.ys as Shape4);
-    const y = tf.conv2d(x, f, c.s, c.pad);
-    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, f]);
-    return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, df: df.dataSync() as Float32Array };
-  });
-}
-
-/** The cpu backend's stock kernels, run directly (the registered Conv2D gradient is ours). */
-function convStockCpu(c: ConvCase, d: ConvData): ConvOut {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(d.x, d.xs as Shape4);
-    const f = tf.tensor4d(d.f, d.fs as Shape4);
-    const dy = tf.tensor4d(d.dy, d.ys as Shape4);
-    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' };
-    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: d.xs } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    const df = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: d.fs } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    return { y: tf.conv2d(x, f, c.s, c.pad).dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, df: df.dataSync() as Float32Array };
-  });
-}
 
 interface BnCase { n: number; h: number; w: number; c: number; groups: number; relu: boolean }
 const bnCases: BnCase[] = [
@@ -116,7 +75,7 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
     convCases.forEach((c, i) => {
       const d = convData(c, 300 + i);
       convInputs.set(c, d);
-      convRefs.set(c, convStockCpu(c, d));
+      convRefs.set(c, convStock(c, d));
     });
     bnCases.forEach((b, i) => bnRefs.set(b, bnRun(b, 700 + i)));
   });

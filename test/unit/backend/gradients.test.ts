@@ -4,12 +4,11 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src/engine/backend/select';
 import { conv2dFilterGradAsConv, conv2dInputGradAsConv, setConvGradOverride } from '../../../src/engine/backend/convGrad';
-import { rand, relErr } from './helpers';
+import { convData, convLabel, convStock, convViaGrads, rand, relErr, type ConvCase, type ConvData } from './helpers';
 
 type Pad = 'same' | 'valid';
-interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
 
-const cases: Case[] = [];
+const cases: ConvCase[] = [];
 for (const k of [1, 3]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as Pad[]) for (const h of [7, 8]) {
   cases.push({ n: h === 7 ? 3 : 2, h, w: h === 7 ? 9 : 8, ci: 3, co: 5, k, s, pad });
 }
@@ -17,52 +16,16 @@ for (const k of [1, 3]) for (const s of [1, 2]) for (const pad of ['same', 'vali
 cases.push({ n: 2, h: 15, w: 16, ci: 3, co: 4, k: 7, s: 2, pad: 'same' });
 cases.push({ n: 1, h: 6, w: 6, ci: 4, co: 2, k: 3, s: 2, pad: 'same' });
 
-interface Data { x: Float32Array; f: Float32Array; dy: Float32Array; xs: number[]; fs: number[]; ys: number[] }
-
-function data(c: Case, seed: number): Data {
-  const xs = [c.n, c.h, c.w, c.ci];
-  const fs = [c.k, c.k, c.ci, c.co];
-  const ys = tf.tidy(() => tf.conv2d(tf.zeros(xs) as unknown as tf.Tensor4D, tf.zeros(fs) as unknown as tf.Tensor4D, c.s, c.pad).shape);
-  const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-  return { xs, fs, ys, x: rand(size(xs), seed), f: rand(size(fs), seed + 1), dy: rand(size(ys), seed + 2) };
-}
-
-/** The stock cpu kernels (run directly: the registered gradient is ours). */
-function stock(c: Case, d: Data): { dx: Float32Array; df: Float32Array } {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(d.x, d.xs as [number, number, number, number]);
-    const f = tf.tensor4d(d.f, d.fs as [number, number, number, number]);
-    const dy = tf.tensor4d(d.dy, d.ys as [number, number, number, number]);
-    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' };
-    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: d.xs } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    const df = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: d.fs } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    return { dx: dx.dataSync() as Float32Array, df: df.dataSync() as Float32Array };
-  });
-}
-
-/** Gradients through tf.grads, i.e. through the registered Conv2D gradient. */
-function viaGrads(c: Case, d: Data): { dx: Float32Array; df: Float32Array } {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(d.x, d.xs as [number, number, number, number]);
-    const f = tf.tensor4d(d.f, d.fs as [number, number, number, number]);
-    const dy = tf.tensor4d(d.dy, d.ys as [number, number, number, number]);
-    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, f]);
-    return { dx: dx.dataSync() as Float32Array, df: df.dataSync() as Float32Array };
-  });
-}
-
-const label = (c: Case): string => `${c.k}×${c.k} s${c.s} ${c.pad} ${c.n}×${c.h}×${c.w}×${c.ci}→${c.co}`;
-
 describe('backend: Conv2D gradient as convolutions', () => {
-  const refs = new Map<Case, { dx: Float32Array; df: Float32Array }>();
-  const inputs = new Map<Case, Data>();
+  const refs = new Map<ConvCase, { dx: Float32Array; df: Float32Array }>();
+  const inputs = new Map<ConvCase, ConvData>();
 
   before(async () => {
     await selectBackend('cpu');
     cases.forEach((c, i) => {
-      const d = data(c, 100 + i);
+      const d = convData(c, 100 + i);
       inputs.set(c, d);
-      refs.set(c, stock(c, d));
+      refs.set(c, convStock(c, d));
     });
   });
   after(() => setConvGradOverride(null));
@@ -70,10 +33,10 @@ describe('backend: Conv2D gradient as convolutions', () => {
   it('wasm: both gradients match the cpu stock kernels within 1e-4 relative', async () => {
     await selectBackend('wasm');
     for (const c of cases) {
-      const got = viaGrads(c, inputs.get(c)!);
+      const got = convViaGrads(c, inputs.get(c)!);
       const ref = refs.get(c)!;
-      assert.ok(relErr(got.df, ref.df) < 1e-4, `filter ${label(c)}: ${relErr(got.df, ref.df)}`);
-      assert.ok(relErr(got.dx, ref.dx) < 1e-4, `input ${label(c)}: ${relErr(got.dx, ref.dx)}`);
+      assert.ok(relErr(got.df, ref.df) < 1e-4, `filter ${convLabel(c)}: ${relErr(got.df, ref.df)}`);
+      assert.ok(relErr(got.dx, ref.dx) < 1e-4, `input ${convLabel(c)}: ${relErr(got.dx, ref.dx)}`);
     }
   });
 
@@ -82,10 +45,10 @@ describe('backend: Conv2D gradient as convolutions', () => {
     for (const force of [null, { filter: 'conv', input: 'conv' }] as const) {
       setConvGradOverride(force);
       for (const c of cases) {
-        const got = viaGrads(c, inputs.get(c)!);
+        const got = convViaGrads(c, inputs.get(c)!);
         const ref = refs.get(c)!;
-        assert.ok(relErr(got.df, ref.df) < 1e-4, `filter ${label(c)} ${JSON.stringify(force)}: ${relErr(got.df, ref.df)}`);
-        assert.ok(relErr(got.dx, ref.dx) < 1e-4, `input ${label(c)} ${JSON.stringify(force)}: ${relErr(got.dx, ref.dx)}`);
+        assert.ok(relErr(got.df, ref.df) < 1e-4, `filter ${convLabel(c)} ${JSON.stringify(force)}: ${relErr(got.df, ref.df)}`);
+        assert.ok(relErr(got.dx, ref.dx) < 1e-4, `input ${convLabel(c)} ${JSON.stringify(force)}: ${relErr(got.dx, ref.dx)}`);
       }
     }
     setConvGradOverride(null);
@@ -104,17 +67,17 @@ describe('backend: Conv2D gradient as convolutions', () => {
           dx: conv2dInputGradAsConv(dy, f, d.xs, c.s, c.pad).dataSync(),
         };
       });
-      assert.ok(relErr(got.df, refs.get(c)!.df) < 1e-4, label(c));
-      assert.ok(relErr(got.dx, refs.get(c)!.dx) < 1e-4, label(c));
+      assert.ok(relErr(got.df, refs.get(c)!.df) < 1e-4, convLabel(c));
+      assert.ok(relErr(got.dx, refs.get(c)!.dx) < 1e-4, convLabel(c));
     }
   });
 
   it('does not leak tensors', async () => {
     await selectBackend('wasm');
     const c = cases[10];
-    viaGrads(c, inputs.get(c)!);
+    convViaGrads(c, inputs.get(c)!);
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) viaGrads(c, inputs.get(c)!);
+    for (let i = 0; i < 3; i++) convViaGrads(c, inputs.get(c)!);
     assert.equal(tf.memory().numTensors, before);
   });
 });
