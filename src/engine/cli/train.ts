@@ -135,6 +135,15 @@ async function prepare(config: RunConfig, baseDir: string, deps: EngineDeps): Pr
   return { config, data, plan, spec };
 }
 
+/** The executor a training run uses: its backend and workers, at most a step's pieces by default. A backend that cannot start is a `backend` config error. */
+async function openExecutor(p: Prepared, deps: EngineDeps): Promise<Executor> {
+  try {
+    return await deps.createExecutor({ spec: p.spec, backend: p.config.backend, workers: p.config.workers, usefulWorkers: stepPieces(p.plan) });
+  } catch (e) {
+    throw new ConfigError('backend', (e as Error).message);
+  }
+}
+
 function datasetInfo(d: DatasetPair): RunConfigRecord['dataset'] {
   const t: Dataset = d.train;
   return { name: t.name, source: t.source, train: t.count, test: d.test.count, height: t.height, width: t.width, channels: t.channels, numClasses: t.numClasses, classNames: t.classNames };
@@ -195,11 +204,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
     });
     runDirFlag = flags['run-dir'] !== undefined ? '--run-dir' : '--runs-dir';
     checkNewRunDir(runDir, runDirFlag);
-    try {
-      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers, usefulWorkers: stepPieces(prepared.plan) });
-    } catch (e) {
-      throw new ConfigError('backend', (e as Error).message);
-    }
+    executor = await openExecutor(prepared, deps);
   } catch (e) {
     io.err(`error: ${prefixed(e, 'train')}`);
     return 2;
@@ -292,11 +297,7 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
     if (ckpt.step > prepared.plan.runSteps || (ckpt.step === prepared.plan.runSteps && status?.state === 'completed')) {
       throw new UsageError('--resume', `the checkpoint is at step ${ckpt.step} and the run ends at step ${prepared.plan.runSteps}; nothing left to train (raise --max-steps to go further)`);
     }
-    try {
-      executor = await deps.createExecutor({ spec: prepared.spec, backend: config.backend, workers: config.workers, usefulWorkers: stepPieces(prepared.plan) });
-    } catch (e) {
-      throw new ConfigError('backend', (e as Error).message);
-    }
+    executor = await openExecutor(prepared, deps);
   } catch (e) {
     io.err(`error: ${prefixed(e, 'resume')}`);
     return 2;

@@ -44,8 +44,8 @@ function resolvedName(info: BackendInfo): BackendName {
 
 export async function createExecutor(opts: CreateExecutorOptions): Promise<Executor> {
   const selected = await selectBackend(opts.backend);
-  const n = resolveWorkers(opts.workers, selected, opts.usefulWorkers);
   const cores = os.availableParallelism();
+  const n = resolveWorkers(opts.workers, selected, opts.usefulWorkers, cores);
   const info = opts.workers === 0 && selected.name !== 'tensorflow' && n < cores
     ? { ...selected, reason: `${selected.reason}; ${n} of ${cores} cores (a training step splits into ${opts.usefulWorkers} pieces)` }
     : selected;
