@@ -161,6 +161,17 @@ async function timeSteps(ex: Executor, batch: number, steps: number, warmupSecon
   return { seconds, before, after: tf.memory().numTensors, warmupSteps };
 }
 
+/** Opens an executor, times `steps` training steps after the warm-up, and disposes of it. */
+async function measure(backend: BackendName, workers: number, batch: number, steps: number, warmupSeconds: number): Promise<{ backend: string; workers: number; imagesPerSecond: number; warmupSteps: number; before: number; after: number }> {
+  const ex = await createExecutor({ spec: SPEC, backend, workers });
+  try {
+    const t = await timeSteps(ex, batch, steps, warmupSeconds);
+    return { backend: ex.backend.name, workers: ex.workers, imagesPerSecond: (batch * steps) / t.seconds, warmupSteps: t.warmupSteps, before: t.before, after: t.after };
+  } finally {
+    await ex.dispose();
+  }
+}
+
 const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
 
 export async function runBench(opts: BenchOptions, out: (s: string) => void): Promise<BenchReport> {
@@ -195,48 +206,39 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
 
   const rows: BenchRow[] = [];
   const trainImagesPerSecond: Record<string, number> = {};
+  const warmupFor = (backend: BackendName): number => (backend === 'cpu' || quick ? 0 : (opts.warmupSeconds ?? WARMUP_SECONDS));
   for (const p of plans) {
-    let ex: Executor | null = null;
     try {
       const oneNow = p.backend === 'wasm' ? await matMulGflops(true) : one;
-      ex = await createExecutor({ spec: SPEC, backend: p.backend, workers: p.workers });
-      const t = await timeSteps(ex, p.batch, p.steps, p.backend === 'cpu' || quick ? 0 : (opts.warmupSeconds ?? WARMUP_SECONDS));
-      const ips = (p.batch * p.steps) / t.seconds;
-      const gflops = (ips * stepFlops) / 1e9;
-      const row: BenchRow = {
-        key: p.key, backend: ex.backend.name, workers: ex.workers, batch: p.batch, steps: p.steps, warmupSteps: t.warmupSteps, imagesPerSecond: ips,
-        gflops, fractionOfPeak: gflops / (oneNow * p.cores), matMulOneCore: oneNow, tensorsBefore: t.before, tensorsAfter: t.after,
-      };
-      rows.push(row);
-      trainImagesPerSecond[p.key] = Math.round(ips * 10) / 10;
-      say(`  ${p.key}: ${fmt(ips)} images/s`);
+      const m = await measure(p.backend, p.workers, p.batch, p.steps, warmupFor(p.backend));
+      const gflops = (m.imagesPerSecond * stepFlops) / 1e9;
+      rows.push({
+        key: p.key, backend: m.backend, workers: m.workers, batch: p.batch, steps: p.steps, warmupSteps: m.warmupSteps, imagesPerSecond: m.imagesPerSecond,
+        gflops, fractionOfPeak: gflops / (oneNow * p.cores), matMulOneCore: oneNow, tensorsBefore: m.before, tensorsAfter: m.after,
+      });
+      trainImagesPerSecond[p.key] = Math.round(m.imagesPerSecond * 10) / 10;
+      say(`  ${p.key}: ${fmt(m.imagesPerSecond)} images/s`);
     } catch (e) {
       skipped.push({ key: p.key, reason: (e as Error).message });
       say(`  ${p.key}: skipped (${(e as Error).message})`);
-    } finally {
-      await ex?.dispose();
     }
   }
 
-  // The same wasm-1 step on the stock paths (XNNPACK conv, conv-as-gradient filter gradient, tf-op
+  // The wasm-1 row again on the stock paths (XNNPACK conv, conv-as-gradient filter gradient, tf-op
   // BN): the baseline the kernels are measured against, in this process, after the same warm-up.
   let stockKernels: BenchReport['stockKernels'];
+  const wasm1 = plans.find((p) => p.key === 'wasm-1');
   const oursIps = trainImagesPerSecond['wasm-1'];
-  if (oursIps) {
-    let ex: Executor | null = null;
+  if (wasm1 && oursIps) {
     try {
       setFastKernels(false);
-      ex = await createExecutor({ spec: SPEC, backend: 'wasm', workers: 1 });
-      const steps = quick ? 1 : 4;
-      const t = await timeSteps(ex, BATCH, steps, quick ? 0 : (opts.warmupSeconds ?? WARMUP_SECONDS));
-      const ips = (BATCH * steps) / t.seconds;
-      stockKernels = { imagesPerSecond: Math.round(ips * 10) / 10, steps, warmupSteps: t.warmupSteps, ratio: oursIps / ips };
-      say(`  wasm-1 on the stock kernels: ${fmt(ips)} images/s`);
+      const m = await measure(wasm1.backend, wasm1.workers, wasm1.batch, wasm1.steps, warmupFor(wasm1.backend));
+      stockKernels = { imagesPerSecond: Math.round(m.imagesPerSecond * 10) / 10, steps: wasm1.steps, warmupSteps: m.warmupSteps, ratio: oursIps / m.imagesPerSecond };
+      say(`  wasm-1 on the stock kernels: ${fmt(m.imagesPerSecond)} images/s`);
     } catch (e) {
       stockKernels = { skipped: (e as Error).message.split('\n')[0] };
     } finally {
       setFastKernels(true);
-      await ex?.dispose();
     }
   }
 
