@@ -65,7 +65,21 @@ function copyWasm() {
   for (const f of readdirSync(from)) if (f.endsWith('.wasm')) cpSync(join(from, f), join(root, 'dist', f));
 }
 
+/**
+ * Dawn for Node (npm `webgpu`, optional) ships a 20-40 MB binary per platform; the engine loads it
+ * from dist/dawn/<platform>-<arch>/ next to cli.js, so only this platform's one goes into dist/
+ * (and into a .vsix packaged here: `npm run package` targets this platform).
+ */
+function copyDawn() {
+  const plat = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+  const from = join(root, 'node_modules/webgpu/dist', plat, 'dawn.node');
+  if (!existsSync(from)) return;
+  mkdirSync(join(root, 'dist/dawn', plat), { recursive: true });
+  cpSync(from, join(root, 'dist/dawn', plat, 'dawn.node'));
+}
+
 copyWasm();
+if (!testsOnly) copyDawn();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('watching…');

@@ -6,7 +6,9 @@
 // machines reach). Anyone else gets the exact command to run. Exit 0 = all present.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-export const TEST_APT_PACKAGES = ['chromium', 'fonts-liberation', 'libkrb5-dev', 'libsecret-1-dev', 'pkg-config', 'build-essential', 'python3', 'ripgrep'];
+// libegl1 + libegl-mesa0 + libgl1-mesa-dri: Mesa's software GPU (llvmpipe) behind EGL, which the
+// WebGPU backend's tests run on through Dawn's OpenGL backend where the machine has no GPU.
+export const TEST_APT_PACKAGES = ['chromium', 'fonts-liberation', 'libkrb5-dev', 'libsecret-1-dev', 'pkg-config', 'build-essential', 'python3', 'ripgrep', 'libegl1', 'libegl-mesa0', 'libgl1-mesa-dri'];
 
 function installed(pkg) {
   try {

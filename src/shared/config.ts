@@ -9,7 +9,7 @@ export type Method = (typeof METHODS)[number];
 export const MODEL_ARCHS = ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet56', 'resnet18', 'resnet50'] as const;
 export type ModelArch = (typeof MODEL_ARCHS)[number];
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export const RANDOM_START_MODES = ['always', 'never', 'reference'] as const;

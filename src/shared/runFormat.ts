@@ -22,8 +22,22 @@ export const RESULTS_SCHEMA = 1;
 export type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'stopped';
 export const FINAL_STATES: readonly RunState[] = ['completed', 'failed', 'stopped'];
 
+/** The GPU adapter a webgpu backend runs on, as Dawn reports it. */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** Dawn's backend under WebGPU: Vulkan for a real GPU, OpenGL (EGL) for Mesa's software rasteriser. */
+  api: 'vulkan' | 'opengl';
+  /** The adapter says it is a fallback adapter. */
+  fallback: boolean;
+  /** A CPU rasteriser (llvmpipe, lavapipe, SwiftShader) or a fallback adapter: correct, not fast. */
+  software: boolean;
+}
+
 export interface BackendInfo {
-  /** The backend that trains, as tfjs names it: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'wasm', 'cpu'. */
+  /** The backend that trains, as tfjs names it: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'webgpu', 'wasm', 'cpu'. */
   name: string;
   requested: BackendName;
   /** Which package provided it, e.g. '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm'. */
@@ -33,6 +47,8 @@ export interface BackendInfo {
   reason: string;
   attempts: { backend: string; ok: boolean; error?: string }[];
   workers: number;
+  /** webgpu only: the adapter that trains. */
+  adapter?: AdapterDescription;
 }
 
 /** config.json: the fully resolved config plus what the engine decided about it. */

@@ -9,6 +9,7 @@ import type { BackendInfo } from '../../shared/runFormat';
 import { installTrainingGradients } from './convGrad';
 import { fastKernelsStatus } from './fastKernels';
 import { configureWasmPaths } from './wasmPaths';
+import { activateWebGpu, adapterLabel, vulkanLoaderMissing, WEBGPU_PACKAGE } from './webgpu';
 
 // Set the paths before anything can initialise wasm (tf.ready() would pick it by priority).
 configureWasmPaths();
@@ -18,6 +19,17 @@ export interface SelectOptions {
   workers?: number;
   /** Loads a native package; tests replace it. Defaults to a require that esbuild leaves alone. */
   load?: (pkg: string) => unknown;
+}
+
+/** What a candidate's try() may report back besides success. */
+interface Outcome {
+  /** The package that provided the backend when it is not the candidate's own. */
+  pkg?: string;
+  /** Overrides the candidate's `gpu` (a software WebGPU adapter is not a GPU). */
+  gpu?: boolean;
+  /** Appended to the reason, e.g. the adapter's name. */
+  detail?: string;
+  adapter?: BackendInfo['adapter'];
 }
 
 type Attempt = BackendInfo['attempts'][number];
@@ -62,12 +74,12 @@ async function activate(name: string): Promise<void> {
 }
 
 interface Candidate {
-  backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: Exclude<BackendName, 'auto'>;
   pkg: string;
   tfName: string;
   gpu: boolean;
-  /** Activates the backend; returns the package that provided it when it is not `pkg`. */
-  try: (load: (pkg: string) => unknown) => Promise<string | void>;
+  /** Activates the backend. `explicit`: the user named this backend (not reached through auto). */
+  try: (load: (pkg: string) => unknown, explicit: boolean) => Promise<Outcome | void>;
 }
 
 const candidates: Record<Candidate['backend'], Candidate> = {
@@ -77,6 +89,23 @@ const candidates: Record<Candidate['backend'], Candidate> = {
       load(PKG_GPU);
       await activate('tensorflow');
       if (!nativeSeesGpu()) throw new Error('tfjs-node-gpu loaded but TensorFlow sees no GPU (CUDA/cuDNN missing or no device)');
+    },
+  },
+  webgpu: {
+    backend: 'webgpu', pkg: WEBGPU_PACKAGE, tfName: 'webgpu', gpu: true,
+    try: async (load, explicit) => {
+      const missing = vulkanLoaderMissing();
+      // Without the Vulkan loader only the software adapter could answer, which auto never uses;
+      // skipping here also keeps Dawn's own warnings out of every CPU run's log.
+      if (missing && !explicit) throw new Error(missing);
+      const adapter = await activateWebGpu({ allowSoftware: explicit, load });
+      return {
+        gpu: !adapter.software,
+        adapter,
+        detail: adapter.software
+          ? `${adapterLabel(adapter)} via ${adapter.api}: a software adapter, correct but far slower than wasm`
+          : `${adapterLabel(adapter)} via ${adapter.api}`,
+      };
     },
   },
   tensorflow: {
@@ -95,7 +124,7 @@ const candidates: Record<Candidate['backend'], Candidate> = {
         }
       }
       await activate('tensorflow');
-      return pkg;
+      return { pkg };
     },
   },
   wasm: {
@@ -113,6 +142,7 @@ const candidates: Record<Candidate['backend'], Candidate> = {
 
 const FIX: Record<Exclude<BackendName, 'auto'>, string> = {
   'tensorflow-gpu': 'Install @tensorflow/tfjs-node-gpu on a machine with CUDA and a GPU, or set the "backend" setting to "auto".',
+  webgpu: 'Install the Vulkan loader and your GPU driver (Debian: apt-get install libvulkan1), or Mesa\'s software adapter for testing (libegl1 libegl-mesa0 libgl1-mesa-dri), or set the "backend" setting to "auto".',
   tensorflow: 'Install @tensorflow/tfjs-node (needs to download libtensorflow), or set the "backend" setting to "auto".',
   wasm: 'Reinstall the extension (the .wasm files must sit next to dist/cli.js), or set the "backend" setting to "cpu" or "auto".',
   cpu: 'The pure-JS backend ships with @tensorflow/tfjs; reinstall the extension.',
@@ -120,45 +150,37 @@ const FIX: Record<Exclude<BackendName, 'auto'>, string> = {
 
 /**
  * Makes `requested` the active tfjs backend of this thread and describes the outcome. `auto` tries
- * tfjs-node-gpu (with a GPU), tfjs-node, wasm, cpu in that order; an explicit name loads only that
- * one and throws BackendUnavailableError naming the `backend` setting when it cannot.
+ * tfjs-node-gpu (with a GPU), webgpu (a hardware adapter only), tfjs-node, wasm, cpu in that order;
+ * an explicit name loads only that one (webgpu then also accepts a software adapter) and throws
+ * BackendUnavailableError naming the `backend` setting when it cannot.
  * Also installs the replacement gradients every backend trains with (see convGrad.ts).
  */
 export async function selectBackend(requested: BackendName, opts: SelectOptions = {}): Promise<BackendInfo> {
   const load = opts.load ?? nativeRequire;
   installTrainingGradients();
   const order: Candidate[] = requested === 'auto'
-    ? [candidates['tensorflow-gpu'], candidates.tensorflow, candidates.wasm, candidates.cpu]
+    ? [candidates['tensorflow-gpu'], candidates.webgpu, candidates.tensorflow, candidates.wasm, candidates.cpu]
     : [candidates[requested]];
-  if (order.some((c) => c === undefined)) throw new Error(`unknown backend "${requested}": set the "backend" setting to auto, tensorflow-gpu, tensorflow, wasm or cpu`);
+  if (order.some((c) => c === undefined)) throw new Error(`unknown backend "${requested}": set the "backend" setting to auto, tensorflow-gpu, webgpu, tensorflow, wasm or cpu`);
   const attempts: Attempt[] = [];
-  // tfjs-node-gpu also provides the plain native backend: under auto, a GPU build without a GPU
-  // still beats wasm, so remember that it loaded and use it before wasm.
   for (const c of order) {
     try {
-      const pkg = (await c.try(load)) || c.pkg;
+      const out = (await c.try(load, requested !== 'auto')) || {};
+      const pkg = out.pkg ?? c.pkg;
       attempts.push({ backend: c.backend, ok: true });
       const failed = attempts.filter((a) => !a.ok);
       const kernels = c.backend === 'wasm' ? `; ${fastKernelsStatus()}` : '';
+      const detail = out.detail ? ` on ${out.detail}` : '';
       const reason = requested === 'auto'
-        ? `auto: using ${c.backend} (${pkg})${kernels}${failed.length ? `; ${failed.map((a) => `${a.backend} unavailable: ${a.error}`).join('; ')}` : ''}`
-        : `${c.backend} requested and loaded (${pkg})${kernels}`;
-      return { name: c.tfName, requested, package: pkg, gpu: c.gpu, reason, attempts, workers: opts.workers ?? 1 };
+        ? `auto: using ${c.backend} (${pkg})${detail}${kernels}${failed.length ? `; ${failed.map((a) => `${a.backend} unavailable: ${a.error}`).join('; ')}` : ''}`
+        : `${c.backend} requested and loaded (${pkg})${detail}${kernels}`;
+      const info: BackendInfo = { name: c.tfName, requested, package: pkg, gpu: out.gpu ?? c.gpu, reason, attempts, workers: opts.workers ?? 1 };
+      if (out.adapter) info.adapter = out.adapter;
+      return info;
     } catch (e) {
       attempts.push({ backend: c.backend, ok: false, error: message(e) });
-      if (c.backend === 'tensorflow-gpu' && requested === 'auto' && tf.findBackend('tensorflow')) {
-        // The GPU package loaded but saw no GPU: its CPU kernels are still native TensorFlow.
-        try {
-          await activate('tensorflow');
-          attempts.push({ backend: 'tensorflow', ok: true });
-          return {
-            name: 'tensorflow', requested, package: PKG_GPU, gpu: false, attempts, workers: opts.workers ?? 1,
-            reason: `auto: using tensorflow on the CPU via ${PKG_GPU} (${message(e)})`,
-          };
-        } catch (e2) {
-          attempts.push({ backend: 'tensorflow', ok: false, error: message(e2) });
-        }
-      }
+      // A tfjs-node-gpu that loaded without seeing a GPU is picked up again by the tensorflow
+      // candidate (native CPU kernels), after webgpu has had its chance at a hardware adapter.
     }
   }
   if (requested === 'auto') throw new BackendUnavailableError(requested, attempts, 'No tfjs backend could be loaded; reinstall the extension.');

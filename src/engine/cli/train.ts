@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type BackendName, type RunConfig } from '../../shared/config';
 import { RUN_FILES, parseStatus, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
+import { backendLabel } from '../../shared/backendLabel';
 import { loadDataset } from '../data/load';
 import type { Dataset, DatasetPair } from '../data/types';
 import { createExecutor } from '../exec/createExecutor';
@@ -420,7 +421,7 @@ async function runTrainer(a: {
   say(`run ${writer.dir}`);
   say(
     `${config.method}${config.method === 'fast-advprop' ? ` split ${plan.split}` : ''} on ${a.record.dataset.name} (${data.train.count} train / ${data.test.count} test), ` +
-      `${config.model.arch}×${config.model.width}, backend ${executor.backend.name} ×${executor.workers}, ` +
+      `${config.model.arch}×${config.model.width}, backend ${backendLabel(executor.backend)}, ` +
       `${plan.epochs} epochs × ${plan.stepsPerEpoch} steps (batch ${plan.batch.clean}+${plan.batch.adv})` +
       (plan.runSteps < plan.totalSteps ? `, stopping after step ${plan.runSteps}` : '') +
       (a.resumeFrom ? `, resuming at step ${a.resumeFrom.step}` : ''),
@@ -430,7 +431,7 @@ async function runTrainer(a: {
   const why = `a training step splits into ${pieces} pieces (${plan.bnGroups} BN groups${pieces > plan.bnGroups ? ' × the clean and the attacked pass' : ''})`;
   const more = 'a larger bnGroups trains on more cores (it changes the BN statistics, and so the results)';
   if (executor.workers > pieces) say(`note: ${executor.workers} workers, but ${why}: the others only speed up evaluation; ${more}`);
-  else if (config.workers === 0 && executor.backend.name !== 'tensorflow' && executor.workers < os.availableParallelism()) say(`using ${executor.workers} of ${os.availableParallelism()} cores: ${why}; ${more}`);
+  else if (config.workers === 0 && !['tensorflow', 'webgpu'].includes(executor.backend.name) && executor.workers < os.availableParallelism()) say(`using ${executor.workers} of ${os.availableParallelism()} cores: ${why}; ${more}`);
   let outcome: TrainOutcome;
   try {
     outcome = await trainer.run();

@@ -25,6 +25,8 @@ export interface CreateExecutorOptions {
 
 /** Worker count for `workers` (0 = automatic) on a selected backend. */
 export function resolveWorkers(workers: number, backend: BackendInfo, usefulWorkers?: number, cores = os.availableParallelism()): number {
+  // One process drives the GPU: replicas in threads would only contend for the same device.
+  if (backend.name === 'webgpu') return 1;
   if (workers > 0) return Math.floor(workers);
   if (backend.name === 'tensorflow') return 1;
   const useful = usefulWorkers !== undefined && usefulWorkers >= 1 ? Math.floor(usefulWorkers) : Infinity;
@@ -46,9 +48,12 @@ export async function createExecutor(opts: CreateExecutorOptions): Promise<Execu
   const selected = await selectBackend(opts.backend);
   const cores = os.availableParallelism();
   const n = resolveWorkers(opts.workers, selected, opts.usefulWorkers, cores);
-  const info = opts.workers === 0 && selected.name !== 'tensorflow' && n < cores
-    ? { ...selected, reason: `${selected.reason}; ${n} of ${cores} cores (a training step splits into ${opts.usefulWorkers} pieces)` }
-    : selected;
+  let info = selected;
+  if (selected.name === 'webgpu') {
+    if (opts.workers > 1) info = { ...selected, reason: `${selected.reason}; workers ${opts.workers} ignored: one process drives the GPU` };
+  } else if (opts.workers === 0 && selected.name !== 'tensorflow' && n < cores) {
+    info = { ...selected, reason: `${selected.reason}; ${n} of ${cores} cores (a training step splits into ${opts.usefulWorkers} pieces)` };
+  }
   if (n === 1) {
     const replica = replicaFactory(opts.replicaModule)(opts.spec);
     return new InProcessExecutor(replica, { ...info, workers: 1, reason: `${info.reason}; in-process` });

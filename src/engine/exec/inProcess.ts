@@ -2,6 +2,7 @@
 // hop, no copies) and for native TensorFlow, which parallelises inside its own kernels.
 import { performance } from 'node:perf_hooks';
 import type { BackendInfo } from '../../shared/runFormat';
+import { gpuErrorScope, releaseWebGpu } from '../backend/webgpu';
 import { mergeResults, planUnits, sliceRequest } from './shard';
 import type { Executor, ModelLayout, PassRequest, PassResult, Replica } from './types';
 
@@ -24,6 +25,7 @@ export class InProcessExecutor implements Executor {
 
   async run(requests: PassRequest[]): Promise<PassResult[]> {
     this.check();
+    if (this.backend.name === 'webgpu') return this.runAsync(requests);
     const passMs: number[] = [];
     const pass = (r: PassRequest): PassResult => {
       const t0 = performance.now();
@@ -40,10 +42,33 @@ export class InProcessExecutor implements Executor {
     return out;
   }
 
+  /**
+   * The GPU path: reads are asynchronous, and each pass runs in the device's error scopes so an
+   * invalid kernel fails the step instead of silently training on zeros. A request is not cut into
+   * its BN groups here: the forward computes ghost-BN statistics per group inside one pass, and
+   * one large dispatch is what keeps a GPU busy (summation order, and so the last bits, differ
+   * from the CPU path's group-by-group sums).
+   */
+  private async runAsync(requests: PassRequest[]): Promise<PassResult[]> {
+    const passMs: number[] = [];
+    const pass = async (r: PassRequest): Promise<PassResult> => {
+      const t0 = performance.now();
+      const res = await gpuErrorScope(() => this.replica.runPassAsync(r));
+      passMs.push(performance.now() - t0);
+      return res;
+    };
+    const out: PassResult[] = [];
+    for (const r of requests) out.push(await pass(r));
+    this.lastPassMs = passMs;
+    return out;
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     this.replica.dispose();
+    // Dawn keeps the process alive while a device exists.
+    if (this.backend.name === 'webgpu') releaseWebGpu();
   }
 
   private check(): void {

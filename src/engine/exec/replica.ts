@@ -72,7 +72,14 @@ export function createReplica(spec: ModelSpec): Replica {
     state = { params: ps, running: rs };
   };
 
-  const runPass = (req: PassRequest): PassResult => {
+  /**
+   * The pass, written once as a generator that yields the tensors it needs on the host and is
+   * resumed with their values: run synchronously (dataSync) on cpu/wasm/tensorflow, where that is
+   * cheapest and keeps results bit-identical to earlier versions, and asynchronously (await
+   * data()) on webgpu, which cannot read synchronously in Node. Yielded tensors belong to the
+   * generator, which disposes them once read.
+   */
+  function* pass(req: PassRequest): Generator<tf.Tensor[], PassResult, Float32Array[]> {
     if (disposed) throw new Error('replica: runPass after dispose');
     if (!state) throw new Error('replica: runPass before setState');
     validate(req);
@@ -87,25 +94,41 @@ export function createReplica(spec: ModelSpec): Replica {
     const bnStats: BatchStats[] = [];
     const groups = req.training ? N / req.groupSize : 0;
 
-    const addGrads = (gs: tf.Tensor[]): void => {
-      for (let j = 0; j < gs.length; j++) {
+    /** Adds lossWeight × the gradients read back (one flat vector, gParams order) into `grads`. */
+    const addGrads = (flat: Float32Array): void => {
+      const w = req.lossWeight;
+      let k = 0;
+      for (let j = 0; j < gIdx.length; j++) {
         const info = layout.params[gIdx[j]];
-        const g = gs[j].dataSync();
-        const w = req.lossWeight;
-        for (let i = 0, o = info.offset; i < info.size; i++, o++) grads![o] += w * g[i];
+        for (let i = 0, o = info.offset; i < info.size; i++, o++) grads![o] += w * flat[k++];
       }
     };
-    /** Runs one forward (inside a gradient tape when asked) and reads back what the result reports. */
-    const readForward = (x: tf.Tensor4D, targets: tf.Tensor2D) => {
-      const read: { logits?: Float32Array; stats?: Float32Array } = {};
+    /** One flat tensor of all gradients, so the host reads them in one transfer. */
+    const flatten = (gs: tf.Tensor[]): tf.Tensor => (gs.length === 1 ? tf.reshape(gs[0], [-1]) : tf.concat(gs.map((g) => tf.reshape(g, [-1]))));
+    /**
+     * A forward (run inside a gradient tape by the caller) whose logits and BN statistics are kept
+     * past the tape's tidy, to be read back after it.
+     */
+    const keptForward = (x: tf.Tensor4D, targets: tf.Tensor2D) => {
+      const kept: { logits?: tf.Tensor; stats?: tf.Tensor } = {};
       const f = (): tf.Scalar => {
         const out = forward(model, st, x, opts);
-        read.logits = out.logits.dataSync().slice() as Float32Array;
-        if (out.stats) read.stats = out.stats.dataSync().slice() as Float32Array;
+        kept.logits = tf.keep(out.logits);
+        if (out.stats) kept.stats = tf.keep(out.stats);
         return crossEntropySum(out.logits, targets);
       };
-      return { f, read };
+      return { f, kept };
     };
+    /** Yields the kept logits (+ stats) and, when given, a flat gradient tensor; returns their values. */
+    function* read(kept: { logits?: tf.Tensor; stats?: tf.Tensor }, flatGrads?: tf.Tensor): Generator<tf.Tensor[], { logits: Float32Array; stats?: Float32Array; grads?: Float32Array }, Float32Array[]> {
+      const ts = [kept.logits!, ...(kept.stats ? [kept.stats] : []), ...(flatGrads ? [flatGrads] : [])];
+      const vals = yield ts;
+      let i = 0;
+      const logits = vals[i++];
+      const stats = kept.stats ? vals[i++] : undefined;
+      const gradsFlat = flatGrads ? vals[i++] : undefined;
+      return { logits, stats, grads: gradsFlat };
+    }
     const pushStats = (s?: Float32Array): void => {
       if (s) bnStats.push({ values: s, groupSize: req.groupSize, groups });
     };
@@ -140,42 +163,46 @@ export function createReplica(spec: ModelSpec): Replica {
         const dir = targeted ? -atk.stepSize : atk.stepSize;
         for (let k = 0; k < atk.steps; k++) {
           const xin = x;
-          const { f, read } = readForward(xin, atkTargets);
-          const next = tf.tidy(() => {
+          const { f, kept } = keptForward(xin, atkTargets);
+          const [next, flat] = tf.tidy(() => {
             // ONE backward per step: the input gradient drives the attack and, with reuse, the
             // same backward's parameter gradients are the free training signal.
             const { grads: gs } = tf.valueAndGrads(f)(atk.reuseGradients ? [xin, ...gParams] : [xin]);
-            if (atk.reuseGradients) addGrads(gs.slice(1));
-            return tf.minimum(tf.maximum(tf.add(xin, tf.mul(tf.sign(gs[0]), dir)), lo), hi) as tf.Tensor4D;
+            const stepped = tf.minimum(tf.maximum(tf.add(xin, tf.mul(tf.sign(gs[0]), dir)), lo), hi) as tf.Tensor4D;
+            return atk.reuseGradients ? [stepped, flatten(gs.slice(1))] : [stepped];
           });
+          owned.push(kept.logits!, ...(kept.stats ? [kept.stats] : []), ...(flat ? [flat] : []));
+          const r = yield* read(kept, flat);
+          if (r.grads) addGrads(r.grads);
           iterate?.dispose();
           iterate = next;
-          x = next;
-          pushStats(read.stats);
-          last = read.logits!;
+          x = next as tf.Tensor4D;
+          pushStats(r.stats);
+          last = r.logits;
           if (k === 0) {
             const m = metrics(last, req, K);
             result.attackLossSum = m.lossSum;
             result.attackCorrect = m.correct;
           }
         }
-        result.advImages = x.dataSync().slice() as Float32Array;
+        result.advImages = (yield [x])[0];
       }
 
       if (!atk || req.paramGrads) {
-        const { f, read } = readForward(x, trueTargets);
+        const { f, kept } = keptForward(x, trueTargets);
+        let flat: tf.Tensor | undefined;
         if (req.paramGrads) {
-          tf.tidy(() => {
-            const { grads: gs } = tf.valueAndGrads(f)(gParams);
-            addGrads(gs);
-          });
+          flat = tf.tidy(() => flatten(tf.valueAndGrads(f)(gParams).grads));
         } else {
           tf.tidy(() => {
             f();
           });
         }
-        pushStats(read.stats);
-        last = read.logits!;
+        owned.push(kept.logits!, ...(kept.stats ? [kept.stats] : []), ...(flat ? [flat] : []));
+        const r = yield* read(kept, flat);
+        if (r.grads) addGrads(r.grads);
+        pushStats(r.stats);
+        last = r.logits;
         if (!atk && !req.paramGrads) result.logits = last;
       }
       const m = metrics(last!, req, K);
@@ -187,6 +214,30 @@ export function createReplica(spec: ModelSpec): Replica {
       iterate?.dispose();
       for (const t of owned) t.dispose();
     }
+  }
+
+  // Values are copied (slice) because a backend may reuse or free the buffer behind them.
+  const runPass = (req: PassRequest): PassResult => {
+    if (tf.getBackend() === 'webgpu') throw new Error('replica: webgpu cannot read tensors synchronously; use runPassAsync');
+    const g = pass(req);
+    let r = g.next();
+    while (!r.done) r = g.next(r.value.map((t) => t.dataSync().slice() as Float32Array));
+    return r.value;
+  };
+
+  const runPassAsync = async (req: PassRequest): Promise<PassResult> => {
+    const g = pass(req);
+    let r = g.next();
+    try {
+      while (!r.done) {
+        const vals = await Promise.all(r.value.map((t) => t.data() as Promise<Float32Array>));
+        r = g.next(vals.map((v) => v.slice()));
+      }
+    } catch (e) {
+      g.return(undefined as never); // runs the generator's finally: its tensors are disposed
+      throw e;
+    }
+    return r.value;
   };
 
   const validate = (req: PassRequest): void => {
@@ -220,6 +271,7 @@ export function createReplica(spec: ModelSpec): Replica {
     layout,
     setState,
     runPass,
+    runPassAsync,
     dispose(): void {
       disposeState();
       disposed = true;

@@ -126,6 +126,9 @@ export interface Executor {
 export interface Replica {
   readonly layout: ModelLayout;
   setState(params: Float32Array, running: Float32Array): void;
+  /** On backends that can read tensors synchronously (cpu, wasm, tensorflow); throws on webgpu. */
   runPass(req: PassRequest): PassResult;
+  /** On every backend; the only way on webgpu. Same results as runPass. */
+  runPassAsync(req: PassRequest): Promise<PassResult>;
   dispose(): void;
 }

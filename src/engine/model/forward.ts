@@ -261,8 +261,17 @@ function subsample2(h: tf.Tensor4D): tf.Tensor4D {
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-        const six = tf.reshape(dy as tf.Tensor, [N, H2, 1, W2, 1, C]);
-        let g = tf.reshape(tf.pad(six, [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]), [N, 2 * H2, 2 * W2, C]);
+        let g: tf.Tensor;
+        if (tf.getBackend() === 'webgpu') {
+          // tfjs-backend-webgpu 4.22 compiles a rank-6 pad to invalid WGSL (its output stays zero):
+          // interleave columns, then rows, with two rank-4 pads instead.
+          const cols = tf.pad(tf.reshape(dy as tf.Tensor, [N * H2, W2, 1, C]), [[0, 0], [0, 0], [0, 1], [0, 0]]);
+          const rows = tf.pad(tf.reshape(cols, [N * H2, 1, 2 * W2, C]), [[0, 0], [0, 1], [0, 0], [0, 0]]);
+          g = tf.reshape(rows, [N, 2 * H2, 2 * W2, C]);
+        } else {
+          const six = tf.reshape(dy as tf.Tensor, [N, H2, 1, W2, 1, C]);
+          g = tf.reshape(tf.pad(six, [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]), [N, 2 * H2, 2 * W2, C]);
+        }
         if (2 * H2 !== H || 2 * W2 !== W) g = tf.slice(g, [0, 0, 0, 0], [N, H, W, C]);
         return g;
       },

@@ -23,6 +23,9 @@ export function createReplica(spec: ModelSpec): Replica {
     setState(params) {
       w = Float32Array.from(params);
     },
+    async runPassAsync(req: PassRequest): Promise<PassResult> {
+      return this.runPass(req);
+    },
     runPass(req: PassRequest): PassResult {
       if (req.labels[0] === THROW_LABEL) throw new Error('fake replica: asked to fail');
       if (req.labels[0] === EXIT_LABEL) process.exit(3);

@@ -20,6 +20,11 @@ describe('extension: the packaged file list', function () {
     for (const f of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/worker.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/webview/dashboard.js', 'dist/webview/dashboard.css', 'media/advprop.schema.json', 'media/datasets/fashion-mnist-subset/train-images-idx3-ubyte.gz']) {
       assert.ok(files.includes(f), `${f} is missing from the package`);
     }
+    // The GPU backend's Dawn binary: this platform's only (the package is platform-specific).
+    const plat = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+    const dawn = files.filter((f) => f.startsWith('dist/dawn/'));
+    if (fs.existsSync(path.join(ROOT, 'node_modules', 'webgpu'))) assert.deepEqual(dawn, [`dist/dawn/${plat}/dawn.node`]);
+    else assert.deepEqual(dawn, []);
     const unwanted = files.filter((f) => /\.(map|vsix|ts|c)$/.test(f) || /^(src|test|scripts|out|node_modules|docs)\//.test(f));
     assert.deepEqual(unwanted, []);
   });
