@@ -1,6 +1,7 @@
 // Dashboard page: header, leak banner, budget bar and live charts for one run.
 import './lib/panel.css';
 import type { MetricsRecord } from '../src/shared/runFormat';
+import { backendLabel } from '../src/shared/backendLabel';
 import type { DashboardFromWebview, DashboardRun, DashboardState, DashboardToWebview } from '../src/shared/protocol/dashboard';
 import {
   budgetProgress, compactNumber, currentLeak, describePAdv, epochLabel, formatEta, lastStep, leakAdvice, percent, seriesFrom, stateWord, STREAMS,
@@ -97,7 +98,7 @@ function renderHeader(): void {
       chip('method', cfg?.method ?? '–'),
       chip('p_adv', describePAdv(cfg)),
       chip('K', cfg ? String(cfg.attack.steps) : '–'),
-      chip('backend', backend ? `${backend.name}${backend.gpu ? ' (GPU)' : ''}` : status?.backend ?? '–', backend ? `${backend.package}: ${backend.reason}` : undefined),
+      chip('backend', backend ? backendLabel(backend) : status?.backend ?? '–', backend ? `${backend.package}: ${backend.reason}` : undefined),
       cfg ? chip('shuffle BN', cfg.shuffleBN ? `on, ${cfg.bnGroups} groups` : 'off') : null,
     ),
     h('div', { class: 'row' },

@@ -1,4 +1,5 @@
 // How the Runs view groups and labels runs. Pure, so the grouping rules are tested directly.
+import { backendLabel } from '../shared/backendLabel';
 import type { RunSnapshot } from './runSnapshot';
 import { bestTestAccuracy, displayEpoch, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
 
@@ -65,6 +66,9 @@ export function runDescription(s: RunSnapshot): string {
   if (mce) parts.push(`${mce.label} ${mce.value.toFixed(1)}`);
   if (leakFlagged(s)) parts.push('⚠ leak');
   if (group === 'unknown') parts.push(s.statusProblem ? 'status unreadable' : 'no status');
+  // Last, so a narrow sidebar cuts it before the figures; the tooltip always has it.
+  const b = s.config?.backend;
+  if (b?.gpu) parts.push(backendLabel(b));
   return parts.join(' · ');
 }
 
@@ -77,7 +81,7 @@ export function runTooltip(s: RunSnapshot): string {
     lines.push(`Method: ${c.config.method}${c.config.split ? `, split ${c.config.split}` : ''}, K=${c.config.attack?.steps}`);
     lines.push(`Model: ${c.model?.arch ?? c.config.model?.arch} ×${c.model?.width ?? c.config.model?.width}, dataset ${c.dataset?.name ?? c.config.dataset?.name}`);
   }
-  if (c?.backend) lines.push(`Backend: ${c.backend.name}${c.backend.gpu ? ' (GPU)' : ''}`);
+  if (c?.backend) lines.push(`Backend: ${backendLabel(c.backend)}`);
   if (st?.progress) lines.push(`Progress: epoch ${displayEpoch(st.progress.epoch, st.progress.epochs)}/${st.progress.epochs}, step ${st.progress.step}/${st.progress.totalSteps}`);
   const best = bestTestAccuracy(s);
   if (best !== undefined) lines.push(`Best clean test accuracy: ${pct(best)}`);
