@@ -216,6 +216,7 @@ export async function activateWebGpu(opts: WebGpuOptions): Promise<AdapterDescri
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, found!.adapter.info), -1);
   // Small tensors would otherwise be computed on the cpu backend and copied: keep every op on the GPU.
   tf.env().set('WEBGPU_CPU_FORWARD', false);
+  applyFlagOverrides(process.env.FAST_ADVPROP_WEBGPU_FLAGS);
   const ok = await tf.setBackend('webgpu');
   if (!ok || tf.getBackend() !== 'webgpu') {
     device.destroy();
@@ -224,6 +225,22 @@ export async function activateWebGpu(opts: WebGpuOptions): Promise<AdapterDescri
   await tf.ready();
   active = state;
   return found.desc;
+}
+
+/**
+ * `FAST_ADVPROP_WEBGPU_FLAGS="WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false,…"`: tfjs' WebGPU tuning
+ * flags, for A/B timing on a real GPU (scripts/gpu-check.sh); values are numbers or booleans.
+ */
+export function applyFlagOverrides(spec: string | undefined): Record<string, number | boolean> {
+  const applied: Record<string, number | boolean> = {};
+  for (const item of (spec ?? '').split(',').map((t) => t.trim()).filter(Boolean)) {
+    const m = /^(WEBGPU_[A-Z0-9_]+)=(true|false|-?\d+(?:\.\d+)?)$/.exec(item);
+    if (!m) throw new Error(`FAST_ADVPROP_WEBGPU_FLAGS: "${item}" is not FLAG=value (a WEBGPU_* flag, a number or true/false)`);
+    const value = m[2] === 'true' ? true : m[2] === 'false' ? false : Number(m[2]);
+    tf.env().set(m[1], value);
+    applied[m[1]] = value;
+  }
+  return applied;
 }
 
 function firstLine(s: unknown): string {

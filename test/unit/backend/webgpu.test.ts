@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { main } from '../../../src/engine/cli';
 import { selectBackend } from '../../../src/engine/backend/select';
-import { GpuKernelError, releaseWebGpu } from '../../../src/engine/backend/webgpu';
+import { applyFlagOverrides, GpuKernelError, releaseWebGpu } from '../../../src/engine/backend/webgpu';
 import { createExecutor } from '../../../src/engine/exec/createExecutor';
 import { createReplica } from '../../../src/engine/exec/replica';
 import type { ModelSpec, PassRequest, PassResult } from '../../../src/engine/exec/types';
@@ -281,5 +281,21 @@ describe('backend: webgpu against cpu', function () {
     const status = JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8'));
     assert.equal(status.state, 'completed');
     assert.equal(status.progress.step, 3);
+  });
+});
+
+describe('backend: webgpu tuning flags (FAST_ADVPROP_WEBGPU_FLAGS)', () => {
+  it('sets registered WEBGPU_* flags and refuses anything else naming the item', () => {
+    const before = tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE');
+    try {
+      assert.deepEqual(applyFlagOverrides('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false, WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=30'), { WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE: false, WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 30 });
+      assert.equal(tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE'), false);
+      assert.deepEqual(applyFlagOverrides(undefined), {});
+      assert.throws(() => applyFlagOverrides('IS_NODE=false'), /"IS_NODE=false" is not FLAG=value/);
+      assert.throws(() => applyFlagOverrides('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE'), /is not FLAG=value/);
+    } finally {
+      tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', before);
+      tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 15);
+    }
   });
 });
