@@ -3,7 +3,7 @@
 // active; it uses only kernels present on cpu and wasm (no StridedSlice, whose gradient tfjs lacks).
 
 import * as tf from '@tensorflow/tfjs';
-import type { BnSet, ModelLayout, ModelSpec } from '../exec/types';
+import type { BnSet, ModelLayout, ModelSpec } from './types';
 import { fastBatchNormBackward, fastBatchNormForward, fastBatchNormSupports, fastKernelsActive } from '../backend/fastKernels';
 import { buildLayout, paramIndex } from './layout';
 import { describeNet, type BnDef, type ConvDef, type NetDef, type Shortcut } from './net';

@@ -1,7 +1,7 @@
 // Initial weights, drawn in layout order from one seeded stream so a run is reproducible from its
 // seed alone and independent of how many workers later train it.
 
-import type { ModelSpec } from '../exec/types';
+import type { ModelSpec } from './types';
 import { Rng } from '../util/rng';
 import { buildLayout } from './layout';
 

@@ -10,7 +10,7 @@
 // variance. Because the sets are contiguous, a pass's BatchStats.values (mean, var per layer of one
 // set, layout order) line up one-to-one with that set's block of the running vector.
 
-import type { BnLayerInfo, BnSet, ModelLayout, ModelSpec, ParamGroup, ParamInfo } from '../exec/types';
+import type { BnLayerInfo, BnSet, ModelLayout, ModelSpec, ParamGroup, ParamInfo } from './types';
 import { blockLayers, describeNet, isConv, type BnDef, type ConvDef } from './net';
 
 export function buildLayout(spec: ModelSpec): ModelLayout {

@@ -3,7 +3,7 @@
 // a model without loading a backend.
 
 import { MODEL_ARCHS, type ModelArch } from '../../shared/config';
-import type { ModelSpec } from '../exec/types';
+import type { ModelSpec } from './types';
 
 export interface ConvDef {
   /** Parameter name of the filter, `<name>.w`, shape [k, k, cin, cout] (tfjs HWIO). */

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, selectBackend } from '../../../src/engine/backend/select';
+import { releaseWebGpu } from '../../../src/engine/backend/webgpu';
 
 describe('backend: selectBackend', () => {
   it('auto records the failed tfjs-node-gpu attempt and falls back to wasm', async () => {
@@ -54,5 +55,24 @@ describe('backend: selectBackend', () => {
     assert.ok(seen.includes('@tensorflow/tfjs-node'), seen.join(', '));
     assert.match(info.attempts[0].error ?? '', /libcudart/);
     assert.equal(info.name, 'wasm');
+  });
+
+  it('webgpu by name whose Dawn binary cannot load fails in one line naming the fix; auto falls back', async () => {
+    releaseWebGpu();
+    const load = (): never => {
+      throw new Error('dawn.node: cannot open shared object file');
+    };
+    await assert.rejects(selectBackend('webgpu', { load }), (e: unknown) => {
+      assert.ok(e instanceof BackendUnavailableError);
+      assert.equal(e.attempts.length, 1);
+      assert.equal(e.attempts[0].backend, 'webgpu');
+      assert.match(e.message, /webgpu: dawn\.node: cannot open shared object file/);
+      assert.match(e.message, /libvulkan1/);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    });
+    const auto = await selectBackend('auto', { load });
+    assert.equal(auto.name, 'wasm');
+    assert.equal(auto.attempts.find((a) => a.backend === 'webgpu')?.ok, false);
   });
 });
