@@ -2,7 +2,7 @@
 // run's planned vs measured image-passes. All arithmetic comes from the engine's cost model.
 import './lib/panel.css';
 import {
-  BudgetInputError, batchSplit, calibrate, parseSplit, perEpochCost, updateSyncDivisors, type Calibration, type Method,
+  BudgetInputError, batchSplit, calibrate, fittingBatchSizes, parseSplit, perEpochCost, updateSyncDivisors, type Calibration, type Method,
 } from '../src/engine/budget/costModel';
 import type { BudgetFromWebview, BudgetRunInfo, BudgetState, BudgetToWebview } from '../src/shared/protocol/budget';
 import { compactNumber } from '../src/shared/protocol/dashboardModel';
@@ -67,7 +67,7 @@ function compute(i: Inputs): { cal: Calibration; batch: ReturnType<typeof batchS
   const milestones = milestoneList(i.milestones);
   const cal = calibrate({ method: i.method, ...ratioInput(i.ratio), k, epochs, milestones, sameBudget: i.sameBudget });
   const split = parseSplit(cal.split);
-  const batch = i.method === 'advprop' ? { clean: int(i.batch, 'batchSize'), adv: int(i.batch, 'batchSize'), total: 2 * int(i.batch, 'batchSize') } : batchSplit(int(i.batch, 'batchSize'), split);
+  const batch = i.method === 'advprop' ? { clean: int(i.batch, 'batchSize'), adv: int(i.batch, 'batchSize'), total: 2 * int(i.batch, 'batchSize'), exact: true } : batchSplit(int(i.batch, 'batchSize'), split);
   const divisors = updateSyncDivisors({ clean: batch.clean, adv: batch.adv, k, beta: 0.5 });
   const sweep = SWEEP.map((pAdv) => calibrate({ method: 'fast-advprop', pAdv, k, epochs, milestones, sameBudget: true }));
   return { cal, batch, divisors, sweep };
@@ -114,7 +114,7 @@ function renderOutputs(): void {
       row('epochs', cal.sameBudget ? `${cal.epochs} (from ${cal.baseEpochs})` : String(cal.epochs)),
       row('milestones', cal.milestones.length ? `${cal.milestones.join(', ')}${cal.sameBudget ? ` (from ${cal.baseMilestones.join(', ')})` : ''}` : '–'),
       row('total cost', `${cal.totalCost.toFixed(2)} × N image-passes`, 'cost factor × epochs, in units of one pass over the training set'),
-      row('batch per step', `${batch.clean} clean + ${batch.adv} attacked = ${batch.total}`),
+      row('batch per step', `${batch.clean} clean + ${batch.adv} attacked = ${batch.total}${batch.exact ? '' : ` (not exactly ${cal.split}; batch ${fittingBatchSizes(parseSplit(cal.split), 1, batch.clean).join(' or ')} is)`}`),
       row('gradient divisors (β = 0.5)', `shared ${divisors.shared} · clean BN ${divisors.clean} · aux BN ${divisors.adv}`, 'Synchronised updating speed: each group is divided by the weighted count of samples that reached it'),
     )),
   );

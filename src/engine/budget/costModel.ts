@@ -218,15 +218,35 @@ export function calibrate(input: CalibrateInput): Calibration {
 
 /**
  * Sizes of the clean and attacked parts of one Fast AdvProp batch for a clean batch size B, as
- * the reference does: total = int(B / (1 − p)), attacked = total − B (4:1, 256 → 256 + 64).
+ * the reference does: total = int(B · ((C + A) / C)), attacked = total − B (4:1, 256 → 256 + 64;
+ * 2:1, 256 → 256 + 128). `exact`: the attacked part is exactly B·A/C (no truncation).
  */
-export function batchSplit(cleanBatch: number, split: Split): { clean: number; adv: number; total: number } {
+export function batchSplit(cleanBatch: number, split: Split): { clean: number; adv: number; total: number; exact: boolean } {
   if (!Number.isInteger(cleanBatch) || cleanBatch < 1) {
     throw new BudgetInputError('batchSize', `batchSize: expected a whole number ≥ 1, got ${JSON.stringify(cleanBatch)}`);
   }
-  const p = split.adv / (split.clean + split.adv);
-  const total = Math.trunc(cleanBatch / (1 - p));
-  return { clean: cleanBatch, adv: total - cleanBatch, total };
+  // fast_advprop.py's train_batch_scale = sum(ratios) / ratios[0], in that order of operations;
+  // going through p_adv instead, 1 − 1/3 rounds down and 2:1 of 256 attacks 127 images, not 128.
+  const total = Math.trunc(cleanBatch * ((split.clean + split.adv) / split.clean));
+  return { clean: cleanBatch, adv: total - cleanBatch, total, exact: (cleanBatch * split.adv) % split.clean === 0 };
+}
+
+/**
+ * Clean batch sizes near `around` whose split is exact and whose clean and attacked parts both
+ * divide into `groups` BN groups: what to suggest when a batch size does not fit a split.
+ */
+export function fittingBatchSizes(split: Split, groups: number, around: number, count = 2): number[] {
+  const fits = (b: number): boolean => {
+    const s = batchSplit(b, split);
+    return s.exact && b % groups === 0 && s.adv % groups === 0;
+  };
+  const out: number[] = [];
+  for (let d = 0; out.length < count && d <= Math.max(around, 4096); d++) {
+    for (const b of d === 0 ? [around] : [around - d, around + d]) {
+      if (b >= 1 && out.length < count && fits(b)) out.push(b);
+    }
+  }
+  return out.sort((a, b) => a - b);
 }
 
 /**

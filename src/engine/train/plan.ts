@@ -1,5 +1,5 @@
 import { ConfigError, type RunConfig } from '../../shared/config';
-import { batchSplit, calibrate, parseSplit, splitFromPAdv, updateSyncDivisors, type Split } from '../budget/costModel';
+import { batchSplit, calibrate, fittingBatchSizes, parseSplit, splitFromPAdv, updateSyncDivisors, type Split } from '../budget/costModel';
 
 // Everything about a run that follows from its config and the dataset size, decided before the
 // run folder exists so that an impossible combination is refused without leaving anything behind.
@@ -70,7 +70,9 @@ export function planTraining(config: RunConfig, trainCount: number): TrainPlan {
     }
   }
   if (A % G !== 0) {
-    throw new ConfigError('split', `the attacked part of the batch (${A} images for batchSize ${B} and split ${split.clean}:${split.adv}) must be divisible by bnGroups (${G}); change batchSize, split or bnGroups`);
+    const fit = fittingBatchSizes(split, G, B);
+    const hint = fit.length ? `; batchSize ${fit.join(' or ')} fits split ${split.clean}:${split.adv} with ${G} groups exactly` : '; change batchSize, split or bnGroups';
+    throw new ConfigError('split', `the attacked part of the batch (${A} images for batchSize ${B} and split ${split.clean}:${split.adv}) must be divisible by bnGroups (${G})${hint}`);
   }
   const cal = calibrate({ method, split, k: K, epochs: config.epochs, milestones: config.milestones, sameBudget: config.sameBudget });
   if (cal.epochs < 1) {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import {
-  batchSplit, calibrate, costFactor, parseSplit, perEpochCost, pythonRound, splitFromPAdv, updateSyncDivisors,
+  batchSplit, calibrate, costFactor, fittingBatchSizes, parseSplit, perEpochCost, pythonRound, splitFromPAdv, updateSyncDivisors,
 } from '../../../src/engine/budget/costModel';
 import { budgetCommand } from '../../../src/engine/budget/command';
 
@@ -108,11 +108,30 @@ describe('budget: calibrate', () => {
 });
 
 describe('budget: batch split and update-speed sync', () => {
-  it('sizes the attacked part like the reference int(B / (1 - p))', () => {
-    assert.deepEqual(batchSplit(256, { clean: 4, adv: 1 }), { clean: 256, adv: 64, total: 320 });
-    assert.deepEqual(batchSplit(256, { clean: 3, adv: 1 }), { clean: 256, adv: 85, total: 341 });
-    assert.deepEqual(batchSplit(256, { clean: 1, adv: 1 }), { clean: 256, adv: 256, total: 512 });
-    assert.deepEqual(batchSplit(256, { clean: 1, adv: 0 }), { clean: 256, adv: 0, total: 256 });
+  it('sizes the batch like the reference, int(train_batch * (sum(ratios) / ratios[0]))', () => {
+    assert.deepEqual(batchSplit(256, { clean: 4, adv: 1 }), { clean: 256, adv: 64, total: 320, exact: true });
+    assert.deepEqual(batchSplit(256, { clean: 3, adv: 1 }), { clean: 256, adv: 85, total: 341, exact: false });
+    assert.deepEqual(batchSplit(256, { clean: 1, adv: 1 }), { clean: 256, adv: 256, total: 512, exact: true });
+    assert.deepEqual(batchSplit(256, { clean: 1, adv: 0 }), { clean: 256, adv: 0, total: 256, exact: true });
+    // Table 4's third row: via p_adv = 1/3, int(256 / (1 − 1/3)) = 383 would attack 127.
+    assert.deepEqual(batchSplit(256, { clean: 2, adv: 1 }), { clean: 256, adv: 128, total: 384, exact: true });
+    assert.deepEqual(batchSplit(64, { clean: 2, adv: 1 }), { clean: 64, adv: 32, total: 96, exact: true });
+    assert.deepEqual(batchSplit(256, { clean: 8, adv: 1 }), { clean: 256, adv: 32, total: 288, exact: true });
+    // (2+5)/2 = 3.5 exactly; 7·3.5 = 24.5 → 24 (the reference truncates).
+    assert.deepEqual(batchSplit(7, { clean: 2, adv: 5 }), { clean: 7, adv: 17, total: 24, exact: false });
+  });
+  it('suggests the nearest clean batch sizes that fit a split and the BN groups exactly', () => {
+    for (const b of fittingBatchSizes({ clean: 3, adv: 1 }, 2, 256)) {
+      const s = batchSplit(b, { clean: 3, adv: 1 });
+      assert.ok(s.exact && b % 2 === 0 && s.adv % 2 === 0, String(b));
+    }
+    assert.deepEqual(fittingBatchSizes({ clean: 3, adv: 1 }, 2, 256), [252, 258]);
+    assert.deepEqual(fittingBatchSizes({ clean: 4, adv: 1 }, 2, 64), [56, 64]); // multiples of 8
+  });
+  it('half-to-even on milestone ties as the reference: at 2:1 milestone 30 → 22.5 → 22', () => {
+    const c = calibrate({ method: 'fast-advprop', split: '2:1', k: 1, epochs: 105, milestones: [30, 60, 90], sameBudget: true });
+    assert.deepEqual(c.milestones, [22, 45, 68]); // 22.5 → 22, 45, 67.5 → 68
+    assert.equal(c.epochs, 79); // 78.75
   });
   it('4:1 of 256 with β = 0.5, K = 1 divides by 320 / 256 / 64', () => {
     assert.deepEqual(updateSyncDivisors({ clean: 256, adv: 64, k: 1, beta: 0.5 }), { shared: 320, clean: 256, adv: 64 });

@@ -43,6 +43,13 @@ describe('train: plan and update-speed sync', () => {
 
   it('refuses an attacked part that does not split into the BN groups, naming the field', () => {
     assert.throws(() => planTraining(tinyConfig({ batchSize: 12, bnGroups: 4 }), 1000), /^ConfigError: split: .*divisible by bnGroups/);
+    // …and names the batch sizes that fit: 3:1 with 2 groups needs a multiple of 6.
+    assert.throws(() => planTraining(tinyConfig({ batchSize: 64, bnGroups: 2, split: '3:1' }), 1000), /batchSize 60 or 66 fits split 3:1 with 2 groups exactly$/);
+  });
+  it('Table 4\'s 2:1 row trains at the default batch: 64 clean + 32 attacked, as the reference sizes it', () => {
+    const plan = planTraining(tinyConfig({ batchSize: 64, bnGroups: 2, split: '2:1' }), 1000);
+    assert.deepEqual(plan.batch, { clean: 64, adv: 32 });
+    assert.deepEqual(planTraining(tinyConfig({ batchSize: 64, bnGroups: 2, pAdv: 0.33, split: undefined }), 1000).batch, { clean: 64, adv: 32 });
   });
 });
 
