@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ConfigError, resolveConfig } from '../../shared/config';
 import { CORRUPTIONS } from '../../shared/robustness';
 import { RUN_FILES, type RunConfigRecord } from '../../shared/runFormat';
+import { shellCommand } from '../../shared/shellQuote';
 import { makeAttackSpec } from '../attack';
 import type { Executor, ModelSpec } from '../exec/types';
 import { buildLayout } from '../model';
@@ -207,7 +208,7 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
     }
     return 0;
   } catch (e) {
-    const again = ['fast-advprop', 'evaluate', ...argv].map((a) => (/^[\w./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+    const again = shellCommand(['fast-advprop', 'evaluate', ...argv]);
     const full = diskFullCode(e) ? writeFailureMessage(e, runDir, undefined, `run ${again} again`) : undefined;
     const msg = (e as Error).message;
     io.err(`error: ${full ?? (/^[\w.[\]-]+: /.test(msg) ? msg : `evaluate: ${msg}`)}`);

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type BackendName, type RunConfig } from '../../shared/config';
 import { RUN_FILES, parseStatus, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
+import { shellCommand } from '../../shared/shellQuote';
 import { loadDataset } from '../data/load';
 import type { Dataset, DatasetPair } from '../data/types';
 import { createExecutor } from '../exec/createExecutor';
@@ -439,7 +440,7 @@ async function runTrainer(a: {
   }
   stop.dispose();
   if (outcome.state === 'stopped') {
-    say(`stopped at step ${outcome.step}; continue with: fast-advprop train --resume ${writer.dir}`);
+    say(`stopped at step ${outcome.step}; continue with: ${shellCommand(['fast-advprop', 'train', '--resume', writer.dir])}`);
     writer.close();
     await executor.dispose();
     return 0;
@@ -486,7 +487,7 @@ async function runTrainer(a: {
     say('autoEvaluate: evaluating corruption robustness');
     const code = await evaluateCommand(['--run', writer.dir], io, a.deps);
     // The run itself completed; a failed evaluation is reported but does not undo that.
-    if (code !== 0) io.err(`warning: autoEvaluate failed (exit ${code}); run "fast-advprop evaluate --run ${writer.dir}" to retry`);
+    if (code !== 0) io.err(`warning: autoEvaluate failed (exit ${code}); run ${shellCommand(['fast-advprop', 'evaluate', '--run', writer.dir])} to retry`);
   }
   return 0;
 }
