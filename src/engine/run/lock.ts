@@ -133,10 +133,14 @@ export function acquireRunLock(runDir: string, command: string, opts: AcquireOpt
   const dir = path.resolve(runDir);
   const file = path.join(dir, RUN_LOCK_FILE);
   const name = path.basename(dir);
-  let createdDir = false;
+  // The first folder this call made (the run folder, or a missing --runs-dir above it).
+  let created: string | undefined;
   if (opts.create && !fs.existsSync(dir)) {
-    fs.mkdirSync(dir, { recursive: true });
-    createdDir = true;
+    try {
+      created = fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new RunDirError(opts.field, `cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable folder`);
+    }
   }
   let recovered: RunLock | undefined;
   for (let attempt = 0; ; attempt++) {
@@ -195,7 +199,7 @@ export function acquireRunLock(runDir: string, command: string, opts: AcquireOpt
         if (parseRunLock(readText(file))?.nonce === lock.nonce) fs.rmSync(file, { force: true });
         // A new run whose start failed (before its first status.json) leaves nothing behind: the
         // folder is ours, made a moment before, and RunWriter cannot remove a folder it did not make.
-        if (createdDir && !fs.existsSync(path.join(dir, RUN_FILES.status))) fs.rmSync(dir, { recursive: true, force: true });
+        if (created && !fs.existsSync(path.join(dir, RUN_FILES.status))) fs.rmSync(created, { recursive: true, force: true });
       },
     };
   }

@@ -181,10 +181,15 @@ describe('run.lock: process ownership of a run folder', function () {
       assert.equal(readLock(dir)?.nonce, nonce, 'the nested scope released the outer lock');
     });
     assert.equal(fs.existsSync(path.join(dir, RUN_LOCK_FILE)), false);
-    // A new run folder made by the lock and never written is removed again.
-    const fresh = path.join(tmp, 'fresh');
-    await runLockScope(async () => takeRunLock(fresh, 'train', { field: '--run-dir', create: true })).catch(() => undefined);
-    assert.equal(fs.existsSync(fresh), false);
+    // A new run folder (and the missing runs folder above it) made by the lock for a start that
+    // then failed (e.g. the backend would not load) is removed again.
+    const runsDir = path.join(tmp, 'runs');
+    await runLockScope(async () => {
+      takeRunLock(path.join(runsDir, 'fresh'), 'train', { field: '--runs-dir', create: true });
+      assert.ok(fs.existsSync(path.join(runsDir, 'fresh', RUN_LOCK_FILE)));
+      throw new Error('backend failed');
+    }).catch(() => undefined);
+    assert.equal(fs.existsSync(runsDir), false);
   });
 
   it('race: 8 rounds of two processes acquiring at the same instant (free lock, then a stale one): exactly one wins each time', async () => {
