@@ -10,6 +10,7 @@ import { ShownError, type EngineJobManager } from './jobManager';
 import { UnsafePathError, checkRunDir } from './paths';
 import { runDescription, runGroupOf, type RunGroup } from './runGroups';
 import { CONSOLE_FILE } from './runFolderWrites';
+import { MANAGE_TRUST, trustRefusal } from './runs/trust';
 import type { FolderRunsModel } from './runsModel';
 import type { EvaluateOptions, Services, StartOptions } from './services';
 
@@ -168,6 +169,11 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   });
 
   reg('fastAdvprop.deleteRun', async (arg?: RunArg) => {
+    const refusal = trustRefusal('Delete Run', 'delete runs', 'deleting changes this workspace\'s files, and its run folders are not vetted');
+    if (refusal) {
+      void vscode.window.showErrorMessage(refusal, MANAGE_TRUST.title).then((picked) => picked && MANAGE_TRUST.run());
+      return false;
+    }
     const given = runDirOf(arg) ?? (await pickRun(runs, ['completed', 'stopped', 'failed', 'crashed', 'unknown'], 'Run to delete'));
     if (!given) return false;
     let runDir: string;

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type RunConfig } from '../shared/config';
-import { FINAL_STATES, RUN_FILES } from '../shared/runFormat';
+import { FINAL_STATES, RUN_FILES, RUN_LOCK_FILE } from '../shared/runFormat';
 import {
   cliPath, engineEnv, evaluateArgs, killGroup, resumeArgs, sendTerm, tailLines, trainArgs, type EngineFlags,
 } from './engineCommand';
@@ -15,9 +15,10 @@ import { FileTail } from './fileTail';
 import { JobQueue, mustQueue } from './jobQueue';
 import { UnsafePathError, checkRunDir, safeRunDir } from './paths';
 import {
-  CONSOLE_FILE, claimQueued, finalizeStatus, readQueueRecord, readStatus, writeQueued, writeStopRequest, type QueueRecord,
+  CONSOLE_FILE, claimQueued, finalizeStatus, markCrashed, readQueueRecord, readStatus, writeQueued, writeStopRequest, type QueueRecord,
 } from './runFolderWrites';
-import { isPidAlive } from './runSnapshot';
+import { isPidAlive, ownerOf, verifiedPid } from './runs/processIdentity';
+import { MANAGE_TRUST, trustRefusal } from './runs/trust';
 import type { FolderRunsModel } from './runsModel';
 import type { EvaluateOptions, JobManager, StartOptions } from './services';
 import type { Settings } from './settings';
@@ -76,6 +77,11 @@ export class EngineJobManager implements JobManager {
   attach(runs: FolderRunsModel): void {
     this.runs = runs;
     this.disposables.push(runs.onDidChange(() => this.drainQueue()));
+    // Queued runs found in an untrusted folder wait for trust, then start as they would have.
+    this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      this.adoptQueued();
+      this.drainQueue();
+    }));
     this.adoptFolder();
   }
 
@@ -97,12 +103,9 @@ export class EngineJobManager implements JobManager {
     throw new ShownError(message);
   }
 
-  private requireTrust(what: string): void {
-    if (!vscode.workspace.isTrusted) {
-      this.fail(`Fast AdvProp: ${what} is disabled because this workspace is not trusted (Restricted Mode). Training runs code and reads data paths from this workspace's config files. To ${what.toLowerCase()}, trust the workspace: "Manage Workspace Trust" (the button here, or the command "Workspaces: Manage Workspace Trust"), then "Trust". Viewing runs works without trust.`, [
-        { title: 'Manage Workspace Trust', run: () => void vscode.commands.executeCommand('workbench.trust.manage') },
-      ]);
-    }
+  private requireTrust(what: string, toWhat: string, why: string): void {
+    const refusal = trustRefusal(what, toWhat, why);
+    if (refusal) this.fail(refusal, [MANAGE_TRUST]);
   }
 
   /** Parses and validates before anything exists on disk; a bad field is named with its fix. */
@@ -156,7 +159,7 @@ export class EngineJobManager implements JobManager {
   }
 
   async start(opts: StartOptions = {}): Promise<{ runDir: string }> {
-    this.requireTrust('Start Training');
+    this.requireTrust('Start Training', 'start training', 'training runs code and reads data paths from this workspace\'s config files');
     const { config, source } = this.resolveStartConfig(opts);
     const runDir = this.chooseRunDir(opts, config, source);
     fs.mkdirSync(this.runsFolder, { recursive: true });
@@ -173,7 +176,7 @@ export class EngineJobManager implements JobManager {
   }
 
   async resume(runDirArg: string): Promise<{ runDir: string }> {
-    this.requireTrust('Resume Training');
+    this.requireTrust('Resume Training', 'resume training', 'a resume starts the engine on the config and data paths recorded in this workspace\'s run folder');
     const runDir = this.checked(runDirArg);
     if (this.jobs.has(runDir) || this.runs?.get(runDir)?.alive) this.fail(`Fast AdvProp: ${path.basename(runDir)} is still running.`);
     const status = readStatus(runDir);
@@ -192,6 +195,7 @@ export class EngineJobManager implements JobManager {
   }
 
   async stop(runDirArg: string): Promise<void> {
+    this.requireTrust('Stop Training', 'stop runs', 'this workspace\'s run folders could name any process to signal');
     const runDir = this.checked(runDirArg);
     const name = path.basename(runDir);
     const queued = this.queue.remove(runDir);
@@ -219,40 +223,59 @@ export class EngineJobManager implements JobManager {
       }
       return;
     }
-    // A run this window did not start: a terminal, another window, or before a reload.
+    // A run this window did not start: a terminal, another window, or before a reload. Only the
+    // process run.lock names, verified to be the one that took the lock, is ever signalled;
+    // status.json's pid is a display value anyone can write.
     const status = readStatus(runDir);
     if (!status || FINAL_STATES.includes(status.state)) {
       void vscode.window.showInformationMessage(`Fast AdvProp: ${name} is not running.`);
       return;
     }
-    const pid = status.pid;
-    if (!pid || !isPidAlive(pid)) {
-      // Not a process here (another machine sharing the folder, or already gone): the engine polls for the file.
+    const owner = ownerOf(runDir);
+    if (owner.owner === 'other-host') {
+      // Nothing here can check or signal it; that engine polls for the file.
       writeStopRequest(runDir);
-      this.output.appendLine(`[${name}] no live process ${pid ?? ''} on this machine; wrote ${RUN_FILES.stopRequest} for the engine to pick up`);
+      this.output.appendLine(`[${name}] trained by process ${owner.lock.pid} on ${owner.lock.host}; wrote ${RUN_FILES.stopRequest} for that engine to pick up`);
       this.changed(runDir);
       return;
     }
+    if (owner.owner !== 'verified') {
+      const pid = owner.owner === 'stale' ? owner.lock.pid : status.pid;
+      const why = owner.owner === 'stale' ? owner.why : `no engine holds its ${RUN_LOCK_FILE}`;
+      markCrashed(runDir, `the engine is gone (${why}); resume continues from the last checkpoint`);
+      const msg = `run ${name} is not running (stale pid ${pid ?? 'none'}: ${why}); marked crashed, nothing was signalled. Resume continues from its last checkpoint.`;
+      this.output.appendLine(`[${name}] ${msg}`);
+      void vscode.window.showWarningMessage(`Fast AdvProp: ${msg}`);
+      this.changed(runDir);
+      return;
+    }
+    const { pid, nonce } = owner.lock;
     const stops = (this.externalStops.get(runDir) ?? 0) + 1;
     this.externalStops.set(runDir, stops);
     if (stops === 1) {
       this.output.appendLine(`[${name}] stop requested (pid ${pid}); Stop again to kill it`);
       if (!sendTerm(pid)) writeStopRequest(runDir);
       const timer = setTimeout(() => {
-        if (isPidAlive(pid) && readStatus(runDir)?.pid === pid) this.killExternal(runDir, pid, `it did not exit within ${STOP_GRACE_MS / 1000} s of the stop request`);
+        if (verifiedPid(runDir, nonce) === pid) this.killExternal(runDir, pid, nonce, `it did not exit within ${STOP_GRACE_MS / 1000} s of the stop request`);
       }, STOP_GRACE_MS);
       this.disposables.push({ dispose: () => clearTimeout(timer) });
     } else {
-      this.killExternal(runDir, pid, 'Stop was requested twice');
+      this.killExternal(runDir, pid, nonce, 'Stop was requested twice');
     }
     this.changed(runDir);
   }
 
-  private killExternal(runDir: string, pid: number, why: string): void {
+  private killExternal(runDir: string, pid: number, nonce: string, why: string): void {
     const name = path.basename(runDir);
+    this.externalStops.delete(runDir);
+    // The lock is read again right before the kill: the engine may have exited and its pid been reused since.
+    if (verifiedPid(runDir, nonce) !== pid) {
+      this.output.appendLine(`[${name}] not killing pid ${pid}: it no longer holds the run's ${RUN_LOCK_FILE}`);
+      this.changed(runDir);
+      return;
+    }
     this.output.appendLine(`[${name}] killing pid ${pid}: ${why}`);
     killGroup(pid);
-    this.externalStops.delete(runDir);
     setTimeout(() => {
       if (!isPidAlive(pid)) finalizeStatus(runDir, 'stopped', `killed after a stop request (${why}); resume continues from the last checkpoint`);
       this.changed(runDir);
@@ -268,7 +291,7 @@ export class EngineJobManager implements JobManager {
   }
 
   async evaluate(runDirArg: string, opts: EvaluateOptions = {}): Promise<void> {
-    this.requireTrust('Evaluate Robustness');
+    this.requireTrust('Evaluate Robustness', 'evaluate runs', 'evaluation starts the engine on the data paths recorded in this workspace\'s run folder');
     const runDir = this.checked(runDirArg);
     const name = path.basename(runDir);
     if (!fs.existsSync(path.join(runDir, RUN_FILES.config))) this.fail(`Fast AdvProp: ${name} has no trained model to evaluate yet.`);
@@ -361,6 +384,8 @@ export class EngineJobManager implements JobManager {
   }
 
   private async spawnTrain(runDir: string, rec: Pick<QueueRecord, 'kind' | 'config' | 'source'>): Promise<void> {
+    // Every path to an engine process ends here; the callers check trust too, with their own words.
+    this.requireTrust('Training', 'start training', 'training runs code and reads data paths from this workspace\'s files');
     const name = path.basename(runDir);
     const cli = cliPath(this.context.extensionPath);
     if (!fs.existsSync(cli)) {
@@ -461,9 +486,9 @@ export class EngineJobManager implements JobManager {
     }
   }
 
-  /** Starts queued runs while slots are free. */
+  /** Starts queued runs while slots are free; never in an untrusted workspace, whose queue.json could hold anything. */
   private drainQueue(): void {
-    if (this.queue.size === 0) return;
+    if (this.queue.size === 0 || !vscode.workspace.isTrusted) return;
     for (const item of this.queue.takeStartable(this.activeCount(), this.settings().maxConcurrentRuns)) {
       const record = claimQueued(item.runDir) ?? undefined;
       if (!record) continue; // another window took it, or it was cancelled
@@ -471,13 +496,25 @@ export class EngineJobManager implements JobManager {
     }
   }
 
+  /** Queued runs waiting in the folder (after a reload, or from another window), oldest first; only in a trusted workspace. */
+  private adoptQueued(): void {
+    if (!vscode.workspace.isTrusted) return;
+    for (const s of this.runs?.list().slice().reverse() ?? []) {
+      if (s.status?.state !== 'queued') continue;
+      const record = readQueueRecord(s.runDir);
+      if (record) this.queue.enqueue({ runDir: s.runDir, record });
+    }
+  }
+
   /** After a reload: queued runs waiting in the folder, and live runs whose output we can follow. */
   private adoptFolder(): void {
+    const queued = this.runs?.list().filter((s) => s.status?.state === 'queued').length ?? 0;
+    if (queued > 0 && !vscode.workspace.isTrusted) {
+      this.output.appendLine(`${queued} queued run(s) in ${this.runsFolder} not started: this workspace is not trusted (Restricted Mode). Trust this workspace to let them start.`);
+    }
+    this.adoptQueued();
     for (const s of this.runs?.list().slice().reverse() ?? []) {
-      if (s.status?.state === 'queued') {
-        const record = readQueueRecord(s.runDir);
-        if (record) this.queue.enqueue({ runDir: s.runDir, record });
-      } else if (s.alive && !this.tails.has(s.runDir)) {
+      if (s.alive && !this.tails.has(s.runDir)) {
         const name = path.basename(s.runDir);
         const tail = new FileTail(path.join(s.runDir, CONSOLE_FILE), (line) => this.output.appendLine(`[${name}] ${line}`), 'end').start(1000);
         this.tails.set(s.runDir, tail);

@@ -100,6 +100,22 @@ export function finalizeStatus(runDir: string, state: 'failed' | 'stopped', mess
   }
 }
 
+/**
+ * A run whose engine is gone without writing a final status: drops the pid (nothing may signal it)
+ * and keeps the state, which the Runs view then shows as crashed; resume continues from the last
+ * checkpoint.
+ */
+export function markCrashed(runDir: string, message: string): boolean {
+  const prev = readStatus(runDir);
+  if (!prev || prev.state !== 'running') return false;
+  try {
+    writeJsonAtomic(path.join(runDir, RUN_FILES.status), { ...prev, pid: null, updatedAt: new Date().toISOString(), error: { ...(prev.error ?? {}), message } });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function writeStopRequest(runDir: string): void {
   try {
     fs.writeFileSync(path.join(runDir, RUN_FILES.stopRequest), `${new Date().toISOString()} stop requested by the VS Code extension (pid ${process.pid})\n`);

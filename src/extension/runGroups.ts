@@ -90,6 +90,7 @@ export function runTooltip(s: RunSnapshot): string {
   if (leakFlagged(s)) lines.push(`⚠ Label leak: ${st?.leak?.message ?? s.results?.leak?.message ?? 'adversarial accuracy above clean accuracy'}`);
   if (st?.error?.message) lines.push(`Error: ${st.error.message}`);
   if (s.crashed) lines.push('The process is gone but the status was never finalised: it was killed or crashed. Resume continues from the last checkpoint.');
+  if (s.crashed && s.staleOwner) lines.push(`Not running: ${s.staleOwner}.`);
   if (s.statusProblem) lines.push(`status.json is ${s.statusProblem}`);
   return lines.join('\n');
 }

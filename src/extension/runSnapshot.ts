@@ -7,6 +7,7 @@ import {
   FINAL_STATES, RUN_FILES, parseStatus, type MetricsRecord, type RunConfigRecord, type RunResults, type RunStatus,
 } from '../shared/runFormat';
 import { MetricsTail } from './metricsTail';
+import { ownerOf } from './runs/processIdentity';
 
 export interface RunSnapshot {
   runDir: string;
@@ -16,8 +17,10 @@ export interface RunSnapshot {
   metrics: MetricsRecord[];
   results?: RunResults;
   robustness?: unknown;
-  /** The recorded pid (or this window's child) is alive. */
+  /** This window's child holds it, or run.lock names a process verified to be the one that took it (never status.json's pid alone). */
   alive: boolean;
+  /** Why a lock left in the folder does not count (its process is gone, or the pid is another process now). */
+  staleOwner?: string;
   /** Status says running but the process is gone: killed, out of memory, machine rebooted. */
   crashed: boolean;
   /** Set when status.json exists but cannot be read ("unreadable"). */
@@ -26,16 +29,7 @@ export interface RunSnapshot {
   createdMs: number;
 }
 
-export function isPidAlive(pid: number | null | undefined): boolean {
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isPidAlive } from './runs/processIdentity';
 
 export function isFinal(status: RunStatus | undefined): boolean {
   return !!status && FINAL_STATES.includes(status.state);
@@ -112,7 +106,9 @@ export class RunFolderReader {
     if (this.tail.read() > 0) changed = true;
     next.metrics = this.tail.records;
 
-    const alive = this.liveChild() || (!isFinal(next.status) && isPidAlive(next.status?.pid));
+    const owner = isFinal(next.status) ? undefined : ownerOf(this.runDir);
+    const alive = this.liveChild() || owner?.owner === 'verified';
+    next.staleOwner = owner?.owner === 'stale' ? `stale lock of process ${owner.lock.pid}: ${owner.why}` : undefined;
     let crashed = !!next.status && next.status.state === 'running' && !alive;
     if (crashed && !this.snap.crashed) {
       // The engine writes its final status and then exits; re-read once so that ordering is not
@@ -123,7 +119,7 @@ export class RunFolderReader {
         crashed = again.state === 'running';
       }
     }
-    if (alive !== this.snap.alive || crashed !== this.snap.crashed) changed = true;
+    if (alive !== this.snap.alive || crashed !== this.snap.crashed || next.staleOwner !== this.snap.staleOwner) changed = true;
     next.alive = alive;
     next.crashed = crashed;
     next.createdMs = Date.parse(next.config?.createdAt ?? next.status?.startedAt ?? next.status?.updatedAt ?? '') || dirTime(this.runDir);

@@ -36,6 +36,31 @@ export interface AdapterDescription {
   software: boolean;
 }
 
+/**
+ * `run.lock`: who owns a run folder right now. The engine creates it exclusively before it reads or
+ * writes anything in the folder and removes it when it exits; nothing else writes it. status.json's
+ * pid is for display only: a pid can be forged or reused, `startTime` cannot be matched by another
+ * process (see docs/run-format.md).
+ */
+export const RUN_LOCK_FILE = 'run.lock';
+
+export interface RunLock {
+  schema: 1;
+  pid: number;
+  /**
+   * `<boot id>:<start time in clock ticks since boot>` of `pid` (Linux: /proc/sys/kernel/random/boot_id
+   * and field 22 of /proc/<pid>/stat), so a pid reused by another process, or after a reboot,
+   * never matches; null where the OS does not tell (then only liveness and host are checked).
+   */
+  startTime: string | null;
+  /** Random per acquisition: tells two owners of the same pid apart, and lets an owner remove only its own lock. */
+  nonce: string;
+  host: string;
+  acquiredAt: string;
+  /** e.g. "train", "train --resume", "evaluate". */
+  command: string;
+}
+
 export interface BackendInfo {
   /** The backend that trains, as tfjs names it: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'webgpu', 'wasm', 'cpu'. */
   name: string;

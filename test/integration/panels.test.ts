@@ -129,4 +129,52 @@ suite('Fast AdvProp panels', () => {
     await vscode.commands.executeCommand('fastAdvprop.openRobustness', runA);
     await waitForTab(title);
   });
+
+  // Issue #12: the page each panel actually hands to its webview must carry the policy; a unit test
+  // of the policy string alone passes with the <meta> deleted from the template.
+  test('every panel\'s page, as set on its webview, carries the Content-Security-Policy meta with its script\'s nonce', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const created: vscode.WebviewPanel[] = [];
+    const win = vscode.window as { createWebviewPanel: typeof vscode.window.createWebviewPanel };
+    const original = win.createWebviewPanel;
+    // The extension and its tests share one vscode API object (same extension folder), so this sees
+    // the panels the extension creates and reads back exactly the html it set.
+    win.createWebviewPanel = ((...args: Parameters<typeof original>) => {
+      const panel = original.apply(vscode.window, args);
+      created.push(panel);
+      return panel;
+    }) as typeof original;
+    try {
+      await vscode.commands.executeCommand('fastAdvprop.openDashboard', runA);
+      await vscode.commands.executeCommand('fastAdvprop.openBudgetCalculator', runA);
+      await vscode.commands.executeCommand('fastAdvprop.compareRuns', [runA, runB]);
+      await vscode.commands.executeCommand('fastAdvprop.openRobustness', runA);
+    } finally {
+      win.createWebviewPanel = original;
+    }
+    const types = created.map((p) => p.viewType).sort();
+    assert.deepEqual(types, ['fastAdvprop.budget', 'fastAdvprop.compare', 'fastAdvprop.dashboard', 'fastAdvprop.robustness'], 'did not see each panel created once');
+    for (const panel of created) {
+      const html = panel.webview.html;
+      const head = /<head>([^]*?)<\/head>/.exec(html)?.[1] ?? '';
+      const metas = [...head.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"\s*>/gi)];
+      assert.equal(metas.length, 1, `${panel.viewType}: expected one CSP <meta> in <head>:\n${html.slice(0, 800)}`);
+      // It must come before anything the page loads, or those load unrestricted.
+      assert.ok(head.indexOf(metas[0][0]) < head.search(/<link|<script|<style/i), `${panel.viewType}: the CSP <meta> is not first`);
+      const policy = metas[0][1].replace(/&#39;|&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+      const directives = new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v] as const));
+      assert.deepEqual(directives.get('default-src'), ["'none'"], `${panel.viewType}: ${policy}`);
+      const scripts = [...html.matchAll(/<script\b([^>]*)>/gi)];
+      assert.ok(scripts.length > 0, `${panel.viewType}: no script`);
+      const scriptSrc = directives.get('script-src') ?? [];
+      assert.equal(scriptSrc.length, 1, `${panel.viewType}: script-src must be the nonce alone: ${policy}`);
+      for (const [, attrs] of scripts) {
+        const nonce = /nonce="([^"]+)"/.exec(attrs)?.[1];
+        assert.ok(nonce && scriptSrc[0] === `'nonce-${nonce}'`, `${panel.viewType}: a script without the policy's nonce: <script${attrs}>`);
+      }
+      // cspSource may be several sources ("'self' https://…"), so compared as text.
+      const styleSrc = policy.split(';').map((d) => d.trim()).find((d) => d.startsWith('style-src ')) ?? '';
+      assert.ok(styleSrc.includes(` ${panel.webview.cspSource} `) || styleSrc.endsWith(` ${panel.webview.cspSource}`), `${panel.viewType}: style-src lacks the webview's cspSource ${panel.webview.cspSource}: ${policy}`);
+    }
+  });
 });

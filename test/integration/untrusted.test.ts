@@ -1,17 +1,20 @@
 // Issue #7: in an untrusted workspace (Restricted Mode) the extension has limited support:
 // training, resume and evaluation are refused with an explanation of why and how to trust the
 // folder, nothing is created or started, the workspace's fastAdvprop.runsFolder is ignored, and
-// viewing existing runs (runs model, dashboard) still works.
+// viewing existing runs (runs model, dashboard) still works. Issue #12: whatever the run folders
+// say, nothing is spawned (queue drain on activation, adoption), signalled (Stop) or deleted.
 //
 // Runs only when the launcher starts VS Code with workspace trust enabled and the folder not
 // trusted: `FAST_ADVPROP_UNTRUSTED=1 node out/test/runner/runVscodeTests.js` (part of the vscode
 // stage of scripts/test.mjs). In the normal (trusted) session this file defines no suite at all.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFakeRun } from '../fixtures/runFolder';
-import { TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
+import { FORGED_QUEUED_RUN, TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -55,6 +58,26 @@ function assertTrustRefusal(e: unknown, what: RegExp): true {
   assert.match(msg, /Restricted Mode/, msg);
   assert.match(msg, /Manage Workspace Trust/, `the refusal does not say how to trust the workspace: ${msg}`);
   return true;
+}
+
+/** `<boot id>:<start ticks>` of a live process, as the engine writes it into run.lock (Linux). */
+function startTimeOf(pid: number): string | null {
+  try {
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${boot}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function webviewTabs(): vscode.Tab[] {
@@ -101,8 +124,27 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
       assert.equal(runsFolder, path.join(ws, '.advprop-runs'));
     });
 
+    test('a forged queued run shipped with the workspace is neither adopted nor started on activation', async () => {
+      const forged = path.join(runsFolder, FORGED_QUEUED_RUN);
+      assert.ok(fs.existsSync(path.join(forged, 'queue.json')), 'the launcher did not write the forged queued run');
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !services.runs.get(forged)) {
+        services.runs.refresh();
+        await sleep(200);
+      }
+      assert.equal(services.runs.get(forged)?.status?.state, 'queued', 'the forged run should be listed (viewing works)');
+      // The drain ran at activation (suiteSetup) and runs again on every runs-model change; a
+      // started engine writes config.json within a second or two.
+      services.runs.refresh();
+      await sleep(3000);
+      const files = fs.readdirSync(forged).sort();
+      assert.deepEqual(files, ['queue.json', 'status.json'], `the forged job was claimed or started: ${files.join(', ')}`);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(forged, 'status.json'), 'utf8')).state, 'queued');
+    });
+
     test('Start Training is refused with an explanation and creates no run folder', async () => {
       const before = snapshot(ws);
+      const runsBefore = fs.existsSync(runsFolder) ? fs.readdirSync(runsFolder).sort() : [];
       await assert.rejects(
         Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startTraining', { configPath: path.join(ws, TINY_CONFIG_FILE) })),
         (e) => assertTrustRefusal(e, /Start Training/),
@@ -112,7 +154,7 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
         (e) => assertTrustRefusal(e, /Start Training/),
       );
       await sleep(1000); // a spawned engine would have written status.json by now
-      assert.equal(fs.existsSync(runsFolder), false, `the runs folder was created: ${runsFolder}`);
+      assert.deepEqual(fs.existsSync(runsFolder) ? fs.readdirSync(runsFolder).sort() : [], runsBefore, `a run folder was created in ${runsFolder}`);
       assert.equal(fs.existsSync(path.join(ws, UNTRUSTED_RUNS_FOLDER_SETTING)), false);
       assert.deepEqual(snapshot(ws), before, 'the refused start changed the workspace');
     });
@@ -170,6 +212,63 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
       await sleep(1000);
       assert.deepEqual(snapshot(doneRun), before, 'the refused evaluation changed the run folder');
       assert.equal(fs.existsSync(path.join(doneRun, 'robustness.json')), false);
+    });
+
+    test('Stop Training on a forged running run naming a real live process is refused and signals nothing', async function () {
+      this.timeout(30_000);
+      const name = `forged-running-${stamp}`;
+      const dir = path.join(runsFolder, name);
+      writeRun(dir, name, 'stopped');
+      // A process this test owns stands in for any victim; the forged lock names it with its real
+      // start time and boot id, so even the identity check would pass: only trust stops this.
+      const victim = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      try {
+        const pid = victim.pid!;
+        const t0 = Date.now();
+        while (!startTimeOf(pid) && Date.now() - t0 < 5000) await sleep(50);
+        const st = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
+        fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ ...st, state: 'running', pid, endedAt: undefined }));
+        fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ schema: 1, pid, startTime: startTimeOf(pid), nonce: 'forged', host: os.hostname(), acquiredAt: new Date().toISOString(), command: 'train' }));
+        services.runs.refresh();
+        const before = snapshot(dir);
+        await assert.rejects(
+          Promise.resolve(vscode.commands.executeCommand('fastAdvprop.stopTraining', dir)),
+          (e) => assertTrustRefusal(e, /Stop Training/),
+        );
+        await assert.rejects(
+          Promise.resolve(vscode.commands.executeCommand('fastAdvprop.stopTraining', dir)),
+          (e) => assertTrustRefusal(e, /Stop Training/),
+          'a second Stop (the one that kills) must be refused too',
+        );
+        await sleep(1500);
+        assert.equal(victim.exitCode, null, `the victim exited (code ${victim.exitCode})`);
+        assert.equal(victim.signalCode, null, `the victim was signalled (${victim.signalCode})`);
+        assert.ok(alive(pid), `pid ${pid} is gone`);
+        assert.deepEqual(snapshot(dir), before, 'the refused stop changed the run folder');
+      } finally {
+        victim.kill('SIGKILL');
+      }
+    });
+
+    test('Delete Run is refused without asking and deletes nothing', async function () {
+      this.timeout(30_000);
+      const name = `forged-delete-${stamp}`;
+      const dir = path.join(runsFolder, name);
+      writeRun(dir, name, 'completed');
+      const t0 = Date.now();
+      while (!services.runs.get(dir) && Date.now() - t0 < 10_000) {
+        services.runs.refresh();
+        await sleep(200);
+      }
+      const before = snapshot(dir);
+      // Without the gate the command opens a modal confirmation and never settles on its own.
+      const result = await Promise.race([
+        Promise.resolve(vscode.commands.executeCommand('fastAdvprop.deleteRun', dir)),
+        sleep(5000).then(() => 'still waiting: the delete confirmation was shown'),
+      ]);
+      assert.equal(result, false);
+      assert.ok(fs.existsSync(dir), 'the run folder was deleted');
+      assert.deepEqual(snapshot(dir), before);
     });
   });
 }

@@ -25,9 +25,20 @@ export const UNTRUSTED_SUITE = 'Fast AdvProp in an untrusted workspace';
 /** A workspace setting the extension must ignore while the folder is untrusted (restrictedConfigurations). */
 export const UNTRUSTED_RUNS_FOLDER_SETTING = 'runs-from-untrusted-settings';
 
+/**
+ * A run folder shipped with the untrusted workspace, as an attacker would: `queued` status plus a
+ * queue.json train job, present before the extension activates (issue #12: the queue drain used to
+ * start it in Restricted Mode).
+ */
+export const FORGED_QUEUED_RUN = 'forged-queued';
+
 export function untrustedWorkspaceFiles(): Record<string, string> {
+  const now = new Date().toISOString();
+  const forged = `.advprop-runs/${FORGED_QUEUED_RUN}`;
   return {
     ...tinyWorkspaceFiles(),
     '.vscode/settings.json': JSON.stringify({ 'files.autoSave': 'off', 'fastAdvprop.runsFolder': UNTRUSTED_RUNS_FOLDER_SETTING }, null, 2) + '\n',
+    [`${forged}/status.json`]: JSON.stringify({ schema: 1, state: 'queued', pid: null, startedAt: null, updatedAt: now, progress: { epoch: 0, epochs: 1, step: 0, totalSteps: 0 } }) + '\n',
+    [`${forged}/queue.json`]: JSON.stringify({ schema: 1, kind: 'train', queuedAt: now, config: TINY_CONFIG, source: 'forged' }) + '\n',
   };
 }

@@ -3,11 +3,14 @@ import * as path from 'node:path';
 import { ConfigError, resolveConfig } from '../../shared/config';
 import { CORRUPTIONS } from '../../shared/robustness';
 import { RUN_FILES, type RunConfigRecord } from '../../shared/runFormat';
+import { shellCommand } from '../../shared/shellQuote';
 import { makeAttackSpec } from '../attack';
 import type { Executor, ModelSpec } from '../exec/types';
 import { buildLayout } from '../model';
 import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
+import { runLockScope, takeRunLock } from '../run/lock';
+import { RunDirError } from '../run/runDir';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
@@ -111,7 +114,12 @@ export async function exportCommand(argv: readonly string[], io: CliIo, _deps?: 
   }
 }
 
-export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
+/** Holds the run's run.lock while it evaluates (train's autoEvaluate reuses train's own lock). */
+export function evaluateCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
+  return runLockScope(() => evaluateLocked(argv, io, depsIn));
+}
+
+async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
   let executor: Executor | undefined;
   let runDir = '';
   try {
@@ -120,6 +128,7 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
       io.out(EVALUATE_USAGE);
       return 0;
     }
+    if (flags.run !== undefined) takeRunLock(String(flags.run), 'evaluate', { field: '--run', say: flags.json ? io.err : io.out });
     const run = openRun(flags);
     runDir = run.dir;
     const corruptions = parseList('--corruptions', flags.corruptions as string | undefined, CORRUPTIONS);
@@ -199,12 +208,12 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
     }
     return 0;
   } catch (e) {
-    const again = ['fast-advprop', 'evaluate', ...argv].map((a) => (/^[\w./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+    const again = shellCommand(['fast-advprop', 'evaluate', ...argv]);
     const full = diskFullCode(e) ? writeFailureMessage(e, runDir, undefined, `run ${again} again`) : undefined;
     const msg = (e as Error).message;
     io.err(`error: ${full ?? (/^[\w.[\]-]+: /.test(msg) ? msg : `evaluate: ${msg}`)}`);
     // Bad requests exit 2 like train's; a failure while evaluating exits 1.
-    return e instanceof UsageError || e instanceof ConfigError ? 2 : 1;
+    return e instanceof UsageError || e instanceof ConfigError || e instanceof RunDirError ? 2 : 1;
   } finally {
     await executor?.dispose();
   }

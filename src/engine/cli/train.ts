@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type BackendName, type RunConfig } from '../../shared/config';
 import { RUN_FILES, parseStatus, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
 import { backendLabel } from '../../shared/backendLabel';
+import { shellCommand } from '../../shared/shellQuote';
 import { loadDataset } from '../data/load';
 import type { Dataset, DatasetPair } from '../data/types';
 import { createExecutor } from '../exec/createExecutor';
@@ -11,6 +12,7 @@ import { initParams, validateSpec } from '../model';
 import type { Executor, ModelSpec } from '../exec/types';
 import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
+import { runLockScope, takeRunLock, withRunLock } from '../run/lock';
 import { RunDirError, RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../run/runDir';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { bnSpatialSizes } from '../train/bnSpatial';
@@ -150,7 +152,12 @@ function datasetInfo(d: DatasetPair): RunConfigRecord['dataset'] {
   return { name: t.name, source: t.source, train: t.count, test: d.test.count, height: t.height, width: t.width, channels: t.channels, numClasses: t.numClasses, classNames: t.classNames };
 }
 
-export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
+/** Every run.lock taken by a train command (and its autoEvaluate) is released when it ends. */
+export function trainCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
+  return runLockScope(() => trainLocked(argv, io, depsIn));
+}
+
+async function trainLocked(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
   let flags: Record<string, string | number | boolean>;
   try {
     ({ flags } = parseFlags('train', argv, TRAIN_FLAGS));
@@ -163,7 +170,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
     return 0;
   }
   const deps = depsIn ?? (await defaultDeps());
-  if (flags.resume !== undefined) return resumeCommand(flags, io, deps);
+  if (flags.resume !== undefined) return withRunLock(io, String(flags.resume), 'train --resume', '--resume', () => resumeCommand(flags, io, deps));
 
   // Everything that can be wrong with the request is checked before the run folder exists.
   let prepared: Prepared;
@@ -205,6 +212,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo, depsIn?: 
     });
     runDirFlag = flags['run-dir'] !== undefined ? '--run-dir' : '--runs-dir';
     checkNewRunDir(runDir, runDirFlag);
+    takeRunLock(runDir, 'train', { field: runDirFlag, create: true, say: io.out });
     executor = await openExecutor(prepared, deps);
   } catch (e) {
     io.err(`error: ${prefixed(e, 'train')}`);
@@ -270,9 +278,6 @@ async function resumeCommand(flags: Record<string, string | number | boolean>, i
       /* treated as not running */
     }
     const status = parseStatus(statusText);
-    if (status?.state === 'running' && status.pid && status.pid !== process.pid && pidAlive(status.pid)) {
-      throw new UsageError('--resume', `the run is still being trained by process ${status.pid}; stop it first`);
-    }
     const overrides: Record<string, unknown> = {};
     if (flags['max-steps'] !== undefined) overrides.maxSteps = flags['max-steps'];
     if (flags.backend !== undefined) overrides.backend = flags.backend;
@@ -362,15 +367,6 @@ async function failRun(a: { writer: RunWriter; executor: Executor; io: CliIo; st
   return 1;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function runTrainer(a: {
   writer: RunWriter;
   record: RunConfigRecord;
@@ -445,7 +441,7 @@ async function runTrainer(a: {
   }
   stop.dispose();
   if (outcome.state === 'stopped') {
-    say(`stopped at step ${outcome.step}; continue with: fast-advprop train --resume ${writer.dir}`);
+    say(`stopped at step ${outcome.step}; continue with: ${shellCommand(['fast-advprop', 'train', '--resume', writer.dir])}`);
     writer.close();
     await executor.dispose();
     return 0;
@@ -492,7 +488,7 @@ async function runTrainer(a: {
     say('autoEvaluate: evaluating corruption robustness');
     const code = await evaluateCommand(['--run', writer.dir], io, a.deps);
     // The run itself completed; a failed evaluation is reported but does not undo that.
-    if (code !== 0) io.err(`warning: autoEvaluate failed (exit ${code}); run "fast-advprop evaluate --run ${writer.dir}" to retry`);
+    if (code !== 0) io.err(`warning: autoEvaluate failed (exit ${code}); run ${shellCommand(['fast-advprop', 'evaluate', '--run', writer.dir])} to retry`);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../../shared/config';
+import { shellQuote } from '../../shared/shellQuote';
 import {
   RUN_FILES, type MetricsRecord, type RunConfigRecord, type RunResults, type RunState, type RunStatus,
 } from '../../shared/runFormat';
@@ -76,7 +77,7 @@ export function checkNewRunDir(dir: string, field = '--run-dir'): void {
   const root = virtualRoot(dir);
   if (root) throw new RunDirError(field, `${dir} is on the kernel file system ${root}, where a run cannot be written; choose a writable folder`);
   if (fs.existsSync(path.join(dir, RUN_FILES.config))) {
-    throw new RunDirError(field, `${dir} already holds a run; pick another folder, or continue it with --resume ${dir}`);
+    throw new RunDirError(field, `${dir} already holds a run; pick another folder, or continue it with --resume ${shellQuote(dir)}`);
   }
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new RunDirError(field, `${dir} exists and is not a folder`);

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { RunStatus } from '../../../src/shared/runFormat';
-import { groupRuns, runContextValue, runDescription, runGroupOf } from '../../../src/extension/runGroups';
+import { groupRuns, runContextValue, runDescription, runGroupOf, runTooltip } from '../../../src/extension/runGroups';
 import type { RunSnapshot } from '../../../src/extension/runSnapshot';
 
 function run(name: string, state: RunStatus['state'] | undefined, o: Partial<RunSnapshot> = {}): RunSnapshot {
@@ -15,6 +15,16 @@ const config = (method: string, extra: Record<string, unknown> = {}) =>
   ({ config: { method, split: '4:1', attack: { steps: 1 }, model: { arch: 'resnet8', width: 4 }, dataset: { name: 'x' } }, ...extra }) as never;
 
 describe('Runs view grouping', () => {
+  it('a crashed run whose lock is stale says why in its tooltip; a run with a verified owner shows its pid', () => {
+    const stale = run('a', 'running', { crashed: true, staleOwner: 'stale lock of process 42: it was taken before the machine restarted' });
+    assert.match(runTooltip(stale), /^State: Crashed$/m);
+    assert.match(runTooltip(stale), /^Not running: stale lock of process 42: it was taken before the machine restarted\.$/m);
+    const live = run('b', 'running', { alive: true });
+    live.status!.pid = 42;
+    assert.match(runTooltip(live), /^State: Running \(pid 42\)$/m);
+    assert.doesNotMatch(runTooltip(live), /Not running/);
+  });
+
   it('puts each run in the group its state and process say', () => {
     assert.equal(runGroupOf(run('a', 'running', { alive: true })), 'running');
     assert.equal(runGroupOf(run('a', 'running', { alive: false, crashed: true })), 'crashed');

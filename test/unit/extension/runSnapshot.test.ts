@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { processStartTime } from '../../../src/extension/runs/processIdentity';
 import { RunFolderReader, isPidAlive } from '../../../src/extension/runSnapshot';
 
 function deadPid(): number {
@@ -44,12 +45,26 @@ describe('run folder reader', () => {
     assert.equal(r.snapshot.statusProblem, 'unreadable');
   });
 
-  it('running with a live pid is alive; running with a dead pid is crashed', () => {
+  it('running is alive only while run.lock names a verified live process; status.json\'s pid alone, or a dead pid, is crashed', () => {
     status({});
     const r = new RunFolderReader(dir);
     r.poll();
+    assert.equal(r.snapshot.alive, false, 'a live pid in status.json without a lock must not count as running');
+    assert.equal(r.snapshot.crashed, true);
+    const lock = { schema: 1, pid: process.pid, startTime: processStartTime(process.pid), nonce: 'n', host: os.hostname(), acquiredAt: '', command: 'train' };
+    fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify(lock));
+    assert.equal(r.poll(), true);
     assert.equal(r.snapshot.alive, true);
     assert.equal(r.snapshot.crashed, false);
+    if (process.platform === 'linux') {
+      // After a reboot: same pid, alive, but the lock was taken under another boot id.
+      fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ ...lock, startTime: `00000000-0000-4000-8000-000000000000:${lock.startTime!.split(':')[1]}` }));
+      assert.equal(r.poll(), true);
+      assert.equal(r.snapshot.alive, false);
+      assert.equal(r.snapshot.crashed, true);
+      assert.match(r.snapshot.staleOwner ?? '', /stale lock of process \d+: it was taken before the machine restarted/);
+    }
+    fs.rmSync(path.join(dir, 'run.lock'));
     status({ pid: deadPid() });
     assert.equal(r.poll(), true);
     assert.equal(r.snapshot.alive, false);
