@@ -13,6 +13,10 @@ export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm
 export type BackendName = (typeof BACKENDS)[number];
 
 export const RANDOM_START_MODES = ['always', 'never', 'reference'] as const;
+
+export const ADVPROP_ATTACK_BN = ['eval', 'train'] as const;
+export const ADVPROP_TARGETS = ['random', 'true-label'] as const;
+export const ADVPROP_GRADIENT_DIVISORS = ['weighted-count', 'clean-batch'] as const;
 export type RandomStartMode = (typeof RANDOM_START_MODES)[number];
 
 export const DATASET_NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'image-folder'] as const;
@@ -55,6 +59,23 @@ export interface LeakDetectorConfig {
   margin: number;
 }
 
+/**
+ * The AdvProp baseline (method "advprop" only). Defaults are the reference code's (imagenet.py
+ * without --attack_in_train / --original_attack, gradients divided by the weighted sample counts);
+ * engine versions before this block trained as { attackBn: "train", target: "true-label",
+ * gradientDivisor: "clean-batch" }, which stays reachable.
+ */
+export interface AdvPropConfig {
+  /** BN mode of the aux BN while attacking: "eval" (running statistics) or "train" (batch statistics). */
+  attackBn: (typeof ADVPROP_ATTACK_BN)[number];
+  /** "random": descend toward (label + randint(0, C)) mod C; "true-label": ascend the true label's loss. */
+  target: (typeof ADVPROP_TARGETS)[number];
+  /** "weighted-count": shared / 2B, clean BN / B, aux BN / B; "clean-batch": everything / B. */
+  gradientDivisor: (typeof ADVPROP_GRADIENT_DIVISORS)[number];
+}
+
+export const ADVPROP_REFERENCE: AdvPropConfig = { attackBn: 'eval', target: 'random', gradientDivisor: 'weighted-count' };
+
 export interface RunConfig {
   name?: string;
   method: Method;
@@ -93,6 +114,8 @@ export interface RunConfig {
   /** Steps between metric records. */
   logEvery: number;
   leak: LeakDetectorConfig;
+  /** Present (and used) for method "advprop" only. */
+  advprop?: AdvPropConfig;
   /** Evaluate corruption robustness when training completes. */
   autoEvaluate: boolean;
 }
@@ -150,8 +173,9 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': [
     '$schema', 'name', 'method', 'split', 'pAdv', 'attack', 'bnGroups', 'beta', 'syncUpdateSpeed', 'reuseGradients', 'shuffleBN',
     'decouple', 'sameBudget', 'epochs', 'milestones', 'batchSize', 'lr', 'momentum', 'weightDecay', 'lrDecay', 'model',
-    'dataset', 'augment', 'seed', 'backend', 'workers', 'maxSteps', 'logEvery', 'leak', 'autoEvaluate',
+    'dataset', 'augment', 'seed', 'backend', 'workers', 'maxSteps', 'logEvery', 'leak', 'autoEvaluate', 'advprop',
   ],
+  advprop: ['attackBn', 'target', 'gradientDivisor'],
   attack: ['steps', 'epsilon', 'stepSize', 'randomStart', 'targeted'],
   model: ['arch', 'width'],
   dataset: ['name', 'path', 'trainLimit', 'testLimit', 'size'],
@@ -232,12 +256,12 @@ export function resolveConfig(input: unknown, base: RunConfig = DEFAULT_CONFIG):
   const merged: Record<string, unknown> = { ...structuredClone(base) };
   for (const [k, v] of Object.entries(input)) {
     if (k === '$schema') continue;
-    if (['attack', 'model', 'dataset', 'augment', 'leak'].includes(k)) {
+    if (['attack', 'model', 'dataset', 'augment', 'leak', 'advprop'].includes(k)) {
       if (!isObject(v)) throw new ConfigError(k, `must be an object, got ${describe(v)}`);
       checkKeys(v, k);
       // A new dataset name starts from a clean section so a stale path does not carry over.
       const baseSection = k === 'dataset' && v.name !== undefined && v.name !== (base.dataset.name as string) ? {} : (merged[k] as object);
-      merged[k] = { ...baseSection, ...v };
+      merged[k] = { ...(baseSection ?? {}), ...v };
     } else {
       merged[k] = v;
     }
@@ -245,6 +269,18 @@ export function resolveConfig(input: unknown, base: RunConfig = DEFAULT_CONFIG):
   // A pAdv given without a split replaces the default split.
   if (isObject(input) && input.pAdv !== undefined && input.split === undefined) delete merged.split;
   return validateConfig(merged);
+}
+
+function advpropSection(v: unknown): AdvPropConfig {
+  if (v === undefined) return { ...ADVPROP_REFERENCE };
+  if (!isObject(v)) throw new ConfigError('advprop', `must be an object, got ${describe(v)}`);
+  checkKeys(v, 'advprop');
+  const r = ADVPROP_REFERENCE;
+  return {
+    attackBn: v.attackBn === undefined ? r.attackBn : oneOf(v.attackBn, 'advprop.attackBn', ADVPROP_ATTACK_BN),
+    target: v.target === undefined ? r.target : oneOf(v.target, 'advprop.target', ADVPROP_TARGETS),
+    gradientDivisor: v.gradientDivisor === undefined ? r.gradientDivisor : oneOf(v.gradientDivisor, 'advprop.gradientDivisor', ADVPROP_GRADIENT_DIVISORS),
+  };
 }
 
 export function validateConfig(c: Record<string, unknown>): RunConfig {
@@ -335,6 +371,7 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
     logEvery: num(c.logEvery, 'logEvery', { int: true, min: 1 }),
     leak,
     autoEvaluate: bool(c.autoEvaluate, 'autoEvaluate'),
+    ...(method === 'advprop' ? { advprop: advpropSection(c.advprop) } : {}),
   };
   if (c.name !== undefined) {
     if (typeof c.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(c.name)) {

@@ -49,6 +49,19 @@ export function randomStartActive(mode: RandomStartMode, rng: Rng): boolean {
   }
 }
 
+/**
+ * The reference AdvProp's random target, (label + randint(0, C)) mod C (attacker.py
+ * _create_random_target): uniform over all C classes, so with probability 1/C the "target" is the
+ * true label and that image's attack descends its own loss. Kept as the reference has it, for the
+ * baseline; drawTargetLabels never picks the true label.
+ */
+export function drawReferenceTargets(rng: Rng, labels: Int32Array, numClasses: number): Int32Array {
+  if (numClasses < 2) throw new Error('targeted attacks need at least 2 classes');
+  const out = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) out[i] = (labels[i] + rng.int(numClasses)) % numClasses;
+  return out;
+}
+
 /** A uniformly random label different from each true label (for targeted attacks). */
 export function drawTargetLabels(rng: Rng, labels: Int32Array, numClasses: number): Int32Array {
   if (numClasses < 2) throw new Error('targeted attacks need at least 2 classes');

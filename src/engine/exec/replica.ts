@@ -92,7 +92,8 @@ export function createReplica(spec: ModelSpec): Replica {
     const wantGrads = req.paramGrads || (atk !== undefined && atk.reuseGradients);
     const grads = wantGrads ? new Float32Array(layout.paramCount) : undefined;
     const bnStats: BatchStats[] = [];
-    const groups = req.training ? N / req.groupSize : 0;
+    // Statistics come only from training-mode forwards, whose group size validate() checked.
+    const groups = N / req.groupSize;
 
     /** Adds lossWeight × the gradients read back (one flat vector, gParams order) into `grads`. */
     const addGrads = (flat: Float32Array): void => {
@@ -109,10 +110,10 @@ export function createReplica(spec: ModelSpec): Replica {
      * A forward (run inside a gradient tape by the caller) whose logits and BN statistics are kept
      * past the tape's tidy, to be read back after it.
      */
-    const keptForward = (x: tf.Tensor4D, targets: tf.Tensor2D) => {
+    const keptForward = (x: tf.Tensor4D, targets: tf.Tensor2D, o: ForwardOptions = opts) => {
       const kept: { logits?: tf.Tensor; stats?: tf.Tensor } = {};
       const f = (): tf.Scalar => {
-        const out = forward(model, st, x, opts);
+        const out = forward(model, st, x, o);
         kept.logits = tf.keep(out.logits);
         if (out.stats) kept.stats = tf.keep(out.stats);
         return crossEntropySum(out.logits, targets);
@@ -161,9 +162,10 @@ export function createReplica(spec: ModelSpec): Replica {
           iterate = x;
         }
         const dir = targeted ? -atk.stepSize : atk.stepSize;
+        const atkOpts: ForwardOptions = atk.bnTraining === undefined ? opts : { ...opts, training: atk.bnTraining };
         for (let k = 0; k < atk.steps; k++) {
           const xin = x;
-          const { f, kept } = keptForward(xin, atkTargets);
+          const { f, kept } = keptForward(xin, atkTargets, atkOpts);
           const [next, flat] = tf.tidy(() => {
             // ONE backward per step: the input gradient drives the attack and, with reuse, the
             // same backward's parameter gradients are the free training signal.
@@ -248,7 +250,7 @@ export function createReplica(spec: ModelSpec): Replica {
     if (req.labels.length !== N) throw new Error(`pass: labels has ${req.labels.length} entries, expected ${N}`);
     for (const l of req.labels) if (!(l >= 0 && l < K)) throw new Error(`pass: label ${l} outside 0..${K - 1}`);
     if (req.softLabels && req.softLabels.length !== N * K) throw new Error(`pass: softLabels has ${req.softLabels.length} values, expected ${N * K}`);
-    if (req.training && (!Number.isInteger(req.groupSize) || req.groupSize < 1 || N % req.groupSize !== 0)) {
+    if ((req.training || req.attack?.bnTraining) && (!Number.isInteger(req.groupSize) || req.groupSize < 1 || N % req.groupSize !== 0)) {
       throw new Error(`pass: groupSize ${req.groupSize} must divide count ${N}`);
     }
     const a = req.attack;

@@ -24,6 +24,12 @@ export interface AttackSpec {
   targetLabels?: Int32Array;
   /** Gradient reuse: accumulate parameter gradients of every attack step (weighted by lossWeight). */
   reuseGradients: boolean;
+  /**
+   * BN mode of the attack's forwards when it differs from the request's: false attacks with the
+   * running statistics (the reference AdvProp's default, model.eval() during the attack) while
+   * the final pass still trains with batch statistics. Absent: the request's `training`.
+   */
+  bnTraining?: boolean;
 }
 
 export interface PassRequest {

@@ -1,4 +1,4 @@
-import { ConfigError, type RunConfig } from '../../shared/config';
+import { ADVPROP_REFERENCE, ConfigError, type RunConfig } from '../../shared/config';
 import { batchSplit, calibrate, fittingBatchSizes, parseSplit, splitFromPAdv, updateSyncDivisors, type Split } from '../budget/costModel';
 
 // Everything about a run that follows from its config and the dataset size, decided before the
@@ -89,8 +89,13 @@ export function planTraining(config: RunConfig, trainCount: number): TrainPlan {
     // Without gradient reuse the attack passes give no parameter gradients, so they do not count.
     const d = updateSyncDivisors({ clean: B, adv: A, k: config.reuseGradients ? K : 0, beta: config.beta });
     divisors = config.syncUpdateSpeed ? d : { shared: d.shared, clean: d.shared, adv: d.shared };
+  } else if (method === 'advprop' && (config.advprop ?? ADVPROP_REFERENCE).gradientDivisor === 'weighted-count') {
+    // The reference divides each parameter by the weighted count of samples that reached it: the
+    // shared layers see B clean and B adversarial images (weights 1, 1), each BN set B; the attack
+    // passes, without gradient reuse, count for nothing.
+    divisors = { shared: 2 * B, clean: B, adv: B };
   } else {
-    // Vanilla and AdvProp average each stream's loss over the clean batch (AdvProp sums the two means).
+    // Vanilla, and AdvProp with "clean-batch", average each stream's loss over the clean batch.
     divisors = { shared: B, clean: B, adv: B };
   }
   return {

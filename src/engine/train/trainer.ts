@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { RunConfig } from '../../shared/config';
+import { ADVPROP_REFERENCE, type RunConfig } from '../../shared/config';
 import type { LeakFlag, MetricsRecord, StreamStats } from '../../shared/runFormat';
-import { drawRandomStart, drawTargetLabels, epsilonToInputSpace, makeAttackSpec, randomStartActive } from '../attack';
+import { drawRandomStart, drawReferenceTargets, drawTargetLabels, epsilonToInputSpace, makeAttackSpec, randomStartActive } from '../attack';
 import { cutmix, DEFAULT_PAD, epochOrder, makeBatch, mixup } from '../data/augment';
 import type { Dataset } from '../data/types';
 import type { AttackSpec, Executor, ModelLayout, ParamGroup, PassRequest, PassResult } from '../exec/types';
@@ -203,6 +203,18 @@ export class Trainer {
     return makeAttackSpec(c, { reuseGradients: reuse, noise, targetLabels });
   }
 
+  /** The AdvProp baseline's attack: config.advprop decides the target and the attack's BN mode. */
+  private advpropAttackSpec(count: number, labels: Int32Array): AttackSpec {
+    const c = this.o.config.attack;
+    const ap = this.o.config.advprop ?? ADVPROP_REFERENCE;
+    const eps = epsilonToInputSpace(c.epsilon);
+    const noise = randomStartActive(c.randomStart, this.rng) ? drawRandomStart(this.rng, count * this.px, eps) : undefined;
+    const targetLabels = ap.target === 'random' ? drawReferenceTargets(this.rng, labels, this.o.train.numClasses) : undefined;
+    const spec = makeAttackSpec(c, { reuseGradients: false, noise, targetLabels });
+    if (ap.attackBn === 'eval') spec.bnTraining = false;
+    return spec;
+  }
+
   /** Mixup / CutMix on the clean part only; both configured → one of them per batch, evenly. */
   private mixClean(images: Float32Array, labels: Int32Array): Float32Array | undefined {
     const { mixupAlpha, cutmixAlpha } = this.o.config.augment;
@@ -253,7 +265,7 @@ export class Trainer {
     } else if (config.method === 'advprop') {
       // Every clean image gets a paired adversarial twin; no gradient reuse, same grouping.
       const attacked = clean.images.slice();
-      const spec = this.attackSpec(B, clean.labels, false);
+      const spec = this.advpropAttackSpec(B, clean.labels);
       const soft = this.mixClean(clean.images, clean.labels);
       const [rc, ra] = await executor.run([
         this.cleanRequest(clean, soft),

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { createExecutor } from '../../../src/engine/exec/createExecutor';
+import { createReplica } from '../../../src/engine/exec/replica';
 import type { Executor, PassRequest, PassResult } from '../../../src/engine/exec/types';
 import { initParams } from '../../../src/engine/model/init';
 
@@ -80,5 +81,27 @@ describe('exec: real ResNet-8 through 1 and 2 workers (wasm)', function () {
     await one.setState(state.params, state.running);
     await one.run(passes());
     assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('exec: an attack in eval mode inside a training pass (the AdvProp baseline)', function () {
+  this.timeout(90000);
+  it('attacks with the running statistics, then trains on batch statistics: same images as an eval-mode attack, one BN record', async () => {
+    await tf.setBackend('cpu');
+    const replica = createReplica(spec);
+    const init = initParams(spec, 3);
+    // Running statistics far from any batch's, so a train-mode attack would step differently.
+    const running = init.running.map((v, i) => (i % 2 ? v * 3 : v + 0.5));
+    replica.setState(init.params, running);
+    const attack = { steps: 2, epsilon: 0.05, stepSize: 0.025, lo: -1, hi: 1, targetLabels: Int32Array.from({ length: 8 }, (_, i) => (i + 4) % 10), reuseGradients: false };
+    const mixed = replica.runPass(req(8, 4, 5, { bn: 'aux', attack: { ...attack, bnTraining: false } }));
+    const evalOnly = replica.runPass(req(8, 4, 5, { bn: 'aux', training: false, paramGrads: false, attack }));
+    const trainAttack = replica.runPass(req(8, 4, 5, { bn: 'aux', attack }));
+    assert.deepEqual(mixed.advImages, evalOnly.advImages);
+    assert.notDeepEqual(mixed.advImages, trainAttack.advImages, 'the BN mode of the attack matters here');
+    assert.equal(mixed.bnStats.length, 1, 'only the training pass records BN statistics');
+    assert.equal(trainAttack.bnStats.length, 3);
+    assert.ok(mixed.grads && mixed.grads.some((g) => g !== 0));
+    replica.dispose();
   });
 });

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  BACKENDS, ConfigError, DATASET_NAMES, DEFAULT_CONFIG, METHODS, MODEL_ARCHS, RANDOM_START_MODES, parseConfigText, resolveConfig,
+  ADVPROP_ATTACK_BN, ADVPROP_GRADIENT_DIVISORS, ADVPROP_REFERENCE, ADVPROP_TARGETS, BACKENDS, ConfigError, DATASET_NAMES, DEFAULT_CONFIG, METHODS, MODEL_ARCHS,
+  RANDOM_START_MODES, parseConfigText, resolveConfig,
 } from '../../../src/shared/config';
 import { runConfigTemplate } from '../../../src/extension/configTemplate';
 
@@ -49,6 +50,14 @@ describe('run config JSON schema', () => {
     // and the optional keys the parser knows are in the schema too
     for (const k of ['name', 'split', 'pAdv']) assert.ok(schema.properties![k], `schema lacks optional "${k}"`);
     for (const k of ['path', 'trainLimit', 'testLimit', 'size']) assert.ok(schema.properties!.dataset.properties![k], `schema lacks dataset.${k}`);
+  });
+
+  it('the advprop section (not in DEFAULT_CONFIG: method-specific) has the parser\'s enums and the reference defaults', () => {
+    const p = schema.properties!.advprop.properties!;
+    assert.deepEqual(p.attackBn.enum, [...ADVPROP_ATTACK_BN]);
+    assert.deepEqual(p.target.enum, [...ADVPROP_TARGETS]);
+    assert.deepEqual(p.gradientDivisor.enum, [...ADVPROP_GRADIENT_DIVISORS]);
+    for (const [k, v] of Object.entries(ADVPROP_REFERENCE)) assert.equal(p[k].default, v, `advprop.${k}`);
   });
 
   it('defaults equal DEFAULT_CONFIG', () => {

@@ -11,6 +11,7 @@ import { Rng } from '../../../src/engine/util/rng';
 import { makeBatch } from '../../../src/engine/data/augment';
 import type { Executor } from '../../../src/engine/exec/types';
 import { RecordingExecutor, realExecutor, tinyConfig, tinyData, tinySpec } from './helpers';
+import { drawReferenceTargets } from '../../../src/engine/attack';
 
 describe('train: plan and update-speed sync', () => {
   it('4:1 of 256 with β 0.5 divides shared by 320, clean BN by 256, aux BN by 64', () => {
@@ -357,23 +358,58 @@ describe('train: leak detector in the loop', () => {
 });
 
 describe('train: AdvProp step', () => {
-  it('attacks every clean image on the aux BN without reuse, trains clean (main) + adversarial (aux), divides by the batch', async () => {
+  it('by default reproduces the reference baseline: eval-mode attack toward (label + randint(0, C)) mod C, shared layers / 2B', async () => {
     const ex = new RecordingExecutor();
     const data = tinyData(80, 16);
-    const config = tinyConfig({ method: 'advprop', batchSize: 8, bnGroups: 2, attack: { steps: 2, targeted: true } });
+    const config = tinyConfig({ method: 'advprop', batchSize: 8, bnGroups: 2, attack: { steps: 2 } });
+    assert.deepEqual(config.advprop, { attackBn: 'eval', target: 'random', gradientDivisor: 'weighted-count' });
     const plan = planTraining(config, 80);
+    assert.deepEqual(plan.divisors, { shared: 16, clean: 8, adv: 8 });
     const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
     t.keepBreakdown = true;
     await t.trainStep();
     assert.equal(ex.requests.length, 2);
     const [c, a] = ex.requests;
     assert.deepEqual([c.bn, c.count, c.lossWeight], ['main', 8, 1]);
-    assert.deepEqual([a.bn, a.count, a.training, a.paramGrads, a.lossWeight, a.attack?.reuseGradients, a.attack?.steps], ['aux', 8, true, true, 1, false, 2]);
-    assert.deepEqual(a.images, c.images); // paired: the attacked images are the clean ones
-    for (let i = 0; i < 8; i++) assert.notEqual(a.attack!.targetLabels![i], a.labels[i]);
+    // The pass trains with batch statistics; only the attack runs on the running ones.
+    assert.deepEqual([a.bn, a.count, a.training, a.paramGrads, a.lossWeight, a.attack?.reuseGradients, a.attack?.steps, a.attack?.bnTraining], ['aux', 8, true, true, 1, false, 2, false]);
+    assert.deepEqual(a.images, c.images);
+    assert.equal(a.attack!.targetLabels!.length, 8);
+    for (const l of a.attack!.targetLabels!) assert.ok(l >= 0 && l < 10);
+    // Each group by the samples that reached it: shared (8 + 8) / 16, clean BN 8 / 8, aux BN 8 / 8.
+    const g = t.lastBreakdown!.grad;
+    assert.ok(Math.abs(g[0] - 1) < 1e-6, String(g[0]));
+    assert.ok(Math.abs(g[2] - 1) < 1e-6 && Math.abs(g[4] - 1) < 1e-6);
+  });
+
+  it('advprop { attackBn: train, target: true-label, gradientDivisor: clean-batch } trains as engine versions before the reference baseline', async () => {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const config = tinyConfig({ method: 'advprop', batchSize: 8, bnGroups: 2, attack: { steps: 2 }, advprop: { attackBn: 'train', target: 'true-label', gradientDivisor: 'clean-batch' } });
+    const plan = planTraining(config, 80);
+    assert.deepEqual(plan.divisors, { shared: 8, clean: 8, adv: 8 });
+    const t = new Trainer({ config, plan, executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    t.keepBreakdown = true;
+    await t.trainStep();
+    const a = ex.requests[1];
+    assert.equal(a.attack!.bnTraining, undefined);
+    assert.equal(a.attack!.targetLabels, undefined);
     const g = t.lastBreakdown!.grad;
     assert.ok(Math.abs(g[0] - (8 + 8) / 8) < 1e-6);
-    assert.ok(Math.abs(g[2] - 1) < 1e-6 && Math.abs(g[4] - 1) < 1e-6);
+  });
+
+  it('the reference random target is (label + randint(0, C)) mod C, true label included', () => {
+    const draws = [0, 3, 9, 7];
+    let i = 0;
+    const rng = { int: (n: number) => { assert.equal(n, 10); return draws[i++]; } } as unknown as Rng;
+    assert.deepEqual([...drawReferenceTargets(rng, Int32Array.from([2, 5, 7, 3]), 10)], [2, 8, 6, 0]);
+  });
+
+  it('an advprop block is kept for method advprop only, and a bad value names its field', () => {
+    assert.equal(tinyConfig({ advprop: { target: 'true-label' } }).advprop, undefined);
+    assert.deepEqual(tinyConfig({ method: 'advprop', advprop: { target: 'true-label' } }).advprop, { attackBn: 'eval', target: 'true-label', gradientDivisor: 'weighted-count' });
+    assert.throws(() => tinyConfig({ method: 'advprop', advprop: { attackBn: 'test' } }), /^ConfigError: advprop\.attackBn: must be one of "eval", "train"/);
+    assert.throws(() => tinyConfig({ method: 'advprop', advprop: { steps: 1 } }), /advprop\.steps: unknown key/);
   });
 
   it('Fast AdvProp with decouple false attacks copies of the first clean images', async () => {
