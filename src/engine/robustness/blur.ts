@@ -37,26 +37,34 @@ export function defocusBlur(img: Image, s: number, p: SeverityTable): Image {
   return makeImage(img.height, img.width, img.channels, clip01(out));
 }
 
-export function glassBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
-  const [sigma, delta, iterations] = p.glass_blur[s - 1];
-  const { height: h, width: w, channels: c } = img;
-  const x = quantize8(gaussianFilter(img.data, h, w, c, sigma));
+/**
+ * Glass blur's local shuffle, as the code that generated CIFAR-10-C and ImageNet-C runs it:
+ * `x[h, w], x[h', w'] = x[h', w'], x[h, w]` on numpy rows is not a swap. The right side is two
+ * views; the first assignment copies x[h', w'] into x[h, w], and the second then copies x[h, w]
+ * (already overwritten) back onto x[h', w']. So each step only copies the neighbour's pixel, and
+ * pixels get duplicated rather than moved. We match that on purpose, so that images corrupted in
+ * memory equal the released files; a real swap blurs a little less (no value is lost).
+ */
+export function glassShuffle(x: Float32Array, h: number, w: number, c: number, delta: number, iterations: number, rng: Rng): void {
   for (let it = 0; it < iterations; it++) {
     for (let yy = h - delta; yy > delta; yy--) {
       for (let xx = w - delta; xx > delta; xx--) {
-        // numpy randint(-d, d): offsets in [-d, d-1].
+        // numpy randint(-d, d, size=(2,)): dx then dy, each in [-d, d-1].
         const dx = rng.int(2 * delta) - delta;
         const dy = rng.int(2 * delta) - delta;
         const a = (yy * w + xx) * c;
         const b = ((yy + dy) * w + xx + dx) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const t = x[a + ch];
-          x[a + ch] = x[b + ch];
-          x[b + ch] = t;
-        }
+        for (let ch = 0; ch < c; ch++) x[a + ch] = x[b + ch];
       }
     }
   }
+}
+
+export function glassBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
+  const [sigma, delta, iterations] = p.glass_blur[s - 1];
+  const { height: h, width: w, channels: c } = img;
+  const x = quantize8(gaussianFilter(img.data, h, w, c, sigma));
+  glassShuffle(x, h, w, c, delta, iterations, rng);
   return makeImage(h, w, c, clip01(gaussianFilter(x, h, w, c, sigma)));
 }
 

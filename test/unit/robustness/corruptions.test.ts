@@ -4,6 +4,7 @@ import {
   ALL_CORRUPTIONS, CORRUPTION_FAMILIES, CORRUPTIONS, DETERMINISTIC_CORRUPTIONS, EXTRA_CORRUPTIONS, corrupt, corruptBatch,
 } from '../../../src/engine/robustness/index';
 import { elasticWarp } from '../../../src/engine/robustness/digital';
+import { glassShuffle } from '../../../src/engine/robustness/blur';
 import { CIFAR_PARAMS, IMAGENET_PARAMS, paramsFor } from '../../../src/engine/robustness/params';
 import { frostTexture } from '../../../src/engine/robustness/weather';
 import type { Image } from '../../../src/engine/robustness/image';
@@ -262,5 +263,20 @@ describe('robustness: corruption suite', () => {
       const out = corrupt(name, 3, im, new Rng(2));
       assert.ok(inRange(out) && out.data.length === im.data.length, name);
     }
+  });
+});
+
+describe('robustness: glass blur shuffles as the CIFAR-10-C generator does', () => {
+  it('each step copies the neighbour (numpy\'s view "swap"), it does not swap: a hand-computed 4×4 case', () => {
+    // 4×4, one channel, values 0..15; δ = 1, one iteration: steps at (y, x) = (3,3), (3,2), (2,3), (2,2),
+    // each drawing dx then dy from randint(-1, 1) ∈ {-1, 0} (rng.int(2) − 1).
+    const draws = [0, 1, /* (3,3) ← (3,2) */ 1, 0, /* (3,2) ← (2,2) */ 0, 0, /* (2,3) ← (1,2) */ 1, 1 /* (2,2) ← itself */];
+    let i = 0;
+    const rng = { int: (n: number) => { assert.equal(n, 2); return draws[i++]; } } as unknown as Rng;
+    const x = Float32Array.from({ length: 16 }, (_, k) => k);
+    glassShuffle(x, 4, 4, 1, 1, 1, rng);
+    assert.equal(i, 8);
+    // A real swap would give [0,1,2,3, 4,5,11,7, 8,9,15,6, 12,13,10,14]: no value lost.
+    assert.deepEqual([...x], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 6, 12, 13, 10, 14]);
   });
 });
