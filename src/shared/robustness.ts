@@ -40,11 +40,21 @@ export function isCorruptionName(name: string): name is CorruptionName {
 export type SeverityErrors = [number | null, number | null, number | null, number | null, number | null];
 
 export interface RobustnessSummary {
-  /** CIFAR-10-C convention: 100 − mean accuracy (percent) over the 15 × 5 cells that were evaluated. */
+  /** CIFAR-10-C convention: 100 − mean accuracy (percent) over the cells of the 15 that were evaluated. */
   meanCorruptionError: number | null;
-  /** ImageNet-C mCE (percent of AlexNet's error), mean over the 15 corruptions that were evaluated. */
+  /**
+   * ImageNet-C mCE (percent of AlexNet's error, averaged over the 15 corruptions): only when all
+   * 15 × 5 cells were evaluated, since AlexNet's errors are over all five severities; else null.
+   */
   mCE: number | null;
   relativeMCE: number | null;
+  /** What the figures above average over, among the 15 (absent in records before it was kept). */
+  coverage?: { corruptions: number; severities: number[]; cells: number };
+  /**
+   * The reference's ImageNet-C log figure: the unnormalised mean error (percent) over all 19
+   * distortions, each over severities 1–5; null unless all 19 × 5 cells were evaluated.
+   */
+  meanError19?: number | null;
   perCorruptionCE: Record<string, number>;
   perCorruptionRelativeCE?: Record<string, number>;
   /** CE normalised by a baseline run's errors (100 = as robust as the baseline). */
@@ -185,6 +195,14 @@ export function parseRobustness(text: string): RobustnessRecord {
   if (s.perCorruptionRelativeCE !== undefined) summary.perCorruptionRelativeCE = numRecord(s.perCorruptionRelativeCE, 'summary.perCorruptionRelativeCE');
   if (s.baselineCE !== undefined) summary.baselineCE = numRecord(s.baselineCE, 'summary.baselineCE');
   if (s.baselineMCE !== undefined) summary.baselineMCE = numOrNull(s.baselineMCE, 'summary.baselineMCE');
+  if (s.meanError19 !== undefined) summary.meanError19 = numOrNull(s.meanError19, 'summary.meanError19');
+  if (s.coverage !== undefined) {
+    const c = s.coverage;
+    if (!isObj(c) || typeof c.corruptions !== 'number' || typeof c.cells !== 'number' || !Array.isArray(c.severities) || c.severities.some((v) => typeof v !== 'number')) {
+      fail('summary.coverage must be { corruptions, severities: number[], cells }');
+    }
+    summary.coverage = { corruptions: c.corruptions as number, severities: c.severities as number[], cells: c.cells as number };
+  }
   if (s.missing !== undefined) {
     if (!Array.isArray(s.missing) || s.missing.some((m) => typeof m !== 'string')) fail('summary.missing must be an array of strings');
     summary.missing = s.missing as string[];
@@ -211,4 +229,24 @@ export function parseRobustness(text: string): RobustnessRecord {
   }
   if (raw.thumbnails !== undefined && raw.thumbnails !== null) record.thumbnails = parseThumbnails(raw.thumbnails);
   return record;
+}
+
+function severityText(sev: number[]): string {
+  if (sev.length > 1 && sev.every((v, i) => i === 0 || v === sev[i - 1] + 1)) return `${sev[0]}–${sev[sev.length - 1]}`;
+  return sev.join(', ');
+}
+
+/**
+ * The summary as the CLI prints it, each figure named for what it is: the mean corruption error
+ * with what it averages over; "mCE" only when it is the AlexNet-normalised ImageNet-C 15 × 5 one;
+ * the reference's unnormalised 19-distortion mean when all 19 × 5 were evaluated.
+ */
+export function robustnessSummaryLines(s: RobustnessSummary): string[] {
+  const out: string[] = [];
+  const c = s.coverage;
+  const over = c ? ` (${c.corruptions} of the 15 corruptions × severity ${severityText(c.severities)}: ${c.cells} cells)` : '';
+  if (s.meanCorruptionError !== null) out.push(`mean corruption error ${s.meanCorruptionError.toFixed(2)}${over}`);
+  if (s.mCE !== null) out.push(`mCE (AlexNet-normalised, ImageNet-C 15) ${s.mCE.toFixed(2)}`);
+  if (s.meanError19 !== undefined && s.meanError19 !== null) out.push(`mean error over the 19 distortions (unnormalised, as the reference prints it) ${s.meanError19.toFixed(2)}`);
+  return out;
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, resolveConfig } from '../../shared/config';
-import { CORRUPTIONS } from '../../shared/robustness';
+import { CORRUPTIONS, robustnessSummaryLines } from '../../shared/robustness';
 import { RUN_FILES, type RunConfigRecord } from '../../shared/runFormat';
 import { shellCommand } from '../../shared/shellQuote';
 import { makeAttackSpec } from '../attack';
@@ -201,8 +201,7 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
     if (flags.json) io.out(JSON.stringify(record));
     else {
       io.out(`clean accuracy ${(100 * record.clean.accuracy).toFixed(2)}%`);
-      if (record.summary.meanCorruptionError !== null) io.out(`mean corruption error ${record.summary.meanCorruptionError.toFixed(2)}`);
-      if (record.summary.mCE !== null) io.out(`mCE ${record.summary.mCE.toFixed(2)}`);
+      for (const line of robustnessSummaryLines(record.summary)) io.out(line);
       if (record.pgd) io.out(`PGD-${record.pgd.steps} ε ${record.pgd.epsilon}/255 accuracy ${(100 * record.pgd.accuracy).toFixed(2)}%`);
       io.out(`wrote ${file}`);
     }

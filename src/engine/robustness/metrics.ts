@@ -1,7 +1,7 @@
 // Summary numbers from an error table errors[corruption][severity-1] (rates in [0, 1], null = not
 // evaluated). Missing cells are skipped, never treated as 0, and reported by name.
 
-import { CORRUPTIONS, type RobustnessSummary } from '../../shared/robustness';
+import { ALL_CORRUPTIONS, CORRUPTIONS, type RobustnessSummary } from '../../shared/robustness';
 
 export type ErrorTable = Record<string, readonly (number | null)[]>;
 
@@ -99,13 +99,52 @@ function meanOf(rec: Record<string, number>, names: readonly string[]): number |
   return v.length ? mean(v) : null;
 }
 
+/** Which of the 15 were evaluated: corruptions with a cell, the severities seen, the cell count. */
+export function coverageOf(errors: ErrorTable): { corruptions: number; severities: number[]; cells: number } {
+  const sev = new Set<number>();
+  let corruptions = 0;
+  let cells = 0;
+  for (const c of CORRUPTIONS) {
+    const row = errors[c] ?? [];
+    let any = false;
+    for (let s = 0; s < 5; s++) {
+      if (typeof row[s] === 'number' && Number.isFinite(row[s])) {
+        sev.add(s + 1);
+        cells++;
+        any = true;
+      }
+    }
+    if (any) corruptions++;
+  }
+  return { corruptions, severities: [...sev].sort((a, b) => a - b), cells };
+}
+
+/**
+ * The figure the reference's ImageNet-C script prints: np.mean over the 19 distortions of each
+ * one's error averaged over severities 1–5, unnormalised, in percent. Null unless all 19 × 5 exist.
+ */
+export function meanError19(errors: ErrorTable): number | null {
+  const per: number[] = [];
+  for (const c of ALL_CORRUPTIONS) {
+    const v = present(errors[c]);
+    if (v.length !== 5) return null;
+    per.push(mean(v));
+  }
+  return 100 * mean(per);
+}
+
 export function summarize(errors: ErrorTable, cleanError: number, baseline?: ErrorTable): RobustnessSummary {
   const ce = corruptionErrors(errors);
   const rel = relativeCorruptionErrors(errors, cleanError);
+  const coverage = coverageOf(errors);
+  // AlexNet's errors are over all five severities of each of the 15: a subset is not an mCE.
+  const complete = coverage.cells === CORRUPTIONS.length * 5;
   const summary: RobustnessSummary = {
     meanCorruptionError: meanCorruptionError(errors),
-    mCE: meanOf(ce, CORRUPTIONS),
-    relativeMCE: meanOf(rel, CORRUPTIONS),
+    mCE: complete ? meanOf(ce, CORRUPTIONS) : null,
+    relativeMCE: complete ? meanOf(rel, CORRUPTIONS) : null,
+    coverage,
+    meanError19: meanError19(errors),
     perCorruptionCE: ce,
     perCorruptionRelativeCE: rel,
     missing: missingCells(errors),

@@ -246,7 +246,7 @@ export function formatStudyTable(rows: readonly StudyRunSummary[], opts: { robus
   const withMce = opts.robustness ?? rows.some((r) => r.meanCorruptionError !== undefined);
   const window = rows.find((r) => r.leak)?.leak.window;
   const header = ['method', 'cost×', 'epochs', 'image-passes', '×budget', 'clean acc', `train acc clean/adv (last ${window ?? '?'})`, 'leak flag'];
-  if (withMce) header.push('mCE');
+  if (withMce) header.push('mean CE'); // summary.meanCorruptionError (100 − mean accuracy), not the AlexNet-normalised mCE
   const body = rows.map((r) => {
     const cells = [
       r.label,

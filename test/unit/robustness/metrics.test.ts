@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { CORRUPTIONS } from '../../../src/shared/robustness';
+import { ALL_CORRUPTIONS, CORRUPTIONS, robustnessSummaryLines } from '../../../src/shared/robustness';
 import {
   ALEXNET_CLEAN_ERROR, ALEXNET_ERRORS, baselineCorruptionErrors, corruptionErrors, meanCorruptionError, missingCells,
   perCorruptionMeanError, relativeCorruptionErrors, summarize, type ErrorTable,
@@ -33,14 +33,35 @@ describe('robustness: metrics', () => {
     close(rel.gaussian_noise, (100 * (0.3 - 0.05)) / (0.886428 - 0.4348));
     close(rel.brightness, (100 * (0.1 - 0.05)) / (0.564592 - 0.4348));
     const s = summarize(errors, clean);
-    close(s.mCE, (ce.gaussian_noise + ce.brightness) / 2);
-    close(s.mCE, 25.77782, 1e-4);
-    close(s.relativeMCE, (rel.gaussian_noise + rel.brightness) / 2);
-    close(s.relativeMCE, 46.94, 1e-2);
+    // Two of the 15: AlexNet's errors are over all 15 × 5 cells, so this is no mCE.
+    assert.equal(s.mCE, null);
+    assert.equal(s.relativeMCE, null);
+    assert.deepEqual(s.coverage, { corruptions: 2, severities: [1, 2, 3, 4, 5], cells: 10 });
+    assert.equal(s.meanError19, null);
+    assert.deepEqual(robustnessSummaryLines(s), ['mean corruption error 20.00 (2 of the 15 corruptions × severity 1–5: 10 cells)']);
     // CIFAR convention: 100 − mean accuracy over the 10 evaluated cells = 100 · mean error = 20.
     close(s.meanCorruptionError, 20, 1e-9);
     assert.ok(s.missing!.includes('fog') && !s.missing!.includes('brightness'));
     assert.equal(s.missing!.length, 13);
+  });
+
+  it('mCE (AlexNet-normalised) and the reference\'s unnormalised 19-distortion mean on complete tables', () => {
+    const errors: ErrorTable = {};
+    ALL_CORRUPTIONS.forEach((c, i) => (errors[c] = [0, 1, 2, 3, 4].map((s) => (i + s) / 100)));
+    const s = summarize(errors, 0.05);
+    // mCE = mean over the 15 of 100 · mean_s err / AlexNet_c; corruption i has mean error (i + 2)/100.
+    const expected = CORRUPTIONS.reduce((a, c, i) => a + (100 * ((i + 2) / 100)) / ALEXNET_ERRORS[c], 0) / 15;
+    close(s.mCE, expected, 1e-9);
+    // 19 distortions, mean error (i + 2) % for i = 0..18 → 100 · mean = 11.
+    close(s.meanError19, 11, 1e-9);
+    assert.deepEqual(s.coverage, { corruptions: 15, severities: [1, 2, 3, 4, 5], cells: 75 });
+    const lines = robustnessSummaryLines(s);
+    assert.equal(lines[0], 'mean corruption error 9.00 (15 of the 15 corruptions × severity 1–5: 75 cells)');
+    assert.equal(lines[1], `mCE (AlexNet-normalised, ImageNet-C 15) ${expected.toFixed(2)}`);
+    assert.equal(lines[2], 'mean error over the 19 distortions (unnormalised, as the reference prints it) 11.00');
+    // One missing extra cell: no 19-distortion mean; one missing cell of the 15: no mCE.
+    assert.equal(summarize({ ...errors, saturate: [0.1, 0.1, 0.1, 0.1, null] }, 0.05).meanError19, null);
+    assert.equal(summarize({ ...errors, fog: [0.1, 0.1, null, 0.1, 0.1] }, 0.05).mCE, null);
   });
 
   it('CIFAR mean corruption error = 100 − mean accuracy over all 15×5 cells', () => {

@@ -174,7 +174,7 @@ describe('study command: orchestration (fake cli)', () => {
     }
     const text = c.lines.join('\n');
     assert.match(text, /^Vanilla training: robustness skipped: evaluate exit 2: evaluate: not wired yet$/m);
-    assert.match(text.split('\n').find((l) => l.startsWith('method'))!, /mCE$/);
+    assert.match(text.split('\n').find((l) => l.startsWith('method'))!, /mean CE$/);
   });
 
   it('reads the mean corruption error from the record or a wrapper', () => {

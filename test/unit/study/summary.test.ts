@@ -230,10 +230,11 @@ describe('study: table formatting', () => {
     assert.ok(lines.some((l) => l === 'Same-budget PGD-5 AdvProp: failed — exit 1: loss diverged'), lines.join('\n'));
   });
 
-  it('adds the mCE column only for robustness, with a dash for a run that has none', () => {
-    assert.ok(!formatStudyTable(rows)[0].includes('mCE'));
+  it('adds the mean corruption error column (labelled "mean CE", not mCE) only for robustness, with a dash for a run that has none', () => {
+    assert.ok(!formatStudyTable(rows)[0].includes('mean CE'));
     const withMce = formatStudyTable([{ ...rows[0], meanCorruptionError: 23.456 }, rows[1]], { robustness: true });
-    assert.match(withMce[0], /mCE$/);
+    assert.match(withMce[0], /mean CE$/);
+    assert.ok(!withMce[0].includes('mCE'));
     assert.match(withMce[2], /23\.46$/);
     assert.match(withMce[3], /–$/);
   });
