@@ -57,7 +57,7 @@ export async function gpuCheckCommand(argv: readonly string[], io: CliIo): Promi
     Object.assign(report, { adapter: a, label: adapterLabel(a), software: a.software, reason: info.reason });
     say(`adapter: ${adapterLabel(a)} via ${a.api} (vendor "${a.vendor}", architecture "${a.architecture}", device "${a.device}", description "${a.description}")${a.software ? ', a software adapter' : ''}`);
     if (a.software && !flags.software) {
-      report.error = `only a software adapter (${adapterLabel(a)}): no GPU reachable through Vulkan (pass --software to check on it anyway)`;
+      report.error = `only a software adapter (${adapterLabel(a)}): no hardware adapter reachable through Vulkan (pass --software to check on it anyway)`;
       io.err(`error: ${report.error}`);
       return finish(1);
     }

@@ -17,19 +17,33 @@ describe('bench: webgpu rows and gpu-check (built CLI)', function () {
 
   before(function () {
     const r = spawnSync(process.execPath, [CLI, 'gpu-check', '--software', '--adapter-only', '--json'], { encoding: 'utf8', timeout: 120_000 });
-    const report = JSON.parse(r.stdout);
+    let report: { error?: string; label?: string; software?: boolean } = {};
+    try {
+      report = JSON.parse(r.stdout);
+    } catch {
+      report = { error: `gpu-check printed no report (exit ${r.status}): ${r.stderr.split('\n').filter(Boolean).pop() ?? ''}` };
+    }
     if (r.status !== 0) {
       // CI installs Mesa's EGL/GL (scripts/ensure-system-deps.mjs): it must never skip.
       if (process.env.CI) throw new Error(`no WebGPU adapter under CI: ${report.error}`);
       console.log(`      webgpu bench suite skipped: ${report.error}`);
       this.skip();
     }
-    adapter = { label: report.label, software: report.software };
+    adapter = { label: report.label!, software: report.software! };
   });
 
   it('gpu-check --adapter-only names the adapter and whether it is a software one, and exits', () => {
     assert.ok(adapter!.label.length > 0);
     assert.equal(typeof adapter!.software, 'boolean');
+  });
+
+  it('gpu-check without --software refuses a software adapter in one line, exit 1, so the GPU check cannot pass on llvmpipe', function () {
+    if (!adapter!.software) this.skip();
+    const r = spawnSync(process.execPath, [CLI, 'gpu-check', '--adapter-only'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.deepEqual(errors.length, 1, r.stderr);
+    assert.match(errors[0], /^error: only a software adapter \(.+\): .*--software/);
   });
 
   it('bench --gpu-only --webgpu-software --webgpu-batches 8 writes webgpu-1@8 with images/s, GFLOP/s and the adapter, and no CPU rows', () => {
