@@ -5,6 +5,7 @@
 import { budgetCommand } from './budget/command';
 import { benchCommand } from './cli/bench';
 import { evaluateCommand, exportCommand } from './cli/evaluate';
+import { gpuCheckCommand } from './cli/gpuCheck';
 import { trainCommand, type CliIo, type EngineDeps } from './cli/train';
 import { engineVersion } from './cli/version';
 import { studyCommand } from './study/command';
@@ -15,6 +16,7 @@ export const COMMANDS: Record<string, string> = {
   evaluate: 'evaluate a run: clean, corruption robustness, PGD',
   'export-model': 'write a run\'s weights as a tfjs model (model.json + weights.bin)',
   bench: 'measure backend throughput on this machine',
+  'gpu-check': 'name the WebGPU adapter and check every training kernel on it against the cpu backend',
   study: 'train vanilla, same-budget AdvProp and Fast AdvProp at equal budget and compare them',
 };
 
@@ -63,6 +65,9 @@ export async function main(argv: readonly string[], io: CliIo = consoleIo, deps?
     }
     case 'bench': {
       return benchCommand(rest, io);
+    }
+    case 'gpu-check': {
+      return gpuCheckCommand(rest, io);
     }
     case 'study': {
       // Not buffered like budget: the study streams one progress line per run as it trains.

@@ -4,9 +4,12 @@
 // the achieved fraction of peak is visible.
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { adapterLabel } from '../../shared/backendLabel';
 import type { BackendName } from '../../shared/config';
+import type { AdapterDescription } from '../../shared/runFormat';
 import { fastKernelsEnabled, setFastKernels } from '../backend/fastKernels';
-import { selectBackend } from '../backend/select';
+import { BackendUnavailableError, selectBackend } from '../backend/select';
+import { releaseWebGpu, vulkanLoaderMissing } from '../backend/webgpu';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor, ModelSpec, PassRequest } from '../exec/types';
 import { initParams } from '../model/init';
@@ -24,6 +27,15 @@ export interface BenchOptions {
   profile?: boolean;
   /** Also time our conv kernels against the stock paths per layer shape (report.kernels). */
   kernels?: boolean;
+  /**
+   * Time the webgpu rows on a software adapter (Mesa llvmpipe) too. By default they run only on a
+   * hardware adapter: llvmpipe figures say nothing about a GPU and take minutes at batch 512.
+   */
+  webgpuSoftware?: boolean;
+  /** Batches of the webgpu rows (default WEBGPU_BATCHES). */
+  webgpuBatches?: number[];
+  /** Only the webgpu rows: no cpu/wasm/native rows, stock-kernel baseline or corruption timing. */
+  gpuOnly?: boolean;
 }
 
 export interface BenchRow {
@@ -38,11 +50,15 @@ export interface BenchRow {
   /**
    * Achieved GFLOP/s and its fraction of the matMul-rate bound for this many cores. The one-core
    * matMul rate is re-measured right before each row (matMulOneCore): on a shared machine the
-   * rate measured at the start can be far from the one the row ran under.
+   * rate measured at the start can be far from the one the row ran under. A GPU row has no such
+   * bound from the CPU's matMul rate: null there.
    */
   gflops: number;
-  fractionOfPeak: number;
-  matMulOneCore: number;
+  fractionOfPeak: number | null;
+  matMulOneCore: number | null;
+  /** webgpu rows: adapterLabel() of the adapter, and whether it is a software one (llvmpipe). */
+  adapter?: string;
+  software?: boolean;
   /** tf.memory().numTensors on the main thread before and after the timed steps. */
   tensorsBefore: number;
   tensorsAfter: number;
@@ -60,6 +76,10 @@ export interface BenchReport {
   skipped: { key: string; reason: string }[];
   corruptions?: { imagesPerSecond: number; images: number; seconds: number } | { skipped: string };
   target: { key: string; imagesPerSecond: number; met: boolean };
+  /** The adapter the webgpu-1@<batch> rows ran on, or why there are none. */
+  webgpu: { adapter: AdapterDescription; label: string; software: boolean } | { skipped: string };
+  /** On a hardware adapter: the GPU target (issue #11) at batch 256. */
+  gpuTarget?: { key: string; imagesPerSecond: number; met: boolean };
   /** With --profile: one in-process wasm step, kernel by kernel. */
   profile?: StepProfile | { skipped: string };
   /**
@@ -82,6 +102,14 @@ function benchGroupSize(batch: number, workers: number): number {
   return Math.max(1, 2 ** Math.floor(Math.log2(batch / Math.max(2, workers))));
 }
 const TARGET = 150;
+/** The GPU rows' batches: where a GPU's throughput levels off is part of the answer. */
+export const WEBGPU_BATCHES = [64, 128, 256, 512];
+const GPU_TARGET = { batch: 256, imagesPerSecond: 3000 };
+/**
+ * A GPU's warm-up is shader compilation and buffer allocation in the first step or two of a batch
+ * size, not the V8 re-optimisation the wasm rows wait out (WARMUP_SECONDS): a few seconds do.
+ */
+const WEBGPU_WARMUP_SECONDS = 3;
 
 /** Forward multiply-adds ×2 of every conv and the classifier, walking the spatial sizes ('same' padding). */
 export function forwardFlopsPerImage(spec: ModelSpec): number {
@@ -148,15 +176,17 @@ export const WARMUP_SECONDS = 12;
 async function timeSteps(ex: Executor, batch: number, steps: number, warmupSeconds: number): Promise<{ seconds: number; before: number; after: number; warmupSteps: number }> {
   const state = initParams(SPEC, 1);
   await ex.setState(state.params, state.running);
+  // Built once: at batch 512 building it (1.5 M sines) would take a tenth of a GPU step's time.
+  const req = request(batch, ex.workers);
   const w0 = process.hrtime.bigint();
   let warmupSteps = 0;
   do {
-    await ex.run([request(batch, ex.workers)]); // warm-up: kernels, wasm memory growth, JIT
+    await ex.run([req]); // warm-up: kernels, wasm memory growth, JIT, shader compilation
     warmupSteps++;
   } while (Number(process.hrtime.bigint() - w0) / 1e9 < warmupSeconds);
   const before = tf.memory().numTensors;
   const t0 = process.hrtime.bigint();
-  for (let s = 0; s < steps; s++) await ex.run([request(batch, ex.workers)]);
+  for (let s = 0; s < steps; s++) await ex.run([req]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { seconds, before, after: tf.memory().numTensors, warmupSteps };
 }
@@ -172,7 +202,34 @@ async function measure(backend: BackendName, workers: number, batch: number, ste
   }
 }
 
-const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
+const fmt = (v: number | null, d = 1): string => (v !== null && Number.isFinite(v) ? v.toFixed(d) : '-');
+
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/** Why a backend could not be selected, in one line: the attempts, without the fix-it sentence. */
+function unavailable(e: unknown): string {
+  return e instanceof BackendUnavailableError ? e.attempts.filter((a) => !a.ok).map((a) => `${a.backend}: ${a.error}`).join('; ') : firstLine(e);
+}
+
+/**
+ * The adapter the webgpu rows would run on, or why there are none. A software adapter counts only
+ * when asked for; without a Vulkan loader there can be no hardware one, so Dawn is not even loaded.
+ */
+async function webGpuAdapter(allowSoftware: boolean): Promise<AdapterDescription | string> {
+  const noLoader = vulkanLoaderMissing();
+  if (noLoader && !allowSoftware) return `${noLoader} (--webgpu-software times Mesa's software adapter instead)`;
+  let adapter: AdapterDescription;
+  try {
+    adapter = (await selectBackend('webgpu')).adapter!;
+  } catch (e) {
+    return unavailable(e);
+  }
+  if (adapter.software && !allowSoftware) {
+    releaseWebGpu();
+    return `only a software adapter (${adapterLabel(adapter)}), whose figures say nothing about a GPU (--webgpu-software times it anyway)`;
+  }
+  return adapter;
+}
 
 export async function runBench(opts: BenchOptions, out: (s: string) => void): Promise<BenchReport> {
   const quick = !!opts.quick;
@@ -184,45 +241,70 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   // Backward costs two more convolutions per conv (input and filter gradients).
   const stepFlops = 3 * fwd;
   const paramCount = initParams(SPEC, 1).params.length;
+  const gpuOnly = !!opts.gpuOnly;
   say(`ResNet-20 (w16, 32×32×3, 10 classes, ${paramCount} params): ${fmt(stepFlops / 1e9, 3)} GFLOP per image per training step; ${cores} cores`);
-  const one = await matMulGflops(quick);
+  const one = await matMulGflops(quick || gpuOnly);
   const machine = one * cores;
   say(`wasm matMul 1024×1024: ${fmt(one)} GFLOP/s on one core, ${fmt(machine)} GFLOP/s for ${cores} cores`);
 
-  const plans: { key: string; backend: BackendName; workers: number; batch: number; steps: number; cores: number }[] = [
-    // Stock cpu is two orders slower: a short sample at a small batch says enough.
-    { key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, steps: 1, cores: 1 },
-    { key: 'wasm-1', backend: 'wasm', workers: 1, batch: BATCH, steps: quick ? 1 : 4, cores: 1 },
-  ];
-  for (const n of new Set([2, cores])) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
+  type Plan = { key: string; backend: BackendName; workers: number; batch: number; steps: number; cores: number; adapter?: AdapterDescription };
+  const plans: Plan[] = [];
   const skipped: BenchReport['skipped'] = [];
-  try {
-    const info = await selectBackend('auto');
-    if (info.name === 'tensorflow') plans.push({ key: info.gpu ? 'tensorflow-gpu' : 'tensorflow', backend: info.gpu ? 'tensorflow-gpu' : 'tensorflow', workers: 1, batch: BATCH, steps: quick ? 2 : 10, cores });
-    else skipped.push({ key: 'native', reason: info.attempts.filter((a) => !a.ok).map((a) => `${a.backend}: ${a.error}`).join('; ') });
-  } catch (e) {
-    skipped.push({ key: 'native', reason: (e as Error).message });
+  if (!gpuOnly) {
+    // Stock cpu is two orders slower: a short sample at a small batch says enough.
+    plans.push({ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, steps: 1, cores: 1 });
+    plans.push({ key: 'wasm-1', backend: 'wasm', workers: 1, batch: BATCH, steps: quick ? 1 : 4, cores: 1 });
+    for (const n of new Set([2, cores])) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
+    // Native TensorFlow asked for by name: through "auto", a hardware WebGPU adapter would answer
+    // first and hide whether tfjs-node is there.
+    const reasons: string[] = [];
+    for (const name of ['tensorflow-gpu', 'tensorflow'] as const) {
+      try {
+        await selectBackend(name);
+        plans.push({ key: name, backend: name, workers: 1, batch: BATCH, steps: quick ? 2 : 10, cores });
+        reasons.length = 0;
+        break;
+      } catch (e) {
+        reasons.push(unavailable(e));
+      }
+    }
+    if (reasons.length) skipped.push({ key: 'native', reason: reasons.join('; ') });
+  }
+
+  const adapter = await webGpuAdapter(!!opts.webgpuSoftware);
+  let webgpu: BenchReport['webgpu'];
+  if (typeof adapter === 'string') {
+    webgpu = { skipped: adapter };
+    skipped.push({ key: 'webgpu-1', reason: adapter });
+  } else {
+    webgpu = { adapter, label: adapterLabel(adapter), software: adapter.software };
+    say(`webgpu adapter: ${adapterLabel(adapter)} via ${adapter.api}${adapter.software ? ' (software: correct, not a GPU figure)' : ''}`);
+    for (const batch of opts.webgpuBatches ?? WEBGPU_BATCHES) plans.push({ key: `webgpu-1@${batch}`, backend: 'webgpu', workers: 1, batch, steps: quick ? 2 : 10, cores, adapter });
   }
 
   const rows: BenchRow[] = [];
   const trainImagesPerSecond: Record<string, number> = {};
-  const warmupFor = (backend: BackendName): number => (backend === 'cpu' || quick ? 0 : (opts.warmupSeconds ?? WARMUP_SECONDS));
+  const warmupFor = (backend: BackendName): number => (backend === 'cpu' || quick ? 0 : backend === 'webgpu' ? WEBGPU_WARMUP_SECONDS : (opts.warmupSeconds ?? WARMUP_SECONDS));
   for (const p of plans) {
     try {
       const oneNow = p.backend === 'wasm' ? await matMulGflops(true) : one;
       const m = await measure(p.backend, p.workers, p.batch, p.steps, warmupFor(p.backend));
       const gflops = (m.imagesPerSecond * stepFlops) / 1e9;
+      const gpu = p.backend === 'webgpu';
       rows.push({
         key: p.key, backend: m.backend, workers: m.workers, batch: p.batch, steps: p.steps, warmupSteps: m.warmupSteps, imagesPerSecond: m.imagesPerSecond,
-        gflops, fractionOfPeak: gflops / (oneNow * p.cores), matMulOneCore: oneNow, tensorsBefore: m.before, tensorsAfter: m.after,
+        gflops, fractionOfPeak: gpu ? null : gflops / (oneNow * p.cores), matMulOneCore: gpu ? null : oneNow, tensorsBefore: m.before, tensorsAfter: m.after,
+        ...(p.adapter ? { adapter: adapterLabel(p.adapter), software: p.adapter.software } : {}),
       });
       trainImagesPerSecond[p.key] = Math.round(m.imagesPerSecond * 10) / 10;
-      say(`  ${p.key}: ${fmt(m.imagesPerSecond)} images/s`);
+      say(`  ${p.key}: ${fmt(m.imagesPerSecond)} images/s${p.adapter ? ` on ${adapterLabel(p.adapter)}` : ''}`);
     } catch (e) {
-      skipped.push({ key: p.key, reason: (e as Error).message });
-      say(`  ${p.key}: skipped (${(e as Error).message})`);
+      skipped.push({ key: p.key, reason: firstLine(e) });
+      say(`  ${p.key}: skipped (${firstLine(e)})`);
     }
   }
+  // Each webgpu row's executor released its device on dispose; this covers a row that failed first.
+  releaseWebGpu();
 
   // The wasm-1 row again on the stock paths (XNNPACK conv, conv-as-gradient filter gradient, tf-op
   // BN): the baseline the kernels are measured against, in this process, after the same warm-up.
@@ -261,7 +343,8 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   }
 
   let corruptions: BenchReport['corruptions'];
-  try {
+  if (gpuOnly) corruptions = { skipped: '--gpu-only' };
+  else try {
     // require, not import(): the unbundled out/ build keeps import() as an ESM load, which needs file extensions.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('../robustness/bench') as { benchCorruptions?: (o: { images?: number }) => { imagesPerSecond: number; images: number; seconds: number } };
@@ -273,7 +356,12 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     corruptions = { skipped: `corruption benchmark unavailable: ${(e as Error).message.split('\n')[0]}` };
   }
 
-  const targetKey = rows.some((r) => r.key === 'wasm-2') ? 'wasm-2' : rows[rows.length - 1]?.key ?? 'none';
+  const cpuRows = rows.filter((r) => r.backend !== 'webgpu');
+  const targetKey = cpuRows.some((r) => r.key === 'wasm-2') ? 'wasm-2' : cpuRows[cpuRows.length - 1]?.key ?? 'none';
+  const gpuKey = `webgpu-1@${GPU_TARGET.batch}`;
+  const gpuTarget = typeof adapter !== 'string' && !adapter.software && trainImagesPerSecond[gpuKey] !== undefined
+    ? { key: gpuKey, imagesPerSecond: GPU_TARGET.imagesPerSecond, met: trainImagesPerSecond[gpuKey] >= GPU_TARGET.imagesPerSecond }
+    : undefined;
   const targetIps = trainImagesPerSecond[targetKey] ?? 0;
   const report: BenchReport = {
     measuredAt: new Date().toISOString(),
@@ -286,6 +374,8 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     skipped,
     corruptions,
     target: { key: targetKey, imagesPerSecond: TARGET, met: targetKey === 'wasm-2' && targetIps >= TARGET },
+    webgpu,
+    ...(gpuTarget ? { gpuTarget } : {}),
     ...(stockKernels ? { stockKernels } : {}),
     ...(profile ? { profile } : {}),
     ...(kernels ? { kernels } : {}),
@@ -298,7 +388,8 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     out('| run | backend | workers | batch | warm-up + timed steps | images/s | GFLOP/s | of matMul peak (1-core rate just before) | tensors before → after |');
     out('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      out(`| ${r.key} | ${r.backend} | ${r.workers} | ${r.batch} | ${r.warmupSteps} + ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${fmt(100 * r.fractionOfPeak, 0)} % (${fmt(r.matMulOneCore)} GFLOP/s) | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
+      const peak = r.fractionOfPeak === null ? '-' : `${fmt(100 * r.fractionOfPeak, 0)} % (${fmt(r.matMulOneCore)} GFLOP/s)`;
+      out(`| ${r.key} | ${r.backend}${r.adapter ? ` · ${r.adapter}` : ''} | ${r.workers} | ${r.batch} | ${r.warmupSteps} + ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${peak} | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
     }
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
@@ -306,6 +397,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     if (stockKernels && 'ratio' in stockKernels) out(`our wasm kernels: wasm-1 ${fmt(oursIps)} vs ${fmt(stockKernels.imagesPerSecond)} images/s on the stock kernels, ×${fmt(stockKernels.ratio, 2)} (same process)`);
     else if (stockKernels) out(`our wasm kernels: baseline skipped (${stockKernels.skipped})`);
     out(`target: ResNet-20 ≥ ${TARGET} images/s on 2 cores (${targetKey}: ${fmt(targetIps)} images/s${report.target.met ? ', met' : ', not met'})`);
+    if (gpuTarget) out(`GPU target: ResNet-20 ≥ ${GPU_TARGET.imagesPerSecond} images/s at batch ${GPU_TARGET.batch} (${gpuKey}: ${fmt(trainImagesPerSecond[gpuKey])} images/s${gpuTarget.met ? ', met' : ', not met'})`);
     if (profile && 'kernels' in profile) {
       out('');
       for (const l of formatProfile(profile)) out(l);

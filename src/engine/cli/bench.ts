@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runBench } from '../bench';
+import { runBench, WEBGPU_BATCHES } from '../bench';
 import { writeFileAtomic } from '../run/atomic';
 import { formatFlags, parseFlags, type FlagSpec } from './args';
 import type { CliIo } from './train';
@@ -10,13 +10,17 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   quick: { type: 'bool', help: 'fewer timed steps (noisier figures), for smoke tests' },
   profile: { type: 'bool', help: 'also profile one wasm step kernel by kernel (where the time goes)' },
   kernels: { type: 'bool', help: 'also time our wasm conv kernels against the stock paths, per ResNet-20 layer shape' },
+  'webgpu-software': { type: 'bool', help: 'time the webgpu rows on a software adapter (Mesa llvmpipe) too; by default they need a hardware GPU' },
+  'webgpu-batches': { type: 'string', metavar: 'LIST', help: `batches of the webgpu-1@<batch> rows, comma-separated (default ${WEBGPU_BATCHES.join(',')})` },
+  'gpu-only': { type: 'bool', help: 'only the webgpu rows (skips the cpu, wasm and native rows, which take minutes on a many-core host)' },
   out: { type: 'string', metavar: 'FILE', help: 'also write the JSON report (trainImagesPerSecond keyed <backend>-<workers>, …) to FILE' },
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--out FILE]
+export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--webgpu-software] [--webgpu-batches LIST] [--gpu-only] [--out FILE]
 
-Measures training throughput of each available backend and worker count on this machine.
+Measures training throughput of each available backend and worker count on this machine, and on a
+WebGPU hardware adapter at batch ${WEBGPU_BATCHES.join(', ')} (rows webgpu-1@<batch>).
 
 ${formatFlags(BENCH_FLAGS)}`;
 
@@ -41,7 +45,18 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     io.err(`error: --out: ${out} is a folder; name a file, e.g. ${path.join(out, 'bench-report.json')}`);
     return 2;
   }
-  const report = await runBench({ json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile), kernels: Boolean(flags.kernels) }, (s) => io.out(s.replace(/\n$/, '')));
+  let webgpuBatches: number[] | undefined;
+  if (typeof flags['webgpu-batches'] === 'string') {
+    webgpuBatches = flags['webgpu-batches'].split(',').map((t) => Number(t.trim()));
+    if (!webgpuBatches.length || webgpuBatches.some((b) => !Number.isInteger(b) || b < 2)) {
+      io.err(`error: --webgpu-batches: expected comma-separated integers ≥ 2 (e.g. ${WEBGPU_BATCHES.join(',')}), got ${JSON.stringify(flags['webgpu-batches'])}`);
+      return 2;
+    }
+  }
+  const report = await runBench({
+    json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile), kernels: Boolean(flags.kernels),
+    webgpuSoftware: Boolean(flags['webgpu-software']), webgpuBatches, gpuOnly: Boolean(flags['gpu-only']),
+  }, (s) => io.out(s.replace(/\n$/, '')));
   if (out !== undefined) {
     writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
     if (!flags.json) io.out(`wrote ${out}`);

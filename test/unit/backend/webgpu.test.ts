@@ -5,6 +5,8 @@
 // and gradients and for whole passes, ≤ 1e-5 for weights after an SGD step (seen: ≤ 2e-6).
 // Where no adapter can be had the suite says why and skips, except under CI (CI=true), which must
 // run it: scripts/ensure-system-deps.mjs installs Mesa's EGL/GL packages with the test deps.
+// The kernel cases and pass requests live in src/engine/bench/gpuChecks.ts: `fast-advprop gpu-check`
+// runs the same ones on a real GPU from the bundle alone.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,9 +18,9 @@ import { selectBackend } from '../../../src/engine/backend/select';
 import { applyFlagOverrides, GpuKernelError, releaseWebGpu } from '../../../src/engine/backend/webgpu';
 import { createExecutor } from '../../../src/engine/exec/createExecutor';
 import { createReplica } from '../../../src/engine/exec/replica';
-import type { ModelSpec, PassRequest, PassResult } from '../../../src/engine/exec/types';
-import { crossEntropySum, initParams } from '../../../src/engine/model';
-import { batchNormTrain } from '../../../src/engine/model/forward';
+import type { ModelSpec, PassRequest } from '../../../src/engine/exec/types';
+import { initParams } from '../../../src/engine/model';
+import { checkRequests, compareKernelCase, KERNEL_CASES, KERNEL_TOLERANCE as TOL, relativeDifference, runGpuChecks, runPasses as passes, wave } from '../../../src/engine/bench/gpuChecks';
 import { encodeIdx } from '../../../src/engine/data/idx';
 import { loadCheckpoint } from '../../../src/engine/run/checkpoint';
 import { updateRunningStats } from '../../../src/engine/train/bnRunning';
@@ -27,22 +29,12 @@ import { tinyDeps } from '../train/helpers';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const CLI = path.join(ROOT, 'out/src/engine/cli.js');
-const TOL = 1e-4;
 
-/** max|a − b| / max|b| (b: the cpu reference). */
+/** max|a − b| / max|b| (b: the cpu reference), after checking the lengths. */
 function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, 'length');
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / (m || 1);
+  return relativeDifference(a, b);
 }
-
-const wave = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.9 + 0.05 * Math.cos(i * 1.3));
-const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
 describe('backend: webgpu against cpu', function () {
   this.timeout(600_000);
@@ -75,85 +67,18 @@ describe('backend: webgpu against cpu', function () {
     assert.ok(!info!.reason.includes('\n'));
   });
 
-  type Case = { name: string; shapes: number[][]; f: (...x: tf.Tensor[]) => tf.Tensor };
-  const T4 = (t: tf.Tensor) => t as tf.Tensor4D;
-  const cases: Case[] = [
-    { name: 'Conv2D 3×3 stride 1 same', shapes: [[2, 8, 8, 3], [3, 3, 3, 4]], f: (x, w) => tf.conv2d(T4(x), T4(w), 1, 'same') },
-    { name: 'Conv2D 3×3 stride 2 on a padded input', shapes: [[2, 9, 9, 4], [3, 3, 4, 8]], f: (x, w) => tf.conv2d(T4(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])), T4(w), 2, 'valid') },
-    { name: 'Conv2D 1×1 stride 2 (projection shortcut)', shapes: [[2, 8, 8, 4], [1, 1, 4, 8]], f: (x, w) => tf.conv2d(T4(x), T4(w), 2, 'valid') },
-    { name: 'Conv2D 7×7 stride 2 (ImageNet stem)', shapes: [[1, 16, 16, 3], [7, 7, 3, 4]], f: (x, w) => tf.conv2d(T4(tf.pad(x, [[0, 0], [3, 3], [3, 3], [0, 0]])), T4(w), 2, 'valid') },
-    { name: 'DepthwiseConv2D 1×1 stride 2 (subsample)', shapes: [[2, 8, 8, 4]], f: (x) => tf.depthwiseConv2d(T4(x), tf.ones([1, 1, 4, 1]) as tf.Tensor4D, 2, 'valid') },
-    { name: 'MaxPool 3×3 stride 2', shapes: [[2, 9, 9, 4]], f: (x) => tf.maxPool(T4(x), 3, 2, 'valid') },
-    { name: 'PadV2 rank 4 (channels, option-A shortcut)', shapes: [[2, 4, 4, 3]], f: (x) => tf.pad(x, [[0, 0], [0, 0], [0, 0], [2, 3]]) },
-    { name: 'MatMul (fc)', shapes: [[4, 16], [16, 10]], f: (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D) },
-    { name: 'BatchMatMul (BN group sums)', shapes: [[2, 12, 5]], f: (x) => tf.matMul(tf.ones([2, 1, 12]) as tf.Tensor3D, x as tf.Tensor3D) },
-    { name: 'fused BN train + ReLU, one group', shapes: [[4, 4, 4, 6], [6], [6]], f: (x, g, b) => batchNormTrain(T4(x), g, b, 1, true).y },
-    { name: 'fused BN train, two ghost groups', shapes: [[4, 4, 4, 6], [6], [6]], f: (x, g, b) => batchNormTrain(T4(x), g, b, 2, false).y },
-    { name: 'Mean over H, W (global pool)', shapes: [[2, 4, 4, 8]], f: (x) => tf.mean(x, [1, 2]) },
-    { name: 'softmax cross-entropy', shapes: [[4, 10], [4, 10]], f: (x, t) => crossEntropySum(x as tf.Tensor2D, tf.softmax(t) as tf.Tensor2D) },
-    { name: 'Add, Mul, Sub, Rsqrt, Relu, Sign, Min/Max clip', shapes: [[3, 5], [3, 5]], f: (a, b) => tf.add(tf.relu(tf.mul(a, tf.rsqrt(tf.add(tf.abs(b), 1)))), tf.minimum(tf.maximum(tf.sub(a, tf.mul(tf.sign(b), 0.1)), -0.5), 0.5)) },
-    { name: 'Concat, Slice, Reshape, Transpose', shapes: [[2, 3, 4], [2, 3, 4]], f: (a, b) => tf.transpose(tf.reshape(tf.slice(tf.concat([a, b], 1), [0, 1, 0], [2, 4, 4]), [2, 16])) },
-  ];
-
-  /** Value and the gradient of Σ R·f (R fixed) with respect to every input, on one backend. */
-  async function evalCase(c: Case, backend: string): Promise<Float32Array[]> {
-    await tf.setBackend(backend);
-    const xs = c.shapes.map((s, i) => tf.tensor(wave(size(s), i + 1), s));
-    const y = c.f(...xs);
-    const r = tf.tensor(wave(y.size, 7), y.shape);
-    const gs = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(c.f(...a), r)))(xs);
-    const out = await Promise.all([y, ...gs].map((t) => t.data() as Promise<Float32Array>));
-    tf.dispose([...xs, y, r, ...gs]);
-    return out;
-  }
-
-  for (const c of cases) {
+  for (const c of KERNEL_CASES) {
     it(`kernel: ${c.name} (value and every input gradient)`, async () => {
-      const cpu = await evalCase(c, 'cpu');
-      const gpu = await evalCase(c, 'webgpu');
-      cpu.forEach((ref, i) => {
-        const d = rel(gpu[i], ref);
+      (await compareKernelCase(c)).forEach((d, i) => {
         assert.ok(d <= TOL, `${i === 0 ? 'value' : `gradient ${i}`}: relative difference ${d.toExponential(2)} > ${TOL}`);
       });
     });
   }
 
-  /** The request kinds a Fast AdvProp / AdvProp / vanilla step and evaluation send, on one batch. */
-  function requests(spec: ModelSpec, N: number): PassRequest[] {
-    const px = spec.inputHeight * spec.inputWidth * spec.inputChannels;
-    const images = wave(N * px, 3);
-    const labels = Int32Array.from({ length: N }, (_, i) => (i * 3) % spec.numClasses);
-    const noise = wave(N * px, 11).map((v) => v * 0.008);
-    const targets = Int32Array.from(labels, (l) => (l + 1) % spec.numClasses);
-    const attack = { epsilon: 0.008, stepSize: 0.008, lo: -1, hi: 1 };
-    const base = { images, count: N, labels, lossWeight: 1, groupSize: N / 2 };
-    return [
-      { ...base, bn: 'main', training: true, paramGrads: true },
-      { ...base, bn: 'aux', training: true, paramGrads: false, lossWeight: 0.5, attack: { ...attack, steps: 1, noise, reuseGradients: true } },
-      { ...base, bn: 'aux', training: true, paramGrads: true, attack: { ...attack, steps: 3, reuseGradients: false } },
-      { ...base, bn: 'aux', training: false, paramGrads: false, attack: { ...attack, steps: 2, targetLabels: targets, reuseGradients: false } },
-      { ...base, bn: 'main', training: false, paramGrads: false, groupSize: N },
-    ];
-  }
-
-  async function passes(spec: ModelSpec, backend: string, reqs: PassRequest[]): Promise<PassResult[]> {
-    await tf.setBackend(backend);
-    const init = initParams(spec, 4);
-    const replica = createReplica(spec);
-    replica.setState(init.params, init.running);
-    const out: PassResult[] = [];
-    try {
-      for (const r of reqs) out.push(await replica.runPassAsync(r));
-    } finally {
-      replica.dispose();
-    }
-    return out;
-  }
-
   for (const [arch, hw] of [['resnet8', 16], ['resnet18', 16]] as const) {
     it(`${arch}: clean, Fast AdvProp attack with gradient reuse, PGD-3, targeted PGD-2 and eval passes equal cpu`, async () => {
       const spec: ModelSpec = { arch, width: 4, inputHeight: hw, inputWidth: hw, inputChannels: 3, numClasses: 10 };
-      const reqs = requests(spec, 8);
+      const reqs = checkRequests(spec, 8);
       const cpu = await passes(spec, 'cpu', reqs);
       const gpu = await passes(spec, 'webgpu', reqs);
       const init = initParams(spec, 4);
@@ -193,6 +118,12 @@ describe('backend: webgpu against cpu', function () {
       });
     });
   }
+
+  it('runGpuChecks (what `fast-advprop gpu-check` runs) passes every kernel and pass check', async () => {
+    const rows = await runGpuChecks();
+    assert.ok(rows.length >= 20, `${rows.length} checks`);
+    for (const r of rows) assert.ok(r.ok, `${r.check}: ${r.difference}`);
+  });
 
   it('a whole Fast AdvProp training step through the CLI: weights, BN running statistics and momentum equal cpu', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fap-webgpu-'));

@@ -131,7 +131,7 @@ describe('cli: usage and config errors', () => {
     assert.match(c.err[0], /^error: unknown command "trian"; use one of train, budget/);
     c = capture();
     assert.equal(await main([], c.io), 2);
-    for (const cmd of ['train', 'evaluate', 'export-model', 'bench', 'study', 'budget']) {
+    for (const cmd of ['train', 'evaluate', 'export-model', 'bench', 'gpu-check', 'study', 'budget']) {
       c = capture();
       assert.equal(await main([cmd, '--help'], c.io), 0, cmd);
       assert.match(c.out.join('\n'), /usage: fast-advprop/, cmd);

@@ -1,0 +1,55 @@
+// scripts/gpu-check-summary.mjs, the last step of the one-call GPU check, on files shaped like the
+// ones the steps write. The NVIDIA-only inputs (nvidia-smi, PyTorch on CUDA) cannot be produced on
+// a machine without a GPU, so this is where their parsing is proven before the call is spent.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const SCRIPT = path.join(ROOT, 'scripts/gpu-check-summary.mjs');
+
+describe('gpu-check summary', () => {
+  it('puts ours and PyTorch eager side by side per batch with the ratio, and the training job', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fap-gpucheck-summary-'));
+    const w = (f: string, v: unknown): void => fs.writeFileSync(path.join(dir, f), typeof v === 'string' ? v : JSON.stringify(v));
+    w('gpu.txt', 'NVIDIA H100 80GB HBM3, 580.65.06, 81559 MiB\n');
+    w('gpu-check-kernels.json', { ok: true, tolerance: 1e-4, label: 'NVIDIA H100 80GB HBM3', software: false, passed: 2, failed: 0, checks: [{ check: 'a', difference: 1e-7, ok: true }, { check: 'b', difference: 3e-6, ok: true }] });
+    const row = (batch: number, ips: number) => ({ key: `webgpu-1@${batch}`, backend: 'webgpu', batch, imagesPerSecond: ips, gflops: ips * 0.243, adapter: 'NVIDIA H100 80GB HBM3', software: false });
+    w('bench-webgpu-64.json', { machine: { cpu: 'Xeon', node: 'v20' }, rows: [row(64, 1000)], skipped: [], webgpu: { label: 'NVIDIA H100 80GB HBM3', software: false } });
+    w('bench-webgpu-256.json', { machine: { cpu: 'Xeon', node: 'v20' }, rows: [row(256, 3000)], skipped: [], gpuTarget: { key: 'webgpu-1@256', imagesPerSecond: 3000, met: true } });
+    // The exact lines torch_resnet20.py prints; batch 512 has PyTorch only (our row timed out).
+    w('torch-64.txt', 'params 272474\ntorch 2.11.0+cu130 cuda nchw threads=16 batch=64: 4000.0 images/s (400 steps in 2.0 s)\ntorch 2.11.0+cu130 cuda channels_last threads=16 batch=64: 5000.0 images/s (500 steps in 2.0 s)\n');
+    w('torch-256.txt', 'torch 2.11.0+cu130 cuda nchw threads=16 batch=256: 12000.0 images/s (90 steps in 2.0 s)\n');
+    w('torch-512.txt', 'torch 2.11.0+cu130 cuda nchw threads=16 batch=512: 20000.0 images/s (80 steps in 2.0 s)\n');
+    w('train-results.json', { clean: { accuracy: 0.871, loss: 0.4 }, wallSeconds: 25.5, steps: 625, epochs: 5, imagesPerSecond: 2000 });
+    w('train-config.json', { config: { maxSteps: 0 }, backend: { reason: 'webgpu requested and loaded' } });
+    w('gpu-check-steps.tsv', 'system\tok\t2.36\nkernels\tok\t\nbench\tno row for batch 128 512\t\ntorch\tok\tcuda\ntrain\tok\t27.3\n');
+
+    const r = spawnSync(process.execPath, [SCRIPT, dir, 'gpu'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(fs.readFileSync(path.join(dir, 'gpu-check-summary.json'), 'utf8'));
+    assert.equal(s.gpu, 'NVIDIA H100 80GB HBM3, 580.65.06, 81559 MiB');
+    assert.equal(s.adapter, 'NVIDIA H100 80GB HBM3');
+    assert.deepEqual(s.torch, { version: '2.11.0+cu130', device: 'cuda' });
+    assert.deepEqual(s.rows.map((x: { batch: number }) => x.batch), [64, 256, 512]);
+    const [b64, b256, b512] = s.rows;
+    assert.equal(b64.torchNchw, 4000);
+    assert.equal(b64.torchChannelsLast, 5000);
+    assert.equal(b64.oursOverTorch, 1000 / 5000, 'against the faster PyTorch format');
+    assert.equal(b256.oursOverTorch, 3000 / 12000);
+    assert.equal(b512.imagesPerSecond, null);
+    assert.equal(b512.oursOverTorch, null);
+    assert.equal(s.kernels.passed, 2);
+    assert.equal(s.kernels.worst, 3e-6);
+    assert.equal(s.training.testAccuracy, 0.871);
+    assert.equal(s.training.processWallSeconds, 27.3);
+    assert.equal(s.gpuTarget.met, true);
+    const md = fs.readFileSync(path.join(dir, 'gpu-check-summary.md'), 'utf8');
+    assert.match(md, /\| 64 \| 1000\.0 \| 243\.0 \| 4000\.0 \| 5000\.0 \| 0\.20× \|/);
+    assert.match(md, /\| 512 \| - \| - \| 20000\.0 \| - \| - \|/);
+    assert.match(md, /test accuracy 87\.10 %/);
+    assert.match(md, /bench no row for batch 128 512/);
+  });
+});
