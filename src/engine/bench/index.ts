@@ -15,6 +15,7 @@ import type { Executor, ModelSpec, PassRequest } from '../exec/types';
 import { initParams } from '../model/init';
 import { benchKernels, formatKernelBench, type KernelBenchRow } from './kernels';
 import { formatProfile, profileStep, type StepProfile } from './profile';
+import { DEFAULT_PYTHONS, runPeer, type PeerReport } from './peer';
 import { describeNet, type ConvDef } from '../model/net';
 
 export interface BenchOptions {
@@ -36,6 +37,8 @@ export interface BenchOptions {
   webgpuBatches?: number[];
   /** Only the webgpu rows: no cpu/wasm/native rows, stock-kernel baseline or corruption timing. */
   gpuOnly?: boolean;
+  /** The python3 whose PyTorch times the same step for each wasm row (default python3 on PATH); false: no peer. */
+  peerPython?: string | false;
 }
 
 export interface BenchRow {
@@ -89,6 +92,8 @@ export interface BenchReport {
   stockKernels?: { imagesPerSecond: number; steps: number; warmupSteps: number; ratio: number } | { skipped: string };
   /** With --kernels: GFLOP/s of our conv kernels and the stock paths, per ResNet-20 layer shape. */
   kernels?: KernelBenchRow[] | { skipped: string };
+  /** The same step in PyTorch eager on this machine, right after our rows, with ours/PyTorch per wasm row. */
+  peer?: PeerReport;
 }
 
 export const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
@@ -356,6 +361,16 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     corruptions = { skipped: `corruption benchmark unavailable: ${(e as Error).message.split('\n')[0]}` };
   }
 
+  let peer: PeerReport | undefined;
+  if (opts.peerPython === false) peer = { skipped: '--no-peer' };
+  else if (gpuOnly) peer = { skipped: '--gpu-only' };
+  else {
+    // Each wasm row's peer: PyTorch with as many threads as the row has workers, at its batch.
+    const wasmRows = rows.filter((r) => r.backend === 'wasm');
+    peer = runPeer(wasmRows, { python: opts.peerPython || DEFAULT_PYTHONS, seconds: quick ? 1 : 8, warmup: quick ? 1 : 3 }, say);
+    if ('skipped' in peer) say(`  peer: skipped (${peer.skipped})`);
+  }
+
   const cpuRows = rows.filter((r) => r.backend !== 'webgpu');
   const targetKey = cpuRows.some((r) => r.key === 'wasm-2') ? 'wasm-2' : cpuRows[cpuRows.length - 1]?.key ?? 'none';
   const gpuKey = `webgpu-1@${GPU_TARGET.batch}`;
@@ -379,6 +394,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     ...(stockKernels ? { stockKernels } : {}),
     ...(profile ? { profile } : {}),
     ...(kernels ? { kernels } : {}),
+    ...(peer ? { peer } : {}),
   };
 
   if (opts.json) {
@@ -396,6 +412,10 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
     if (stockKernels && 'ratio' in stockKernels) out(`our wasm kernels: wasm-1 ${fmt(oursIps)} vs ${fmt(stockKernels.imagesPerSecond)} images/s on the stock kernels, ×${fmt(stockKernels.ratio, 2)} (same process)`);
     else if (stockKernels) out(`our wasm kernels: baseline skipped (${stockKernels.skipped})`);
+    if (peer && 'rows' in peer) {
+      for (const r of peer.rows) out(`peer ${r.key}: PyTorch ${peer.torch} eager, ${r.threads} thread${r.threads > 1 ? 's' : ''}, batch ${r.batch}: ${fmt(r.channelsLast)} images/s channels-last, ${fmt(r.nchw)} NCHW; ours/PyTorch ${fmt(r.ratio, 2)}`);
+      for (const f of peer.failed) out(`peer ${f.key}: failed (${f.reason})`);
+    } else if (peer) out(`peer: skipped (${peer.skipped})`);
     out(`target: ResNet-20 ≥ ${TARGET} images/s on 2 cores (${targetKey}: ${fmt(targetIps)} images/s${report.target.met ? ', met' : ', not met'})`);
     if (gpuTarget) out(`GPU target: ResNet-20 ≥ ${GPU_TARGET.imagesPerSecond} images/s at batch ${GPU_TARGET.batch} (${gpuKey}: ${fmt(trainImagesPerSecond[gpuKey])} images/s${gpuTarget.met ? ', met' : ', not met'})`);
     if (profile && 'kernels' in profile) {

@@ -13,14 +13,17 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   'webgpu-software': { type: 'bool', help: 'time the webgpu rows on a software adapter (Mesa llvmpipe) too; by default they need a hardware GPU' },
   'webgpu-batches': { type: 'string', metavar: 'LIST', help: `batches of the webgpu-1@<batch> rows, comma-separated (default ${WEBGPU_BATCHES.join(',')})` },
   'gpu-only': { type: 'bool', help: 'only the webgpu rows (skips the cpu, wasm and native rows, which take minutes on a many-core host)' },
+  'peer-python': { type: 'string', metavar: 'PATH', help: 'the python3 whose PyTorch times the same step for each wasm row (default: python3 on PATH; none importable: one line says so)' },
+  'no-peer': { type: 'bool', help: 'skip the PyTorch peer' },
   out: { type: 'string', metavar: 'FILE', help: 'also write the JSON report (trainImagesPerSecond keyed <backend>-<workers>, …) to FILE' },
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--webgpu-software] [--webgpu-batches LIST] [--gpu-only] [--out FILE]
+export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--webgpu-software] [--webgpu-batches LIST] [--gpu-only] [--peer-python PATH | --no-peer] [--out FILE]
 
 Measures training throughput of each available backend and worker count on this machine, and on a
-WebGPU hardware adapter at batch ${WEBGPU_BATCHES.join(', ')} (rows webgpu-1@<batch>).
+WebGPU hardware adapter at batch ${WEBGPU_BATCHES.join(', ')} (rows webgpu-1@<batch>); then the same
+step in PyTorch eager for each wasm row, where a python3 imports torch (ours/PyTorch per row).
 
 ${formatFlags(BENCH_FLAGS)}`;
 
@@ -56,6 +59,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   const report = await runBench({
     json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile), kernels: Boolean(flags.kernels),
     webgpuSoftware: Boolean(flags['webgpu-software']), webgpuBatches, gpuOnly: Boolean(flags['gpu-only']),
+    peerPython: flags['no-peer'] ? false : typeof flags['peer-python'] === 'string' ? flags['peer-python'] : undefined,
   }, (s) => io.out(s.replace(/\n$/, '')));
   if (out !== undefined) {
     writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
