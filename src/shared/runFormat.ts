@@ -49,7 +49,8 @@ export interface RunConfigRecord {
   dataset: { name: string; source: string; train: number; test: number; height: number; width: number; channels: number; numClasses: number; classNames: string[] };
   model: { arch: string; width: number; params: { shared: number; clean: number; adv: number } };
   engine: { version: string; node: string; argv: string[] };
-  resumedFrom?: { step: number; at: string }[];
+  /** One entry per resume (or `restarted` from step 0); `datasetPath` when that resume re-pointed the data. */
+  resumedFrom?: { step: number; at: string; restarted?: true; datasetPath?: { from: string | null; to: string } }[];
 }
 
 export interface LeakFlag {

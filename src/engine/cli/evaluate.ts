@@ -11,7 +11,9 @@ import { exportModel } from '../run/export';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
-import { defaultDeps, type CliIo, type EngineDeps } from './train';
+import { defaultDeps, type EngineDeps } from '../train/engineDeps';
+import { shellQuote } from '../util/shellQuote';
+import type { CliIo } from './io';
 
 // `evaluate` and `export-model` work from a run folder alone: config.json says what the model and
 // data are, the checkpoint holds the weights. Evaluation uses the main BN in eval mode.
@@ -199,7 +201,7 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
     }
     return 0;
   } catch (e) {
-    const again = ['fast-advprop', 'evaluate', ...argv].map((a) => (/^[\w./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+    const again = ['fast-advprop', 'evaluate', ...argv].map(shellQuote).join(' ');
     const full = diskFullCode(e) ? writeFailureMessage(e, runDir, undefined, `run ${again} again`) : undefined;
     const msg = (e as Error).message;
     io.err(`error: ${full ?? (/^[\w.[\]-]+: /.test(msg) ? msg : `evaluate: ${msg}`)}`);

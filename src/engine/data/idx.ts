@@ -1,5 +1,6 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { READ_LIMITS, readBounded } from '../util/boundedRead';
 
 // IDX (LeCun's MNIST format): 2 zero bytes, a type code (0x08 = unsigned byte), the number of
 // dimensions, then each dimension as a big-endian uint32, then the data. Files come raw or gzipped
@@ -21,8 +22,12 @@ export function parseIdx(input: Uint8Array, path: string, expectedNdim?: number)
   let buf = input;
   if (isGzip(buf)) {
     try {
-      buf = gunzipSync(buf);
+      // A few kilobytes of gzip can inflate to gigabytes: the output is capped, not trusted.
+      buf = gunzipSync(buf, { maxOutputLength: READ_LIMITS.idx });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+        throw new Error(`${path}: inflates to more than ${READ_LIMITS.idx / 2 ** 20} MiB, more than an IDX file may hold; is it the right file?`);
+      }
       throw new Error(`${path}: the gzip stream is damaged (${(e as Error).message}); download the file again`);
     }
   }
@@ -59,7 +64,7 @@ export async function readIdxFile(base: string, expectedNdim?: number): Promise<
   if (!path) {
     throw new Error(`${base}[.gz]: file not found; put the MNIST-format file there (raw or gzipped) or fix dataset.path`);
   }
-  const buf = await fsp.readFile(path);
+  const buf = readBounded(path, READ_LIMITS.idx, 'an IDX file');
   return { ...parseIdx(buf, path, expectedNdim), path };
 }
 
