@@ -158,3 +158,48 @@ export function parseStatus(text: string): RunStatus | undefined {
     return undefined;
   }
 }
+
+/**
+ * Appends `rec` to a list of records in file order so that the list keeps one record per step.
+ * A resume continues from its checkpoint's step: what the killed session wrote after that step
+ * (and an older engine did not cut) is superseded. So a record whose step is behind the list's
+ * last drops every record after its step, and a step record drops an earlier one of the same
+ * step: the last write for a step wins. Returns `list` itself when it only grew, a new array when
+ * records were dropped (so a follower can tell the two apart by identity).
+ */
+export function addMetricsRecord(list: MetricsRecord[], rec: MetricsRecord): MetricsRecord[] {
+  const s = (rec as { step?: unknown }).step;
+  if (typeof s !== 'number' || !Number.isFinite(s)) {
+    list.push(rec);
+    return list;
+  }
+  const stepAt = (i: number): number => {
+    const v = (list[i] as { step?: unknown }).step;
+    return typeof v === 'number' ? v : -Infinity;
+  };
+  // Keep records with step < s when rec is a step record that repeats one, else with step <= s.
+  let cut = list.length;
+  let repeats = false;
+  while (cut > 0 && stepAt(cut - 1) >= s) {
+    if (stepAt(cut - 1) > s || (rec.kind === 'step' && list[cut - 1].kind === 'step')) repeats = true;
+    cut--;
+  }
+  if (!repeats) {
+    list.push(rec);
+    return list;
+  }
+  // Records at step s that are not step records (an event before the repeat) go with the repeat
+  // only when rec is a step record; a rewinding event keeps the records of its own step.
+  let keep = cut;
+  if (rec.kind !== 'step') while (keep < list.length && stepAt(keep) === s) keep++;
+  const out = list.slice(0, keep);
+  out.push(rec);
+  return out;
+}
+
+/** The records of a whole metrics.jsonl, one per step (see addMetricsRecord). */
+export function oneRecordPerStep(records: readonly MetricsRecord[]): MetricsRecord[] {
+  let list: MetricsRecord[] = [];
+  for (const r of records) list = addMetricsRecord(list, r);
+  return list;
+}
