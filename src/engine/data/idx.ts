@@ -18,15 +18,15 @@ export function isGzip(buf: Uint8Array): boolean {
 }
 
 /** Parses an IDX buffer (raw or gzipped); `path` only labels the errors. */
-export function parseIdx(input: Uint8Array, path: string, expectedNdim?: number): IdxArray {
+export function parseIdx(input: Uint8Array, path: string, expectedNdim?: number, maxBytes: number = READ_LIMITS.idx): IdxArray {
   let buf = input;
   if (isGzip(buf)) {
     try {
       // A few kilobytes of gzip can inflate to gigabytes: the output is capped, not trusted.
-      buf = gunzipSync(buf, { maxOutputLength: READ_LIMITS.idx });
+      buf = gunzipSync(buf, { maxOutputLength: maxBytes });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
-        throw new Error(`${path}: inflates to more than ${READ_LIMITS.idx / 2 ** 20} MiB, more than an IDX file may hold; is it the right file?`);
+        throw new Error(`${path}: inflates to more than ${maxBytes} bytes, more than an IDX file may hold; is it the right file?`);
       }
       throw new Error(`${path}: the gzip stream is damaged (${(e as Error).message}); download the file again`);
     }
