@@ -156,10 +156,10 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
     let bytes = 0;
     // The module object itself (an `import *` namespace is read-only); MetricsTail reads through it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nodeFs = require('node:fs') as { readSync: typeof fs.readSync };
+    const nodeFs = require('node:fs') as { readSync: (...a: unknown[]) => number };
     const real = nodeFs.readSync;
-    nodeFs.readSync = (...a: Parameters<typeof fs.readSync>) => {
-      const n = (real as (...x: unknown[]) => number)(...a);
+    nodeFs.readSync = (...a: unknown[]) => {
+      const n = real(...a);
       bytes += n;
       return n;
     };
