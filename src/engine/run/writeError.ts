@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { shellQuote } from '../util/shellQuote';
 
 // A write into the run folder that fails carries the file it was for (node's write errors name no
 // path), and the three ways a disk refuses data (full, over quota, read-only) get one message that
@@ -75,7 +76,7 @@ export function writeFailureMessage(e: unknown, runDir: string, checkpointStep: 
   const next = nextStep !== undefined
     ? `then ${nextStep}`
     : checkpointStep !== undefined
-      ? `then resume with: fast-advprop train --resume ${runDir} (it continues from the checkpoint at step ${checkpointStep})`
-      : `then start the run again (it has no checkpoint to resume from yet)`;
+      ? `then resume with: fast-advprop train --resume ${shellQuote(runDir)} (it continues from the checkpoint at step ${checkpointStep})`
+      : `then start the run again with: fast-advprop train --restart ${shellQuote(runDir)} (it has no checkpoint to resume from yet)`;
   return `${d.what} while writing ${file ?? runDir} (${code}: ${d.errno}): ${d.fix}, ${next}`;
 }
