@@ -10,6 +10,7 @@ import { encodeIdx, parseIdx } from '../../../src/engine/data/idx';
 import { removeStaleTemps } from '../../../src/engine/run/atomic';
 import { cutMetricsAfter } from '../../../src/engine/run/metricsTruncate';
 import { FileReadError, folderProblem, readBounded } from '../../../src/engine/util/boundedRead';
+import { FileTail } from '../../../src/extension/fileTail';
 import { MAX_LINE_BYTES, MetricsTail } from '../../../src/extension/metricsTail';
 import { readSmallFile } from '../../../src/extension/readSmall';
 import { stripJsonComments } from '../../../src/shared/config';
@@ -177,6 +178,35 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
     }
     assert.deepEqual(tail.records.map((r) => r.step), [1, 2]);
     assert.equal(tail.skipped, 1);
+  });
+
+  it('FileTail (the engine console in the output channel) delivers whole lines, skips an over-long line once with a note, and never re-reads it', () => {
+    const f = path.join(tmp, 'console.log');
+    fs.writeFileSync(f, `one\ntwo\r\n${'z'.repeat(3 * MAX_LINE_BYTES)}`);
+    const lines: string[] = [];
+    const tail = new FileTail(f, (l) => lines.push(l));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs = require('node:fs') as { readSync: (...a: unknown[]) => number };
+    const real = nodeFs.readSync;
+    let bytes = 0;
+    nodeFs.readSync = (...a: unknown[]) => {
+      const n = real(...a);
+      bytes += n;
+      return n;
+    };
+    try {
+      tail.read();
+      const first = bytes;
+      for (let i = 0; i < 5; i++) tail.read();
+      assert.equal(bytes, first, 'later polls re-read the over-long line');
+      fs.appendFileSync(f, 'zz\nthree\npart');
+      tail.read();
+      assert.ok(bytes - first < 100);
+      tail.flush();
+    } finally {
+      nodeFs.readSync = real;
+    }
+    assert.deepEqual(lines, ['one', 'two', '[a line over 1 MiB was skipped]', 'three', 'part']);
   });
 
   it('MetricsTail over a resume that re-appends steps (an engine that did not cut): one record per step, and a new array so followers resend', () => {
