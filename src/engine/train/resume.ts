@@ -77,6 +77,8 @@ function readRecord(runDir: string, flag: string): RunConfigRecord {
   if (!d || typeof d !== 'object' || !['train', 'test', 'height', 'width', 'channels', 'numClasses'].every((k) => Number.isInteger(d[k as keyof typeof d]))) {
     throw damaged('no valid "dataset" record');
   }
+  const sch = record.schedule as Partial<RunConfigRecord['schedule']> | undefined;
+  if (!sch || typeof sch !== 'object' || !Number.isInteger(sch.epochs) || !Number.isInteger(sch.totalSteps)) throw damaged('no valid "schedule" record');
   if (record.resumedFrom !== undefined && !Array.isArray(record.resumedFrom)) throw damaged('"resumedFrom" is not a list');
   try {
     record = { ...record, config: resolveConfig(record.config) };

@@ -205,6 +205,7 @@ describe('reliability: attack suite (issue #12, real CLI processes)', function (
       ['config.json is null', editRecord(() => null), /--resume: .*config\.json is damaged \(it holds null/],
       ['config.json is a list', editRecord(() => []), /config\.json is damaged/],
       ['config.json has no dataset record', editRecord((r) => void delete r.dataset), /config\.json is damaged \(no valid "dataset" record\)/],
+      ['config.json has no schedule record', editRecord((r) => void delete r.schedule), /config\.json is damaged \(no valid "schedule" record\)/],
       ['config.json config has lr 1e999', (run) => fs.writeFileSync(path.join(run, 'config.json'), readText(path.join(run, 'config.json')).replace(/"lr": [^,]+/, '"lr": 1e999')), /config\.json is damaged \(its config is invalid: lr: must be a finite number, got Infinity/],
       ['config.json is 2 MiB', (run) => fs.appendFileSync(path.join(run, 'config.json'), ' '.repeat(2 * 1024 * 1024)), /config\.json is damaged \(is 2 MiB, more than a run's config\.json may hold \(1 MiB\)/],
       ['config.json is a FIFO', replace('config.json', mkfifo), /config\.json is damaged \(is a FIFO/],
