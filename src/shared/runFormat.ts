@@ -162,14 +162,16 @@ export function parseStatus(text: string): RunStatus | undefined {
 /**
  * Appends `rec` to a list of records in file order so that the list keeps one record per step.
  * A resume continues from its checkpoint's step: what the killed session wrote after that step
- * (and an older engine did not cut) is superseded. So a record whose step is behind the list's
- * last drops every record after its step, and a step record drops an earlier one of the same
- * step: the last write for a step wins. Returns `list` itself when it only grew, a new array when
- * records were dropped (so a follower can tell the two apart by identity).
+ * (and an older engine did not cut) is superseded. So a `resume`/`restart` event drops every
+ * record after its step, and a step record drops the records from an earlier write of its step
+ * on: the last write for a step wins. Other records (epoch ends, other events) never rewind.
+ * Returns `list` itself when it only grew, a new array when records were dropped (so a follower
+ * can tell the two apart by identity).
  */
 export function addMetricsRecord(list: MetricsRecord[], rec: MetricsRecord): MetricsRecord[] {
   const s = (rec as { step?: unknown }).step;
-  if (typeof s !== 'number' || !Number.isFinite(s)) {
+  const rewinds = rec.kind === 'step' || (rec.kind === 'event' && (rec.event === 'resume' || rec.event === 'restart'));
+  if (!rewinds || typeof s !== 'number' || !Number.isFinite(s)) {
     list.push(rec);
     return list;
   }

@@ -13,6 +13,8 @@ import { FileReadError, folderProblem, readBounded } from '../../../src/engine/u
 import { FileTail } from '../../../src/extension/fileTail';
 import { MAX_LINE_BYTES, MetricsTail } from '../../../src/extension/metricsTail';
 import { readSmallFile } from '../../../src/extension/readSmall';
+import { RunFolderReader } from '../../../src/extension/runSnapshot';
+import { writeFakeRun } from '../../fixtures/runFolder';
 import { stripJsonComments } from '../../../src/shared/config';
 import { addMetricsRecord, oneRecordPerStep, parseMetricsLines, type MetricsRecord } from '../../../src/shared/runFormat';
 import { SeededRandom, rmDir, tmpDir } from './helpers';
@@ -105,6 +107,8 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
     assert.equal(label(oneRecordPerStep([S(1), S(2), S(3), S(2), S(3)])), 's1 s2 s3');
     assert.equal(label(oneRecordPerStep([S(1), S(2), E(2, 'stopped'), E(2, 'resume'), S(3)])), 's1 s2 e2:stopped e2:resume s3');
     assert.equal(label(oneRecordPerStep([S(1), S(2), S(3), E(0, 'restart'), S(1)])), 'e0:restart s1');
+    // Records that do not rewind (an epoch record written late, as a hand-made folder may) are kept in place.
+    assert.equal(label(oneRecordPerStep([S(1), S(2), S(3), S(4), P(2), E(1, 'leak')])), 's1 s2 s3 s4 e2 e1:leak');
     const again = oneRecordPerStep([S(1), S(2), S(2)]);
     assert.equal(again[1].kind === 'step' && again[1].loss, 2);
     const list = [S(1)];
@@ -207,6 +211,17 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
       nodeFs.readSync = real;
     }
     assert.deepEqual(lines, ['one', 'two', '[a line over 1 MiB was skipped]', 'three', 'part']);
+  });
+
+  it('a hand-written run folder with its epoch records after all step records (as the UI fixtures write them) keeps every record', () => {
+    const run = path.join(tmp, 'fake-run');
+    writeFakeRun(run, {
+      name: 'fake-run', epochs: 2, stepsPerEpoch: 4, milestones: [1], writtenBy: 'boundedInputs',
+      epochRecords: [{ epoch: 0, step: 4, test: { loss: 1.5, acc: 0.5 }, train: { loss: 1.6, acc: 0.45 }, seconds: 1 }],
+    });
+    const reader = new RunFolderReader(run);
+    reader.poll();
+    assert.equal(label(reader.snapshot.metrics), 's1 s2 s3 s4 s5 s6 s7 s8 e4');
   });
 
   it('MetricsTail over a resume that re-appends steps (an engine that did not cut): one record per step, and a new array so followers resend', () => {
