@@ -5,7 +5,7 @@ import { RUN_FILES, type RunConfigRecord } from '../../shared/runFormat';
 import { makeAttackSpec } from '../attack';
 import type { Executor, ModelSpec } from '../exec/types';
 import { buildLayout } from '../model';
-import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint } from '../run/checkpoint';
+import { CheckpointError, LAST_CHECKPOINT, NoCheckpointError, loadCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
@@ -93,10 +93,11 @@ function openRun(flags: Record<string, string | number | boolean>): RunOnDisk {
   return { dir, record, spec, ckptFile };
 }
 
-function load(ckptFile: string): ReturnType<typeof loadCheckpoint> {
+function load(ckptFile: string, given: boolean): ReturnType<typeof loadCheckpoint> {
   try {
     return loadCheckpoint(ckptFile);
   } catch (e) {
+    if (e instanceof NoCheckpointError && given) throw new UsageError('--checkpoint', `${ckptFile}: not found; give an existing checkpoint file, or leave --checkpoint out for the run's last.ckpt`);
     if (e instanceof CheckpointError) throw new UsageError('--checkpoint', e.message);
     throw e;
   }
@@ -119,7 +120,7 @@ export async function exportCommand(argv: readonly string[], io: CliIo, _deps?: 
       return 0;
     }
     const run = openRun(flags);
-    const ckpt = load(run.ckptFile);
+    const ckpt = load(run.ckptFile, flags.checkpoint !== undefined);
     const layout = buildLayout(run.spec);
     if (ckpt.params.length !== layout.paramCount) throw new UsageError('--checkpoint', 'does not match the run\'s model');
     const out = exportModel(run.dir, run.spec, layout, ckpt.params, ckpt.running, flags.out !== undefined ? path.resolve(String(flags.out)) : undefined);
@@ -173,7 +174,7 @@ export async function evaluateCommand(argv: readonly string[], io: CliIo, depsIn
       throw e;
     }
     const deps = depsIn ?? (await defaultDeps());
-    const ckpt = load(run.ckptFile);
+    const ckpt = load(run.ckptFile, flags.checkpoint !== undefined);
     let test;
     try {
       ({ test } = await deps.loadDataset(config.dataset, process.cwd()));

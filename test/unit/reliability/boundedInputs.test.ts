@@ -9,13 +9,14 @@ import { gzipSync } from 'node:zlib';
 import { encodeIdx, parseIdx } from '../../../src/engine/data/idx';
 import { removeStaleTemps } from '../../../src/engine/run/atomic';
 import { cutMetricsAfter } from '../../../src/engine/run/metricsTruncate';
+import { checkpointFits, configHash, legacyConfigHash } from '../../../src/engine/train/trainer';
 import { FileReadError, folderProblem, readBounded } from '../../../src/engine/util/boundedRead';
 import { FileTail } from '../../../src/extension/fileTail';
 import { MAX_LINE_BYTES, MetricsTail } from '../../../src/extension/metricsTail';
 import { readSmallFile } from '../../../src/extension/readSmall';
 import { RunFolderReader } from '../../../src/extension/runSnapshot';
 import { writeFakeRun } from '../../fixtures/runFolder';
-import { stripJsonComments } from '../../../src/shared/config';
+import { DEFAULT_CONFIG, resolveConfig, stripJsonComments } from '../../../src/shared/config';
 import { addMetricsRecord, oneRecordPerStep, parseMetricsLines, type MetricsRecord } from '../../../src/shared/runFormat';
 import { SeededRandom, rmDir, tmpDir } from './helpers';
 
@@ -222,6 +223,22 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
     const reader = new RunFolderReader(run);
     reader.poll();
     assert.equal(label(reader.snapshot.metrics), 's1 s2 s3 s4 s5 s6 s7 s8 e4');
+  });
+
+  it('the checkpoint hash covers what determines the weights but not dataset.path, and checkpoints hashed with the path (before) still fit', () => {
+    const at = (p: string) => resolveConfig({ dataset: { name: 'idx', path: p } });
+    assert.equal(configHash(at('/data/a')), configHash(at('/data/b')), 'moving the dataset changes the hash');
+    assert.notEqual(legacyConfigHash(at('/data/a')), legacyConfigHash(at('/data/b')));
+    assert.ok(checkpointFits(legacyConfigHash(at('/data/a')), at('/data/a')), 'a checkpoint from before no longer fits its own run');
+    assert.ok(!checkpointFits(legacyConfigHash(at('/data/a')), at('/data/b')));
+    // The embedded dataset has no path: both hashes agree, so every existing default-dataset run resumes.
+    assert.equal(configHash(DEFAULT_CONFIG), legacyConfigHash(DEFAULT_CONFIG));
+    for (const edit of [{ lr: 0.05 }, { seed: 1 }, { dataset: { name: 'idx', path: '/data/a', trainLimit: 10 } }, { attack: { steps: 2 } }, { leak: { window: 6 } }]) {
+      assert.ok(!checkpointFits(configHash(at('/data/a')), resolveConfig(edit, at('/data/a'))), `${JSON.stringify(edit)} does not change the hash`);
+    }
+    for (const same of [{ maxSteps: 7 }, { workers: 2 }, { backend: 'cpu' }, { logEvery: 3 }, { name: 'x' }, { autoEvaluate: true }]) {
+      assert.ok(checkpointFits(configHash(at('/data/a')), resolveConfig(same, at('/data/a'))), `${JSON.stringify(same)} changes the hash`);
+    }
   });
 
   it('MetricsTail over a resume that re-appends steps (an engine that did not cut): one record per step, and a new array so followers resend', () => {
