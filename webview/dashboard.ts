@@ -182,7 +182,8 @@ function onMessage(raw: unknown): void {
         vscode.post({ type: 'ready' });
         return;
       }
-      records.push(...msg.records);
+      // A loop, not push(...records): spreading ~130k arguments overflows the call stack.
+      for (const r of msg.records) records.push(r);
       appendSeries(seriesFrom(msg.records));
       renderAll();
       return;

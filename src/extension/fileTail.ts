@@ -3,8 +3,13 @@
 // extension host would fail its next write) and a re-attached window can keep showing its output.
 import * as fs from 'node:fs';
 
+/** Longer lines are skipped (once); reads go in chunks of CHUNK_BYTES at most. */
+const MAX_LINE_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 4 * MAX_LINE_BYTES;
+
 export class FileTail {
   private offset: number;
+  private discarding = false;
   private timer: NodeJS.Timeout | undefined;
 
   /** `from`: a byte offset, or 'end' to show only what is written from now on. */
@@ -28,20 +33,45 @@ export class FileTail {
   read(): void {
     let fd: number;
     try {
-      fd = fs.openSync(this.file, 'r');
+      // Non-blocking and regular files only: a FIFO in a run folder must not stall the host.
+      fd = fs.openSync(this.file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     } catch {
       return;
     }
     try {
-      const size = fs.fstatSync(fd).size;
-      if (size <= this.offset) return;
-      const buf = Buffer.alloc(size - this.offset);
-      const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
-      const lastNl = buf.subarray(0, n).lastIndexOf(0x0a);
-      if (lastNl < 0) return;
-      this.offset += lastNl + 1;
-      const text = buf.subarray(0, lastNl + 1).toString('utf8');
-      for (const line of text.split('\n').slice(0, -1)) this.onLine(line.replace(/\r$/, ''));
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) return;
+      while (this.offset < st.size) {
+        const buf = Buffer.alloc(Math.min(CHUNK_BYTES, st.size - this.offset));
+        const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
+        if (n === 0) return;
+        let start = 0;
+        if (this.discarding) {
+          const nl = buf.subarray(0, n).indexOf(0x0a);
+          if (nl < 0) {
+            this.offset += n;
+            continue;
+          }
+          this.discarding = false;
+          start = nl + 1;
+        }
+        const lastNl = buf.subarray(0, n).lastIndexOf(0x0a);
+        const end = lastNl >= start ? lastNl + 1 : start;
+        if (end > start) {
+          const text = buf.subarray(start, end).toString('utf8');
+          for (const line of text.split('\n').slice(0, -1)) this.onLine(line.replace(/\r$/, ''));
+        }
+        this.offset += end;
+        if (n - end > MAX_LINE_BYTES) {
+          // A line this long is not the engine's output: say so once and skip to its end, never
+          // reading it again on the next poll.
+          this.onLine(`[a line over ${MAX_LINE_BYTES / 1024 / 1024} MiB was skipped]`);
+          this.offset += n - end;
+          this.discarding = true;
+        } else if (this.offset + (n - end) >= st.size) {
+          return; // the rest is a line still being written
+        }
+      }
     } finally {
       fs.closeSync(fd);
     }
@@ -50,19 +80,22 @@ export class FileTail {
   /** Reads what is left, including a last line without a newline. */
   flush(): void {
     this.read();
+    if (this.discarding) return;
+    let fd: number | undefined;
     try {
-      const size = fs.statSync(this.file).size;
-      if (size > this.offset) {
-        const fd = fs.openSync(this.file, 'r');
-        const buf = Buffer.alloc(size - this.offset);
-        fs.readSync(fd, buf, 0, buf.length, this.offset);
-        fs.closeSync(fd);
-        this.offset = size;
-        const rest = buf.toString('utf8');
+      fd = fs.openSync(this.file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+      const st = fs.fstatSync(fd);
+      if (st.isFile() && st.size > this.offset) {
+        const buf = Buffer.alloc(Math.min(st.size - this.offset, MAX_LINE_BYTES));
+        const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
+        this.offset = st.size;
+        const rest = buf.subarray(0, n).toString('utf8');
         if (rest.trim()) this.onLine(rest.trimEnd());
       }
     } catch {
       // gone
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 

@@ -8,6 +8,7 @@ import {
 } from '../shared/runFormat';
 import { MetricsTail } from './metricsTail';
 import { ownerOf } from './runs/processIdentity';
+import { RUN_FILE_CAPS, readSmallFile } from './readSmall';
 
 export interface RunSnapshot {
   runDir: string;
@@ -44,13 +45,9 @@ function signature(file: string): string {
   }
 }
 
-function readJson<T>(file: string): { value?: T; problem?: string } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
+function readJson<T>(file: string, max: number): { value?: T; problem?: string } {
+  const text = readSmallFile(file, max);
+  if (text === undefined) return {};
   try {
     return { value: JSON.parse(text) as T };
   } catch (e) {
@@ -87,20 +84,15 @@ export class RunFolderReader {
       this.sigs.set(key, sig);
       changed = true;
       if (key === 'status') {
-        let text: string | undefined;
-        try {
-          text = fs.readFileSync(file, 'utf8');
-        } catch {
-          text = undefined;
-        }
+        const text = readSmallFile(file, RUN_FILE_CAPS.status);
         next.status = text === undefined ? undefined : parseStatus(text);
         next.statusProblem = text !== undefined && !next.status ? 'unreadable' : undefined;
       } else if (key === 'config') {
-        next.config = readJson<RunConfigRecord>(file).value;
+        next.config = readJson<RunConfigRecord>(file, RUN_FILE_CAPS.config).value;
       } else if (key === 'results') {
-        next.results = readJson<RunResults>(file).value;
+        next.results = readJson<RunResults>(file, RUN_FILE_CAPS.results).value;
       } else {
-        next.robustness = readJson<unknown>(file).value;
+        next.robustness = readJson<unknown>(file, RUN_FILE_CAPS.robustness).value;
       }
     }
     if (this.tail.read() > 0) changed = true;
@@ -129,11 +121,7 @@ export class RunFolderReader {
 }
 
 function safeRead(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
+  return readSmallFile(file, RUN_FILE_CAPS.status) ?? '';
 }
 
 function dirTime(dir: string): number {

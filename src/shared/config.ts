@@ -163,6 +163,22 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Upper bounds of the counts and sizes that have no natural limit. Far above any sensible run, low
+ * enough that schedules stay exact integers and bookkeeping stays small: 1e12 epochs would make
+ * totalSteps overflow the safe integers, a leak window of 1e9 would be kept in every checkpoint.
+ * media/advprop.schema.json states the same numbers (a unit test holds them equal).
+ */
+export const CONFIG_BOUNDS = {
+  epochs: 10_000,
+  maxSteps: 1_000_000_000,
+  logEvery: 1_000_000,
+  attackSteps: 1_000,
+  datasetLimit: 10_000_000,
+  mixAlpha: 100,
+  leakWindow: 1_000,
+} as const;
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -223,6 +239,8 @@ function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
+  // JSON has no Infinity or NaN, so stringify would print null for 1e999: say what it read.
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (a number too large for a float, or not a number)`;
   let s: string | undefined;
   try {
     s = JSON.stringify(v);
@@ -297,7 +315,7 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
   }
   const attackIn = c.attack as Record<string, unknown>;
   const attack: AttackConfig = {
-    steps: num(attackIn.steps, 'attack.steps', { int: true, min: 1 }),
+    steps: num(attackIn.steps, 'attack.steps', { int: true, min: 1, max: CONFIG_BOUNDS.attackSteps }),
     epsilon: num(attackIn.epsilon, 'attack.epsilon', { min: 0, max: 255 }),
     stepSize: num(attackIn.stepSize, 'attack.stepSize', { min: 0, max: 255 }),
     randomStart: oneOf(attackIn.randomStart, 'attack.randomStart', RANDOM_START_MODES),
@@ -316,24 +334,24 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
   } else if (dataset.name !== 'fashion-mnist-subset') {
     throw new ConfigError('dataset.path', `dataset "${dataset.name}" needs a path to the folder holding its files`);
   }
-  if (dsIn.trainLimit !== undefined) dataset.trainLimit = num(dsIn.trainLimit, 'dataset.trainLimit', { int: true, min: 1 });
-  if (dsIn.testLimit !== undefined) dataset.testLimit = num(dsIn.testLimit, 'dataset.testLimit', { int: true, min: 1 });
+  if (dsIn.trainLimit !== undefined) dataset.trainLimit = num(dsIn.trainLimit, 'dataset.trainLimit', { int: true, min: 1, max: CONFIG_BOUNDS.datasetLimit });
+  if (dsIn.testLimit !== undefined) dataset.testLimit = num(dsIn.testLimit, 'dataset.testLimit', { int: true, min: 1, max: CONFIG_BOUNDS.datasetLimit });
   if (dsIn.size !== undefined) dataset.size = num(dsIn.size, 'dataset.size', { int: true, min: 8, max: 512 });
   const augIn = c.augment as Record<string, unknown>;
   const augment: AugmentConfig = {
     crop: bool(augIn.crop, 'augment.crop'),
     flip: bool(augIn.flip, 'augment.flip'),
-    mixupAlpha: num(augIn.mixupAlpha, 'augment.mixupAlpha', { min: 0 }),
-    cutmixAlpha: num(augIn.cutmixAlpha, 'augment.cutmixAlpha', { min: 0 }),
+    mixupAlpha: num(augIn.mixupAlpha, 'augment.mixupAlpha', { min: 0, max: CONFIG_BOUNDS.mixAlpha }),
+    cutmixAlpha: num(augIn.cutmixAlpha, 'augment.cutmixAlpha', { min: 0, max: CONFIG_BOUNDS.mixAlpha }),
   };
   const leakIn = c.leak as Record<string, unknown>;
   const leak = {
-    window: num(leakIn.window, 'leak.window', { int: true, min: 1 }),
+    window: num(leakIn.window, 'leak.window', { int: true, min: 1, max: CONFIG_BOUNDS.leakWindow }),
     margin: num(leakIn.margin, 'leak.margin', { min: 0, max: 1 }),
   };
-  const epochs = num(c.epochs, 'epochs', { int: true, min: 1 });
+  const epochs = num(c.epochs, 'epochs', { int: true, min: 1, max: CONFIG_BOUNDS.epochs });
   if (!Array.isArray(c.milestones)) throw new ConfigError('milestones', `must be a list of epoch numbers like [4, 8], got ${describe(c.milestones)}`);
-  const milestones = c.milestones.map((m, i) => num(m, `milestones[${i}]`, { int: true, min: 1 }));
+  const milestones = c.milestones.map((m, i) => num(m, `milestones[${i}]`, { int: true, min: 1, max: CONFIG_BOUNDS.epochs }));
   for (let i = 1; i < milestones.length; i++) {
     if (milestones[i] <= milestones[i - 1]) throw new ConfigError(`milestones[${i}]`, 'milestones must increase strictly');
   }
@@ -367,8 +385,8 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
     seed: num(c.seed, 'seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
     backend: oneOf(c.backend, 'backend', BACKENDS),
     workers: num(c.workers, 'workers', { int: true, min: 0, max: 64 }),
-    maxSteps: num(c.maxSteps, 'maxSteps', { int: true, min: 0 }),
-    logEvery: num(c.logEvery, 'logEvery', { int: true, min: 1 }),
+    maxSteps: num(c.maxSteps, 'maxSteps', { int: true, min: 0, max: CONFIG_BOUNDS.maxSteps }),
+    logEvery: num(c.logEvery, 'logEvery', { int: true, min: 1, max: CONFIG_BOUNDS.logEvery }),
     leak,
     autoEvaluate: bool(c.autoEvaluate, 'autoEvaluate'),
     ...(method === 'advprop' ? { advprop: advpropSection(c.advprop) } : {}),
@@ -407,37 +425,44 @@ export function parseConfigText(text: string, source = 'config'): RunConfig {
   return resolveConfig(parsed);
 }
 
-/** Run configs may carry // and /* *\/ comments (the New Run Config template does). */
+/**
+ * Run configs may carry // and /* *\/ comments (the New Run Config template does). One pass that
+ * copies whole runs of text with slice, never character by character: it also runs in the
+ * extension host on Start Training, so a 60 MB file must cost a scan, not seconds.
+ */
 export function stripJsonComments(text: string): string {
-  let out = '';
+  const out: string[] = [];
   let i = 0;
-  let inString = false;
-  while (i < text.length) {
-    const ch = text[i];
-    if (inString) {
-      out += ch;
-      if (ch === '\\') {
-        out += text[i + 1] ?? '';
-        i += 2;
-        continue;
+  let from = 0;
+  const n = text.length;
+  while (i < n) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      // Skip the string: up to the next quote not escaped by a backslash.
+      i++;
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (c === 0x5c /* \ */) i += 2;
+        else if (c === 0x22) {
+          i++;
+          break;
+        } else i++;
       }
-      if (ch === '"') inString = false;
-      i++;
-    } else if (ch === '"') {
-      inString = true;
-      out += ch;
-      i++;
-    } else if (ch === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-    } else if (ch === '/' && text[i + 1] === '*') {
+    } else if (ch === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
+      out.push(text.slice(from, i));
+      const nl = text.indexOf('\n', i + 2);
+      i = nl < 0 ? n : nl;
+      from = i;
+    } else if (ch === 0x2f && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      out.push(text.slice(from, i));
       const end = text.indexOf('*/', i + 2);
-      const chunk = end < 0 ? text.slice(i) : text.slice(i, end + 2);
-      out += chunk.replace(/[^\n]/g, ' ');
-      i = end < 0 ? text.length : end + 2;
-    } else {
-      out += ch;
-      i++;
-    }
+      const stop = end < 0 ? n : end + 2;
+      // Blanked, not removed, so JSON error positions still point at the right line and column.
+      out.push(text.slice(i, stop).split('\n').map((line) => ' '.repeat(line.length)).join('\n'));
+      i = stop;
+      from = i;
+    } else i++;
   }
-  return out;
+  out.push(text.slice(from, Math.min(i, n)));
+  return out.join('');
 }

@@ -90,7 +90,8 @@ export interface RunConfigRecord {
   dataset: { name: string; source: string; train: number; test: number; height: number; width: number; channels: number; numClasses: number; classNames: string[] };
   model: { arch: string; width: number; params: { shared: number; clean: number; adv: number } };
   engine: { version: string; node: string; argv: string[] };
-  resumedFrom?: { step: number; at: string }[];
+  /** One entry per resume (or `restarted` from step 0); `datasetPath` when that resume re-pointed the data. */
+  resumedFrom?: { step: number; at: string; restarted?: true; datasetPath?: { from: string | null; to: string } }[];
 }
 
 export interface LeakFlag {
@@ -197,4 +198,51 @@ export function parseStatus(text: string): RunStatus | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Appends `rec` to a list of records in file order so that the list keeps one record per step.
+ * A resume continues from its checkpoint's step: what the killed session wrote after that step
+ * (and an older engine did not cut) is superseded. So a `resume`/`restart` event drops every
+ * record after its step, and a step record drops the records from an earlier write of its step
+ * on: the last write for a step wins. Other records (epoch ends, other events) never rewind.
+ * Returns `list` itself when it only grew, a new array when records were dropped (so a follower
+ * can tell the two apart by identity).
+ */
+export function addMetricsRecord(list: MetricsRecord[], rec: MetricsRecord): MetricsRecord[] {
+  const s = (rec as { step?: unknown }).step;
+  const rewinds = rec.kind === 'step' || (rec.kind === 'event' && (rec.event === 'resume' || rec.event === 'restart'));
+  if (!rewinds || typeof s !== 'number' || !Number.isFinite(s)) {
+    list.push(rec);
+    return list;
+  }
+  const stepAt = (i: number): number => {
+    const v = (list[i] as { step?: unknown }).step;
+    return typeof v === 'number' ? v : -Infinity;
+  };
+  // Keep records with step < s when rec is a step record that repeats one, else with step <= s.
+  let cut = list.length;
+  let repeats = false;
+  while (cut > 0 && stepAt(cut - 1) >= s) {
+    if (stepAt(cut - 1) > s || (rec.kind === 'step' && list[cut - 1].kind === 'step')) repeats = true;
+    cut--;
+  }
+  if (!repeats) {
+    list.push(rec);
+    return list;
+  }
+  // Records at step s that are not step records (an event before the repeat) go with the repeat
+  // only when rec is a step record; a rewinding event keeps the records of its own step.
+  let keep = cut;
+  if (rec.kind !== 'step') while (keep < list.length && stepAt(keep) === s) keep++;
+  const out = list.slice(0, keep);
+  out.push(rec);
+  return out;
+}
+
+/** The records of a whole metrics.jsonl, one per step (see addMetricsRecord). */
+export function oneRecordPerStep(records: readonly MetricsRecord[]): MetricsRecord[] {
+  let list: MetricsRecord[] = [];
+  for (const r of records) list = addMetricsRecord(list, r);
+  return list;
 }

@@ -119,7 +119,9 @@ export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts:
 export function appendPoints(chart: Chart<'line', Point[]>, parts: Point[][]): void {
   const full = fullSeries.get(chart);
   parts.forEach((pts, i) => {
-    if (pts.length) (full?.[i] ?? chart.data.datasets[i]?.data)?.push(...pts);
+    const into = full?.[i] ?? chart.data.datasets[i]?.data;
+    // A loop, not push(...pts): a message of ~130k records would overflow the call stack.
+    if (into) for (const p of pts) into.push(p);
   });
   chart.update('none');
   markPoints(chart);

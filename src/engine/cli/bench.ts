@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { runBench, WEBGPU_BATCHES } from '../bench';
 import { writeFileAtomic } from '../run/atomic';
 import { formatFlags, parseFlags, type FlagSpec } from './args';
-import type { CliIo } from './train';
+import type { CliIo } from './io';
 
 export const BENCH_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'bool', help: 'print the report as JSON' },

@@ -1,20 +1,21 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, resolveConfig } from '../../shared/config';
+import { CONFIG_BOUNDS, ConfigError, resolveConfig } from '../../shared/config';
 import { CORRUPTIONS, robustnessSummaryLines } from '../../shared/robustness';
 import { RUN_FILES, type RunConfigRecord } from '../../shared/runFormat';
 import { shellCommand } from '../../shared/shellQuote';
 import { makeAttackSpec } from '../attack';
 import type { Executor, ModelSpec } from '../exec/types';
 import { buildLayout } from '../model';
-import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint } from '../run/checkpoint';
+import { CheckpointError, LAST_CHECKPOINT, NoCheckpointError, loadCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
 import { runLockScope, takeRunLock } from '../run/lock';
 import { RunDirError } from '../run/runDir';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
-import { defaultDeps, type CliIo, type EngineDeps } from './train';
+import { defaultDeps, type EngineDeps } from '../train/engineDeps';
+import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
+import type { CliIo } from './io';
 
 // `evaluate` and `export-model` work from a run folder alone: config.json says what the model and
 // data are, the checkpoint holds the weights. Evaluation uses the main BN in eval mode.
@@ -64,22 +65,41 @@ interface RunOnDisk {
 function openRun(flags: Record<string, string | number | boolean>): RunOnDisk {
   if (flags.run === undefined) throw new UsageError('--run', 'required; give the run folder, e.g. --run runs/fast-advprop-20250101-120000');
   const dir = path.resolve(String(flags.run));
+  const cfgFile = path.join(dir, RUN_FILES.config);
+  let text: string;
+  try {
+    text = readBoundedText(cfgFile, READ_LIMITS.config, "a run's config.json");
+  } catch (e) {
+    if (e instanceof FileReadError && e.code === 'ENOENT') throw new UsageError('--run', `${dir} is not a run folder (no ${RUN_FILES.config})`);
+    throw new UsageError('--run', (e as Error).message);
+  }
+  const damaged = (why: string): UsageError => new UsageError('--run', `${cfgFile} is damaged (${why}); the run cannot be evaluated without it`);
   let record: RunConfigRecord;
   try {
-    record = JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.config), 'utf8')) as RunConfigRecord;
-  } catch {
-    throw new UsageError('--run', `${dir} is not a run folder (no readable ${RUN_FILES.config})`);
+    record = JSON.parse(text) as RunConfigRecord;
+  } catch (e) {
+    throw damaged((e as Error).message.replace(/\s+/g, ' ').slice(0, 120));
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw damaged(`it holds ${record === null ? 'null' : typeof record}, not a run record`);
+  try {
+    record = { ...record, config: resolveConfig(record.config) };
+  } catch (e) {
+    throw damaged(`its config is invalid: ${(e as Error).message}`);
   }
   const d = record.dataset;
+  if (!d || typeof d !== 'object' || !['height', 'width', 'channels', 'numClasses'].every((k) => Number.isInteger(d[k as keyof typeof d]) && (d[k as keyof typeof d] as number) > 0)) {
+    throw damaged('no valid "dataset" record');
+  }
   const spec: ModelSpec = { arch: record.config.model.arch, width: record.config.model.width, inputHeight: d.height, inputWidth: d.width, inputChannels: d.channels, numClasses: d.numClasses };
   const ckptFile = flags.checkpoint !== undefined ? path.resolve(String(flags.checkpoint)) : path.join(dir, 'checkpoints', LAST_CHECKPOINT);
   return { dir, record, spec, ckptFile };
 }
 
-function load(ckptFile: string): ReturnType<typeof loadCheckpoint> {
+function load(ckptFile: string, given: boolean): ReturnType<typeof loadCheckpoint> {
   try {
     return loadCheckpoint(ckptFile);
   } catch (e) {
+    if (e instanceof NoCheckpointError && given) throw new UsageError('--checkpoint', `${ckptFile}: not found; give an existing checkpoint file, or leave --checkpoint out for the run's last.ckpt`);
     if (e instanceof CheckpointError) throw new UsageError('--checkpoint', e.message);
     throw e;
   }
@@ -102,7 +122,7 @@ export async function exportCommand(argv: readonly string[], io: CliIo, _deps?: 
       return 0;
     }
     const run = openRun(flags);
-    const ckpt = load(run.ckptFile);
+    const ckpt = load(run.ckptFile, flags.checkpoint !== undefined);
     const layout = buildLayout(run.spec);
     if (ckpt.params.length !== layout.paramCount) throw new UsageError('--checkpoint', 'does not match the run\'s model');
     const out = exportModel(run.dir, run.spec, layout, ckpt.params, ckpt.running, flags.out !== undefined ? path.resolve(String(flags.out)) : undefined);
@@ -140,15 +160,29 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
     let pgd: { steps: number; epsilon: number } | undefined;
     if (flags.pgd !== undefined) {
       const m = /^\s*(\d+)\s*,\s*([\d.]+)\s*$/.exec(String(flags.pgd));
-      if (!m || Number(m[1]) < 1) throw new UsageError('--pgd', `expected K,EPS (steps ≥ 1, ε in 1/255 units), e.g. --pgd 10,8; got ${JSON.stringify(flags.pgd)}`);
+      // The same bounds as a config's attack.steps and attack.epsilon.
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > CONFIG_BOUNDS.attackSteps || !(Number(m[2]) <= 255)) {
+        throw new UsageError('--pgd', `expected K,EPS with 1 ≤ K ≤ ${CONFIG_BOUNDS.attackSteps} and 0 ≤ ε ≤ 255 (in 1/255 pixel units), e.g. --pgd 10,8; got ${JSON.stringify(flags.pgd).slice(0, 60)}`);
+      }
       pgd = { steps: Number(m[1]), epsilon: Number(m[2]) };
+    }
+    const limit = flags.limit as number | undefined;
+    if (limit !== undefined && !(limit >= 1 && limit <= CONFIG_BOUNDS.datasetLimit)) {
+      throw new UsageError('--limit', `must be a number of test images from 1 to ${CONFIG_BOUNDS.datasetLimit}, got ${limit}; leave it out to use them all`);
     }
     const over: Record<string, unknown> = {};
     if (flags.backend !== undefined) over.backend = flags.backend;
     if (flags.workers !== undefined) over.workers = flags.workers;
-    const config = resolveConfig(over, resolveConfig(run.record.config));
+    let config;
+    try {
+      config = resolveConfig(over, run.record.config);
+    } catch (e) {
+      // Only the flags can be wrong here (config.json was checked by openRun): name the flag.
+      if (e instanceof ConfigError && (e.field === 'backend' || e.field === 'workers')) throw new UsageError(`--${e.field}`, e.message.slice(e.field.length + 2));
+      throw e;
+    }
     const deps = depsIn ?? (await defaultDeps());
-    const ckpt = load(run.ckptFile);
+    const ckpt = load(run.ckptFile, flags.checkpoint !== undefined);
     let test;
     try {
       ({ test } = await deps.loadDataset(config.dataset, process.cwd()));
@@ -159,7 +193,7 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
     await executor.setState(ckpt.params, ckpt.running);
     const ex = executor;
     const px = test.height * test.width * test.channels;
-    const n = Math.min(test.count, (flags.limit as number | undefined) ?? test.count);
+    const n = Math.min(test.count, limit ?? test.count);
     const images01 = new Float32Array(n * px);
     for (let i = 0; i < images01.length; i++) images01[i] = test.images[i] / 255;
     const toModel = (batch: Float32Array): Float32Array => batch.map((v) => v * 2 - 1);

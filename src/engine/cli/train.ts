@@ -1,50 +1,31 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type BackendName, type RunConfig } from '../../shared/config';
-import { RUN_FILES, parseStatus, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
+import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type RunConfig } from '../../shared/config';
+import type { RunConfigRecord, RunResults } from '../../shared/runFormat';
 import { backendLabel } from '../../shared/backendLabel';
 import { shellCommand } from '../../shared/shellQuote';
-import { loadDataset } from '../data/load';
-import type { Dataset, DatasetPair } from '../data/types';
-import { createExecutor } from '../exec/createExecutor';
-import { initParams, validateSpec } from '../model';
-import type { Executor, ModelSpec } from '../exec/types';
-import { CheckpointError, LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
+import type { Executor } from '../exec/types';
+import { LAST_CHECKPOINT, saveCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
 import { runLockScope, takeRunLock, withRunLock } from '../run/lock';
 import { RunDirError, RunWriter, checkNewRunDir, chooseRunDir, defaultRunName } from '../run/runDir';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { bnSpatialSizes } from '../train/bnSpatial';
-import { planTraining, stepPieces, type TrainPlan } from '../train/plan';
+import { defaultDeps, type EngineDeps } from '../train/engineDeps';
+import { stepPieces } from '../train/plan';
+import { datasetInfo, openExecutor, prepare, type Prepared } from '../train/prepare';
+import { ResumeRefusal, beginResume, planResume, type LoadedCheckpoint, type ResumePlan } from '../train/resume';
 import { DivergenceError, Trainer, formatDuration, type TrainOutcome } from '../train/trainer';
+import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
 import { evaluateCommand } from './evaluate';
+import type { CliIo } from './io';
 import { installStop } from './stop';
 import { engineVersion } from './version';
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-/** What the train command needs from the rest of the engine; tests swap in tiny fakes. */
-export interface EngineDeps {
-  loadDataset(spec: unknown, baseDir: string): Promise<DatasetPair>;
-  createExecutor(o: { spec: ModelSpec; backend: BackendName; workers: number; usefulWorkers?: number }): Promise<Executor>;
-  initParams(spec: ModelSpec, seed: number): { params: Float32Array; running: Float32Array };
-  /** Checks the model fits the data (throws with a message); optional. */
-  validateSpec?(spec: ModelSpec): void;
-}
-
-export async function defaultDeps(): Promise<EngineDeps> {
-  return {
-    loadDataset: (spec, baseDir) => loadDataset(spec, baseDir),
-    createExecutor: (o) => createExecutor(o),
-    initParams: (spec, seed) => initParams(spec, seed),
-    validateSpec: (spec) => validateSpec(spec),
-  };
-}
+export type { CliIo } from './io';
+export { defaultDeps, type EngineDeps } from '../train/engineDeps';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', metavar: 'FILE', help: 'run config (*.advprop.json); default: the built-in Fast AdvProp config on the embedded Fashion-MNIST subset' },
@@ -58,40 +39,35 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   method: { type: 'string', metavar: 'M', help: 'vanilla | advprop | fast-advprop' },
   split: { type: 'string', metavar: 'C:A', help: 'clean:attacked ratio of a Fast AdvProp batch, e.g. 4:1' },
   'p-adv': { type: 'number', metavar: 'P', help: 'attacked fraction, mapped to a ratio (0.2 → 4:1)' },
-  resume: { type: 'string', metavar: 'RUN_DIR', help: 'continue a stopped run from its last checkpoint (same schedule and data order)' },
+  resume: { type: 'string', metavar: 'RUN_DIR', help: 'continue a stopped or crashed run from its last checkpoint (same schedule and data order)' },
+  restart: { type: 'string', metavar: 'RUN_DIR', help: 'train a run that has no checkpoint yet again from step 0, on its own config.json' },
+  'dataset-path': { type: 'string', metavar: 'DIR', help: 'with --resume/--restart: the folder the run\'s dataset moved to (recorded in config.json)' },
   help: { type: 'bool', help: 'show this help' },
 };
 
 export const TRAIN_USAGE = `usage: fast-advprop train [--config FILE] [--run-dir DIR | --runs-dir DIR] [overrides…]
-       fast-advprop train --resume RUN_DIR [--max-steps N] [--backend NAME] [--workers N]
+       fast-advprop train --resume RUN_DIR [--max-steps N] [--backend NAME] [--workers N] [--dataset-path DIR]
+       fast-advprop train --restart RUN_DIR [same flags as --resume]
 
 Trains a classifier and writes a run folder (config.json, status.json, metrics.jsonl,
 results.json, engine.log, checkpoints/, export/). Progress goes to stdout, one line per
 log interval. Exit codes: 0 completed or stopped, 1 failed while training, 2 bad config,
-flag or dataset (nothing is created then).
+flag or dataset, or a resume that cannot go ahead (nothing is created or changed then).
 
 ${formatFlags(TRAIN_FLAGS)}`;
 
 /** Flags that may change on --resume: they do not alter the schedule or the arithmetic. */
-const RESUME_FLAGS = new Set(['resume', 'max-steps', 'backend', 'workers', 'help']);
+const RESUME_FLAGS = new Set(['resume', 'restart', 'max-steps', 'backend', 'workers', 'dataset-path', 'help']);
 
 /** `field: message` for the one-line `error:` output; errors that know their field keep it. */
 function prefixed(e: unknown, fallback: string): string {
-  if (e instanceof ConfigError || e instanceof UsageError || e instanceof RunDirError) {
+  if (e instanceof ConfigError || e instanceof UsageError || e instanceof RunDirError || e instanceof ResumeRefusal) {
     // Their message is "<field>: <text>"; the field is taken from the error, never parsed back
     // out of the text, which may hold any character ("(file)", a quoted odd key, a path).
     const body = e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;
     return `${e.field}: ${body}`;
   }
   return `${fallback}: ${e instanceof Error ? e.message : String(e)}`;
-}
-
-/** The dataset loader's plain errors start with their field ("dataset.path: …") or a file path. */
-function datasetError(e: unknown): ConfigError {
-  if (e instanceof ConfigError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  const m = /^(dataset(?:\.\w+)?): ([^]*)$/.exec(msg);
-  return m ? new ConfigError(m[1], m[2]) : new ConfigError('dataset', msg);
 }
 
 function buildOverrides(flags: Record<string, string | number | boolean>): Record<string, unknown> {
@@ -111,47 +87,6 @@ const FLAG_OF_FIELD: Record<string, string> = {
   epochs: '--epochs', maxSteps: '--max-steps', seed: '--seed', backend: '--backend', workers: '--workers', method: '--method', split: '--split', pAdv: '--p-adv',
 };
 
-interface Prepared {
-  config: RunConfig;
-  data: DatasetPair;
-  plan: TrainPlan;
-  spec: ModelSpec;
-}
-
-async function prepare(config: RunConfig, baseDir: string, deps: EngineDeps): Promise<Prepared> {
-  let data: DatasetPair;
-  try {
-    data = await deps.loadDataset(config.dataset, baseDir);
-  } catch (e) {
-    throw datasetError(e);
-  }
-  const plan = planTraining(config, data.train.count);
-  const spec: ModelSpec = {
-    arch: config.model.arch, width: config.model.width,
-    inputHeight: data.train.height, inputWidth: data.train.width, inputChannels: data.train.channels, numClasses: data.train.numClasses,
-  };
-  try {
-    deps.validateSpec?.(spec);
-  } catch (e) {
-    throw new ConfigError('model.arch', (e as Error).message);
-  }
-  return { config, data, plan, spec };
-}
-
-/** The executor a training run uses: its backend and workers, at most a step's pieces by default. A backend that cannot start is a `backend` config error. */
-async function openExecutor(p: Prepared, deps: EngineDeps): Promise<Executor> {
-  try {
-    return await deps.createExecutor({ spec: p.spec, backend: p.config.backend, workers: p.config.workers, usefulWorkers: stepPieces(p.plan) });
-  } catch (e) {
-    throw new ConfigError('backend', (e as Error).message);
-  }
-}
-
-function datasetInfo(d: DatasetPair): RunConfigRecord['dataset'] {
-  const t: Dataset = d.train;
-  return { name: t.name, source: t.source, train: t.count, test: d.test.count, height: t.height, width: t.width, channels: t.channels, numClasses: t.numClasses, classNames: t.classNames };
-}
-
 /** Every run.lock taken by a train command (and its autoEvaluate) is released when it ends. */
 export function trainCommand(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
   return runLockScope(() => trainLocked(argv, io, depsIn));
@@ -170,7 +105,16 @@ async function trainLocked(argv: readonly string[], io: CliIo, depsIn?: EngineDe
     return 0;
   }
   const deps = depsIn ?? (await defaultDeps());
-  if (flags.resume !== undefined) return withRunLock(io, String(flags.resume), 'train --resume', '--resume', () => resumeCommand(flags, io, deps));
+  if (flags.resume !== undefined || flags.restart !== undefined) {
+    // The lock comes first: nothing of the run folder is read before this process owns it.
+    const restart = flags.resume === undefined;
+    const dir = String(restart ? flags.restart : flags.resume);
+    return withRunLock(io, dir, restart ? 'train --restart' : 'train --resume', restart ? '--restart' : '--resume', () => resumeCommand(flags, io, deps));
+  }
+  if (flags['dataset-path'] !== undefined) {
+    io.err('error: --dataset-path: only re-points the dataset of an existing run (with --resume or --restart); for a new run set dataset.path in the config');
+    return 2;
+  }
 
   // Everything that can be wrong with the request is checked before the run folder exists.
   let prepared: Prepared;
@@ -184,9 +128,9 @@ async function trainLocked(argv: readonly string[], io: CliIo, depsIn?: EngineDe
       const file = path.resolve(String(flags.config));
       let text: string;
       try {
-        text = fs.readFileSync(file, 'utf8');
+        text = readBoundedText(file, READ_LIMITS.config, 'a run config');
       } catch (e) {
-        throw new UsageError('--config', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new UsageError('--config', e instanceof FileReadError ? e.message : `cannot read ${file} (${(e as Error).message})`);
       }
       base = parseConfigText(text, file);
       baseDir = path.dirname(file);
@@ -245,96 +189,47 @@ async function trainLocked(argv: readonly string[], io: CliIo, depsIn?: EngineDe
 }
 
 async function resumeCommand(flags: Record<string, string | number | boolean>, io: CliIo, deps: EngineDeps): Promise<number> {
-  let prepared: Prepared;
-  let executor: Executor;
-  let record: RunConfigRecord;
-  let ckpt: ReturnType<typeof loadCheckpoint>;
-  const runDir = path.resolve(String(flags.resume));
+  let p: ResumePlan;
   try {
+    if (flags.resume !== undefined && flags.restart !== undefined) throw new UsageError('--restart', 'give either --resume RUN_DIR or --restart RUN_DIR, not both');
+    const flag = flags.restart !== undefined ? '--restart' : '--resume';
     for (const k of Object.keys(flags)) {
-      if (!RESUME_FLAGS.has(k)) throw new UsageError(`--${k}`, `cannot change on --resume (the run continues on its own schedule); only --max-steps, --backend and --workers may be given`);
+      if (!RESUME_FLAGS.has(k)) throw new UsageError(`--${k}`, `cannot change on ${flag} (the run continues on its own schedule); only --max-steps, --backend, --workers and --dataset-path may be given`);
     }
-    const cfgFile = path.join(runDir, RUN_FILES.config);
-    let text: string;
-    try {
-      text = fs.readFileSync(cfgFile, 'utf8');
-    } catch {
-      throw new UsageError('--resume', `${runDir} is not a run folder (no ${RUN_FILES.config})`);
-    }
-    // config.json is the only record of the run's schedule; without it nothing can be continued.
-    const damaged = (why: string): UsageError => new UsageError('--resume', `${cfgFile} is damaged (${why}); the run cannot be resumed without it`);
-    try {
-      record = JSON.parse(text) as RunConfigRecord;
-    } catch (e) {
-      throw damaged((e as Error).message);
-    }
-    if (record === null || typeof record !== 'object' || record.config === null || typeof record.config !== 'object') {
-      throw damaged('no "config" object');
-    }
-    let statusText = '';
-    try {
-      statusText = fs.readFileSync(path.join(runDir, RUN_FILES.status), 'utf8');
-    } catch {
-      /* treated as not running */
-    }
-    const status = parseStatus(statusText);
-    const overrides: Record<string, unknown> = {};
-    if (flags['max-steps'] !== undefined) overrides.maxSteps = flags['max-steps'];
-    if (flags.backend !== undefined) overrides.backend = flags.backend;
-    if (flags.workers !== undefined) overrides.workers = flags.workers;
-    let recorded: RunConfig;
-    try {
-      recorded = resolveConfig(record.config);
-    } catch (e) {
-      if (e instanceof ConfigError) throw damaged(`its config is invalid: ${e.message}`);
-      throw e;
-    }
-    const config = resolveConfig(overrides, recorded);
-    prepared = await prepare(config, process.cwd(), deps);
-    try {
-      ckpt = loadCheckpoint(path.join(runDir, 'checkpoints', LAST_CHECKPOINT));
-    } catch (e) {
-      if (e instanceof CheckpointError) throw new UsageError('checkpoint', e.message);
-      throw e;
-    }
-    // A checkpoint at the last step of a run that did not complete (the disk filled while writing
-    // results.json or the export, or a kill came after the final checkpoint) is finished: the
-    // trainer evaluates, exports and writes the results without training.
-    if (ckpt.step > prepared.plan.runSteps || (ckpt.step === prepared.plan.runSteps && status?.state === 'completed')) {
-      throw new UsageError('--resume', `the checkpoint is at step ${ckpt.step} and the run ends at step ${prepared.plan.runSteps}; nothing left to train (raise --max-steps to go further)`);
-    }
-    executor = await openExecutor(prepared, deps);
+    p = await planResume({
+      runDir: String(flags.restart ?? flags.resume),
+      restart: flags.restart !== undefined,
+      ...(flags['max-steps'] !== undefined ? { maxSteps: flags['max-steps'] as number } : {}),
+      ...(flags.backend !== undefined ? { backend: String(flags.backend) } : {}),
+      ...(flags.workers !== undefined ? { workers: flags.workers as number } : {}),
+      ...(flags['dataset-path'] !== undefined ? { datasetPath: String(flags['dataset-path']) } : {}),
+    }, deps);
   } catch (e) {
     io.err(`error: ${prefixed(e, 'resume')}`);
     return 2;
   }
-  const prev = parseStatus(fs.existsSync(path.join(runDir, RUN_FILES.status)) ? fs.readFileSync(path.join(runDir, RUN_FILES.status), 'utf8') : '');
-  const newRecord: RunConfigRecord = {
-    ...record,
-    config: prepared.config,
-    backend: executor.backend,
-    resumedFrom: [...(record.resumedFrom ?? []), { step: ckpt.step, at: new Date().toISOString() }],
-  };
-  // A stop request that the previous engine never read must not end this session at once.
-  fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
-  let writer: RunWriter;
+  const step = p.ckpt?.step ?? 0;
+  let begun: ReturnType<typeof beginResume>;
   try {
-    // config.json is replaced atomically: if the disk is still full it keeps its old content.
-    writer = RunWriter.reopen(runDir, newRecord, prev);
+    begun = beginResume(p);
   } catch (e) {
-    await executor.dispose();
-    const msg = writeFailureMessage(e, runDir, ckpt.step) ?? `resume: ${(e as Error).message}`;
+    await p.executor.dispose();
+    const msg = writeFailureMessage(e, p.runDir, p.ckpt?.step) ?? `resume: ${(e as Error).message}`;
     io.err(`error: ${msg}`);
     return 1;
   }
+  const { writer, record } = begun;
   try {
     // Results of an earlier (max-steps) finish no longer describe the run.
     fs.rmSync(writer.file('results'), { force: true });
-    writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step: ckpt.step, event: 'resume', message: `resumed from the checkpoint at step ${ckpt.step}` }, true);
+    const message = p.ckpt ? `resumed from the checkpoint at step ${step}` : 'started again from step 0 (no checkpoint had been written)';
+    writer.appendMetrics({ v: 1, kind: 'event', t: new Date().toISOString(), step, event: p.ckpt ? 'resume' : 'restart', message }, true);
+    if (p.datasetMove) writer.log(`dataset re-pointed from ${p.datasetMove.from} to ${p.datasetMove.to}`);
   } catch (e) {
-    return failRun({ writer, executor, io, step: ckpt.step, error: e });
+    return failRun({ writer, executor: p.executor, io, step, error: e });
   }
-  return runTrainer({ writer, record: newRecord, prepared, executor, init: { params: ckpt.params, running: ckpt.running }, io, deps, resumeFrom: ckpt });
+  const init = p.ckpt ? { params: p.ckpt.params, running: p.ckpt.running } : deps.initParams(p.prepared.spec, p.prepared.config.seed);
+  return runTrainer({ writer, record, prepared: p.prepared, executor: p.executor, init, io, deps, ...(p.ckpt ? { resumeFrom: p.ckpt } : {}) });
 }
 
 /**
@@ -375,7 +270,7 @@ async function runTrainer(a: {
   init: { params: Float32Array; running: Float32Array };
   io: CliIo;
   deps: EngineDeps;
-  resumeFrom?: ReturnType<typeof loadCheckpoint>;
+  resumeFrom?: LoadedCheckpoint;
 }): Promise<number> {
   const { writer, prepared, executor, io } = a;
   const { config, plan, data, spec } = prepared;

@@ -1,5 +1,6 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { READ_LIMITS, folderProblem, readBounded, readBoundedText } from '../util/boundedRead';
 import { CIFAR10_CLASSES, type Dataset, type DatasetPair } from './types';
 
 // CIFAR-10 binary version: each record is 1 label byte + 3072 pixel bytes stored channel-planar
@@ -45,7 +46,7 @@ function resolveDir(dir: string): string {
 
 async function readBatches(dir: string, files: string[]): Promise<{ images: Uint8Array; labels: Int32Array }> {
   const parts = [];
-  for (const f of files) parts.push(parseCifarBatch(await fsp.readFile(path.join(dir, f)), path.join(dir, f)));
+  for (const f of files) parts.push(parseCifarBatch(readBounded(path.join(dir, f), READ_LIMITS.cifarBatch, 'a CIFAR-10 batch'), path.join(dir, f)));
   const n = parts.reduce((a, p) => a + p.labels.length, 0);
   const images = new Uint8Array(n * 3 * PLANE);
   const labels = new Int32Array(n);
@@ -59,7 +60,8 @@ async function readBatches(dir: string, files: string[]): Promise<{ images: Uint
 }
 
 export async function loadCifar10(dirIn: string, name = 'cifar10'): Promise<DatasetPair> {
-  if (!existsSync(dirIn)) throw new Error(`${dirIn}: folder not found; set dataset.path to the unpacked cifar-10-batches-bin folder`);
+  const bad = folderProblem(dirIn);
+  if (bad) throw new Error(`${dirIn}: ${bad}; set dataset.path to the unpacked cifar-10-batches-bin folder`);
   const dir = resolveDir(dirIn);
   const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !existsSync(path.join(dir, f))).map((f) => path.join(dir, f));
   if (missing.length) {
@@ -68,7 +70,7 @@ export async function loadCifar10(dirIn: string, name = 'cifar10'): Promise<Data
   let classNames = [...CIFAR10_CLASSES];
   const meta = path.join(dir, 'batches.meta.txt');
   if (existsSync(meta)) {
-    const names = (await fsp.readFile(meta, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const names = readBoundedText(meta, READ_LIMITS.config, 'batches.meta.txt').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
     if (names.length >= 10) classNames = names.slice(0, 10);
   }
   const make = (s: { images: Uint8Array; labels: Int32Array }): Dataset => ({

@@ -1,5 +1,6 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { READ_LIMITS, readBounded } from '../util/boundedRead';
 
 // IDX (LeCun's MNIST format): 2 zero bytes, a type code (0x08 = unsigned byte), the number of
 // dimensions, then each dimension as a big-endian uint32, then the data. Files come raw or gzipped
@@ -17,12 +18,16 @@ export function isGzip(buf: Uint8Array): boolean {
 }
 
 /** Parses an IDX buffer (raw or gzipped); `path` only labels the errors. */
-export function parseIdx(input: Uint8Array, path: string, expectedNdim?: number): IdxArray {
+export function parseIdx(input: Uint8Array, path: string, expectedNdim?: number, maxBytes: number = READ_LIMITS.idx): IdxArray {
   let buf = input;
   if (isGzip(buf)) {
     try {
-      buf = gunzipSync(buf);
+      // A few kilobytes of gzip can inflate to gigabytes: the output is capped, not trusted.
+      buf = gunzipSync(buf, { maxOutputLength: maxBytes });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+        throw new Error(`${path}: inflates to more than ${maxBytes} bytes, more than an IDX file may hold; is it the right file?`);
+      }
       throw new Error(`${path}: the gzip stream is damaged (${(e as Error).message}); download the file again`);
     }
   }
@@ -59,7 +64,7 @@ export async function readIdxFile(base: string, expectedNdim?: number): Promise<
   if (!path) {
     throw new Error(`${base}[.gz]: file not found; put the MNIST-format file there (raw or gzipped) or fix dataset.path`);
   }
-  const buf = await fsp.readFile(path);
+  const buf = readBounded(path, READ_LIMITS.idx, 'an IDX file');
   return { ...parseIdx(buf, path, expectedNdim), path };
 }
 

@@ -1,5 +1,6 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { READ_LIMITS, folderProblem, readBoundedText } from '../util/boundedRead';
 import { readIdxFile } from './idx';
 import { FASHION_MNIST_CLASSES, type Dataset, type DatasetPair } from './types';
 
@@ -23,7 +24,7 @@ async function classNamesFor(dir: string, numClasses: number, given?: string[]):
   }
   const listFile = path.join(dir, 'classes.txt');
   if (existsSync(listFile)) {
-    const names = (await fsp.readFile(listFile, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const names = readBoundedText(listFile, READ_LIMITS.config, 'classes.txt').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
     if (names.length >= numClasses) return names.slice(0, numClasses);
   }
   // Fashion-MNIST and MNIST share the file format; the folder name is the only hint which one it is.
@@ -33,7 +34,8 @@ async function classNamesFor(dir: string, numClasses: number, given?: string[]):
 
 /** Loads an MNIST-format folder (train-* and t10k-* IDX files, raw or gzipped). */
 export async function loadIdxFolder(dir: string, name: string, source: string, classNames?: string[]): Promise<DatasetPair> {
-  if (!existsSync(dir)) throw new Error(`${dir}: folder not found; set dataset.path to a folder holding the MNIST-format IDX files`);
+  const bad = folderProblem(dir);
+  if (bad) throw new Error(`${dir}: ${bad}; set dataset.path to a folder holding the MNIST-format IDX files`);
   const tr = await readSplit(dir, 'train');
   const te = await readSplit(dir, 't10k');
   if (tr.h !== te.h || tr.w !== te.w) {

@@ -2,6 +2,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { READ_LIMITS, folderProblem, readBounded } from '../util/boundedRead';
 import { resizeHWC } from './resize';
 import type { Dataset, DatasetPair } from './types';
 
@@ -95,12 +96,13 @@ async function scanSplit(root: string, split: 'train' | 'test', classes: string[
 
 /** Loads root/train/<class>/* and root/test/<class>/*, resized to size×size (default: the first image's size). */
 export async function loadImageFolder(root: string, size?: number, name = 'image-folder'): Promise<DatasetPair> {
-  if (!existsSync(root)) throw new Error(`${root}: folder not found; set dataset.path to a folder with train/ and test/ class folders`);
+  const bad = folderProblem(root);
+  if (bad) throw new Error(`${root}: ${bad}; set dataset.path to a folder with train/ and test/ class folders`);
   const train = await scanSplit(root, 'train', null);
   const test = await scanSplit(root, 'test', train.classes);
   const decodeAll = async (raw: RawSplit): Promise<Decoded[]> => {
     const out: Decoded[] = [];
-    for (const f of raw.files) out.push(decodeImage(await fsp.readFile(f), f));
+    for (const f of raw.files) out.push(decodeImage(readBounded(f, READ_LIMITS.image, 'an image'), f));
     return out;
   };
   const trainImgs = await decodeAll(train.raw);

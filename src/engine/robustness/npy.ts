@@ -1,7 +1,7 @@
 // Minimal .npy reader (format versions 1–3, C order) for released CIFAR-10-C files. Reads the
 // header first so a caller can pull just the rows it needs from a 150 MB file.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 export type NpyDtype = '|u1' | '<i4' | '<i8' | '<f4' | '<f8';
 export type NpyData = Uint8Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
@@ -112,9 +112,12 @@ export interface NpyFile {
 }
 
 export function openNpy(file: string): NpyFile {
-  const fd = openSync(file, 'r');
+  // Non-blocking open and a type check first: a FIFO named like a .npy file would block forever.
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${file}: not a regular file; point the CIFAR-10-C folder at the released .npy files`);
+    const size = st.size;
     const head = new Uint8Array(Math.min(size, 65536 + 12));
     readSync(fd, head, 0, head.length, 0);
     const header = parseNpyHeader(head, file);

@@ -122,3 +122,32 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: {
   }
   if (opts.fsync !== false) fsyncDir(dir);
 }
+
+/** `.<name>.<pid>.<n>.tmp`: what writeFileAtomic leaves behind when its process is killed mid-write. */
+const TEMP_NAME = /^\..+\.\d+\.\d+\.tmp$/;
+
+/**
+ * Removes the temp files a killed writer left in `dir` (a full-size checkpoint each). Only for a
+ * folder this process owns (a resume, after its checks): a live writer's temp file would go too.
+ * Returns the names removed.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (!TEMP_NAME.test(n)) continue;
+    try {
+      if (!fs.lstatSync(path.join(dir, n)).isFile()) continue;
+      fs.rmSync(path.join(dir, n), { force: true });
+      removed.push(n);
+    } catch {
+      /* gone already, or not ours to remove: it does no harm but take space */
+    }
+  }
+  return removed;
+}

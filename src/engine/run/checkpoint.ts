@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { READ_LIMITS, FileReadError, readBounded } from '../util/boundedRead';
 import type { RngState } from '../util/rng';
 import { mkdirForWrite, writeFileAtomic } from './atomic';
 
@@ -43,6 +43,14 @@ export class CheckpointError extends Error {
   constructor(readonly file: string, message: string) {
     super(`checkpoint ${file}: ${message}`);
     this.name = 'CheckpointError';
+  }
+}
+
+/** The file does not exist: the run was stopped or killed before its first checkpoint. */
+export class NoCheckpointError extends CheckpointError {
+  constructor(file: string) {
+    super(file, 'does not exist; the run has no checkpoint yet');
+    this.name = 'NoCheckpointError';
   }
 }
 
@@ -138,9 +146,11 @@ export function saveCheckpoint(runDir: string, name: string, state: CheckpointSt
 export function loadCheckpoint(file: string): CheckpointState & { createdAt: string } {
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(file);
+    buf = readBounded(file, READ_LIMITS.checkpoint, 'a checkpoint');
   } catch (e) {
-    throw new CheckpointError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the run has no checkpoint yet`);
+    const fe = e as FileReadError;
+    if (fe.code === 'ENOENT') throw new NoCheckpointError(file);
+    throw new CheckpointError(file, fe.message.slice(file.length + 2));
   }
   return decodeCheckpoint(buf, file);
 }

@@ -154,6 +154,8 @@ export function acquireRunLock(runDir: string, command: string, opts: AcquireOpt
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && !opts.create) return undefined;
+      if (code === 'ELOOP') throw new RunDirError(opts.field, `${dir}: cannot be opened: a symbolic link loop; point it at the real run folder`);
+      if (code === 'ENOTDIR') throw new RunDirError(opts.field, `${dir}: is not a folder; name a run folder`);
       if (code !== 'EEXIST') throw new RunDirError(opts.field, `cannot create ${file} (${code ?? (e as Error).message}); check that the run folder is writable`);
       if (attempt >= 50) throw new RunDirError(opts.field, `could not take ${file}: other processes keep taking it; try again`);
       const text = readText(file);

@@ -77,7 +77,7 @@ export function checkNewRunDir(dir: string, field = '--run-dir'): void {
   const root = virtualRoot(dir);
   if (root) throw new RunDirError(field, `${dir} is on the kernel file system ${root}, where a run cannot be written; choose a writable folder`);
   if (fs.existsSync(path.join(dir, RUN_FILES.config))) {
-    throw new RunDirError(field, `${dir} already holds a run; pick another folder, or continue it with --resume ${shellQuote(dir)}`);
+    throw new RunDirError(field, `${dir} already holds a run; pick another folder, or continue it with --resume ${shellQuote(dir)} (or, when it has no checkpoint yet, train it again from step 0 with --restart ${shellQuote(dir)})`);
   }
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new RunDirError(field, `${dir} exists and is not a folder`);

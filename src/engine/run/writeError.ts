@@ -77,6 +77,6 @@ export function writeFailureMessage(e: unknown, runDir: string, checkpointStep: 
     ? `then ${nextStep}`
     : checkpointStep !== undefined
       ? `then resume with: ${shellCommand(['fast-advprop', 'train', '--resume', runDir])} (it continues from the checkpoint at step ${checkpointStep})`
-      : `then start the run again (it has no checkpoint to resume from yet)`;
+      : `then start the run again with: ${shellCommand(['fast-advprop', 'train', '--restart', runDir])} (it has no checkpoint to resume from yet)`;
   return `${d.what} while writing ${file ?? runDir} (${code}: ${d.errno}): ${d.fix}, ${next}`;
 }

@@ -10,12 +10,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, stripJsonComments, type RunConfig } from '../../shared/config';
-import { RUN_FILES, parseMetricsLines, type MetricsRecord, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
+import { RUN_FILES, oneRecordPerStep, parseMetricsLines, type MetricsRecord, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../cli/args';
 import {
   STUDY_VARIANTS, VARIANT_LABELS, calibrationOf, formatStudyTable, scaleMilestones, summarizeStudy, variantConfig,
   type StudyRunInput, type StudyRunSummary, type StudyVariant,
 } from './summary';
+import { READ_LIMITS, readBoundedText } from '../util/boundedRead';
 
 /**
  * What the study changes in the default config before the variants: nothing since our wasm
@@ -120,9 +121,9 @@ function parseVariants(text: string): StudyVariant[] {
 function readBase(file: string): RunConfig {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedText(file, READ_LIMITS.config, 'a run config');
   } catch (e) {
-    throw new UsageError('--config-base', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError('--config-base', (e as Error).message);
   }
   let raw: unknown;
   try {
@@ -241,7 +242,7 @@ function runChild(cli: string, argv: string[], onLine: (line: string, stream: 'o
 
 function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return JSON.parse(readBoundedText(file, READ_LIMITS.config)) as T;
   } catch {
     return undefined;
   }
@@ -252,7 +253,7 @@ function readRun(runDir: string): { config?: RunConfigRecord; results?: RunResul
   const results = readJson<RunResults>(path.join(runDir, RUN_FILES.results));
   let metrics: MetricsRecord[] | undefined;
   try {
-    metrics = parseMetricsLines(fs.readFileSync(path.join(runDir, RUN_FILES.metrics), 'utf8')).records;
+    metrics = oneRecordPerStep(parseMetricsLines(readBoundedText(path.join(runDir, RUN_FILES.metrics), READ_LIMITS.metrics, 'metrics.jsonl')).records);
   } catch {
     metrics = undefined;
   }

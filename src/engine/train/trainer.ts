@@ -85,10 +85,26 @@ function streamStats(a: StreamAcc): StreamStats {
   return { loss: a.count ? a.lossSum / a.count : NaN, acc: a.count ? a.correct / a.count : NaN, images: a.count };
 }
 
-/** Schedule-relevant config: what must match for a checkpoint to continue the same run. */
+/**
+ * What determines the weights: a checkpoint continues only a run whose hash it carries. Where the
+ * data lives (dataset.path) does not change them, so a moved dataset can be re-pointed on resume
+ * (`--dataset-path`) without losing the run; its shape is checked against config.json instead.
+ */
 export function configHash(config: RunConfig): string {
   const { maxSteps: _m, backend: _b, workers: _w, name: _n, autoEvaluate: _a, logEvery: _l, ...rest } = config;
+  const { path: _p, ...dataset } = rest.dataset;
+  return createHash('sha256').update(JSON.stringify({ ...rest, dataset })).digest('hex').slice(0, 16);
+}
+
+/** The hash checkpoints written before dataset.path was left out carry (the same for the embedded dataset). */
+export function legacyConfigHash(config: RunConfig): string {
+  const { maxSteps: _m, backend: _b, workers: _w, name: _n, autoEvaluate: _a, logEvery: _l, ...rest } = config;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+}
+
+/** True when a checkpoint carrying `hash` was written by a run with this config. */
+export function checkpointFits(hash: string, config: RunConfig): boolean {
+  return hash === configHash(config) || hash === legacyConfigHash(config);
 }
 
 export interface StepBreakdown {
@@ -148,7 +164,7 @@ export class Trainer {
 
   /** Restores a checkpoint taken by `snapshot` (weights, momentum, RNG and bookkeeping). */
   restore(s: CheckpointState): void {
-    if (s.configHash !== configHash(this.o.config)) {
+    if (!checkpointFits(s.configHash, this.o.config)) {
       throw new Error(`checkpoint was written for a different config (hash ${s.configHash}, this run ${configHash(this.o.config)}); resume with the run's own config.json`);
     }
     if (s.params.length !== this.params.length || s.running.length !== this.running.length || s.momentum.length !== this.momentum.length) {

@@ -27,6 +27,8 @@ export function dashboardRun(snap: RunSnapshot): DashboardRun {
 export class DashboardPanel extends PanelBase<DashboardFromWebview, DashboardToWebview> {
   /** Metrics records the webview holds; -1 until it has asked for a snapshot. */
   private sent = -1;
+  /** The records array the webview holds a copy of: a new one means records were superseded (a resume), so resend all. */
+  private sentFrom: readonly unknown[] | undefined;
   private lastHeader = '';
 
   constructor(panel: vscode.WebviewPanel, host: PanelHost, readonly runDir: string) {
@@ -71,6 +73,7 @@ export class DashboardPanel extends PanelBase<DashboardFromWebview, DashboardToW
     const run = dashboardRun(snap);
     this.lastHeader = JSON.stringify(run);
     this.sent = snap.metrics.length;
+    this.sentFrom = snap.metrics;
     this.post({ type: 'snapshot', run, metrics: snap.metrics });
   }
 
@@ -78,7 +81,7 @@ export class DashboardPanel extends PanelBase<DashboardFromWebview, DashboardToW
     if (this.sent < 0) return; // the webview has not asked yet; its `ready` brings everything
     const snap = this.host.services.runs.get(this.runDir);
     if (!snap) return this.sendSnapshot();
-    const plan = planMetrics(this.sent, snap.metrics.length);
+    const plan = snap.metrics === this.sentFrom ? planMetrics(this.sent, snap.metrics.length) : { kind: 'snapshot' as const };
     if (plan.kind === 'snapshot') return this.sendSnapshot();
     const run = dashboardRun(snap);
     const header = JSON.stringify(run);

@@ -1,7 +1,8 @@
 // Issue #3: the worker count must not change the results. The real CLI (`node dist/cli.js train`)
 // trains the same tiny config with the same seed on 1 and on 2 worker threads (wasm backend), and
 // every step record of metrics.jsonl (total loss, clean/noise/adv stream losses, image and pass
-// counts) plus the final test accuracy and loss are compared.
+// counts) plus the final test accuracy and loss are compared, and the saved state itself: the
+// final checkpoint's weights, BN running statistics and momentum, byte for byte.
 //
 // What is compared, and how strictly: a training pass is computed one BN group at a time and the
 // groups are summed in group order whatever the worker count (src/engine/exec/shard.ts), so the
@@ -12,10 +13,12 @@
 // split across workers and its loss summed in another order): <= 1e-9 relative.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseMetricsLines, type MetricsRecord, type RunResults } from '../../../src/shared/runFormat';
+import { assertSameState, checkpointState } from '../reliability/helpers';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -56,6 +59,7 @@ function train(name: string, workers: number, seed: number, method: string): Run
   return { dir, steps, results };
 }
 
+const sha256 = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-12);
 
 /** Every loss of every step, as [label, a, b, tolerance]. */
@@ -123,11 +127,19 @@ describe('exec: results do not depend on the worker count (real CLI, wasm, issue
       assertSameCurve(one, two, ['clean', 'noise', 'adv']);
     });
 
+    it('1 and 2 workers, same seed: the final checkpoint\'s weights, BN running statistics and momentum are byte-identical', () => {
+      const ck = (r: Run) => checkpointState(path.join(r.dir, 'checkpoints', 'last.ckpt'));
+      assert.equal(ck(one).step, CONFIG.maxSteps);
+      assertSameState(ck(one), ck(two), '1 vs 2 workers');
+      assert.equal(sha256(path.join(one.dir, 'export', 'weights.bin')), sha256(path.join(two.dir, 'export', 'weights.bin')), 'exported weights.bin differ');
+    });
+
     it('the comparison can fail: a different seed on 2 workers is far outside the tolerance', () => {
       const other = train('fa-w2-seed8', 2, 8, 'fast-advprop');
       const d = maxDiff(one, other);
       assert.ok(d > SEED_DIFF, `a different seed differs by only ${d}`);
       assert.throws(() => assertSameCurve(one, other, ['clean', 'noise', 'adv']), /beyond float tolerance/);
+      assert.throws(() => assertSameState(checkpointState(path.join(one.dir, 'checkpoints', 'last.ckpt')), checkpointState(path.join(other.dir, 'checkpoints', 'last.ckpt')), 'seed 7 vs 8'), /params differ/);
       // Same worker count, same seed: bit for bit too.
       const again = train('fa-w1-again', 1, 7, 'fast-advprop');
       assert.equal(maxDiff(one, again), 0, 'two 1-worker runs with the same seed differ');
@@ -139,6 +151,7 @@ describe('exec: results do not depend on the worker count (real CLI, wasm, issue
       const one = train('va-w1', 1, 7, 'vanilla');
       const two = train('va-w2', 2, 7, 'vanilla');
       assertSameCurve(one, two, ['clean']);
+      assertSameState(checkpointState(path.join(one.dir, 'checkpoints', 'last.ckpt')), checkpointState(path.join(two.dir, 'checkpoints', 'last.ckpt')), 'vanilla, 1 vs 2 workers');
       assert.ok(one.steps.every((s) => !s.adv && !s.noise), 'vanilla logged attack streams');
     });
   });

@@ -79,6 +79,47 @@ describe('run config JSON schema', () => {
     assert.deepEqual(schema.properties!.attack.properties!.randomStart.enum, [...RANDOM_START_MODES]);
   });
 
+  it('every number has an upper and a lower bound in the schema, and the validator enforces exactly those bounds', () => {
+    interface NumProp { type?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; items?: NumProp; properties?: Record<string, NumProp> }
+    const numbers: [string, NumProp][] = [];
+    const walk = (p: NumProp, prefix: string): void => {
+      for (const [k, v] of Object.entries(p.properties ?? {})) {
+        if (v.type === 'number' || v.type === 'integer') numbers.push([prefix + k, v]);
+        if (v.type === 'array' && v.items && (v.items.type === 'integer' || v.items.type === 'number')) numbers.push([`${prefix}${k}[0]`, v.items]);
+        walk(v, `${prefix}${k}.`);
+      }
+    };
+    walk(schema as NumProp, '');
+    assert.ok(numbers.length >= 24, `only ${numbers.length} numeric fields found`);
+    const input = (field: string, value: number): Record<string, unknown> => {
+      const m = /^(\w+)\[0\]$/.exec(field);
+      if (m) return { [m[1]]: [value] };
+      const [a, b] = field.split('.');
+      // One BN group and no shuffle BN, so that bnGroups and batchSize can reach their own bounds.
+      const context = { shuffleBN: false, ...(field === 'bnGroups' ? {} : { bnGroups: 1 }) };
+      return { ...context, ...(b === undefined ? { [a]: value } : { [a]: { [b]: value } }) };
+    };
+    const refusedOn = (field: string, value: number): string | undefined => {
+      try {
+        resolveConfig(input(field, value));
+        return undefined;
+      } catch (e) {
+        assert.ok(e instanceof ConfigError, `${field} = ${value}: ${String(e)}`);
+        return e.field;
+      }
+    };
+    for (const [field, p] of numbers) {
+      const hi = p.maximum ?? p.exclusiveMaximum;
+      const lo = p.minimum ?? p.exclusiveMinimum;
+      assert.ok(hi !== undefined && lo !== undefined, `${field} has no ${hi === undefined ? 'maximum' : 'minimum'} in the schema`);
+      const step = p.type === 'integer' ? 1 : Math.max(Math.abs(hi) * 1e-9, 1e-9);
+      if (p.maximum !== undefined) assert.equal(refusedOn(field, p.maximum), undefined, `${field} = its schema maximum ${p.maximum} is refused`);
+      assert.equal(refusedOn(field, hi + step), field, `${field} = ${hi + step}, above the schema's bound, is not refused on ${field}`);
+      if (p.minimum !== undefined) assert.equal(refusedOn(field, p.minimum), undefined, `${field} = its schema minimum ${p.minimum} is refused`);
+      assert.equal(refusedOn(field, lo - step), field, `${field} = ${lo - step}, below the schema's bound, is not refused on ${field}`);
+    }
+  });
+
   it('package.json backend setting offers the same backends', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
     assert.deepEqual(pkg.contributes.configuration.properties['fastAdvprop.backend'].enum, [...BACKENDS]);

@@ -332,14 +332,17 @@ describe('reliability: a full disk mid-run (ENOSPC, EDQUOT, EROFS injected at th
     const code = await trainCommand(['--config', cfg, '--run-dir', run], c.io, deps);
     disk.restore();
     assert.equal(code, 1, c.err.join('\n'));
-    const expected = `disk full while writing ${path.join(run, 'status.json')} (ENOSPC: no space left on device): free space on that disk, then start the run again (it has no checkpoint to resume from yet)`;
+    const expected = `disk full while writing ${path.join(run, 'status.json')} (ENOSPC: no space left on device): free space on that disk, then start the run again with: fast-advprop train --restart ${run} (it has no checkpoint to resume from yet)`;
     assert.deepEqual(c.err, [`error: ${expected}`]);
     assert.equal(status(run)?.state, 'failed');
     assert.equal(status(run)?.error?.message, expected);
     assert.deepEqual(tmpFiles(run), []);
     const r = capture();
     assert.equal(await trainCommand(['--resume', run], r.io, deps), 2);
-    assert.match(r.err[0], /no checkpoint yet/);
+    assert.match(r.err[0], /no checkpoint yet.*--restart/);
+    const again = capture();
+    assert.equal(await trainCommand(['--restart', run], again.io, deps), 0, again.err.join('\n'));
+    assert.equal(status(run)?.state, 'completed');
   });
 });
 

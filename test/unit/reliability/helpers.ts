@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadCheckpoint } from '../../../src/engine/run/checkpoint';
 
 /** The repository root, from out/test/unit/reliability or test/unit/reliability. */
 export const REPO = (() => {
@@ -173,4 +174,33 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** The trained state a checkpoint holds, as bytes: weights (both BN sets), BN running statistics, momentum. */
+export interface StateBytes {
+  step: number;
+  params: Buffer;
+  running: Buffer;
+  momentum: Buffer;
+}
+
+export function checkpointState(file: string): StateBytes {
+  // The engine's own decoder (checksums checked); the header's timings differ between runs, the arrays must not.
+  const c = loadCheckpoint(file);
+  const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return { step: c.step, params: bytes(c.params), running: bytes(c.running), momentum: bytes(c.momentum) };
+}
+
+/** Fails naming the first array and float index that differ, unless all three arrays are byte-identical. */
+export function assertSameState(a: StateBytes, b: StateBytes, what: string): void {
+  if (a.step !== b.step) throw new Error(`${what}: checkpoint steps differ (${a.step} vs ${b.step})`);
+  for (const k of ['params', 'running', 'momentum'] as const) {
+    if (a[k].length !== b[k].length) throw new Error(`${what}: ${k} lengths differ (${a[k].length} vs ${b[k].length} bytes)`);
+    if (!a[k].equals(b[k])) {
+      let i = 0;
+      while (i < a[k].length && a[k][i] === b[k][i]) i++;
+      const f = Math.floor(i / 4);
+      throw new Error(`${what}: ${k} differ first at float ${f} (${a[k].readFloatLE(f * 4)} vs ${b[k].readFloatLE(f * 4)})`);
+    }
+  }
 }

@@ -53,7 +53,7 @@ describe('run: checkpoints', () => {
     badHeader[14] = 0x7b; // '{' where a quote should be
     badHeader[15] = 0x7b;
     assert.throws(() => decodeCheckpoint(badHeader), /header checksum mismatch/);
-    assert.throws(() => loadCheckpoint(path.join(tmp(), 'none.ckpt')), /cannot be read/);
+    assert.throws(() => loadCheckpoint(path.join(tmp(), 'none.ckpt')), /does not exist; the run has no checkpoint yet/);
   });
 
   it('saves atomically: no temp files are left and the file reloads', () => {

@@ -85,7 +85,7 @@ describe('study command: flags', () => {
     await bad(['--variants', 'vanilla,vanilla'], '--variants', /twice/);
     await bad(['--max-steps', '0'], '--max-steps', /≥ 1/);
     await bad(['--bogus'], '--bogus', /unknown flag for "study"/);
-    await bad(['--config-base', path.join(tmp, 'missing.json')], '--config-base', /cannot read/);
+    await bad(['--config-base', path.join(tmp, 'missing.json')], '--config-base', /missing\.json: cannot be read: not found/);
     await bad(['stray'], 'stray', /no positional arguments/);
   });
 
