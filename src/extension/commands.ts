@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../shared/runFormat';
 import { runConfigTemplate, validateConfigName } from './configTemplate';
+import { pickEvaluationSubset } from './jobs/evaluateSubsets';
 import { ShownError, type EngineJobManager } from './jobManager';
 import { UnsafePathError, checkRunDir } from './paths';
 import { runDescription, runGroupOf, type RunGroup } from './runGroups';
@@ -111,8 +112,17 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   reg('fastAdvprop.evaluateRobustness', async (arg?: RunArg | ({ runDir: string } & EvaluateOptions)) => {
     const runDir = runDirOf(arg) ?? (await pickRun(runs, ['completed', 'stopped'], 'Run to evaluate (corruptions and PGD)'));
     if (!runDir) return undefined;
-    const opts: EvaluateOptions = arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? (arg as EvaluateOptions) : {};
-    return settle(jobs.evaluate(runDir, { corruptions: opts.corruptions, severities: opts.severities, pgd: opts.pgd }), typeof arg !== 'string' && !(arg && typeof arg === 'object' && 'corruptions' in arg));
+    const given = arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && ('corruptions' in arg || 'severities' in arg || 'pgd' in arg);
+    const interactive = typeof arg !== 'string' && !given;
+    let opts: EvaluateOptions = given ? (arg as EvaluateOptions) : {};
+    // People choose the cells; callers passing a folder or options (tests, other extensions) get
+    // exactly what they asked for. Untrusted: no question, the job manager refuses straight away.
+    if (interactive && vscode.workspace.isTrusted) {
+      const picked = await pickEvaluationSubset(context.workspaceState, path.basename(runDir));
+      if (!picked) return undefined;
+      opts = picked;
+    }
+    return settle(jobs.evaluate(runDir, { corruptions: opts.corruptions, severities: opts.severities, pgd: opts.pgd }), interactive);
   });
 
   reg('fastAdvprop.runBenchmark', async (arg?: { quick?: boolean }) => {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from '../runner/workspace';
 import type { Driver } from './driver';
 import { ensureDashboard, runFolders, runState } from './scenarios/helpers';
+import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 
@@ -65,4 +66,5 @@ export const scenarios: Scenario[] = [
   },
   ...panelScenarios,
   reloadScenario,
+  ...cockpitScenarios,
 ];
