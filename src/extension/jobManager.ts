@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type RunConfig } from '../shared/config';
+import {
+  ConfigError, DEFAULT_CONFIG, configTextProblems, listConfigProblems, parseConfigText, resolveConfig, type RunConfig,
+} from '../shared/config';
 import { FINAL_STATES, RUN_FILES, RUN_LOCK_FILE, type RunResults } from '../shared/runFormat';
 import {
   cliPath, engineEnv, evaluateArgs, killGroup, resumeArgs, sendTerm, tailLines, trainArgs, type EngineFlags,
@@ -121,10 +123,10 @@ export class EngineJobManager implements JobManager {
   private resolveStartConfig(opts: StartOptions): { config: RunConfig; source: string } {
     let source = 'the built-in default config';
     let config: RunConfig;
+    let text: string | undefined;
     try {
       if (opts.configPath) {
         source = vscode.workspace.asRelativePath(opts.configPath);
-        let text: string;
         try {
           text = fs.readFileSync(opts.configPath, 'utf8');
         } catch (e) {
@@ -141,7 +143,19 @@ export class EngineJobManager implements JobManager {
     } catch (e) {
       if (e instanceof ConfigError) {
         const open = opts.configPath ? [{ title: 'Open Config', run: () => void vscode.window.showTextDocument(vscode.Uri.file(opts.configPath!)) }] : [];
-        this.fail(`Fast AdvProp: invalid run config in ${source}: "${e.field}" ${e.message.slice(e.field.length + 2)}`, open);
+        // Every problem at once: fixing one to be told of the next is a slow loop.
+        let problems: ConfigError[] = [e];
+        try {
+          if (text !== undefined) problems = configTextProblems(text, source);
+          else if (opts.config) problems = listConfigProblems(opts.config);
+        } catch {
+          problems = [e];
+        }
+        if (problems.length === 0) problems = [e];
+        const say = (p: ConfigError) => `"${p.field}" ${p.message.slice(p.field.length + 2)}`;
+        this.fail(problems.length === 1
+          ? `Fast AdvProp: invalid run config in ${source}: ${say(problems[0])}`
+          : `Fast AdvProp: ${problems.length} problems in run config ${source}: ${problems.map((p, i) => `(${i + 1}) ${say(p)}`).join('; ')}`, open);
       }
       throw e;
     }
