@@ -3,7 +3,15 @@
 import * as path from 'node:path';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Scenario } from '../scenarios';
-import { RUNS_FOLDER, engine, readJson, tinyConfigText } from './helpers';
+import { fakeRunFiles, type FakeRun } from '../../fixtures/runFolder';
+import { RUNS_FOLDER, engine, expectWebview, readJson, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
+
+const VANILLA = 'vanilla-short';
+const FAST = 'fast-same-budget';
+
+function runFiles(run: FakeRun): Record<string, string> {
+  return Object.fromEntries(Object.entries(fakeRunFiles(run)).map(([f, text]) => [`${RUNS_FOLDER}/${run.name}/${f}`, text]));
+}
 
 export const cockpitScenarios: Scenario[] = [
   {
@@ -45,6 +53,47 @@ export const cockpitScenarios: Scenario[] = [
         return again[0];
       });
       await d.press('Escape');
+    },
+  },
+  {
+    name: 'settings-that-apply',
+    description: 'a vanilla run\'s dashboard shows no K / p_adv / shuffle BN and no milestone past its last epoch; the Start Training pick and Compare explain 5 trained vs 6 vanilla-equivalent epochs',
+    workspaceFiles: {
+      ...tinyWorkspaceFiles(),
+      ...runFiles({ name: VANILLA, writtenBy: 'settings-that-apply', epochs: 1, stepsPerEpoch: 4, milestones: [4], costFactor: 1, config: { method: 'vanilla', epochs: 1, milestones: [4] } }),
+      ...runFiles({ name: FAST, writtenBy: 'settings-that-apply', epochs: 5, stepsPerEpoch: 4, milestones: [3], costFactor: 1.2, config: { method: 'fast-advprop', epochs: 6, milestones: [4], sameBudget: true } }),
+    },
+    async run(d) {
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick(VANILLA);
+      await d.waitForWebview(VANILLA);
+      await expectWebview(d, 'the vanilla chips are method and backend only', async () => textOf(await webviewFrame(d, '.chips', 10_000, VANILLA), '.chips'),
+        (t) => t.includes('vanilla') && !/\bK\b|p_adv|shuffle BN/.test(t));
+      await expectWebview(d, 'the schedule reads "cost factor 1.000 · 1 epoch" (milestone 4 never applies)', async () => textOf(await webviewFrame(d, '#schedule', 10_000, VANILLA), '#schedule'),
+        (t) => t === 'cost factor 1.000 · 1 epoch');
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick(FAST);
+      await expectWebview(d, 'the Fast AdvProp dashboard explains 5 vs 6 epochs', async () => textOf(await webviewFrame(d, '#schedule', 10_000, FAST), '#schedule'),
+        (t) => t === 'cost factor 1.200 · 5 epochs (6 vanilla-equivalent, same budget), milestones 3');
+      await d.command('Fast AdvProp: Start Training');
+      const rows = await d.step('the config pick is open', () => d.poll(async () => {
+        const r = await d.visibleQuickPickRows();
+        return r.length ? r : undefined;
+      }, 10_000, 'config rows'));
+      await d.check('the built-in default says what it trains', () => {
+        const row = rows.find((r) => r.label.includes('Built-in default'));
+        if (row?.description !== 'resnet8, split 4:1, 5 epochs (6 vanilla-equivalent, same budget)') throw new Error(`rows: ${JSON.stringify(rows)}`);
+        return row.description;
+      });
+      await d.press('Escape');
+      await d.command('Fast AdvProp: Compare Runs');
+      await d.pick(VANILLA, { filter: false });
+      await d.pick(FAST, { filter: false });
+      await d.press('Enter');
+      await expectWebview(d, 'Compare\'s epochs row explains the same-budget run', async () => {
+        const f = await webviewFrame(d, '#config-diff', 20_000);
+        return (await tableCells(f, '#config-diff tbody tr')).find((r) => r[0] === 'epochs')?.slice(1) ?? [];
+      }, (v) => v.includes('1') && v.includes('5 epochs (6 vanilla-equivalent, same budget)'));
     },
   },
 ];
