@@ -89,6 +89,9 @@ function renderHeader(): void {
   const backend = run.config?.backend;
   const actions: HTMLElement[] = [];
   if (run.alive && (state === 'running' || state === 'queued')) actions.push(button('Stop', () => vscode.post({ type: 'stopRun' }), { title: 'Ask the engine to stop after the current step (it checkpoints first)' }));
+  // Resume is what a stopped run's hint asks for; the engine's "--resume" command line is no
+  // use to someone who installed the .vsix.
+  if (!run.alive && (state === 'stopped' || state === 'crashed')) actions.push(button('Resume', () => vscode.post({ type: 'resumeRun' }), { appearance: 'primary', id: 'resume', title: 'Continue from the last checkpoint on the same schedule' }));
   actions.push(button('Budget', () => vscode.post({ type: 'openBudget' }), { title: 'Planned vs measured image-passes in the budget calculator' }));
   if (run.hasRobustness) actions.push(button('Robustness', () => vscode.post({ type: 'openRobustness' })));
   actions.push(button('Add to comparison', () => vscode.post({ type: 'addToComparison' })));

@@ -1,10 +1,11 @@
 // Issue #16: the cockpit as a new user meets it. Each scenario checks what is on screen (a quick
 // pick's rows, a notification, the status bar, a webview), not the extension's internals.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Scenario } from '../scenarios';
 import { fakeRunFiles, type FakeRun } from '../../fixtures/runFolder';
-import { RUNS_FOLDER, engine, expectWebview, readJson, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
+import { RUNS_FOLDER, engine, expectWebview, readJson, runState, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
 
 const VANILLA = 'vanilla-short';
 const FAST = 'fast-same-budget';
@@ -94,6 +95,49 @@ export const cockpitScenarios: Scenario[] = [
         const f = await webviewFrame(d, '#config-diff', 20_000);
         return (await tableCells(f, '#config-diff tbody tr')).find((r) => r[0] === 'epochs')?.slice(1) ?? [];
       }, (v) => v.includes('1') && v.includes('5 epochs (6 vanilla-equivalent, same budget)'));
+    },
+  },
+  {
+    name: 'resume-from-dashboard',
+    description: 'the empty Runs view has no source-checkout command line; a run stopped from outside gets a Resume button on its dashboard that continues it to completed',
+    workspaceFiles: { ...tinyWorkspaceFiles(), 'resume.advprop.json': tinyConfigText({ maxSteps: 0, logEvery: 1 }) },
+    async run(d) {
+      await d.click('.activitybar .action-item a[aria-label^="Fast AdvProp"]');
+      await d.waitForText('No runs yet.');
+      await d.check('the welcome text holds no backticks and no "node dist/cli.js"', async () => {
+        const t = await d.page.$eval('.welcome-view-content', (e) => (e as unknown as { innerText: string }).innerText);
+        if (t.includes('`') || t.includes('dist/cli.js')) throw new Error(`welcome text: ${JSON.stringify(t)}`);
+        return t.replace(/\s+/g, ' ');
+      });
+      const name = 'stopped-then-resumed';
+      const dir = path.join(d.workspace, RUNS_FOLDER, name);
+      // A terminal run, stopped the way the engine documents (stop.request) after its first steps.
+      const training = engine(['train', '--config', 'resume.advprop.json', '--run-dir', dir], d.workspace);
+      await d.check('the run trains a few steps', () => d.poll(() => {
+        try {
+          const st = readJson<{ progress?: { step: number } }>(path.join(dir, 'status.json'));
+          return (st.progress?.step ?? 0) >= 2 ? `step ${st.progress!.step}` : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 120_000, 'step ≥ 2'));
+      fs.writeFileSync(path.join(dir, 'stop.request'), '');
+      await d.check('it stops and checkpoints', async () => {
+        await training;
+        if (runState(dir) !== 'stopped') throw new Error(`state ${runState(dir)}`);
+        return 'stopped';
+      });
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick(name);
+      await d.waitForWebview(/\bstopped\b/i, { timeout: 30_000 });
+      await d.webviewClick('#resume', { webview: name });
+      await d.waitForWebview(/\bcompleted\b/i, { timeout: 180_000 });
+      await d.check('status.json says completed', () => {
+        if (runState(dir) !== 'completed') throw new Error(`state ${runState(dir)}`);
+        return 'completed';
+      });
+      await d.waitForText(`Fast AdvProp: run ${name} completed: test accuracy`, { timeout: 30_000 });
+      await expectWebview(d, 'a completed run offers no Resume', async () => (await webviewFrame(d, '.toolbar', 10_000, name)).$('#resume').then((e) => (e ? 'Resume shown' : 'none')), (v) => v === 'none');
     },
   },
 ];

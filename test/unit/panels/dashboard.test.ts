@@ -27,7 +27,7 @@ const configRecord = (over: Partial<RunConfigRecord> = {}): RunConfigRecord => (
 });
 
 describe('dashboard protocol', () => {
-  const valid = ['ready', 'applyLeakFix', 'stopRun', 'openRobustness', 'openBudget', 'addToComparison'].map((type) => ({ type }));
+  const valid = ['ready', 'applyLeakFix', 'stopRun', 'resumeRun', 'openRobustness', 'openBudget', 'addToComparison'].map((type) => ({ type }));
 
   it('accepts every message type the webview sends', () => {
     for (const m of valid) assert.deepEqual(validateDashboardMessage(m), m);
