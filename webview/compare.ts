@@ -96,7 +96,7 @@ function setSort(key: string): void {
 }
 
 function configSection(): HTMLElement {
-  const diff = configDiff(runs.map((r) => r.config));
+  const diff = configDiff(runs.map((r) => r.config), runs.map((r) => r.trainedEpochs));
   const shown = changedOnly ? diff.filter((d) => d.changed) : diff;
   return h('section', null,
     h('h2', null, 'Configuration'),

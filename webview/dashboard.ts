@@ -4,7 +4,7 @@ import type { MetricsRecord } from '../src/shared/runFormat';
 import { backendLabel } from '../src/shared/backendLabel';
 import type { DashboardFromWebview, DashboardRun, DashboardState, DashboardToWebview } from '../src/shared/protocol/dashboard';
 import {
-  budgetProgress, compactNumber, currentLeak, describePAdv, epochLabel, formatEta, lastStep, leakAdvice, percent, seriesFrom, stateWord, STREAMS,
+  budgetProgress, compactNumber, currentLeak, epochLabel, formatEta, lastStep, leakAdvice, percent, scheduleText, seriesFrom, settingChips, stateWord, STREAMS,
   type Point, type SeriesDelta, type Stream,
 } from '../src/shared/protocol/dashboardModel';
 import { appendPoints, applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
@@ -89,17 +89,17 @@ function renderHeader(): void {
   const backend = run.config?.backend;
   const actions: HTMLElement[] = [];
   if (run.alive && (state === 'running' || state === 'queued')) actions.push(button('Stop', () => vscode.post({ type: 'stopRun' }), { title: 'Ask the engine to stop after the current step (it checkpoints first)' }));
+  // Resume is what a stopped run's hint asks for; the engine's "--resume" command line is no
+  // use to someone who installed the .vsix.
+  if (!run.alive && (state === 'stopped' || state === 'crashed')) actions.push(button('Resume', () => vscode.post({ type: 'resumeRun' }), { appearance: 'primary', id: 'resume', title: 'Continue from the last checkpoint on the same schedule' }));
   actions.push(button('Budget', () => vscode.post({ type: 'openBudget' }), { title: 'Planned vs measured image-passes in the budget calculator' }));
   if (run.hasRobustness) actions.push(button('Robustness', () => vscode.post({ type: 'openRobustness' })));
   actions.push(button('Add to comparison', () => vscode.post({ type: 'addToComparison' })));
   headerEl.append(
     h('h1', null, run.name),
     h('div', { class: 'chips' },
-      chip('method', cfg?.method ?? '–'),
-      chip('p_adv', describePAdv(cfg)),
-      chip('K', cfg ? String(cfg.attack.steps) : '–'),
+      settingChips(cfg).map((c) => chip(c.k, c.v, c.title)),
       chip('backend', backend ? backendLabel(backend) : status?.backend ?? '–', backend ? `${backend.package}: ${backend.reason}` : undefined),
-      cfg ? chip('shuffle BN', cfg.shuffleBN ? `on, ${cfg.bnGroups} groups` : 'off') : null,
     ),
     h('div', { class: 'row' },
       h('span', { class: `state state-${state}`, attrs: { id: 'state', 'aria-live': 'polite' } }, state),
@@ -155,7 +155,7 @@ function renderBudget(): void {
       h('span', null, h('span', { class: 'legend-dot seg-clean' }), `clean ${compactNumber(b.spent.clean)}`),
       h('span', null, h('span', { class: 'legend-dot seg-attack' }), `attack ${compactNumber(b.spent.attack)}`),
       h('span', null, h('span', { class: 'legend-dot seg-adv' }), `adversarial ${compactNumber(b.spent.adv)}`),
-      sched ? h('span', null, `cost factor ${sched.costFactor.toFixed(3)} · ${sched.epochs} epochs${sched.milestones.length ? `, milestones ${sched.milestones.join(', ')}` : ''}`) : null,
+      sched ? h('span', { attrs: { id: 'schedule' } }, scheduleText(sched, run.config?.config)) : null,
     ),
   );
 }

@@ -4,8 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { calibrate } from '../engine/budget/costModel';
+import { DEFAULT_CONFIG, type RunConfig } from '../shared/config';
+import { epochsText } from '../shared/epochs';
 import { RUN_FILES } from '../shared/runFormat';
 import { runConfigTemplate, validateConfigName } from './configTemplate';
+import { pickEvaluationSubset } from './jobs/evaluateSubsets';
 import { ShownError, type EngineJobManager } from './jobManager';
 import { UnsafePathError, checkRunDir } from './paths';
 import { runDescription, runGroupOf, type RunGroup } from './runGroups';
@@ -60,10 +64,25 @@ function settle<T>(p: Promise<T>, interactive: boolean): Promise<T | undefined> 
   });
 }
 
+/**
+ * `resnet8, split 4:1, 5 epochs (6 vanilla-equivalent, same budget)`: the epochs the run will
+ * show ("epoch 1/5"), from the engine's own calibration, with the configured budget next to it.
+ */
+export function defaultConfigDescription(c: RunConfig = DEFAULT_CONFIG): string {
+  let trained = c.epochs;
+  try {
+    trained = calibrate({ method: c.method, split: c.split, pAdv: c.pAdv, k: c.attack.steps, epochs: c.epochs, sameBudget: c.sameBudget }).epochs;
+  } catch {
+    // A config the cost model refuses is refused again, with its reason, when it starts.
+  }
+  const split = c.method === 'fast-advprop' && c.split ? `, split ${c.split}` : '';
+  return `${c.model.arch}${split}, ${epochsText(trained, c.sameBudget ? c.epochs : undefined)}`;
+}
+
 async function pickConfig(): Promise<StartOptions | undefined> {
   const files = await vscode.workspace.findFiles('**/*.advprop.json', '**/node_modules/**', 200);
   const items: (vscode.QuickPickItem & { opts: StartOptions })[] = [
-    { label: '$(beaker) Built-in default (Fast AdvProp on Fashion-MNIST subset)', description: 'resnet8, split 4:1, 6 epochs', opts: {} },
+    { label: '$(beaker) Built-in default (Fast AdvProp on Fashion-MNIST subset)', description: defaultConfigDescription(), opts: {} },
     ...files
       .map((f) => ({ label: vscode.workspace.asRelativePath(f), opts: { configPath: f.fsPath } as StartOptions }))
       .sort((a, b) => a.label.localeCompare(b.label)),
@@ -111,8 +130,17 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   reg('fastAdvprop.evaluateRobustness', async (arg?: RunArg | ({ runDir: string } & EvaluateOptions)) => {
     const runDir = runDirOf(arg) ?? (await pickRun(runs, ['completed', 'stopped'], 'Run to evaluate (corruptions and PGD)'));
     if (!runDir) return undefined;
-    const opts: EvaluateOptions = arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? (arg as EvaluateOptions) : {};
-    return settle(jobs.evaluate(runDir, { corruptions: opts.corruptions, severities: opts.severities, pgd: opts.pgd }), typeof arg !== 'string' && !(arg && typeof arg === 'object' && 'corruptions' in arg));
+    const given = arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && ('corruptions' in arg || 'severities' in arg || 'pgd' in arg);
+    const interactive = typeof arg !== 'string' && !given;
+    let opts: EvaluateOptions = given ? (arg as EvaluateOptions) : {};
+    // People choose the cells; callers passing a folder or options (tests, other extensions) get
+    // exactly what they asked for. Untrusted: no question, the job manager refuses straight away.
+    if (interactive && vscode.workspace.isTrusted) {
+      const picked = await pickEvaluationSubset(context.workspaceState, path.basename(runDir));
+      if (!picked) return undefined;
+      opts = picked;
+    }
+    return settle(jobs.evaluate(runDir, { corruptions: opts.corruptions, severities: opts.severities, pgd: opts.pgd }), interactive);
   });
 
   reg('fastAdvprop.runBenchmark', async (arg?: { quick?: boolean }) => {

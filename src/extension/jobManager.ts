@@ -6,12 +6,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type RunConfig } from '../shared/config';
-import { FINAL_STATES, RUN_FILES, RUN_LOCK_FILE } from '../shared/runFormat';
+import {
+  ConfigError, DEFAULT_CONFIG, configTextProblems, listConfigProblems, parseConfigText, resolveConfig, type RunConfig,
+} from '../shared/config';
+import { FINAL_STATES, RUN_FILES, RUN_LOCK_FILE, type RunResults } from '../shared/runFormat';
 import {
   cliPath, engineEnv, evaluateArgs, killGroup, resumeArgs, sendTerm, tailLines, trainArgs, type EngineFlags,
 } from './engineCommand';
 import { FileTail } from './fileTail';
+import { evaluationFinished, trainingFinished, type FinishMessage } from './jobs/finishMessages';
 import { JobQueue, mustQueue } from './jobQueue';
 import { UnsafePathError, checkRunDir, safeRunDir } from './paths';
 import {
@@ -50,6 +53,14 @@ function pad2(n: number): string {
 
 function stamp(d = new Date()): string {
   return `${d.getFullYear()}${pad2(d.getMonth() + 1)}${pad2(d.getDate())}-${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
+}
+
+function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function holdsRun(dir: string): boolean {
@@ -112,10 +123,10 @@ export class EngineJobManager implements JobManager {
   private resolveStartConfig(opts: StartOptions): { config: RunConfig; source: string } {
     let source = 'the built-in default config';
     let config: RunConfig;
+    let text: string | undefined;
     try {
       if (opts.configPath) {
         source = vscode.workspace.asRelativePath(opts.configPath);
-        let text: string;
         try {
           text = fs.readFileSync(opts.configPath, 'utf8');
         } catch (e) {
@@ -132,7 +143,19 @@ export class EngineJobManager implements JobManager {
     } catch (e) {
       if (e instanceof ConfigError) {
         const open = opts.configPath ? [{ title: 'Open Config', run: () => void vscode.window.showTextDocument(vscode.Uri.file(opts.configPath!)) }] : [];
-        this.fail(`Fast AdvProp: invalid run config in ${source}: "${e.field}" ${e.message.slice(e.field.length + 2)}`, open);
+        // Every problem at once: fixing one to be told of the next is a slow loop.
+        let problems: ConfigError[] = [e];
+        try {
+          if (text !== undefined) problems = configTextProblems(text, source);
+          else if (opts.config) problems = listConfigProblems(opts.config);
+        } catch {
+          problems = [e];
+        }
+        if (problems.length === 0) problems = [e];
+        const say = (p: ConfigError) => `"${p.field}" ${p.message.slice(p.field.length + 2)}`;
+        this.fail(problems.length === 1
+          ? `Fast AdvProp: invalid run config in ${source}: ${say(problems[0])}`
+          : `Fast AdvProp: ${problems.length} problems in run config ${source}: ${problems.map((p, i) => `(${i + 1}) ${say(p)}`).join('; ')}`, open);
       }
       throw e;
     }
@@ -300,7 +323,7 @@ export class EngineJobManager implements JobManager {
     const args = evaluateArgs(cli, runDir, opts);
     await this.runWithProgress({ title: `Fast AdvProp: evaluating robustness of ${name}`, name, what: 'evaluation', args, cwd: runDir, logFile: path.join(runDir, 'evaluate.log') })
       .finally(() => this.changed(runDir))
-      .then(undefined, (e: Error) => {
+      .then(() => this.notify(runDir, evaluationFinished(name, readJsonFile(path.join(runDir, RUN_FILES.robustness)))), (e: Error) => {
         this.fail(`Fast AdvProp: ${name}: ${e.message}`, [{ title: 'Show Log', run: () => this.output.show(true) }]);
       });
   }
@@ -473,13 +496,21 @@ export class EngineJobManager implements JobManager {
     this.changed(runDir);
   }
 
+  /** Shows a finish notification; its one button does what the user most likely wants next. */
+  private notify(runDir: string, m: FinishMessage): void {
+    const show = m.severity === 'error' ? vscode.window.showErrorMessage : m.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show(m.text, m.action).then((picked) => {
+      if (picked === 'Show Log') void vscode.commands.executeCommand('fastAdvprop.showLog', runDir);
+      else if (picked === 'Open Dashboard') void vscode.commands.executeCommand('fastAdvprop.openDashboard', runDir);
+      else if (picked === 'Open Robustness Panel') void vscode.commands.executeCommand('fastAdvprop.openRobustness', runDir);
+    });
+  }
+
   private announce(runDir: string, consoleText: string): void {
     const name = path.basename(runDir);
     const status = readStatus(runDir);
-    if (status?.state === 'failed') {
-      const msg = status.error?.message ?? tailLines(consoleText, 3);
-      void vscode.window.showErrorMessage(`Fast AdvProp: ${name} failed: ${msg}`, 'Show Log').then((p) => p && this.output.show(true));
-    } else if (status?.state === 'completed') {
+    this.notify(runDir, trainingFinished(name, status, readJsonFile(path.join(runDir, RUN_FILES.results)) as RunResults | undefined, tailLines(consoleText, 3)));
+    if (status?.state === 'completed') {
       const snap = this.runs?.get(runDir);
       const autoEval = this.settings().autoEvaluate && !snap?.config?.config?.autoEvaluate;
       if (autoEval) void this.evaluate(runDir).catch(() => undefined);

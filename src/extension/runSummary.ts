@@ -41,17 +41,17 @@ export function bestTestAccuracy(s: RunSnapshot): number | undefined {
 }
 
 /** Latest clean accuracy: the last epoch's test accuracy, else the last interval's train accuracy. */
-export function latestAccuracy(metrics: readonly MetricsRecord[]): { value: number; what: string } | undefined {
+export function latestAccuracy(metrics: readonly MetricsRecord[]): { value: number; what: string; short: 'test acc' | 'train acc' } | undefined {
   for (let i = metrics.length - 1; i >= 0; i--) {
     const r = metrics[i];
-    if (r.kind === 'epoch' && typeof r.test?.acc === 'number') return { value: r.test.acc, what: `clean test accuracy after epoch ${displayEpoch(r.epoch)}` };
+    if (r.kind === 'epoch' && typeof r.test?.acc === 'number') return { value: r.test.acc, what: `clean test accuracy after epoch ${displayEpoch(r.epoch)}`, short: 'test acc' };
     if (r.kind === 'step' && typeof r.clean?.acc === 'number') {
       // An epoch record further back is still the better number to show.
       for (let j = i - 1; j >= 0; j--) {
         const e = metrics[j];
-        if (e.kind === 'epoch' && typeof e.test?.acc === 'number') return { value: e.test.acc, what: `clean test accuracy after epoch ${displayEpoch(e.epoch)}` };
+        if (e.kind === 'epoch' && typeof e.test?.acc === 'number') return { value: e.test.acc, what: `clean test accuracy after epoch ${displayEpoch(e.epoch)}`, short: 'test acc' };
       }
-      return { value: r.clean.acc, what: 'clean train accuracy (last interval)' };
+      return { value: r.clean.acc, what: 'clean train accuracy (last interval)', short: 'train acc' };
     }
   }
   return undefined;

@@ -18,9 +18,15 @@ export interface StatusBarView {
   warning: boolean;
 }
 
+/** Generated names are long ("fast-advprop-20261207-015812"); the tooltip has the whole name. */
+function shortName(name: string): string {
+  return name.length > 32 ? `${name.slice(0, 31)}…` : name;
+}
+
 /**
- * `$(sync~spin) Fast AdvProp: epoch 2/6 · step 120/900 · 83.1% · ETA 3m` for the run in focus,
- * with how many other runs are live or queued; an idle text when nothing runs.
+ * `$(sync~spin) my-run · epoch 2/6 · 13% · test acc 83.1% · ETA 3m` for the run in focus, with
+ * how many other runs are live or queued; an idle text when nothing runs. Every number says what
+ * it is: an unlabelled accuracy was read as progress.
  */
 export function statusBarView(focus: RunSnapshot | undefined, otherLive: number, queued: number): StatusBarView {
   if (!focus) {
@@ -31,29 +37,40 @@ export function statusBarView(focus: RunSnapshot | undefined, otherLive: number,
     };
   }
   const p = focus.status?.progress;
-  const parts: string[] = [];
-  const tip: string[] = [`Run ${focus.name}`];
-  if (p) {
-    parts.push(`epoch ${displayEpoch(p.epoch, p.epochs)}/${p.epochs}`);
-    parts.push(`step ${p.step}/${p.totalSteps}`);
+  const parts: string[] = [shortName(focus.name)];
+  const tip: string[] = [`Fast AdvProp run ${focus.name}`];
+  if (p && p.totalSteps > 0) {
+    const epoch = `${displayEpoch(p.epoch, p.epochs)}/${p.epochs}`;
+    const done = `${Math.floor((Math.min(1, Math.max(0, p.step / p.totalSteps))) * 100)}%`;
+    parts.push(`epoch ${epoch}`, done);
+    tip.push(`Epoch ${epoch}, step ${p.step} of ${p.totalSteps} (${done} of the training done)`);
   } else {
     parts.push('starting');
   }
   const acc = latestAccuracy(focus.metrics);
   if (acc) {
-    parts.push(`${(acc.value * 100).toFixed(1)}%`);
-    tip.push(`${(acc.value * 100).toFixed(1)}% ${acc.what}`);
+    parts.push(`${acc.short} ${(acc.value * 100).toFixed(1)}%`);
+    tip.push(`${acc.short}: ${(acc.value * 100).toFixed(1)}% ${acc.what}`);
   }
   const eta = formatEta(p?.etaSeconds);
-  if (eta) parts.push(`ETA ${eta}`);
+  if (eta) {
+    parts.push(`ETA ${eta}`);
+    tip.push(`ETA ${eta}: estimated time left`);
+  }
   if (p?.imagesPerSecond) tip.push(`${p.imagesPerSecond.toFixed(0)} images/s`);
   const leak = focus.status?.leak?.flagged === true;
   if (leak) {
     parts.push('⚠ leak');
     tip.push(`Label-leak alarm: ${focus.status?.leak?.message ?? 'adversarial accuracy exceeds clean accuracy'}`);
   }
-  if (otherLive > 0) parts.push(`+${otherLive} more`);
-  if (queued > 0) parts.push(`${queued} queued`);
+  if (otherLive > 0) {
+    parts.push(`+${otherLive} more`);
+    tip.push(`${otherLive} more run(s) training`);
+  }
+  if (queued > 0) {
+    parts.push(`${queued} queued`);
+    tip.push(`${queued} run(s) waiting for a free slot`);
+  }
   tip.push('Click to open the dashboard.');
-  return { text: `$(sync~spin) Fast AdvProp: ${parts.join(' · ')}`, tooltip: tip.join('\n'), warning: leak };
+  return { text: `$(sync~spin) ${parts.join(' · ')}`, tooltip: tip.join('\n'), warning: leak };
 }

@@ -402,6 +402,64 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
   return out;
 }
 
+/** Removes the value `field` ("attack.steps", "milestones[1]", "epochs") names; false when it is not in `input`. */
+function dropField(input: Record<string, unknown>, field: string): boolean {
+  const parts = field.replace(/\[\d+\]$/, '').split('.');
+  let obj: unknown = input;
+  for (const p of parts.slice(0, -1)) {
+    obj = isObject(obj) ? obj[p] : undefined;
+  }
+  const last = parts[parts.length - 1];
+  if (!isObject(obj) || !(last in obj)) return false;
+  delete obj[last];
+  return true;
+}
+
+/**
+ * Every problem in a user config, each with its field, not only the first: a user fixing a file
+ * wants the whole list at once. Each round validates with the same rules as resolveConfig, records
+ * the problem and falls back to the default for that field; it stops at a problem the user's
+ * input does not hold (a rule between fields, e.g. "needs a split").
+ */
+export function listConfigProblems(input: unknown, base: RunConfig = DEFAULT_CONFIG): ConfigError[] {
+  const problems: ConfigError[] = [];
+  let work: unknown;
+  try {
+    work = structuredClone(input);
+  } catch {
+    work = input;
+  }
+  for (let round = 0; round < 100; round++) {
+    try {
+      resolveConfig(work, base);
+      return problems;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(e);
+      if (!isObject(work) || !dropField(work, e.field)) return problems;
+    }
+  }
+  return problems;
+}
+
+/** Like parseConfigText, but collects every problem (a JSON syntax error is the only one). */
+export function configTextProblems(text: string, source = 'config'): ConfigError[] {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stripJsonComments(text));
+  } catch {
+    try {
+      parseConfigText(text, source);
+    } catch (e) {
+      if (e instanceof ConfigError) return [e];
+      throw e;
+    }
+    return [];
+  }
+  return listConfigProblems(parsed);
+}
+
 /** Parses config file text; JSON syntax errors name the line and column. */
 export function parseConfigText(text: string, source = 'config'): RunConfig {
   // Editors on Windows may save a byte-order mark; it is not part of the JSON.

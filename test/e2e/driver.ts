@@ -138,6 +138,12 @@ export class Driver {
     });
   }
 
+  /** Label and description of the quick pick rows shown right now (empty if none is open). */
+  async visibleQuickPickRows(): Promise<{ label: string; description: string }[]> {
+    if (!(await this.quickInput().isVisible().catch(() => false))) return [];
+    return (await this.quickPickRows()).map((r) => ({ label: r.label, description: r.description }));
+  }
+
   /** Labels of the quick pick rows shown right now (empty if none is open). */
   async visibleQuickPickLabels(): Promise<string[]> {
     if (!(await this.quickInput().isVisible().catch(() => false))) return [];

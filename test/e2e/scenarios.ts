@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from '../runner/workspace';
 import type { Driver } from './driver';
 import { ensureDashboard, runFolders, runState } from './scenarios/helpers';
+import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 
@@ -56,8 +57,14 @@ export const scenarios: Scenario[] = [
         if (!states.some((s) => s.endsWith('=completed'))) throw new Error(`run states: ${states.join(', ') || 'no runs'}`);
         return states.join(', ');
       });
+      // Issue #16: the end of a run must be said, with the run's name and result.
+      const run = runFolders(d.workspace).find((r) => runState(r) === 'completed')!;
+      const acc = (JSON.parse(fs.readFileSync(path.join(run, 'results.json'), 'utf8')) as { clean: { accuracy: number } }).clean.accuracy;
+      await d.waitForText(`Fast AdvProp: run ${path.basename(run)} completed: test accuracy ${(acc * 100).toFixed(1)} %.`, { timeout: 30_000 });
+      await d.waitForText('Open Dashboard', { timeout: 5_000 });
     },
   },
   ...panelScenarios,
   reloadScenario,
+  ...cockpitScenarios,
 ];

@@ -47,6 +47,10 @@ export class DashboardPanel extends PanelBase<DashboardFromWebview, DashboardToW
         return this.applyLeakFix();
       case 'stopRun':
         return this.host.services.jobs.stop(this.runDir);
+      case 'resumeRun':
+        // The palette's command, so the button refuses in Restricted Mode with the same words and
+        // shows its own errors.
+        return Promise.resolve(vscode.commands.executeCommand('fastAdvprop.resumeTraining', { runDir: this.runDir })).then(() => undefined);
       case 'openRobustness':
         return this.host.commands.openRobustness(this.runDir);
       case 'openBudget':

@@ -62,6 +62,7 @@ export function compareData(snap: RunSnapshot): CompareRunData {
     name: snap.name,
     config: snap.config?.config,
     costFactor: snap.config?.schedule?.costFactor,
+    trainedEpochs: snap.config?.schedule?.epochs,
     results: snap.results,
     robustness: readRobustness(snap.robustness).record,
   };

@@ -31,6 +31,8 @@ export type DashboardFromWebview =
   /** Open a new run config copied from this run with shuffle BN switched on. */
   | { type: 'applyLeakFix' }
   | { type: 'stopRun' }
+  /** Continue a stopped or crashed run from its last checkpoint (the host's trust-gated Resume Training). */
+  | { type: 'resumeRun' }
   | { type: 'openRobustness' }
   | { type: 'openBudget' }
   | { type: 'addToComparison' };
@@ -47,6 +49,7 @@ export function validateDashboardMessage(raw: unknown): Validated<DashboardFromW
     ready: bare('ready', W),
     applyLeakFix: bare('applyLeakFix', W),
     stopRun: bare('stopRun', W),
+    resumeRun: bare('resumeRun', W),
     openRobustness: bare('openRobustness', W),
     openBudget: bare('openBudget', W),
     addToComparison: bare('addToComparison', W),

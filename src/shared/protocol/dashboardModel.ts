@@ -2,6 +2,7 @@
 // from run-folder records. Shared by the host (notifications, delta planning) and the webview.
 
 import { validateConfig, type RunConfig } from '../config';
+import { epochsText } from '../epochs';
 import type { LeakFlag, MetricsRecord, RunConfigRecord, RunResults, RunStatus } from '../runFormat';
 import type { DashboardRun } from './dashboard';
 
@@ -212,4 +213,35 @@ export function describePAdv(config: RunConfig | undefined): string {
     return `${p.toFixed(2)} (${config.split})`;
   }
   return finite(config.pAdv) ? config.pAdv.toFixed(2) : '–';
+}
+
+export interface SettingChip {
+  k: string;
+  v: string;
+  title?: string;
+}
+
+/**
+ * The run's settings as header chips. A vanilla run has no attack, no adversarial BN and no
+ * batch split, so its K, p_adv and shuffle-BN chips would describe settings that do nothing.
+ */
+export function settingChips(config: RunConfig | undefined): SettingChip[] {
+  if (!config) return [{ k: 'method', v: '–' }];
+  const chips: SettingChip[] = [{ k: 'method', v: config.method }];
+  if (config.method === 'vanilla') return chips;
+  chips.push({ k: 'p_adv', v: describePAdv(config) });
+  chips.push({ k: 'K', v: String(config.attack.steps), title: 'attack steps per adversarial image' });
+  chips.push({ k: 'shuffle BN', v: config.shuffleBN ? `on, ${config.bnGroups} groups` : 'off' });
+  return chips;
+}
+
+/**
+ * The schedule line under the budget bar: `cost factor 1.200 · 5 epochs (6 vanilla-equivalent,
+ * same budget), milestones 3`. Milestones at or past the last epoch never lower the LR in this
+ * run, so they are not listed as if they did.
+ */
+export function scheduleText(schedule: { costFactor: number; epochs: number; milestones: number[] }, config: Pick<RunConfig, 'epochs' | 'sameBudget'> | undefined): string {
+  const configured = config?.sameBudget ? config.epochs : undefined;
+  const milestones = schedule.milestones.filter((m) => m < schedule.epochs);
+  return `cost factor ${schedule.costFactor.toFixed(3)} · ${epochsText(schedule.epochs, configured)}${milestones.length ? `, milestones ${milestones.join(', ')}` : ''}`;
 }

@@ -3,6 +3,7 @@
 // Pure, so the host, the webview and the unit tests share one implementation.
 
 import type { RunConfig } from '../config';
+import { epochsText } from '../epochs';
 import { CORRUPTIONS, EXTRA_CORRUPTIONS, type RobustnessRecord } from '../robustness';
 import type { RunResults } from '../runFormat';
 
@@ -12,6 +13,8 @@ export interface CompareRunData {
   name: string;
   config?: RunConfig;
   costFactor?: number;
+  /** Epochs the engine trains (config.json's schedule); with sameBudget fewer than config.epochs. */
+  trainedEpochs?: number;
   results?: RunResults;
   robustness?: RobustnessRecord;
 }
@@ -276,8 +279,16 @@ export interface DiffRow {
   changed: boolean;
 }
 
-export function configDiff(configs: readonly (RunConfig | undefined)[]): DiffRow[] {
-  const flat = configs.map((c) => (c ? flattenConfig(c) : {}));
+export function configDiff(configs: readonly (RunConfig | undefined)[], trainedEpochs: readonly (number | undefined)[] = []): DiffRow[] {
+  const flat = configs.map((c, i) => {
+    if (!c) return {};
+    const f = flattenConfig(c);
+    // config.epochs is the vanilla-equivalent budget; "epochs 6" next to a dashboard saying 1/5
+    // read as a bug, so the row says what was trained and why.
+    const trained = trainedEpochs[i];
+    if (trained !== undefined && c.sameBudget && trained !== c.epochs) f.epochs = epochsText(trained, c.epochs);
+    return f;
+  });
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort();
   return keys.map((key) => {
     const values = flat.map((f) => f[key]);

@@ -87,6 +87,11 @@ export const panelScenarios: Scenario[] = [
         if (s && s.total > 0 && s.step >= s.total) throw Object.assign(new Error(`the run was already at ${s.text} at the first look; it never showed as growing`), { fatal: true });
         return s && s.total > 0 && s.step > 0 ? s : undefined;
       }, 120_000, `"step N/${GROW_STEPS}" with 0 < N < ${GROW_STEPS}`, 200));
+      // Issue #16: the status bar's numbers are labelled (an unlabelled "53.4%" read as progress).
+      await d.step('the status bar labels the running run\'s numbers', () => d.poll(async () => {
+        const items: string[] = await d.page.$$eval('.statusbar-item', (els) => els.map((e) => ((e as unknown as { innerText: string }).innerText || '').replace(/\s+/g, ' ').trim()));
+        return items.find((t) => /^grow-\S+ · epoch \d\/5 · \d{1,3}% · (train|test) acc \d+\.\d%/.test(t));
+      }, 30_000, 'a status-bar item "grow-… · epoch e/5 · N% · train acc X%"', 100));
       await d.screenshot('dashboard-running.png', { settleMs: 0 });
       const second = await d.step(`second observation: the step count rises above ${first.step}`, () => d.poll(async () => {
         failIf();

@@ -27,11 +27,22 @@ describe('status bar text', () => {
     assert.equal(formatEta(Number.NaN), undefined);
   });
 
-  it('shows epoch, step, accuracy and ETA like the spec example', () => {
+  it('labels every number: run, epoch, progress, which accuracy, ETA (issue #16: an unlabelled 53.4% read as progress)', () => {
     const v = statusBarView(snap({ progress: { epoch: 1, epochs: 6, step: 120, totalSteps: 900, etaSeconds: 180 } }, [epoch(0.831, 0)]), 0, 0);
-    assert.equal(v.text, '$(sync~spin) Fast AdvProp: epoch 2/6 · step 120/900 · 83.1% · ETA 3m');
+    assert.equal(v.text, '$(sync~spin) r · epoch 2/6 · 13% · test acc 83.1% · ETA 3m');
     assert.equal(v.warning, false);
-    assert.match(v.tooltip, /clean test accuracy after epoch 1/);
+    assert.match(v.tooltip, /^Fast AdvProp run r$/m);
+    assert.match(v.tooltip, /step 120 of 900 \(13% of the training done\)/);
+    assert.match(v.tooltip, /test acc: 83\.1% clean test accuracy after epoch 1/);
+    const train = statusBarView(snap({ progress: { epoch: 0, epochs: 5, step: 24, totalSteps: 50 } }, [step(0.534)]), 0, 0);
+    assert.equal(train.text, '$(sync~spin) r · epoch 1/5 · 48% · train acc 53.4%');
+  });
+
+  it('shortens a long generated run name in the bar but keeps it whole in the tooltip', () => {
+    const long = { ...snap({}), name: 'fast-advprop-20261207-015812-and-more' };
+    const v = statusBarView(long, 0, 0);
+    assert.match(v.text, /^\$\(sync~spin\) fast-advprop-20261207-015812-an… · /);
+    assert.match(v.tooltip, /fast-advprop-20261207-015812-and-more/);
   });
 
   it('counts epochs from 1 as the engine prints them, and never past the last', () => {
@@ -40,14 +51,14 @@ describe('status bar text', () => {
   });
 
   it('prefers the last test accuracy over a later train interval, and falls back to train accuracy', () => {
-    assert.match(statusBarView(snap({}, [epoch(0.7), step(0.9)]), 0, 0).text, /· 70\.0%$/);
+    assert.match(statusBarView(snap({}, [epoch(0.7), step(0.9)]), 0, 0).text, /· test acc 70\.0%$/);
     const v = statusBarView(snap({}, [step(0.25)]), 0, 0);
-    assert.match(v.text, / 25\.0%/);
+    assert.match(v.text, / train acc 25\.0%/);
     assert.match(v.tooltip, /train accuracy/);
   });
 
   it('says starting before any status, counts other live and queued runs, flags a leak', () => {
-    assert.equal(statusBarView(snap(undefined), 0, 0).text, '$(sync~spin) Fast AdvProp: starting');
+    assert.equal(statusBarView(snap(undefined), 0, 0).text, '$(sync~spin) r · starting');
     const v = statusBarView(snap({ leak: { flagged: true, clean: 0.5, adv: 0.9, step: 3, message: 'adv 90% > clean 50%' } }), 2, 1);
     assert.match(v.text, /⚠ leak · \+2 more · 1 queued$/);
     assert.equal(v.warning, true);

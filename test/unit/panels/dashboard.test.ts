@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, validateConfig } from '../../../src/shared/config';
 import { validateDashboardMessage, validateDashboardState } from '../../../src/shared/protocol/dashboard';
 import {
-  budgetProgress, currentLeak, describePAdv, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, seriesFrom, stateWord,
+  budgetProgress, currentLeak, describePAdv, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, scheduleText, seriesFrom, settingChips, stateWord,
 } from '../../../src/shared/protocol/dashboardModel';
 import type { MetricsRecord, RunConfigRecord, RunStatus } from '../../../src/shared/runFormat';
 import { malformed, safeShow } from './fuzz';
@@ -27,7 +27,7 @@ const configRecord = (over: Partial<RunConfigRecord> = {}): RunConfigRecord => (
 });
 
 describe('dashboard protocol', () => {
-  const valid = ['ready', 'applyLeakFix', 'stopRun', 'openRobustness', 'openBudget', 'addToComparison'].map((type) => ({ type }));
+  const valid = ['ready', 'applyLeakFix', 'stopRun', 'resumeRun', 'openRobustness', 'openBudget', 'addToComparison'].map((type) => ({ type }));
 
   it('accepts every message type the webview sends', () => {
     for (const m of valid) assert.deepEqual(validateDashboardMessage(m), m);
@@ -141,5 +141,18 @@ describe('dashboard model', () => {
     assert.equal(formatEta(65), '1m 5s');
     assert.equal(formatEta(3700), '1h 1m');
     assert.equal(formatEta(undefined), '');
+  });
+});
+
+describe('dashboard settings that apply (issue #16)', () => {
+  it('shows no attack, p_adv or shuffle-BN chips for a vanilla run', () => {
+    assert.deepEqual(settingChips({ ...DEFAULT_CONFIG, method: 'vanilla' }).map((c) => c.k), ['method']);
+    assert.deepEqual(settingChips(DEFAULT_CONFIG).map((c) => `${c.k} ${c.v}`), ['method fast-advprop', 'p_adv 0.20 (4:1)', 'K 1', 'shuffle BN on, 2 groups']);
+  });
+
+  it('explains same-budget epochs and leaves out milestones the run never reaches', () => {
+    assert.equal(scheduleText({ costFactor: 1.2, epochs: 5, milestones: [3] }, DEFAULT_CONFIG), 'cost factor 1.200 · 5 epochs (6 vanilla-equivalent, same budget), milestones 3');
+    assert.equal(scheduleText({ costFactor: 1, epochs: 1, milestones: [4] }, { epochs: 1, sameBudget: true }), 'cost factor 1.000 · 1 epoch');
+    assert.equal(scheduleText({ costFactor: 1.2, epochs: 6, milestones: [4] }, { epochs: 6, sameBudget: false }), 'cost factor 1.200 · 6 epochs, milestones 4');
   });
 });

@@ -107,6 +107,13 @@ describe('results table', () => {
     assert.ok(withMissing.every((d) => d.changed && d.values[1] === undefined));
   });
 
+  it('config diff says a same-budget run trains fewer epochs than its config names (issue #16)', () => {
+    const c = { ...runs[0].config!, epochs: 6, sameBudget: true };
+    const diff = configDiff([c, { ...c, method: 'vanilla' as const }], [5, 6]);
+    assert.deepEqual(diff.find((d) => d.key === 'epochs')?.values, ['5 epochs (6 vanilla-equivalent, same budget)', '6']);
+    assert.deepEqual(configDiff([{ ...c, sameBudget: false }], [5]).find((d) => d.key === 'epochs')?.values, ['6']);
+  });
+
   it('a wall-time column formats as a duration and its delta too', () => {
     const c: Column = { key: 'w', label: 'Wall', better: 'lower', unit: 's', digits: 0, group: 'summary' };
     assert.equal(formatDelta(c, delta(c, 200, 100)), '+1m 40s');

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, stripJsonComments } from '../../../src/shared/config';
+import {
+  ConfigError, DEFAULT_CONFIG, configTextProblems, listConfigProblems, parseConfigText, resolveConfig, stripJsonComments,
+} from '../../../src/shared/config';
 import { parseMetricsLines, parseStatus } from '../../../src/shared/runFormat';
 
 function fieldOf(fn: () => unknown): string {
@@ -92,5 +94,25 @@ describe('run-folder readers', () => {
     assert.equal(parseStatus('{"sta'), undefined);
     assert.equal(parseStatus('null'), undefined);
     assert.equal(parseStatus('{"state":"running"}')?.state, 'running');
+  });
+});
+
+describe('listing every config problem (issue #16)', () => {
+  it('names each bad field, not only the first', () => {
+    const problems = listConfigProblems({ split: '4-1', epochs: -3, attack: { steps: 0 }, bogus: 1 });
+    assert.deepEqual(problems.map((p) => p.field), ['bogus', 'split', 'attack.steps', 'epochs']);
+  });
+
+  it('is empty for a good config, falls back to the default after a problem, and stops where nothing can be dropped', () => {
+    assert.deepEqual(listConfigProblems({ epochs: 3 }), []);
+    // bnGroups 1 with shuffle BN on: once dropped, the default 2 satisfies batchSize too.
+    assert.deepEqual(listConfigProblems({ bnGroups: 1, shuffleBN: true, epochs: 0 }).map((p) => p.field), ['epochs', 'bnGroups']);
+    assert.deepEqual(listConfigProblems(42).map((p) => p.field), ['(root)']);
+  });
+
+  it('reports a JSON syntax error as the one problem of a file', () => {
+    const problems = configTextProblems('{ "epochs": 3, }', 'x.advprop.json');
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].field, '(file)');
   });
 });

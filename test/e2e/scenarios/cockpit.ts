@@ -1,0 +1,143 @@
+// Issue #16: the cockpit as a new user meets it. Each scenario checks what is on screen (a quick
+// pick's rows, a notification, the status bar, a webview), not the extension's internals.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tinyWorkspaceFiles } from '../../runner/workspace';
+import type { Scenario } from '../scenarios';
+import { fakeRunFiles, type FakeRun } from '../../fixtures/runFolder';
+import { RUNS_FOLDER, engine, expectWebview, readJson, runState, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
+
+const VANILLA = 'vanilla-short';
+const FAST = 'fast-same-budget';
+
+function runFiles(run: FakeRun): Record<string, string> {
+  return Object.fromEntries(Object.entries(fakeRunFiles(run)).map(([f, text]) => [`${RUNS_FOLDER}/${run.name}/${f}`, text]));
+}
+
+export const cockpitScenarios: Scenario[] = [
+  {
+    name: 'evaluate-subset',
+    description: 'Evaluate Robustness offers subsets; "Quick" measures 4 corruptions × severity 3 only, ends with a notification, and is offered first next time',
+    workspaceFiles: { ...tinyWorkspaceFiles(), 'subset.advprop.json': tinyConfigText({ maxSteps: 3 }) },
+    async run(d) {
+      const name = 'fast-advprop-subset';
+      const dir = path.join(d.workspace, RUNS_FOLDER, name);
+      await d.check('the engine trains a tiny run', async () => (await engine(['train', '--config', 'subset.advprop.json', '--run-dir', dir], d.workspace)).trim().split('\n').slice(-1)[0]);
+      await d.command('Fast AdvProp: Evaluate Robustness');
+      await d.pick(name);
+      const rows = await d.step('the subset picker offers all, quick, clean + PGD and custom', () => d.poll(async () => {
+        const l = await d.visibleQuickPickLabels();
+        return l.length === 4 ? l : undefined;
+      }, 10_000, 'four subset rows'));
+      await d.check('the full set says how many cells it costs', () => {
+        if (!rows.some((r) => r.startsWith('All 15 corruptions × 5 severities'))) throw new Error(`rows: ${rows.join(' | ')}`);
+        return rows.join(' | ');
+      });
+      await d.pick('Quick: 4 corruptions × severity 3', { filter: false });
+      await d.waitForText(`Fast AdvProp: robustness of ${name} evaluated: clean accuracy`, { timeout: 120_000 });
+      await d.waitForText('Open Robustness Panel', { timeout: 5_000 });
+      await d.check('robustness.json holds exactly the 4 quick corruptions, severity 3 only', () => {
+        const r = readJson<{ corruptions: Record<string, { errors: (number | null)[] }> }>(path.join(dir, 'robustness.json'));
+        const got = Object.entries(r.corruptions).map(([c, v]) => `${c}:${v.errors.map((e) => (e === null ? '-' : 'x')).join('')}`).sort().join(' ');
+        const want = ['contrast', 'defocus_blur', 'fog', 'gaussian_noise'].map((c) => `${c}:--x--`).join(' ');
+        if (got !== want) throw new Error(`got ${got}, want ${want}`);
+        return got;
+      });
+      await d.command('Fast AdvProp: Evaluate Robustness');
+      await d.pick(name);
+      const again = await d.step('the second time, the last choice comes first', () => d.poll(async () => {
+        const l = await d.visibleQuickPickLabels();
+        return l.length === 4 ? l : undefined;
+      }, 10_000, 'four subset rows'));
+      await d.check('first row is "Quick"', () => {
+        if (!again[0].startsWith('Quick:')) throw new Error(`rows: ${again.join(' | ')}`);
+        return again[0];
+      });
+      await d.press('Escape');
+    },
+  },
+  {
+    name: 'settings-that-apply',
+    description: 'a vanilla run\'s dashboard shows no K / p_adv / shuffle BN and no milestone past its last epoch; the Start Training pick and Compare explain 5 trained vs 6 vanilla-equivalent epochs',
+    workspaceFiles: {
+      ...tinyWorkspaceFiles(),
+      ...runFiles({ name: VANILLA, writtenBy: 'settings-that-apply', epochs: 1, stepsPerEpoch: 4, milestones: [4], costFactor: 1, config: { method: 'vanilla', epochs: 1, milestones: [4] } }),
+      ...runFiles({ name: FAST, writtenBy: 'settings-that-apply', epochs: 5, stepsPerEpoch: 4, milestones: [3], costFactor: 1.2, config: { method: 'fast-advprop', epochs: 6, milestones: [4], sameBudget: true } }),
+    },
+    async run(d) {
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick(VANILLA);
+      await d.waitForWebview(VANILLA);
+      await expectWebview(d, 'the vanilla chips are method and backend only', async () => textOf(await webviewFrame(d, '.chips', 10_000, VANILLA), '.chips'),
+        (t) => t.includes('vanilla') && !/\bK\b|p_adv|shuffle BN/.test(t));
+      await expectWebview(d, 'the schedule reads "cost factor 1.000 · 1 epoch" (milestone 4 never applies)', async () => textOf(await webviewFrame(d, '#schedule', 10_000, VANILLA), '#schedule'),
+        (t) => t === 'cost factor 1.000 · 1 epoch');
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick(FAST);
+      await expectWebview(d, 'the Fast AdvProp dashboard explains 5 vs 6 epochs', async () => textOf(await webviewFrame(d, '#schedule', 10_000, FAST), '#schedule'),
+        (t) => t === 'cost factor 1.200 · 5 epochs (6 vanilla-equivalent, same budget), milestones 3');
+      await d.command('Fast AdvProp: Start Training');
+      const rows = await d.step('the config pick is open', () => d.poll(async () => {
+        const r = await d.visibleQuickPickRows();
+        return r.length ? r : undefined;
+      }, 10_000, 'config rows'));
+      await d.check('the built-in default says what it trains', () => {
+        const row = rows.find((r) => r.label.includes('Built-in default'));
+        if (row?.description !== 'resnet8, split 4:1, 5 epochs (6 vanilla-equivalent, same budget)') throw new Error(`rows: ${JSON.stringify(rows)}`);
+        return row.description;
+      });
+      await d.press('Escape');
+      await d.command('Fast AdvProp: Compare Runs');
+      await d.pick(VANILLA, { filter: false });
+      await d.pick(FAST, { filter: false });
+      await d.press('Enter');
+      await expectWebview(d, 'Compare\'s epochs row explains the same-budget run', async () => {
+        const f = await webviewFrame(d, '#config-diff', 20_000);
+        return (await tableCells(f, '#config-diff tbody tr')).find((r) => r[0] === 'epochs')?.slice(1) ?? [];
+      }, (v) => v.includes('1') && v.includes('5 epochs (6 vanilla-equivalent, same budget)'));
+    },
+  },
+  {
+    name: 'resume-from-dashboard',
+    description: 'the empty Runs view has no source-checkout command line; a run stopped from outside gets a Resume button on its dashboard that continues it to completed',
+    workspaceFiles: { ...tinyWorkspaceFiles(), 'resume.advprop.json': tinyConfigText({ maxSteps: 0, logEvery: 1 }) },
+    async run(d) {
+      await d.click('.activitybar .action-item a[aria-label^="Fast AdvProp"]');
+      await d.waitForText('No runs yet.');
+      await d.check('the welcome text holds no backticks and no "node dist/cli.js"', async () => {
+        const t = await d.page.$eval('.welcome-view-content', (e) => (e as unknown as { innerText: string }).innerText);
+        if (t.includes('`') || t.includes('dist/cli.js')) throw new Error(`welcome text: ${JSON.stringify(t)}`);
+        return t.replace(/\s+/g, ' ');
+      });
+      const name = 'stopped-then-resumed';
+      const dir = path.join(d.workspace, RUNS_FOLDER, name);
+      // A terminal run, stopped the way the engine documents (stop.request) after its first steps.
+      const training = engine(['train', '--config', 'resume.advprop.json', '--run-dir', dir], d.workspace);
+      await d.check('the run trains a few steps', () => d.poll(() => {
+        try {
+          const st = readJson<{ progress?: { step: number } }>(path.join(dir, 'status.json'));
+          return (st.progress?.step ?? 0) >= 2 ? `step ${st.progress!.step}` : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 120_000, 'step ≥ 2'));
+      fs.writeFileSync(path.join(dir, 'stop.request'), '');
+      await d.check('it stops and checkpoints', async () => {
+        await training;
+        if (runState(dir) !== 'stopped') throw new Error(`state ${runState(dir)}`);
+        return 'stopped';
+      });
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick(name);
+      await d.waitForWebview(/\bstopped\b/i, { timeout: 30_000 });
+      await d.webviewClick('#resume', { webview: name });
+      await d.waitForWebview(/\bcompleted\b/i, { timeout: 180_000 });
+      await d.check('status.json says completed', () => {
+        if (runState(dir) !== 'completed') throw new Error(`state ${runState(dir)}`);
+        return 'completed';
+      });
+      await d.waitForText(`Fast AdvProp: run ${name} completed: test accuracy`, { timeout: 30_000 });
+      await expectWebview(d, 'a completed run offers no Resume', async () => (await webviewFrame(d, '.toolbar', 10_000, name)).$('#resume').then((e) => (e ? 'Resume shown' : 'none')), (v) => v === 'none');
+    },
+  },
+];
