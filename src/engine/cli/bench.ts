@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runBench, WEBGPU_BATCHES } from '../bench';
 import { writeFileAtomic } from '../run/atomic';
-import { formatFlags, parseFlags, type FlagSpec } from './args';
+import { formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import type { CliIo } from './io';
 
 export const BENCH_FLAGS: Record<string, FlagSpec> = {

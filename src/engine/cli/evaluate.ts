@@ -12,7 +12,7 @@ import { runLockScope, takeRunLock } from '../run/lock';
 import { RunDirError } from '../run/runDir';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
-import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
+import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import { defaultDeps, type EngineDeps } from '../train/engineDeps';
 import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
 import type { CliIo } from './io';

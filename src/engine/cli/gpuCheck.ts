@@ -8,8 +8,8 @@ import { selectBackend } from '../backend/select';
 import { releaseWebGpu } from '../backend/webgpu';
 import { KERNEL_TOLERANCE, runGpuChecks, type GpuCheckRow } from '../bench/gpuChecks';
 import { writeFileAtomic } from '../run/atomic';
-import { formatFlags, parseFlags, type FlagSpec } from './args';
-import type { CliIo } from './train';
+import { formatFlags, parseFlags, type FlagSpec } from '../util/flags';
+import type { CliIo } from './io';
 
 export const GPU_CHECK_FLAGS: Record<string, FlagSpec> = {
   software: { type: 'bool', help: 'accept a software adapter (Mesa llvmpipe): proves the path on a machine without a GPU' },

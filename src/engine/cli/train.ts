@@ -18,7 +18,7 @@ import { datasetInfo, openExecutor, prepare, type Prepared } from '../train/prep
 import { ResumeRefusal, beginResume, planResume, type LoadedCheckpoint, type ResumePlan } from '../train/resume';
 import { DivergenceError, Trainer, formatDuration, type TrainOutcome } from '../train/trainer';
 import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
-import { UsageError, formatFlags, parseFlags, type FlagSpec } from './args';
+import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import { evaluateCommand } from './evaluate';
 import type { CliIo } from './io';
 import { installStop } from './stop';

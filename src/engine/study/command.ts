@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, stripJsonComments, type RunConfig } from '../../shared/config';
 import { RUN_FILES, oneRecordPerStep, parseMetricsLines, type MetricsRecord, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
-import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../cli/args';
+import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import {
   STUDY_VARIANTS, VARIANT_LABELS, calibrationOf, formatStudyTable, scaleMilestones, summarizeStudy, variantConfig,
   type StudyRunInput, type StudyRunSummary, type StudyVariant,

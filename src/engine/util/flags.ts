@@ -1,5 +1,6 @@
-// Flag parsing for the CLI subcommands. Errors name the flag and say how to fix it, and exit 2
-// like config errors, so scripts can tell "you asked for something impossible" from "it failed".
+// Flag parsing for the CLI subcommands and for study (which passes flags through to train): errors
+// name the flag and say how to fix it, and exit 2 like config errors, so scripts can tell "you asked
+// for something impossible" from "it failed". Below cli/ and study/, which both parse flags.
 
 export type FlagType = 'string' | 'int' | 'number' | 'bool';
 
