@@ -8,6 +8,7 @@ import { calibrate } from '../engine/budget/costModel';
 import { DEFAULT_CONFIG, type RunConfig } from '../shared/config';
 import { epochsText } from '../shared/epochs';
 import { RUN_FILES } from '../shared/runFormat';
+import { RUN_FILE_CAPS, readSmallFile } from './readSmall';
 import { runConfigTemplate, validateConfigName } from './configTemplate';
 import { pickEvaluationSubset } from './jobs/evaluateSubsets';
 import { ShownError, type EngineJobManager } from './jobManager';
@@ -44,7 +45,9 @@ async function pickRun(runs: FolderRunsModel, groups: RunGroup[], placeHolder: s
 /** One line from a bench report: images/s per configuration and what our kernels are worth. */
 export function benchmarkSummary(reportFile: string): string {
   try {
-    const r = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { trainImagesPerSecond?: Record<string, number>; stockKernels?: { ratio?: number }; target?: { met?: boolean } };
+    const text = readSmallFile(reportFile, RUN_FILE_CAPS.report);
+    if (text === undefined) return `Fast AdvProp: the benchmark finished but its report ${reportFile} is missing, not a regular file, or over 16 MiB.`;
+    const r = JSON.parse(text) as { trainImagesPerSecond?: Record<string, number>; stockKernels?: { ratio?: number }; target?: { met?: boolean } };
     const rows = Object.entries(r.trainImagesPerSecond ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
     const ratio = typeof r.stockKernels?.ratio === 'number' ? `; our wasm kernels ×${r.stockKernels.ratio.toFixed(2)} over the stock ones` : '';
     return `Fast AdvProp: ResNet-20 training on this machine, images/s: ${rows}${ratio}.`;

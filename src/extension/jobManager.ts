@@ -10,6 +10,7 @@ import {
   ConfigError, DEFAULT_CONFIG, configTextProblems, listConfigProblems, parseConfigText, resolveConfig, type RunConfig,
 } from '../shared/config';
 import { FINAL_STATES, RUN_FILES, RUN_LOCK_FILE, type RunResults } from '../shared/runFormat';
+import { RUN_FILE_CAPS, readLogTail, readSmallFile, readSmallFileOrExplain } from './readSmall';
 import {
   cliPath, engineEnv, evaluateArgs, killGroup, resumeArgs, sendTerm, tailLines, trainArgs, type EngineFlags,
 } from './engineCommand';
@@ -55,9 +56,10 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}${pad2(d.getMonth() + 1)}${pad2(d.getDate())}-${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
 }
 
-function readJsonFile(file: string): unknown {
+function readJsonFile(file: string, max: number = RUN_FILE_CAPS.config): unknown {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    const text = readSmallFile(file, max);
+    return text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -127,11 +129,9 @@ export class EngineJobManager implements JobManager {
     try {
       if (opts.configPath) {
         source = vscode.workspace.asRelativePath(opts.configPath);
-        try {
-          text = fs.readFileSync(opts.configPath, 'utf8');
-        } catch (e) {
-          throw new ConfigError('(file)', `cannot read ${opts.configPath}: ${(e as Error).message}`);
-        }
+        const read = readSmallFileOrExplain(opts.configPath, RUN_FILE_CAPS.runConfig);
+        if ('why' in read) throw new ConfigError('(file)', `cannot read ${opts.configPath}: ${read.why}`);
+        text = read.text;
         config = parseConfigText(text, source);
       } else if (opts.config) {
         source = 'the given config';
@@ -373,12 +373,7 @@ export class EngineJobManager implements JobManager {
             tail.flush();
             tail.dispose();
             if (code === 0) return resolve();
-            let text = '';
-            try {
-              text = fs.readFileSync(o.logFile, 'utf8').slice(start);
-            } catch {
-              text = '';
-            }
+            const text = readLogTail(o.logFile, start);
             reject(new Error(token.isCancellationRequested ? `${o.what} cancelled` : `${o.what} failed (${signal ?? `exit code ${code}`}): ${tailLines(text, 6) || 'no output'}`));
           });
         }),
@@ -477,12 +472,7 @@ export class EngineJobManager implements JobManager {
       if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
       // An unread stop request would end the next --resume at its first step.
       fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
-      let text = '';
-      try {
-        text = fs.readFileSync(consoleFile, 'utf8').slice(startOffset);
-      } catch {
-        text = '';
-      }
+      const text = readLogTail(consoleFile, startOffset);
       const how = signal ? `signal ${signal}` : `exit code ${code}`;
       this.output.appendLine(`[${name}] engine exited (${how})`);
       if (job.killed) finalizeStatus(runDir, 'stopped', 'killed after a stop request; resume continues from the last checkpoint');

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../shared/config';
 import { RUN_FILES, parseStatus, type RunStatus } from '../shared/runFormat';
+import { RUN_FILE_CAPS, readSmallFile } from './readSmall';
 
 export const QUEUE_FILE = 'queue.json';
 export const CONSOLE_FILE = 'console.log';
@@ -27,7 +28,7 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 
 export function readStatus(runDir: string): RunStatus | undefined {
   try {
-    return parseStatus(fs.readFileSync(path.join(runDir, RUN_FILES.status), 'utf8'));
+    return parseStatus(readSmallFile(path.join(runDir, RUN_FILES.status), RUN_FILE_CAPS.status) ?? '');
   } catch {
     return undefined;
   }
@@ -61,7 +62,8 @@ export function claimQueued(runDir: string): QueueRecord | undefined {
     return undefined;
   }
   try {
-    return JSON.parse(fs.readFileSync(to, 'utf8')) as QueueRecord;
+    const text = readSmallFile(to, RUN_FILE_CAPS.queue);
+    return text === undefined ? undefined : (JSON.parse(text) as QueueRecord);
   } catch {
     return undefined;
   } finally {
@@ -71,7 +73,8 @@ export function claimQueued(runDir: string): QueueRecord | undefined {
 
 export function readQueueRecord(runDir: string): QueueRecord | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, QUEUE_FILE), 'utf8')) as QueueRecord;
+    const text = readSmallFile(path.join(runDir, QUEUE_FILE), RUN_FILE_CAPS.queue);
+    return text === undefined ? undefined : (JSON.parse(text) as QueueRecord);
   } catch {
     return undefined;
   }

@@ -13,7 +13,8 @@ import { checkpointFits, configHash, legacyConfigHash } from '../../../src/engin
 import { FileReadError, folderProblem, readBounded } from '../../../src/engine/util/boundedRead';
 import { FileTail } from '../../../src/extension/fileTail';
 import { MAX_LINE_BYTES, MetricsTail } from '../../../src/extension/metricsTail';
-import { readSmallFile } from '../../../src/extension/readSmall';
+import { RUN_FILE_CAPS, readLogTail, readSmallFile, readSmallFileOrExplain } from '../../../src/extension/readSmall';
+import { claimQueued, readQueueRecord, readStatus } from '../../../src/extension/runFolderWrites';
 import { RunFolderReader } from '../../../src/extension/runSnapshot';
 import { writeFakeRun } from '../../fixtures/runFolder';
 import { DEFAULT_CONFIG, resolveConfig, stripJsonComments } from '../../../src/shared/config';
@@ -265,5 +266,46 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
     }
     const huge = `{"lr": 0.1 /*${'x'.repeat(60e6)}*/}`;
     assert.equal(stripJsonComments(huge).length, huge.length);
+  });
+});
+
+describe('reliability: the extension\'s job files are read with bounds too', () => {
+  const dir = tmpDir('fap-jobfiles-');
+  after(() => rmDir(dir));
+
+  it('a run config on Start Training: a FIFO, a device, a folder and an oversized file each say why, without blocking', () => {
+    const fifo = path.join(dir, 'fifo.advprop.json');
+    execFileSync('mkfifo', [fifo]);
+    const big = path.join(dir, 'big.advprop.json');
+    fs.writeFileSync(big, Buffer.alloc(2 * 1024 * 1024, 0x20));
+    const why = (f: string): string => {
+      const r = readSmallFileOrExplain(f, RUN_FILE_CAPS.runConfig);
+      assert.ok('why' in r, f);
+      return r.why;
+    };
+    assert.match(why(fifo), /not a regular file \(a FIFO\)/);
+    assert.match(why('/dev/zero'), /not a regular file \(a device\)/);
+    assert.match(why(dir), /is a folder/);
+    assert.match(why(big), /2\.0 MiB, more than 1 MiB/);
+    assert.match(why(path.join(dir, 'missing.json')), /does not exist/);
+    const ok = path.join(dir, 'ok.advprop.json');
+    fs.writeFileSync(ok, '{"epochs": 2}');
+    assert.deepEqual(readSmallFileOrExplain(ok, RUN_FILE_CAPS.runConfig), { text: '{"epochs": 2}' });
+  });
+
+  it('queue.json and status.json as FIFOs or oversized read as absent; a failed job shows only the end of a huge console file', () => {
+    const run = path.join(dir, 'run');
+    fs.mkdirSync(run);
+    execFileSync('mkfifo', [path.join(run, 'queue.json')]);
+    execFileSync('mkfifo', [path.join(run, 'status.json')]);
+    assert.equal(readQueueRecord(run), undefined);
+    assert.equal(readStatus(run), undefined);
+    assert.equal(claimQueued(run), undefined);
+    const log = path.join(dir, 'console.log');
+    fs.writeFileSync(log, `${'x'.repeat(300_000)}\nlast line\n`);
+    const tail = readLogTail(log, 0);
+    assert.ok(tail.length <= 64 * 1024 && tail.endsWith('last line\n'), String(tail.length));
+    assert.equal(readLogTail(log, fs.statSync(log).size - 10), 'last line\n');
+    assert.equal(readLogTail(path.join(run, 'queue.json'), 0), '');
   });
 });
