@@ -114,13 +114,19 @@ function parseList(flag: string, v: string | undefined, all: readonly string[]):
   return items;
 }
 
-export async function exportCommand(argv: readonly string[], io: CliIo, _deps?: EngineDeps): Promise<number> {
+/** Holds the run's run.lock while it exports: export/ is written inside the run folder. */
+export function exportCommand(argv: readonly string[], io: CliIo, deps?: EngineDeps): Promise<number> {
+  return runLockScope(() => exportLocked(argv, io, deps));
+}
+
+async function exportLocked(argv: readonly string[], io: CliIo, _deps?: EngineDeps): Promise<number> {
   try {
     const { flags } = parseFlags('export-model', argv, EXPORT_FLAGS);
     if (flags.help) {
       io.out(EXPORT_USAGE);
       return 0;
     }
+    if (flags.run !== undefined) takeRunLock(String(flags.run), 'export-model', { field: '--run', say: io.out });
     const run = openRun(flags);
     const ckpt = load(run.ckptFile, flags.checkpoint !== undefined);
     const layout = buildLayout(run.spec);

@@ -96,7 +96,7 @@ describe('run.lock: process ownership of a run folder', function () {
       return true;
     });
     assert.equal(readLock(dir)?.pid, child.pid, 'a refused acquire touched the owner\'s lock');
-    for (const args of [['train', '--resume', dir], ['evaluate', '--run', dir]]) {
+    for (const args of [['train', '--resume', dir], ['evaluate', '--run', dir], ['export-model', '--run', dir]]) {
       const res = await runCli(args, { cwd: tmp });
       assert.equal(res.code, 2, `${args.join(' ')}: exit ${res.code}; ${res.stderr}`);
       assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
