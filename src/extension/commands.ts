@@ -29,6 +29,9 @@ function runDirOf(arg: unknown): string | undefined {
 }
 
 async function pickRun(runs: FolderRunsModel, groups: RunGroup[], placeHolder: string): Promise<string | undefined> {
+  // A run that a terminal finished a moment ago may not have reached the 1 s poll yet (or the
+  // host was busy): a user-invoked pick reads the runs folder once more, which is cheap.
+  runs.refresh();
   const candidates = runs.list().filter((s) => groups.includes(runGroupOf(s)));
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(`Fast AdvProp: no run to choose (${groups.join(', ')}).`);
