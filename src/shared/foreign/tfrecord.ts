@@ -1,0 +1,113 @@
+// TFRecord framing: uint64 LE length, masked CRC-32C of those 8 bytes, the data, masked CRC-32C of
+// the data. A writer that is still running (or was killed) leaves a partial last record: it is
+// kept back until its bytes arrive, never reported as an error. A CRC that does not match means
+// the framing can no longer be trusted, so reading stops there with one error.
+
+import { maskedCrc32c } from './crc32c';
+
+const HEADER = 12;
+const FOOTER = 4;
+/** Far above any scalar event; a length past it is corruption that the length CRC missed. */
+const MAX_RECORD = 1 << 30;
+
+export interface TfRecordChunk {
+  /** Payloads of the whole records completed by this append, in file order. */
+  records: Uint8Array[];
+  /** Set once, by the append that met a bad record; later appends return nothing. */
+  error?: string;
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+/**
+ * Incremental reader: give it the bytes appended since the last call, it returns the records they
+ * complete. It holds back only the bytes of the unfinished last record, so following a growing
+ * file costs the new bytes, and memory stays bounded by the largest record.
+ */
+export class TfRecordReader {
+  /** Bytes of whole records consumed so far (the file offset of the next record). */
+  offset = 0;
+  private pending: Uint8Array[] = [];
+  private pendingLen = 0;
+  private broken = false;
+
+  constructor(private readonly file: string) {}
+
+  get failed(): boolean {
+    return this.broken;
+  }
+
+  /** Bytes received but not yet part of a whole record (a truncated or still-growing tail). */
+  get heldBack(): number {
+    return this.pendingLen;
+  }
+
+  push(chunk: Uint8Array): TfRecordChunk {
+    if (this.broken) return { records: [] };
+    if (chunk.length === 0) return { records: [] };
+    this.pending.push(chunk);
+    this.pendingLen += chunk.length;
+    const needed = this.needed();
+    // Joining only once the next record is complete keeps a large record spread over many
+    // appends from being copied once per append.
+    if (needed === undefined || this.pendingLen < needed) return { records: [] };
+    const buf = this.join();
+    const records: Uint8Array[] = [];
+    let at = 0;
+    while (buf.length - at >= HEADER) {
+      const lenLo = u32(buf, at);
+      const lenHi = u32(buf, at + 4);
+      if (maskedCrc32c(buf, at, at + 8) !== u32(buf, at + 8)) return this.fail(records, at, 'length CRC mismatch');
+      const len = lenHi * 2 ** 32 + lenLo;
+      if (len > MAX_RECORD) return this.fail(records, at, `record length ${len} is implausible`);
+      const end = at + HEADER + len + FOOTER;
+      if (end > buf.length) break;
+      const dataStart = at + HEADER;
+      if (maskedCrc32c(buf, dataStart, dataStart + len) !== u32(buf, dataStart + len)) return this.fail(records, at, 'data CRC mismatch');
+      records.push(buf.subarray(dataStart, dataStart + len));
+      at = end;
+    }
+    this.offset += at;
+    this.keep(buf, at);
+    return { records };
+  }
+
+  /** Bytes the held-back record needs in all, once its header is in; undefined before that. */
+  private needed(): number | undefined {
+    if (this.pendingLen < HEADER) return undefined;
+    const head = this.pending[0].length >= HEADER ? this.pending[0] : this.join();
+    const len = u32(head, 4) * 2 ** 32 + u32(head, 0);
+    // A corrupt length must reach the CRC check now, not be waited for.
+    return len > MAX_RECORD ? HEADER : HEADER + len + FOOTER;
+  }
+
+  private join(): Uint8Array {
+    if (this.pending.length === 1) return this.pending[0];
+    const out = new Uint8Array(this.pendingLen);
+    let o = 0;
+    for (const p of this.pending) {
+      out.set(p, o);
+      o += p.length;
+    }
+    this.pending = [out];
+    return out;
+  }
+
+  private keep(buf: Uint8Array, from: number): void {
+    // A copy, so the caller's (possibly large) read buffer is not kept alive by a short tail.
+    const rest = buf.slice(from);
+    this.pending = rest.length ? [rest] : [];
+    this.pendingLen = rest.length;
+  }
+
+  private fail(records: Uint8Array[], at: number, why: string): TfRecordChunk {
+    this.broken = true;
+    const offset = this.offset + at;
+    this.offset = offset;
+    this.pending = [];
+    this.pendingLen = 0;
+    return { records, error: `${this.file}: corrupt record at byte ${offset} (${why}); read stops there` };
+  }
+}
