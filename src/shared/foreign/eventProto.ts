@@ -57,50 +57,65 @@ export interface ScalarPoint {
   value: number;
 }
 
+// The decoded messages, read in place: protobufjs sets only the fields that were on the wire and
+// leaves proto3 defaults on the prototype, so presence is an own property. Reading them directly
+// rather than through toObject() halves the cost per record.
 interface DecodedTensor {
-  dtype?: number;
-  tensor_shape?: { dim?: { size?: number }[] };
-  tensor_content?: Uint8Array;
-  float_val?: number[];
-  double_val?: number[];
+  dtype: number;
+  tensor_shape: { dim: { size: number | { toNumber(): number } }[] } | null;
+  tensor_content: Uint8Array;
+  float_val: number[];
+  double_val: number[];
+}
+
+interface DecodedValue {
+  tag: string;
+  simple_value: number;
+  tensor: DecodedTensor | null;
 }
 
 interface DecodedEvent {
-  wall_time?: number;
-  step?: number;
-  file_version?: string;
-  summary?: { value?: { tag?: string; simple_value?: number; tensor?: DecodedTensor; obsolete_old_style_histogram?: unknown; image?: unknown; histo?: unknown; audio?: unknown }[] };
+  wall_time: number;
+  step: number | { toNumber(): number };
+  summary: { value: DecodedValue[] } | null;
 }
+
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+const int64 = (v: number | { toNumber(): number }): number => (typeof v === 'number' ? v : v.toNumber());
+/** Values that are something else than a scalar; present only to tell them from a scalar 0. */
+const NOT_SCALAR = ['image', 'histo', 'audio', 'obsolete_old_style_histogram'];
 
 /** A rank-0 (or one-element) float/double tensor's value; undefined for anything else (text, histograms). */
 function tensorScalar(t: DecodedTensor): number | undefined {
   const dims = t.tensor_shape?.dim ?? [];
-  if (dims.reduce((n, d) => n * Number(d.size ?? 0), 1) !== 1) return undefined;
+  let n = 1;
+  for (const d of dims) n *= int64(d.size);
+  if (n !== 1) return undefined;
+  const c = t.tensor_content;
   if (t.dtype === DT_FLOAT) {
-    if (t.float_val?.length) return t.float_val[0];
-    const c = t.tensor_content;
-    if (c && c.length === 4) return new DataView(c.buffer, c.byteOffset, 4).getFloat32(0, true);
+    if (t.float_val.length) return t.float_val[0];
+    if (c.length === 4) return new DataView(c.buffer, c.byteOffset, 4).getFloat32(0, true);
   } else if (t.dtype === DT_DOUBLE) {
-    if (t.double_val?.length) return t.double_val[0];
-    const c = t.tensor_content;
-    if (c && c.length === 8) return new DataView(c.buffer, c.byteOffset, 8).getFloat64(0, true);
+    if (t.double_val.length) return t.double_val[0];
+    if (c.length === 8) return new DataView(c.buffer, c.byteOffset, 8).getFloat64(0, true);
   }
   return undefined;
 }
 
 /** The scalars one Event record holds (none for the file-version header or a graph). Throws on bytes that are not an Event. */
 export function scalarsOfEvent(bytes: Uint8Array): ScalarPoint[] {
-  const msg = EventType.decode(bytes);
-  const ev = EventType.toObject(msg, { longs: Number, bytes: Uint8Array as unknown as typeof String }) as DecodedEvent;
-  const values = ev.summary?.value ?? [];
+  const ev = EventType.decode(bytes) as unknown as DecodedEvent;
+  const values = ev.summary?.value;
+  if (!values?.length) return [];
+  const step = int64(ev.step);
   const out: ScalarPoint[] = [];
   for (const v of values) {
     if (!v.tag) continue;
     let value: number | undefined;
     if (v.tensor) value = tensorScalar(v.tensor);
-    else if (v.image === undefined && v.histo === undefined && v.audio === undefined && v.obsolete_old_style_histogram === undefined) value = v.simple_value ?? 0;
+    else if (!NOT_SCALAR.some((k) => own(v, k))) value = v.simple_value;
     if (value === undefined) continue;
-    out.push({ tag: v.tag, step: ev.step ?? 0, wallTime: ev.wall_time ?? 0, value });
+    out.push({ tag: v.tag, step, wallTime: ev.wall_time, value });
   }
   return out;
 }

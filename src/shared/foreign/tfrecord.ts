@@ -17,6 +17,13 @@ export interface TfRecordChunk {
   error?: string;
 }
 
+/** A copy, also of a Node Buffer (whose slice() is a view). */
+function copyOf(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
 function u32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
@@ -44,6 +51,10 @@ export class TfRecordReader {
     return this.pendingLen;
   }
 
+  /**
+   * `chunk` is not kept: the caller may reuse its buffer once this returns (the records returned
+   * are views into it, to be decoded before then).
+   */
   push(chunk: Uint8Array): TfRecordChunk {
     if (this.broken) return { records: [] };
     if (chunk.length === 0) return { records: [] };
@@ -52,7 +63,10 @@ export class TfRecordReader {
     const needed = this.needed();
     // Joining only once the next record is complete keeps a large record spread over many
     // appends from being copied once per append.
-    if (needed === undefined || this.pendingLen < needed) return { records: [] };
+    if (needed === undefined || this.pendingLen < needed) {
+      this.pending[this.pending.length - 1] = copyOf(chunk);
+      return { records: [] };
+    }
     const buf = this.join();
     const records: Uint8Array[] = [];
     let at = 0;
@@ -77,7 +91,18 @@ export class TfRecordReader {
   /** Bytes the held-back record needs in all, once its header is in; undefined before that. */
   private needed(): number | undefined {
     if (this.pendingLen < HEADER) return undefined;
-    const head = this.pending[0].length >= HEADER ? this.pending[0] : this.join();
+    let head = this.pending[0];
+    if (head.length < HEADER) {
+      // The header straddles appends: gather its 12 bytes without touching what is held.
+      head = new Uint8Array(HEADER);
+      let o = 0;
+      for (const p of this.pending) {
+        const n = Math.min(p.length, HEADER - o);
+        head.set(p.subarray(0, n), o);
+        o += n;
+        if (o === HEADER) break;
+      }
+    }
     const len = u32(head, 4) * 2 ** 32 + u32(head, 0);
     // A corrupt length must reach the CRC check now, not be waited for.
     return len > MAX_RECORD ? HEADER : HEADER + len + FOOTER;
@@ -96,8 +121,8 @@ export class TfRecordReader {
   }
 
   private keep(buf: Uint8Array, from: number): void {
-    // A copy, so the caller's (possibly large) read buffer is not kept alive by a short tail.
-    const rest = buf.slice(from);
+    // A copy: the caller may refill its buffer, and a short tail should not keep it alive.
+    const rest = copyOf(buf.subarray(from));
     this.pending = rest.length ? [rest] : [];
     this.pendingLen = rest.length;
   }

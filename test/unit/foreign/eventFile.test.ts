@@ -102,3 +102,21 @@ describe('TensorBoard event files', () => {
     assert.match(got.error ?? '', /^g: record at byte \d+ is not a TensorBoard Event \(/);
   });
 });
+
+describe('TensorBoard event files: a caller that reuses its read buffer', () => {
+  it('bytes held back between appends are the reader\'s own copy, not a view of the caller\'s buffer', () => {
+    const file = concat([0, 1, 2, 3, 4, 5].map((s) => eventBytes({ step: s, values: [{ tag: 'Test/acc', simple_value: s }] })));
+    const r = new EventFileReader('f');
+    const buf = Buffer.alloc(7); // like a follower's fixed read buffer (a Buffer: its slice() is a view), refilled for every read
+    const steps: number[] = [];
+    for (let at = 0; at < file.length; at += buf.length) {
+      const n = Math.min(buf.length, file.length - at);
+      buf.set(file.subarray(at, at + n));
+      const got = r.push(buf.subarray(0, n));
+      assert.equal(got.error, undefined);
+      steps.push(...got.scalars.map((s) => s.step));
+      buf.fill(0xee);
+    }
+    assert.deepEqual(steps, [0, 1, 2, 3, 4, 5]);
+  });
+});
