@@ -56,36 +56,58 @@ export class TfRecordReader {
    * are views into it, to be decoded before then).
    */
   push(chunk: Uint8Array): TfRecordChunk {
-    if (this.broken) return { records: [] };
-    if (chunk.length === 0) return { records: [] };
-    this.pending.push(chunk);
-    this.pendingLen += chunk.length;
-    const needed = this.needed();
-    // Joining only once the next record is complete keeps a large record spread over many
-    // appends from being copied once per append.
-    if (needed === undefined || this.pendingLen < needed) {
-      this.pending[this.pending.length - 1] = copyOf(chunk);
-      return { records: [] };
-    }
-    const buf = this.join();
+    if (this.broken || chunk.length === 0) return { records: [] };
     const records: Uint8Array[] = [];
     let at = 0;
+    if (this.pendingLen) {
+      const held = this.pendingLen;
+      this.pending.push(chunk);
+      this.pendingLen += chunk.length;
+      const needed = this.needed();
+      // Gathering only once the held record is complete keeps a large record spread over many
+      // appends from being copied once per append.
+      if (needed === undefined || this.pendingLen < needed) {
+        this.pending[this.pending.length - 1] = copyOf(chunk);
+        return { records };
+      }
+      // Only the record that straddles the appends is joined; the rest is read in place.
+      const first = new Uint8Array(needed);
+      let o = 0;
+      for (let i = 0; i < this.pending.length - 1; i++) {
+        first.set(this.pending[i], o);
+        o += this.pending[i].length;
+      }
+      first.set(chunk.subarray(0, needed - held), o);
+      this.pending = [];
+      this.pendingLen = 0;
+      const error = this.scan(first, 0, records).error;
+      if (error) return { records, error };
+      at = needed - held;
+    }
+    const { at: end, error } = this.scan(chunk, at, records);
+    if (error) return { records, error };
+    // A copy: the caller may refill its buffer, and a short tail should not keep it alive.
+    const rest = copyOf(chunk.subarray(end));
+    this.pending = rest.length ? [rest] : [];
+    this.pendingLen = rest.length;
+    return { records };
+  }
+
+  /** Whole records of buf from `at` on, into `records`; stops at an incomplete one, or at a bad one with an error. */
+  private scan(buf: Uint8Array, at: number, records: Uint8Array[]): { at: number; error?: string } {
     while (buf.length - at >= HEADER) {
-      const lenLo = u32(buf, at);
-      const lenHi = u32(buf, at + 4);
-      if (maskedCrc32c(buf, at, at + 8) !== u32(buf, at + 8)) return this.fail(records, at, 'length CRC mismatch');
-      const len = lenHi * 2 ** 32 + lenLo;
-      if (len > MAX_RECORD) return this.fail(records, at, `record length ${len} is implausible`);
+      if (maskedCrc32c(buf, at, at + 8) !== u32(buf, at + 8)) return { at, error: this.fail('length CRC mismatch') };
+      const len = u32(buf, at + 4) * 2 ** 32 + u32(buf, at);
+      if (len > MAX_RECORD) return { at, error: this.fail(`record length ${len} is implausible`) };
       const end = at + HEADER + len + FOOTER;
       if (end > buf.length) break;
       const dataStart = at + HEADER;
-      if (maskedCrc32c(buf, dataStart, dataStart + len) !== u32(buf, dataStart + len)) return this.fail(records, at, 'data CRC mismatch');
+      if (maskedCrc32c(buf, dataStart, dataStart + len) !== u32(buf, dataStart + len)) return { at, error: this.fail('data CRC mismatch') };
       records.push(buf.subarray(dataStart, dataStart + len));
+      this.offset += end - at;
       at = end;
     }
-    this.offset += at;
-    this.keep(buf, at);
-    return { records };
+    return { at };
   }
 
   /** Bytes the held-back record needs in all, once its header is in; undefined before that. */
@@ -108,31 +130,10 @@ export class TfRecordReader {
     return len > MAX_RECORD ? HEADER : HEADER + len + FOOTER;
   }
 
-  private join(): Uint8Array {
-    if (this.pending.length === 1) return this.pending[0];
-    const out = new Uint8Array(this.pendingLen);
-    let o = 0;
-    for (const p of this.pending) {
-      out.set(p, o);
-      o += p.length;
-    }
-    this.pending = [out];
-    return out;
-  }
-
-  private keep(buf: Uint8Array, from: number): void {
-    // A copy: the caller may refill its buffer, and a short tail should not keep it alive.
-    const rest = copyOf(buf.subarray(from));
-    this.pending = rest.length ? [rest] : [];
-    this.pendingLen = rest.length;
-  }
-
-  private fail(records: Uint8Array[], at: number, why: string): TfRecordChunk {
+  private fail(why: string): string {
     this.broken = true;
-    const offset = this.offset + at;
-    this.offset = offset;
     this.pending = [];
     this.pendingLen = 0;
-    return { records, error: `${this.file}: corrupt record at byte ${offset} (${why}); read stops there` };
+    return `${this.file}: corrupt record at byte ${this.offset} (${why}); read stops there`;
   }
 }

@@ -120,3 +120,28 @@ describe('TensorBoard event files: a caller that reuses its read buffer', () => 
     assert.deepEqual(steps, [0, 1, 2, 3, 4, 5]);
   });
 });
+
+describe('TensorBoard event files: corruption met across appends', () => {
+  it('a bad record split over two appends is reported at its own offset, after the good ones', () => {
+    const recs = [0, 1, 2].map((s) => eventBytes({ step: s, values: [{ tag: 'Test/acc', simple_value: s }] }));
+    const file = concat(recs);
+    const bad = recs[0].length + recs[1].length;
+    file[file.length - 2] ^= 0x01; // record 2's data CRC
+    const r = new EventFileReader('h');
+    const a = r.push(file.subarray(0, bad + 5));
+    const b = r.push(file.subarray(bad + 5));
+    assert.deepEqual([...a.scalars, ...b.scalars].map((s) => s.step), [0, 1]);
+    assert.equal(a.error, undefined);
+    assert.equal(b.error, `h: corrupt record at byte ${bad} (data CRC mismatch); read stops there`);
+  });
+
+  it('a length whose CRC passes but is past 1 GiB is refused at once rather than waited for', () => {
+    const head = new Uint8Array(12);
+    const dv = new DataView(head.buffer);
+    dv.setUint32(0, 0, true);
+    dv.setUint32(4, 1, true); // 2^32 bytes
+    dv.setUint32(8, maskedCrc32c(head, 0, 8), true);
+    const got = new TfRecordReader('big').push(head);
+    assert.equal(got.error, 'big: corrupt record at byte 0 (record length 4294967296 is implausible); read stops there');
+  });
+});
