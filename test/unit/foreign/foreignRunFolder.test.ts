@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -88,6 +89,24 @@ describe('reading a foreign run folder from disk', () => {
     const run = f.poll();
     assert.deepEqual(run?.warnings, [`${file}: corrupt record at byte ${good.length} (data CRC mismatch); read stops there`]);
     assert.deepEqual(run?.epochs.map((e) => e.test?.acc), [0.3]);
+  });
+
+  it('an event file replaced by a shorter one is read again from its start', () => {
+    const file = path.join(dir, 'events.out.tfevents.1700000000.gpu1');
+    fs.writeFileSync(file, referenceEventFile([0, 1].map((epoch) => ({ epoch, scalars: epochScalars(epoch) }))));
+    const f = new ForeignRunFollower(dir);
+    assert.equal(f.poll()?.epochs.length, 2);
+    fs.writeFileSync(file, referenceEventFile([{ epoch: 0, scalars: { 'Test/acc': 99 } }]));
+    assert.deepEqual(f.poll()?.epochs.map((e) => [e.epoch, e.test?.acc, e.clean]), [[0, 0.99, undefined]]);
+  });
+
+  it('a log.txt that is a FIFO is a one-line warning naming it, and does not block', function () {
+    fs.writeFileSync(path.join(dir, 'events.out.tfevents.1700000000.gpu1'), referenceEventFile([{ epoch: 0, scalars: epochScalars(0) }]));
+    const fifo = path.join(dir, 'log.txt');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) return this.skip();
+    const run = readForeignRunFolder(dir);
+    assert.equal(run?.epochs.length, 1);
+    assert.deepEqual(run?.warnings, [`${fifo}: it is not a regular file (a FIFO)`]);
   });
 
   it('a 20 MB event file growing by 1 MB appends is read once: only new bytes per poll, bounded held-back bytes, every value', function () {
