@@ -99,7 +99,9 @@ interface TextState {
 
 /**
  * A foreign run folder, followed. `poll()` returns the run as read so far, or undefined when the
- * folder holds no foreign run (or is one of ours).
+ * folder holds no foreign run (or is one of ours). Its epoch records are copies; the `extra` series
+ * arrays are the follower's own and keep growing with later polls (copying them on every poll
+ * would cost as much as reading the file again).
  */
 export class ForeignRunFollower {
   private followers = new Map<string, EventFileFollower>();
