@@ -16,6 +16,12 @@ export const EXTRA_CORRUPTIONS = ['speckle_noise', 'gaussian_blur', 'spatter', '
 
 export const ALL_CORRUPTIONS = [...CORRUPTIONS, ...EXTRA_CORRUPTIONS] as const;
 
+/** AlexNet's ImageNet-C error per corruption, in CORRUPTIONS order (Hendrycks & Dietterich). */
+export const ALEXNET_ERRORS: Readonly<Record<string, number>> = Object.fromEntries(
+  CORRUPTIONS.map((c, i) => [c, [0.886428, 0.894468, 0.92264, 0.81988, 0.826268, 0.785948, 0.79836, 0.866816, 0.826572, 0.819324, 0.564592, 0.853204, 0.646056, 0.71784, 0.6065][i]]),
+);
+export const ALEXNET_CLEAN_ERROR = 0.4348;
+
 export type CorruptionName = (typeof ALL_CORRUPTIONS)[number];
 export type CorruptionFamily = 'noise' | 'blur' | 'weather' | 'digital';
 

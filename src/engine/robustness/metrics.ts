@@ -1,15 +1,12 @@
 // Summary numbers from an error table errors[corruption][severity-1] (rates in [0, 1], null = not
 // evaluated). Missing cells are skipped, never treated as 0, and reported by name.
 
-import { ALL_CORRUPTIONS, CORRUPTIONS, type RobustnessSummary } from '../../shared/robustness';
+import { ALEXNET_CLEAN_ERROR, ALEXNET_ERRORS, ALL_CORRUPTIONS, CORRUPTIONS, type RobustnessSummary } from '../../shared/robustness';
 
 export type ErrorTable = Record<string, readonly (number | null)[]>;
 
-/** AlexNet's ImageNet-C error per corruption, in CORRUPTIONS order (Hendrycks & Dietterich). */
-export const ALEXNET_ERRORS: Readonly<Record<string, number>> = Object.fromEntries(
-  CORRUPTIONS.map((c, i) => [c, [0.886428, 0.894468, 0.92264, 0.81988, 0.826268, 0.785948, 0.79836, 0.866816, 0.826572, 0.819324, 0.564592, 0.853204, 0.646056, 0.71784, 0.6065][i]]),
-);
-export const ALEXNET_CLEAN_ERROR = 0.4348;
+// AlexNet's figures live in shared/ since foreign ImageNet-C logs are normalised by them too.
+export { ALEXNET_CLEAN_ERROR, ALEXNET_ERRORS };
 
 function present(row: readonly (number | null)[] | undefined): number[] {
   return (row ?? []).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
