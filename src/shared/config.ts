@@ -17,6 +17,8 @@ export const RANDOM_START_MODES = ['always', 'never', 'reference'] as const;
 export const ADVPROP_ATTACK_BN = ['eval', 'train'] as const;
 export const ADVPROP_TARGETS = ['random', 'true-label'] as const;
 export const ADVPROP_GRADIENT_DIVISORS = ['weighted-count', 'clean-batch'] as const;
+/** How a targeted Fast AdvProp attack picks its target; see AttackConfig.target. */
+export const ATTACK_TARGETS = ['random', 'next'] as const;
 export type RandomStartMode = (typeof RANDOM_START_MODES)[number];
 
 export const DATASET_NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'image-folder'] as const;
@@ -42,6 +44,13 @@ export interface AttackConfig {
   stepSize: number;
   randomStart: RandomStartMode;
   targeted: boolean;
+  /**
+   * Targeted attacks only. Absent or "random": a uniformly random wrong class. "next": (label + 1)
+   * mod classes, a function of the true label, so the perturbation carries the label and the
+   * network can learn to read it: the known label-leaking setup, kept to reproduce the leak (see
+   * docs/leak.md), not to train with. Optional so that configs without it keep their hash.
+   */
+  target?: (typeof ATTACK_TARGETS)[number];
 }
 
 export interface AugmentConfig {
@@ -192,7 +201,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'dataset', 'augment', 'seed', 'backend', 'workers', 'maxSteps', 'logEvery', 'leak', 'autoEvaluate', 'advprop',
   ],
   advprop: ['attackBn', 'target', 'gradientDivisor'],
-  attack: ['steps', 'epsilon', 'stepSize', 'randomStart', 'targeted'],
+  attack: ['steps', 'epsilon', 'stepSize', 'randomStart', 'targeted', 'target'],
   model: ['arch', 'width'],
   dataset: ['name', 'path', 'trainLimit', 'testLimit', 'size'],
   augment: ['crop', 'flip', 'mixupAlpha', 'cutmixAlpha'],
@@ -321,6 +330,10 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
     randomStart: oneOf(attackIn.randomStart, 'attack.randomStart', RANDOM_START_MODES),
     targeted: bool(attackIn.targeted, 'attack.targeted'),
   };
+  if (attackIn.target !== undefined) {
+    attack.target = oneOf(attackIn.target, 'attack.target', ATTACK_TARGETS);
+    if (!attack.targeted) throw new ConfigError('attack.target', 'picks the target of a targeted attack; set attack.targeted to true or leave target out');
+  }
   const modelIn = c.model as Record<string, unknown>;
   const model = {
     arch: oneOf(modelIn.arch, 'model.arch', MODEL_ARCHS),

@@ -215,7 +215,9 @@ export class Trainer {
     const c = this.o.config.attack;
     const eps = epsilonToInputSpace(c.epsilon);
     const noise = randomStartActive(c.randomStart, this.rng) ? drawRandomStart(this.rng, count * this.px, eps) : undefined;
-    const targetLabels = c.targeted ? drawTargetLabels(this.rng, labels, this.o.train.numClasses) : undefined;
+    const C = this.o.train.numClasses;
+    // "next" consumes no draw: it is meant to differ from "random" only in the target.
+    const targetLabels = !c.targeted ? undefined : c.target === 'next' ? labels.map((y) => (y + 1) % C) : drawTargetLabels(this.rng, labels, C);
     return makeAttackSpec(c, { reuseGradients: reuse, noise, targetLabels });
   }
 

@@ -51,6 +51,9 @@ describe('run config', () => {
     [{ lr: 0 }, 'lr'],
     [{ nmae: 'typo' }, 'nmae'],
     [{ attack: { stepsize: 1 } }, 'attack.stepsize'],
+    [{ attack: { targeted: true, target: 'label+1' } }, 'attack.target'],
+    // a target without a targeted attack would be silently ignored
+    [{ attack: { target: 'next' } }, 'attack.target'],
     [{ name: '../escape' }, 'name'],
     [[], '(root)'],
   ];
@@ -59,6 +62,11 @@ describe('run config', () => {
       assert.equal(fieldOf(() => resolveConfig(input)), field);
     });
   }
+
+  it('attack.target is left out unless given, so existing configs keep their hash', () => {
+    assert.equal('target' in resolveConfig({ attack: { targeted: true } }).attack, false);
+    assert.equal(resolveConfig({ attack: { targeted: true, target: 'next' } }).attack.target, 'next');
+  });
 
   it('error messages say how to fix the value', () => {
     try {

@@ -123,6 +123,40 @@ describe('train: shuffle BN permutation', () => {
   });
 });
 
+describe('train: targeted Fast AdvProp attack', () => {
+  async function targetsOf(target?: 'random' | 'next'): Promise<{ labels: Int32Array; targets: Int32Array }[]> {
+    const ex = new RecordingExecutor();
+    const data = tinyData(80, 16);
+    const attack = { targeted: true, randomStart: 'never', ...(target ? { target } : {}) };
+    const config = tinyConfig({ batchSize: 16, bnGroups: 4, split: '1:1', reuseGradients: false, attack });
+    const t = new Trainer({ config, plan: planTraining(config, 80), executor: ex, train: data.train, test: data.test, params: new Float32Array(6), running: new Float32Array([0, 1, 0, 1]) });
+    await t.trainStep();
+    await t.trainStep();
+    return ex.requests.filter((r) => r.attack).map((r) => ({ labels: r.labels, targets: r.attack!.targetLabels! }));
+  }
+
+  it('target "next" aims every image at (label + 1) mod classes, step after step', async () => {
+    const steps = await targetsOf('next');
+    assert.equal(steps.length, 2);
+    for (const { labels, targets } of steps) {
+      assert.equal(targets.length, 16);
+      assert.deepEqual(Array.from(targets), Array.from(labels, (y) => (y + 1) % 4));
+    }
+  });
+
+  it('without target (the default, random) every target is a wrong class and they are not all label + 1', async () => {
+    const steps = await targetsOf();
+    let next = 0;
+    for (const { labels, targets } of steps) {
+      for (let i = 0; i < labels.length; i++) {
+        assert.notEqual(targets[i], labels[i]);
+        if (targets[i] === (labels[i] + 1) % 4) next++;
+      }
+    }
+    assert.ok(next < 32, `${next} of 32 random targets were label + 1`);
+  });
+});
+
 describe('train: one Fast AdvProp step', () => {
   it('asks for the reference passes: clean (main, weight 1), attack (aux, training, β, reuse), adversarial (aux, β)', async () => {
     const ex = new RecordingExecutor();
