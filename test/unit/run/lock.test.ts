@@ -197,22 +197,27 @@ describe('run.lock: process ownership of a run folder', function () {
       const dir = path.join(tmp, `race-${round}`);
       fs.mkdirSync(dir);
       if (round % 2 === 1) forge(dir, { pid: 2 ** 22 + 12345 }); // a dead pid: both try to recover it
-      const at = Date.now() + 400;
+      const at = Date.now() + 1500;
+      // Each racer holds what it got until the parent has both answers: a winner that exited early
+      // would free the lock, and a racer started late on a loaded machine would then win as well,
+      // legitimately (one after the other), which is not the race this test is about.
       const script = `
         const { acquireRunLock } = require(${JSON.stringify(LOCK_JS)});
         while (Date.now() < ${at}) {}
         try { acquireRunLock(${JSON.stringify(dir)}, 'race', { field: '--run' }); console.log('won'); }
         catch (e) { console.log('lost: ' + e.message); }
-        setTimeout(() => {}, 300);
+        setInterval(() => {}, 1000);
       `;
       const racers = [0, 1].map(() => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
       children.push(...racers);
       const outs = await Promise.all(racers.map(async (c) => {
         let out = '';
         c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-        await exited(c);
+        await waitFor(() => out.includes('\n') || c.exitCode !== null, 'a racer\'s answer', 30000);
         return out.trim();
       }));
+      for (const c of racers) c.kill('SIGTERM');
+      await Promise.all(racers.map((c) => exited(c)));
       assert.equal(outs.filter((o) => o === 'won').length, 1, `round ${round}: ${JSON.stringify(outs)}`);
       assert.match(outs.find((o) => o !== 'won')!, /^lost: --run: run race-\d is being trained by process \d+/);
     }
