@@ -47,13 +47,43 @@ export function groupRuns(runs: readonly RunSnapshot[]): { group: RunGroup; labe
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-/** `fast-advprop · p_adv 0.20 · 45%` while training; best accuracy, mCE and a leak mark after. */
+// Engine-generated names are `<method>-<yyyyMMdd-HHmmss>` (run/runDir.ts defaultRunName), with
+// `-2`, `-3` … when two start in the same second.
+const GENERATED_NAME = /^(.+)-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\d+))?$/;
+
+// Even "fast-advprop 01:58" left no room for accuracy and mCE at the default sidebar width.
+const SHORT_METHOD: Record<string, string> = { 'fast-advprop': 'FastAP', advprop: 'AdvProp', vanilla: 'Vanilla' };
+
+/**
+ * The Runs view's label. At the default sidebar width a generated name alone fills the row and
+ * the figures in the description are never seen (#16), so it becomes `FastAP 01:58`; the full
+ * name and date stay in the tooltip. A config's own name is the user's choice and is kept.
+ */
+export function runLabel(s: Pick<RunSnapshot, 'name'>): string {
+  const m = GENERATED_NAME.exec(s.name);
+  if (!m || !(m[1] in SHORT_METHOD)) return s.name;
+  const [, method, , , , hh, mm, , dup] = m;
+  return `${SHORT_METHOD[method]} ${hh}:${mm}${dup ? ` (${dup})` : ''}`;
+}
+
+/** Whether the label already names the method (a generated one does), so the description need not. */
+function labelNamesMethod(s: Pick<RunSnapshot, 'name'>): boolean {
+  return runLabel(s) !== s.name;
+}
+
+/** The date of a generated name, `2026-12-07 01:58:12`, for the tooltip. */
+export function runStartedStamp(name: string): string | undefined {
+  const m = GENERATED_NAME.exec(name);
+  return m ? `${m[2]}-${m[3]}-${m[4]} ${m[5]}:${m[6]}:${m[7]}` : undefined;
+}
+
+/**
+ * `45% · p_adv 0.20` while training; best accuracy, mCE and a leak mark after. The figures come
+ * first so a narrow sidebar cuts the settings, not them; the method is left out when the label
+ * already starts with it.
+ */
 export function runDescription(s: RunSnapshot): string {
   const parts: string[] = [];
-  const method = s.config?.config?.method;
-  if (method) parts.push(method);
-  const p = pAdvOf(s);
-  if (p !== undefined) parts.push(`p_adv ${p.toFixed(2)}`);
   const group = runGroupOf(s);
   if (group === 'running') {
     const f = progressFraction(s);
@@ -66,6 +96,10 @@ export function runDescription(s: RunSnapshot): string {
   if (mce) parts.push(`${mce.label} ${mce.value.toFixed(1)}`);
   if (leakFlagged(s)) parts.push('⚠ leak');
   if (group === 'unknown') parts.push(s.statusProblem ? 'status unreadable' : 'no status');
+  const method = s.config?.config?.method;
+  if (method && !labelNamesMethod(s)) parts.push(method);
+  const p = pAdvOf(s);
+  if (p !== undefined) parts.push(`p_adv ${p.toFixed(2)}`);
   // Last, so a narrow sidebar cuts it before the figures; the tooltip always has it.
   const b = s.config?.backend;
   if (b?.gpu) parts.push(backendLabel(b));
@@ -73,7 +107,9 @@ export function runDescription(s: RunSnapshot): string {
 }
 
 export function runTooltip(s: RunSnapshot): string {
+  const started = runStartedStamp(s.name);
   const lines = [`${s.name}`, s.runDir];
+  if (started) lines.push(`Started: ${started}`);
   const c = s.config;
   const st = s.status;
   lines.push(`State: ${GROUP_LABELS[runGroupOf(s)]}${st?.pid && s.alive ? ` (pid ${st.pid})` : ''}`);

@@ -98,6 +98,61 @@ export const cockpitScenarios: Scenario[] = [
     },
   },
   {
+    name: 'runs-view-fits',
+    description: 'at the default sidebar width the Runs view shows generated runs as "FastAP 01:58" with accuracy and mCE in full; the Stopped group is open',
+    workspaceFiles: {
+      ...tinyWorkspaceFiles(),
+      ...runFiles({
+        name: 'fast-advprop-20261207-015812', writtenBy: 'runs-view-fits', epochs: 5, stepsPerEpoch: 4,
+        results: { clean: { accuracy: 0.871, loss: 0.4 } }, robustness: { summary: { mCE: 78.4, meanCorruptionError: 20 } },
+      }),
+      ...runFiles({
+        name: 'vanilla-20261207-020311', state: 'stopped', writtenBy: 'runs-view-fits', epochs: 6, stepsPerEpoch: 4, costFactor: 1,
+        config: { method: 'vanilla' }, epochRecords: [{ epoch: 0, step: 4, test: { loss: 0.6, acc: 0.802 }, train: { loss: 0.6, acc: 0.8 }, seconds: 3 }],
+      }),
+    },
+    async run(d) {
+      await d.click('.activitybar .action-item a[aria-label^="Fast AdvProp"]');
+      await d.waitForText('FastAP 01:58');
+      // What the row shows: its label, its description, and how much of the description is on
+      // screen: the workbench cuts an overflowing row with an ellipsis, hiding whatever comes last.
+      const rows = () => d.page.$$eval('.part.sidebar .monaco-list-row', (els) => els.map((r) => {
+        const text = (sel: string) => ((r.querySelector(sel) as unknown as { innerText?: string } | null)?.innerText ?? '').trim();
+        const c = r.querySelector('.monaco-icon-label-container') as unknown as { getBoundingClientRect(): { right: number } } | null;
+        const desc = r.querySelector('.label-description') as unknown as { firstChild: unknown; textContent: string } | null;
+        // The text that ends left of the container's edge, less room for the ellipsis.
+        let shown = '';
+        if (c && desc?.firstChild) {
+          const edge = c.getBoundingClientRect().right - 14;
+          const doc = (r as unknown as { ownerDocument: { createRange(): { setStart(n: unknown, o: number): void; setEnd(n: unknown, o: number): void; getBoundingClientRect(): { right: number } } } }).ownerDocument;
+          for (let i = desc.textContent.length; i > 0; i--) {
+            const range = doc.createRange();
+            range.setStart(desc.firstChild, 0);
+            range.setEnd(desc.firstChild, i);
+            if (range.getBoundingClientRect().right <= edge) { shown = desc.textContent.slice(0, i); break; }
+          }
+        }
+        return { label: text('.label-name'), description: text('.label-description'), shown, expanded: r.getAttribute('aria-expanded') };
+      }));
+      const all = await d.step('the view lists both groups and both runs', () => d.poll(async () => {
+        const r = await rows();
+        return r.some((x) => x.label === 'Vanilla 02:03') ? r : undefined;
+      }, 10_000, 'the stopped run\'s row (the Stopped group open)'));
+      await d.check('the Stopped group starts expanded', () => {
+        const g = all.find((x) => x.label === 'Stopped');
+        if (g?.expanded !== 'true') throw new Error(`rows: ${JSON.stringify(all)}`);
+        return 'Stopped expanded';
+      });
+      for (const [label, want] of [['FastAP 01:58', '87.1% · mCE 78.4'], ['Vanilla 02:03', '80.2%']] as const) {
+        await d.check(`"${label}" shows "${want}" uncut`, () => {
+          const row = all.find((x) => x.label === label);
+          if (!row || !row.shown.startsWith(want)) throw new Error(`row: ${JSON.stringify(row)}; all: ${JSON.stringify(all)}`);
+          return `${row.label} — ${row.shown} (of "${row.description}")`;
+        });
+      }
+    },
+  },
+  {
     name: 'resume-from-dashboard',
     description: 'the empty Runs view has no source-checkout command line; a run stopped from outside gets a Resume button on its dashboard that continues it to completed',
     workspaceFiles: { ...tinyWorkspaceFiles(), 'resume.advprop.json': tinyConfigText({ maxSteps: 0, logEvery: 1 }) },
