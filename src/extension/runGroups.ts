@@ -56,19 +56,21 @@ const SHORT_METHOD: Record<string, string> = { 'fast-advprop': 'FastAP', advprop
 
 /**
  * The Runs view's label. At the default sidebar width a generated name alone fills the row and
- * the figures in the description are never seen (#16), so it becomes `FastAP 01:58`; the full
- * name and date stay in the tooltip. A config's own name is the user's choice and is kept.
+ * the figures in the description are never seen (#16), so `fast-advprop-20261207-015812` becomes
+ * `FastAP 01:58` and `sweep-20261207-015812` (a workspace config's run) `sweep 01:58`; the full
+ * name and date stay in the tooltip. A name without a timestamp is the user's choice and is kept.
  */
 export function runLabel(s: Pick<RunSnapshot, 'name'>): string {
   const m = GENERATED_NAME.exec(s.name);
-  if (!m || !(m[1] in SHORT_METHOD)) return s.name;
-  const [, method, , , , hh, mm, , dup] = m;
-  return `${SHORT_METHOD[method]} ${hh}:${mm}${dup ? ` (${dup})` : ''}`;
+  if (!m) return s.name;
+  const [, prefix, , , , hh, mm, , dup] = m;
+  return `${SHORT_METHOD[prefix] ?? prefix} ${hh}:${mm}${dup ? ` (${dup})` : ''}`;
 }
 
-/** Whether the label already names the method (a generated one does), so the description need not. */
+/** Whether the label already names the method (a generated default one does), so the description need not. */
 function labelNamesMethod(s: Pick<RunSnapshot, 'name'>): boolean {
-  return runLabel(s) !== s.name;
+  const prefix = GENERATED_NAME.exec(s.name)?.[1];
+  return prefix !== undefined && prefix in SHORT_METHOD;
 }
 
 /** The date of a generated name, `2026-12-07 01:58:12`, for the tooltip. */

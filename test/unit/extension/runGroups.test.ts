@@ -76,6 +76,9 @@ describe('Runs view grouping', () => {
     assert.match(runTooltip(s), /^fast-advprop-20261207-015812\n\/runs\/fast-advprop-20261207-015812\nStarted: 2026-12-07 01:58:12$/m);
     assert.equal(runLabel(run('vanilla-20261207-015812-2', 'completed')), 'Vanilla 01:58 (2)', 'a second run in the same second stays apart');
     assert.equal(runLabel(run('my-sweep-a', 'completed')), 'my-sweep-a', 'a name the user chose is kept');
+    const sweep = run('sweep-20261207-015812', 'completed', { config: config('fast-advprop'), results: { clean: { accuracy: 0.871 } } as never });
+    assert.equal(runLabel(sweep), 'sweep 01:58', 'a workspace config\'s run keeps its config name');
+    assert.equal(runDescription(sweep), '87.1% · fast-advprop · p_adv 0.20', 'and names the method in the description');
   });
 
   it('says why a run without a readable status is listed', () => {
