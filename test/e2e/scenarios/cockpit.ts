@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Scenario } from '../scenarios';
 import { fakeRunFiles, type FakeRun } from '../../fixtures/runFolder';
-import { RUNS_FOLDER, engine, expectWebview, readJson, runState, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
+import { RUNS_FOLDER, engine, expectWebview, readJson, runFolders, runState, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
 
 const VANILLA = 'vanilla-short';
 const FAST = 'fast-same-budget';
@@ -150,6 +150,42 @@ export const cockpitScenarios: Scenario[] = [
           return `${row.label} — ${row.shown} (of "${row.description}")`;
         });
       }
+    },
+  },
+  {
+    name: 'stopped-log-hint',
+    description: 'a run started from the palette and stopped from the palette: the engine log (Show Log) says to resume from the Runs view or the dashboard, not "fast-advprop train --resume"',
+    workspaceFiles: { ...tinyWorkspaceFiles(), 'hint.advprop.json': tinyConfigText({ maxSteps: 0, logEvery: 1 }) },
+    async run(d) {
+      await d.command('Fast AdvProp: Start Training');
+      await d.pick('hint.advprop.json');
+      const dir = await d.step('a run folder appears', () => d.poll(() => runFolders(d.workspace)[0], 60_000, 'a run folder'));
+      await d.check('the run trains a few steps', () => d.poll(() => {
+        try {
+          const st = readJson<{ progress?: { step: number } }>(path.join(dir, 'status.json'));
+          return (st.progress?.step ?? 0) >= 2 ? `step ${st.progress!.step}` : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 120_000, 'step ≥ 2'));
+      // Stop asks which run; a palette click lost to a re-render shows no picker, so once more then.
+      await d.step('Stop Training from the palette opens the run picker', async () => {
+        for (let attempt = 1; ; attempt++) {
+          await d.command('Fast AdvProp: Stop Training');
+          const labels = await d.poll(async () => { const l = await d.visibleQuickPickLabels(); return l.length ? l : undefined; }, 5000, 'the run picker')
+            .catch((e: Error) => { if (attempt >= 2) throw e; return undefined; });
+          if (labels) return labels.join(', ');
+        }
+      });
+      await d.pick(path.basename(dir), { filter: false });
+      await d.check('the run stops', () => d.poll(() => (runState(dir) === 'stopped' ? 'stopped' : undefined), 30_000, 'state "stopped"'));
+      await d.command('Fast AdvProp: Show Log');
+      await d.waitForText('resume it from the Runs view or the dashboard\'s Resume button', { timeout: 20_000 });
+      await d.check('the engine\'s output names no CLI command', () => {
+        const log = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+        if (/continue with|fast-advprop train/.test(log)) throw new Error(`log: ${log.slice(-600)}`);
+        return log.trim().split('\n').filter((l) => l.includes('stopped at step')).join(' | ');
+      });
     },
   },
   {
