@@ -4,7 +4,7 @@ import type { MetricsRecord } from '../src/shared/runFormat';
 import { backendLabel } from '../src/shared/backendLabel';
 import type { DashboardFromWebview, DashboardRun, DashboardState, DashboardToWebview } from '../src/shared/protocol/dashboard';
 import {
-  budgetProgress, compactNumber, currentLeak, epochLabel, formatEta, lastStep, leakAdvice, percent, scheduleText, seriesFrom, settingChips, stateWord, STREAMS,
+  budgetProgress, compactNumber, currentLeak, epochLabel, formatEta, lastStep, leakAdvice, leakStateLine, percent, scheduleText, seriesFrom, settingChips, stateWord, STREAMS,
   type Point, type SeriesDelta, type Stream,
 } from '../src/shared/protocol/dashboardModel';
 import { appendPoints, applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
@@ -129,6 +129,8 @@ function renderBanners(): void {
       button(advice.button, () => vscode.post({ type: 'applyLeakFix' }), { appearance: 'primary', id: 'apply-leak-fix' }),
     ));
   }
+  const leakState = leakStateLine(run.config?.config?.method, run.status, run.results, records);
+  if (leakState) bannersEl.append(h('p', { class: 'muted', title: leakState.title, attrs: { id: 'leak-state' } }, leakState.text));
   const err = run.status?.error;
   if (run.crashed || err) {
     bannersEl.append(h('div', { class: 'banner error', attrs: { role: 'alert' } },

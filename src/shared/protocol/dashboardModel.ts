@@ -96,6 +96,31 @@ export function currentLeak(status: RunStatus | undefined, results: RunResults |
   return status?.leak ?? results?.leak;
 }
 
+/**
+ * The line next to the leak alarm while it is silent (#16: silence read as "not checked"): the
+ * detector's clear verdict, e.g. `no leak: adv 81 % < clean 86 %`, or that it has none yet.
+ * Undefined when the alarm itself shows, and for vanilla runs, which have no adversarial stream.
+ */
+export function leakStateLine(
+  method: string | undefined, status: RunStatus | undefined, results: RunResults | undefined, records: readonly MetricsRecord[],
+): { text: string; title?: string } | undefined {
+  if (method === 'vanilla' || currentLeak(status, results, records)?.flagged) return undefined;
+  let latest: LeakFlag | undefined = results?.leak ?? status?.leak;
+  for (let i = records.length - 1; i >= 0 && !latest; i--) {
+    const r = records[i];
+    if (r?.kind === 'step' && r.leak) latest = r.leak;
+  }
+  if (!latest || !finite(latest.adv) || !finite(latest.clean)) {
+    return { text: 'label leak: no verdict yet', title: 'The detector compares adversarial and clean train accuracy once a few intervals are logged.' };
+  }
+  // Compared at the shown precision, so the sign never contradicts the two numbers beside it.
+  const adv = Math.round(latest.adv * 100);
+  const clean = Math.round(latest.clean * 100);
+  const rel = adv < clean ? '<' : adv === clean ? '=' : '>';
+  const within = rel === '>' ? ', within the alarm\'s margin' : '';
+  return { text: `no leak: adv ${adv} % ${rel} clean ${clean} %${within}`, title: latest.message || undefined };
+}
+
 export interface BudgetProgress {
   /** Image-passes counted so far, per kind and in total. */
   spent: { clean: number; attack: number; adv: number; total: number };

@@ -189,6 +189,35 @@ export const cockpitScenarios: Scenario[] = [
     },
   },
   {
+    name: 'leak-state',
+    description: 'the dashboard says "no leak: adv 81 % < clean 86 %" when the detector cleared the run, and shows the alarm (without that line) when it flagged one',
+    workspaceFiles: {
+      ...tinyWorkspaceFiles(),
+      ...runFiles({
+        name: 'no-leak-run', writtenBy: 'leak-state', epochs: 2, stepsPerEpoch: 4,
+        results: { leak: { flagged: false, clean: 0.862, adv: 0.811, step: 8, message: 'no leak: adversarial 81.1% vs clean 86.2% train accuracy over the last 5 intervals' } },
+      }),
+      ...runFiles({
+        name: 'leaking-run', writtenBy: 'leak-state', epochs: 2, stepsPerEpoch: 4,
+        results: { leak: { flagged: true, clean: 0.733, adv: 0.88, step: 8, message: 'possible label leaking' } },
+      }),
+    },
+    async run(d) {
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick('no-leak-run');
+      await expectWebview(d, 'the cleared run says "no leak: adv 81 % < clean 86 %"', async () => {
+        const f = await webviewFrame(d, '#leak-state', 15_000, 'no-leak-run');
+        return { line: await textOf(f, '#leak-state'), alarm: await textOf(f, '#leak-banner') };
+      }, (v) => v.line === 'no leak: adv 81 % < clean 86 %' && v.alarm === '');
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick('leaking-run');
+      await expectWebview(d, 'the leaking run shows the alarm and no "no leak" line', async () => {
+        const f = await webviewFrame(d, '#leak-banner', 15_000, 'leaking-run');
+        return { line: await textOf(f, '#leak-state'), alarm: await textOf(f, '#leak-banner strong') };
+      }, (v) => v.line === '' && v.alarm.startsWith('Label leak: adversarial train accuracy 88.0 % is above clean 73.3 %'));
+    },
+  },
+  {
     name: 'resume-from-dashboard',
     description: 'the empty Runs view has no source-checkout command line; a run stopped from outside gets a Resume button on its dashboard that continues it to completed',
     workspaceFiles: { ...tinyWorkspaceFiles(), 'resume.advprop.json': tinyConfigText({ maxSteps: 0, logEvery: 1 }) },
