@@ -14,6 +14,18 @@ export function stateWord(run: Pick<DashboardRun, 'status' | 'crashed'>): StateW
   return run.status?.state ?? 'unknown';
 }
 
+/**
+ * True from a start until the engine has written the run's status and config (about 1.7 s while it
+ * loads TensorFlow.js and the dataset). The header and budget then have nothing to show, and their
+ * placeholders ("UNKNOWN", "method –", "of ? planned") read as a broken run (#16), so the
+ * dashboard says "starting…" instead. Only for a live process: a dead run without files is not
+ * starting, it is unreadable.
+ */
+export function isStarting(run: Pick<DashboardRun, 'status' | 'config' | 'alive' | 'crashed'>): boolean {
+  if (!run.alive || run.crashed) return false;
+  return !run.status || (run.status.state === 'running' && !run.config);
+}
+
 export type StepRecord = Extract<MetricsRecord, { kind: 'step' }>;
 export type EpochRecord = Extract<MetricsRecord, { kind: 'epoch' }>;
 

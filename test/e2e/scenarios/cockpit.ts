@@ -2,7 +2,7 @@
 // pick's rows, a notification, the status bar, a webview), not the extension's internals.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tinyWorkspaceFiles } from '../../runner/workspace';
+import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Scenario } from '../scenarios';
 import { fakeRunFiles, type FakeRun } from '../../fixtures/runFolder';
 import { RUNS_FOLDER, engine, expectWebview, readJson, runFolders, runState, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
@@ -215,6 +215,46 @@ export const cockpitScenarios: Scenario[] = [
         const f = await webviewFrame(d, '#leak-banner', 15_000, 'leaking-run');
         return { line: await textOf(f, '#leak-state'), alarm: await textOf(f, '#leak-banner strong') };
       }, (v) => v.line === '' && v.alarm.startsWith('Label leak: adversarial train accuracy 88.0 % is above clean 73.3 %'));
+    },
+  },
+  {
+    name: 'dashboard-starting',
+    description: 'right after Start Training the dashboard says "starting…" until the engine\'s first status and config arrive, never "UNKNOWN", "method –" or "of ? planned"',
+    workspaceFiles: tinyWorkspaceFiles(),
+    async run(d) {
+      await d.command('Fast AdvProp: Start Training');
+      await d.pick(TINY_CONFIG_FILE);
+      const f = await d.step('the dashboard appears', () => d.poll(() => d.findWebviewFrame({ selector: '#state' }), 30_000, 'a dashboard', 50).then((x) => x));
+      // Every state the header goes through, and whether a placeholder was ever on screen; a
+      // MutationObserver in the page sees renders that polling from here would miss.
+      await f.evaluate(() => {
+        // Runs in the webview; the test build has no DOM types, hence the narrow casts.
+        type Seen = { states: string[]; placeholders: string[] };
+        const g = globalThis as unknown as {
+          seen: Seen;
+          document: { body: { innerText: string }; getElementById(id: string): { innerText: string } | null };
+          MutationObserver: new (cb: () => void) => { observe(target: unknown, o: Record<string, boolean>): void };
+        };
+        g.seen = { states: [], placeholders: [] };
+        const look = () => {
+          const st = g.document.getElementById('state')?.innerText ?? '';
+          if (st && g.seen.states[g.seen.states.length - 1] !== st) g.seen.states.push(st);
+          const body = g.document.body.innerText;
+          for (const p of [/\bunknown\b/i, /method\s*–/, /of \? planned/]) if (p.test(body) && !g.seen.placeholders.includes(String(p))) g.seen.placeholders.push(String(p));
+        };
+        look();
+        new g.MutationObserver(look).observe(g.document.body, { subtree: true, childList: true, characterData: true });
+      });
+      await d.waitForWebview(/\bcompleted\b/i, { timeout: 180_000 });
+      const seen = await f.evaluate(() => (globalThis as unknown as { seen: { states: string[]; placeholders: string[] } }).seen);
+      await d.check('the header went from "starting…" to running/completed', () => {
+        if (!/^starting…$/i.test(seen.states[0] ?? '') || !/completed/i.test(seen.states[seen.states.length - 1] ?? '')) throw new Error(`states: ${seen.states.join(' -> ')}`);
+        return seen.states.join(' -> ');
+      });
+      await d.check('no placeholder was ever shown', () => {
+        if (seen.placeholders.length) throw new Error(`shown: ${seen.placeholders.join(', ')} (states ${seen.states.join(' -> ')})`);
+        return 'none';
+      });
     },
   },
   {
