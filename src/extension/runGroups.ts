@@ -1,5 +1,6 @@
 // How the Runs view groups and labels runs. Pure, so the grouping rules are tested directly.
 import { backendLabel } from '../shared/backendLabel';
+import { labelNamesMethod, runStartedStamp, shortRunLabel } from '../shared/runLabel';
 import type { RunSnapshot } from './runSnapshot';
 import { bestTestAccuracy, displayEpoch, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
 
@@ -45,39 +46,12 @@ export function groupRuns(runs: readonly RunSnapshot[]): { group: RunGroup; labe
   }));
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-
-// Engine-generated names are `<method>-<yyyyMMdd-HHmmss>` (run/runDir.ts defaultRunName), with
-// `-2`, `-3` … when two start in the same second.
-const GENERATED_NAME = /^(.+)-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\d+))?$/;
-
-// Even "fast-advprop 01:58" left no room for accuracy and mCE at the default sidebar width.
-const SHORT_METHOD: Record<string, string> = { 'fast-advprop': 'FastAP', advprop: 'AdvProp', vanilla: 'Vanilla' };
-
-/**
- * The Runs view's label. At the default sidebar width a generated name alone fills the row and
- * the figures in the description are never seen (#16), so `fast-advprop-20261207-015812` becomes
- * `FastAP 01:58` and `sweep-20261207-015812` (a workspace config's run) `sweep 01:58`; the full
- * name and date stay in the tooltip. A name without a timestamp is the user's choice and is kept.
- */
+/** The Runs view's label: see shortRunLabel. */
 export function runLabel(s: Pick<RunSnapshot, 'name'>): string {
-  const m = GENERATED_NAME.exec(s.name);
-  if (!m) return s.name;
-  const [, prefix, , , , hh, mm, , dup] = m;
-  return `${SHORT_METHOD[prefix] ?? prefix} ${hh}:${mm}${dup ? ` (${dup})` : ''}`;
+  return shortRunLabel(s.name);
 }
 
-/** Whether the label already names the method (a generated default one does), so the description need not. */
-function labelNamesMethod(s: Pick<RunSnapshot, 'name'>): boolean {
-  const prefix = GENERATED_NAME.exec(s.name)?.[1];
-  return prefix !== undefined && prefix in SHORT_METHOD;
-}
-
-/** The date of a generated name, `2026-12-07 01:58:12`, for the tooltip. */
-export function runStartedStamp(name: string): string | undefined {
-  const m = GENERATED_NAME.exec(name);
-  return m ? `${m[2]}-${m[3]}-${m[4]} ${m[5]}:${m[6]}:${m[7]}` : undefined;
-}
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /**
  * `45% · p_adv 0.20` while training; best accuracy, mCE and a leak mark after. The figures come
@@ -99,7 +73,7 @@ export function runDescription(s: RunSnapshot): string {
   if (leakFlagged(s)) parts.push('⚠ leak');
   if (group === 'unknown') parts.push(s.statusProblem ? 'status unreadable' : 'no status');
   const method = s.config?.config?.method;
-  if (method && !labelNamesMethod(s)) parts.push(method);
+  if (method && !labelNamesMethod(s.name)) parts.push(method);
   const p = pAdvOf(s);
   if (p !== undefined) parts.push(`p_adv ${p.toFixed(2)}`);
   // Last, so a narrow sidebar cuts it before the figures; the tooltip always has it.

@@ -14,6 +14,26 @@ function runFiles(run: FakeRun): Record<string, string> {
   return Object.fromEntries(Object.entries(fakeRunFiles(run)).map(([f, text]) => [`${RUNS_FOLDER}/${run.name}/${f}`, text]));
 }
 
+/** A computed CSS colour, `rgb(…)`, `rgba(…)` or `color(srgb r g b)`, as 0–255 channels. */
+function channels(css: string): number[] {
+  const srgb = /color\(srgb ([\d.]+) ([\d.]+) ([\d.]+)/.exec(css);
+  if (srgb) return srgb.slice(1, 4).map((x) => Number(x) * 255);
+  const rgb = /rgba?\(([\d.]+),? ([\d.]+),? ([\d.]+)/.exec(css);
+  if (rgb) return rgb.slice(1, 4).map(Number);
+  throw new Error(`unreadable colour ${css}`);
+}
+
+function luminance(css: string): number {
+  const [r, g, b] = channels(css).map((v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG contrast ratio of two opaque colours. */
+function contrastRatio(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 export const cockpitScenarios: Scenario[] = [
   {
     name: 'evaluate-subset',
@@ -255,6 +275,54 @@ export const cockpitScenarios: Scenario[] = [
         if (seen.placeholders.length) throw new Error(`shown: ${seen.placeholders.join(', ')} (states ${seen.states.join(' -> ')})`);
         return 'none';
       });
+    },
+  },
+  {
+    name: 'readable-panels',
+    description: 'Compare of two runs has no blank column; the budget calculator lists "FastAP 01:58" with the full name on hover; the robustness heatmap\'s hot cells print light text at contrast ≥ 4.5',
+    workspaceFiles: {
+      ...tinyWorkspaceFiles(),
+      ...runFiles({
+        name: 'fast-advprop-20261207-015812', writtenBy: 'readable-panels', epochs: 2, stepsPerEpoch: 4,
+        robustness: {
+          schema: 1, createdAt: new Date().toISOString(), source: 'in-memory', images: 64, clean: { accuracy: 0.7, error: 0.3 },
+          corruptions: { fog: { family: 'weather', errors: [0.3, 0.35, 0.4, 0.5, 0.6] }, gaussian_noise: { family: 'noise', errors: [0.4, 0.5, 0.6, 0.7, 0.8] } },
+          summary: { meanCorruptionError: 51, mCE: 60, relativeMCE: 40, perCorruptionCE: {} },
+        },
+      }),
+      ...runFiles({ name: 'vanilla-20261207-020311', writtenBy: 'readable-panels', epochs: 2, stepsPerEpoch: 4, costFactor: 1, config: { method: 'vanilla' } }),
+    },
+    async run(d) {
+      const fast = 'fast-advprop-20261207-015812';
+      await d.command('Fast AdvProp: Compare Runs');
+      await d.pick(fast, { filter: false });
+      await d.pick('vanilla-20261207-020311', { filter: false });
+      await d.press('Enter');
+      await expectWebview(d, 'every column of the results table has a heading and a value', async () => {
+        const f = await webviewFrame(d, '#results', 20_000);
+        const [head] = await tableCells(f, '#results thead tr');
+        const body = await tableCells(f, '#results tbody tr');
+        return { head, blank: head.map((_, i) => i).filter((i) => body.every((r) => (r[i] ?? '') === '')), rows: body.length };
+      }, (v) => v.rows === 2 && v.head.length > 1 && v.head.every((x) => x !== '') && v.blank.length === 0);
+
+      await d.command('Fast AdvProp: Open Budget Calculator');
+      await d.waitForWebview('Budget Calculator');
+      await expectWebview(d, 'the run list reads "FastAP 01:58" with the full name as its title', async () => {
+        const f = await webviewFrame(d, '#run', 10_000);
+        return f.$$eval('#run vscode-option', (os) => os.map((o) => `${((o as unknown as { textContent: string }).textContent ?? '').trim()}|${o.getAttribute('title') ?? ''}`));
+      }, (v) => v.includes(`FastAP 01:58|${fast}`) && v.includes('Vanilla 02:03|vanilla-20261207-020311'));
+
+      await d.command('Fast AdvProp: Open Robustness Panel');
+      await d.pick(fast);
+      await d.waitForWebview(`Robustness: ${fast}`);
+      await expectWebview(d, 'the hot heatmap cells print light text at a contrast ratio ≥ 4.5', async () => {
+        const f = await webviewFrame(d, '#heatmap td.hot', 10_000);
+        const cells = await f.$$eval('#heatmap td.hot', (tds) => tds.map((td) => {
+          const cs = (globalThis as unknown as { getComputedStyle(e: unknown): { color: string; backgroundColor: string } }).getComputedStyle(td);
+          return { text: (td.textContent ?? '').trim(), color: cs.color, background: cs.backgroundColor };
+        }));
+        return cells.map((c) => ({ ...c, contrast: contrastRatio(c.color, c.background) }));
+      }, (v) => v.length >= 1 && v.every((c) => c.contrast >= 4.5 && luminance(c.color) > 0.7));
     },
   },
   {
