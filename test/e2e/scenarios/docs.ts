@@ -15,6 +15,11 @@ async function clearNotifications(d: Driver): Promise<void> {
   await d.press('Escape');
 }
 
+/** The pointer to the activity bar's empty part, so no hover tooltip (e.g. a tab's "Close") is in the picture. */
+async function park(d: Driver): Promise<void> {
+  await d.step('park the pointer', async () => { await d.page.mouse.move(24, 600); return ''; });
+}
+
 /** Switches the colour theme through the workspace settings, as a user's settings.json would. */
 function setTheme(d: Driver, theme: string | undefined): void {
   const file = path.join(d.workspace, '.vscode', 'settings.json');
@@ -45,8 +50,10 @@ export const docsScenario: Scenario = {
     });
     await d.waitForText(`Fast AdvProp: run ${name} completed: test accuracy`, { timeout: 30_000 });
     await clearNotifications(d);
+    await park(d);
     await d.screenshot('docs-dashboard-light.png', { settleMs: 1500, selector: '.part.editor' });
     await d.step('switch to Default Dark Modern', async () => { setTheme(d, 'Default Dark Modern'); return ''; });
+    await park(d);
     await d.screenshot('docs-dashboard-dark.png', { settleMs: 3000, selector: '.part.editor' });
     await d.step('back to the default theme', async () => { setTheme(d, undefined); return ''; });
 
@@ -60,9 +67,11 @@ export const docsScenario: Scenario = {
     const runPick = await d.poll(async () => { const l = await d.visibleQuickPickLabels(); return l.length ? l : undefined; }, 5000, 'a run picker').catch(() => [] as string[]);
     if (runPick.length) await d.pick(name, { filter: false });
     await d.waitForWebview(`Robustness: ${name}`);
+    await park(d);
     await d.screenshot('docs-robustness.png', { settleMs: 1500, selector: '.part.editor' });
     await d.command('Fast AdvProp: Focus on Runs View');
     await d.waitForText(acc.replace(' %', '%'));
+    await park(d);
     await d.screenshot('docs-runs-view.png', { settleMs: 800 });
   },
 };
