@@ -6,6 +6,7 @@ import {
 } from '../src/engine/budget/costModel';
 import type { BudgetFromWebview, BudgetRunInfo, BudgetState, BudgetToWebview } from '../src/shared/protocol/budget';
 import { compactNumber } from '../src/shared/protocol/dashboardModel';
+import { distinctShortLabels } from '../src/shared/runLabel';
 import { applyDefaults, Chart, onThemeChange, theme } from './lib/charts';
 import { clear, h } from './lib/h';
 import { button, checkbox, dropdown, textField } from './lib/ui';
@@ -155,11 +156,17 @@ function renderOutputs(): void {
   );
 }
 
+/** The run list: the dropdown is narrow, so short labels, with the full name on hover (#16). */
+function runOptions(): { value: string; label: string; title: string }[] {
+  const labels = distinctShortLabels(runs.map((r) => r.name));
+  return runs.map((r, i) => ({ value: r.runDir, label: labels[i], title: r.name }));
+}
+
 function renderRun(): void {
   clear(runEl);
   runEl.append(h('h2', null, 'Planned vs measured (a run)'));
   runEl.append(h('div', { class: 'toolbar' },
-    dropdown([{ value: '', label: '(choose a run)' }, ...runs.map((r) => ({ value: r.runDir, label: r.name }))], selected?.runDir ?? '', (v) => vscode.post({ type: 'selectRun', runDir: v }), { id: 'run' }),
+    dropdown([{ value: '', label: '(choose a run)' }, ...runOptions()], selected?.runDir ?? '', (v) => vscode.post({ type: 'selectRun', runDir: v }), { id: 'run' }),
     selected ? button('Use this run\'s settings', () => fillFromRun(selected!)) : null,
   ));
   if (!selected) {

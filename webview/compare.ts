@@ -59,6 +59,9 @@ function resultsSection(): HTMLElement {
     attrs: { scope: 'col', tabindex: 0, 'aria-sort': sortKey === key ? (sortDir === 'asc' ? 'ascending' : 'descending') : 'none' },
     on: { click: () => setSort(key), keydown: (ev: KeyboardEvent) => { if (ev.key === 'Enter' || ev.key === ' ') setSort(key); } },
   }, label);
+  // A comparison needs two runs, so only a third can be removed; with two, a column of nothing
+  // but blank cells read as a rendering fault (#16).
+  const removable = runs.length > 2;
   if (table.columns.length === 0) {
     return h('section', null, h('h2', null, 'Results'), h('p', { class: 'muted' }, 'None of these runs has results.json or robustness.json yet.'));
   }
@@ -69,7 +72,7 @@ function resultsSection(): HTMLElement {
         h('thead', null, h('tr', null,
           th('name', 'Run'),
           table.columns.map((c) => th(c.key, `${c.label} ${c.better === 'higher' ? '↑' : '↓'}`, `${c.better === 'higher' ? 'Higher' : 'Lower'} is better. Click to sort.`)),
-          h('th', null, ''))),
+          removable ? h('th', { attrs: { scope: 'col' } }, 'Remove') : null)),
         h('tbody', null, rows.map((r) => h('tr', null,
           h('td', null,
             h('a', { attrs: { role: 'button', tabindex: 0 }, title: r.runDir, on: { click: () => vscode.post({ type: 'openDashboard', runDir: r.runDir }) } }, r.name),
@@ -79,7 +82,7 @@ function resultsSection(): HTMLElement {
             return h('td', null, formatValue(c, r.values[c.key]),
               d ? h('span', { class: d.verdict, title: d.verdict }, ` ${d.arrow} ${formatDelta(c, d)}`) : null);
           }),
-          h('td', null, runs.length > 2 ? button('×', () => vscode.post({ type: 'removeRun', runDir: r.runDir }), { title: 'Remove from the comparison' }) : null),
+          removable ? h('td', null, button('×', () => vscode.post({ type: 'removeRun', runDir: r.runDir }), { title: 'Remove from the comparison' })) : null,
         ))))),
     h('p', { class: 'muted' }, 'Errors are percent (mean over severities); deltas in percentage points (pp). Green is better, red is worse, whichever way the column counts.'),
   );

@@ -4,7 +4,7 @@ import type { MetricsRecord } from '../src/shared/runFormat';
 import { backendLabel } from '../src/shared/backendLabel';
 import type { DashboardFromWebview, DashboardRun, DashboardState, DashboardToWebview } from '../src/shared/protocol/dashboard';
 import {
-  budgetProgress, compactNumber, currentLeak, epochLabel, formatEta, lastStep, leakAdvice, percent, scheduleText, seriesFrom, settingChips, stateWord, STREAMS,
+  budgetProgress, compactNumber, currentLeak, epochLabel, formatEta, lastStep, isStarting, leakAdvice, leakStateLine, percent, scheduleText, seriesFrom, settingChips, stateWord, STREAMS,
   type Point, type SeriesDelta, type Stream,
 } from '../src/shared/protocol/dashboardModel';
 import { appendPoints, applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
@@ -80,6 +80,17 @@ function chip(k: string, v: string, title?: string): HTMLElement {
 function renderHeader(): void {
   clear(headerEl);
   if (!run) return;
+  if (isStarting(run)) {
+    headerEl.append(
+      h('h1', null, run.name),
+      h('div', { class: 'row' },
+        h('span', { class: 'state state-starting', attrs: { id: 'state', 'aria-live': 'polite' } }, 'starting…'),
+        h('span', { class: 'muted' }, 'the engine is loading TensorFlow.js, the dataset and the model'),
+        run.alive ? h('span', { class: 'toolbar' }, button('Stop', () => vscode.post({ type: 'stopRun' }), { title: 'Ask the engine to stop after the current step (it checkpoints first)' })) : null,
+      ),
+    );
+    return;
+  }
   const cfg = run.config?.config;
   const status = run.status;
   const state = stateWord(run);
@@ -129,6 +140,8 @@ function renderBanners(): void {
       button(advice.button, () => vscode.post({ type: 'applyLeakFix' }), { appearance: 'primary', id: 'apply-leak-fix' }),
     ));
   }
+  const leakState = leakStateLine(run.config?.config?.method, run.status, run.results, records);
+  if (leakState) bannersEl.append(h('p', { class: 'muted', title: leakState.title, attrs: { id: 'leak-state' } }, leakState.text));
   const err = run.status?.error;
   if (run.crashed || err) {
     bannersEl.append(h('div', { class: 'banner error', attrs: { role: 'alert' } },
@@ -141,7 +154,8 @@ function renderBanners(): void {
 
 function renderBudget(): void {
   clear(budgetEl);
-  if (!run) return;
+  // Nothing planned or spent yet: an empty bar with "of ?" would look like a broken record.
+  if (!run || isStarting(run)) return;
   const b = budgetProgress(run.config, run.results, records);
   const total = Math.max(b.planned ?? 0, b.spent.total, 1);
   const seg = (cls: string, n: number, label: string) => h('span', { class: cls, title: `${label}: ${compactNumber(n)} image-passes`, style: { width: `${(100 * n) / total}%` } });

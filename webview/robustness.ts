@@ -2,7 +2,7 @@
 // comparison with a baseline run, and the thumbnail strip when the record has one.
 import './lib/panel.css';
 import type { RobustnessFromWebview, RobustnessState, RobustnessToWebview, RobustnessView } from '../src/shared/protocol/robustness';
-import { baselineCE, groupedCorruptions, heatPercent, maxError } from '../src/shared/protocol/robustnessModel';
+import { baselineCE, groupedCorruptions, heatCellStyle, heatPercent, maxError } from '../src/shared/protocol/robustnessModel';
 import { corruptionLabel } from '../src/shared/protocol/resultsTable';
 import type { CorruptionFamily } from '../src/shared/robustness';
 import { applyDefaults, Chart, onThemeChange, theme } from './lib/charts';
@@ -88,10 +88,11 @@ function render(): void {
         ...g.rows.map((r) => h('tr', null,
           h('td', null, corruptionLabel(r.name)),
           r.errors.map((e) => {
-            const p = heatPercent(e, worst);
-            // Capped so the figure stays readable on the darkest cells in every theme.
-            const shade = p === undefined ? undefined : Math.min(p, 55);
-            return h('td', { style: shade === undefined ? undefined : { 'background-color': `color-mix(in srgb, var(--vscode-charts-red) ${shade}%, transparent)` } }, e === null ? '–' : pct(e * 100));
+            const cell = heatCellStyle(heatPercent(e, worst));
+            return h('td', {
+              class: cell?.hot ? 'hot' : undefined,
+              style: cell ? { 'background-color': cell.background, ...(cell.color ? { color: cell.color } : {}) } : undefined,
+            }, e === null ? '–' : pct(e * 100));
           }),
           h('td', null, pct(r.mean)))),
       ]))));

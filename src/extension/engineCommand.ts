@@ -36,9 +36,13 @@ export function cliPath(extensionPath: string): string {
   return path.join(extensionPath, 'dist', 'cli.js');
 }
 
-/** Runs the engine with the host's own runtime: Electron in desktop VS Code, node in code-server. */
+/**
+ * Runs the engine with the host's own runtime (Electron in desktop VS Code, node in code-server),
+ * and tells it a UI launched it, so its log hints at the UI's actions rather than at a CLI that a
+ * .vsix user does not have.
+ */
 export function engineEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...base, ELECTRON_RUN_AS_NODE: '1' };
+  return { ...base, ELECTRON_RUN_AS_NODE: '1', FAST_ADVPROP_UI: 'vscode' };
 }
 
 /** SIGKILL to the whole process group (the engine's worker threads and anything it spawned). */

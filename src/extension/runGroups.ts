@@ -1,5 +1,6 @@
 // How the Runs view groups and labels runs. Pure, so the grouping rules are tested directly.
 import { backendLabel } from '../shared/backendLabel';
+import { labelNamesMethod, runStartedStamp, shortRunLabel } from '../shared/runLabel';
 import type { RunSnapshot } from './runSnapshot';
 import { bestTestAccuracy, displayEpoch, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
 
@@ -45,15 +46,20 @@ export function groupRuns(runs: readonly RunSnapshot[]): { group: RunGroup; labe
   }));
 }
 
+/** The Runs view's label: see shortRunLabel. */
+export function runLabel(s: Pick<RunSnapshot, 'name'>): string {
+  return shortRunLabel(s.name);
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-/** `fast-advprop · p_adv 0.20 · 45%` while training; best accuracy, mCE and a leak mark after. */
+/**
+ * `45% · p_adv 0.20` while training; best accuracy, mCE and a leak mark after. The figures come
+ * first so a narrow sidebar cuts the settings, not them; the method is left out when the label
+ * already starts with it.
+ */
 export function runDescription(s: RunSnapshot): string {
   const parts: string[] = [];
-  const method = s.config?.config?.method;
-  if (method) parts.push(method);
-  const p = pAdvOf(s);
-  if (p !== undefined) parts.push(`p_adv ${p.toFixed(2)}`);
   const group = runGroupOf(s);
   if (group === 'running') {
     const f = progressFraction(s);
@@ -66,6 +72,10 @@ export function runDescription(s: RunSnapshot): string {
   if (mce) parts.push(`${mce.label} ${mce.value.toFixed(1)}`);
   if (leakFlagged(s)) parts.push('⚠ leak');
   if (group === 'unknown') parts.push(s.statusProblem ? 'status unreadable' : 'no status');
+  const method = s.config?.config?.method;
+  if (method && !labelNamesMethod(s.name)) parts.push(method);
+  const p = pAdvOf(s);
+  if (p !== undefined) parts.push(`p_adv ${p.toFixed(2)}`);
   // Last, so a narrow sidebar cuts it before the figures; the tooltip always has it.
   const b = s.config?.backend;
   if (b?.gpu) parts.push(backendLabel(b));
@@ -73,7 +83,9 @@ export function runDescription(s: RunSnapshot): string {
 }
 
 export function runTooltip(s: RunSnapshot): string {
+  const started = runStartedStamp(s.name);
   const lines = [`${s.name}`, s.runDir];
+  if (started) lines.push(`Started: ${started}`);
   const c = s.config;
   const st = s.status;
   lines.push(`State: ${GROUP_LABELS[runGroupOf(s)]}${st?.pid && s.alive ? ` (pid ${st.pid})` : ''}`);

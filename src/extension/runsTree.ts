@@ -1,6 +1,6 @@
 // The Runs view: runs grouped by state, refreshed from RunsModel events.
 import * as vscode from 'vscode';
-import { GROUP_LABELS, groupRuns, runContextValue, runDescription, runGroupOf, runTooltip, type RunGroup } from './runGroups';
+import { GROUP_LABELS, groupRuns, runContextValue, runDescription, runGroupOf, runLabel, runTooltip, type RunGroup } from './runGroups';
 import type { RunSnapshot } from './runSnapshot';
 import type { RunsModel } from './services';
 
@@ -48,8 +48,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
     if (node.kind === 'group') {
-      const expanded = node.group === 'running' || node.group === 'queued' || node.group === 'completed' || node.group === 'crashed';
-      const item = new vscode.TreeItem(GROUP_LABELS[node.group], expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      // Every group starts open: a collapsed Stopped group hid the run a user had just stopped
+      // and its Resume (#16); the view's Collapse All is there for long lists.
+      const item = new vscode.TreeItem(GROUP_LABELS[node.group], vscode.TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.group}`;
       item.description = String(node.count);
       item.iconPath = GROUP_ICONS[node.group];
@@ -68,7 +69,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 }
 
 function runItem(s: RunSnapshot): vscode.TreeItem {
-  const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(runLabel(s), vscode.TreeItemCollapsibleState.None);
   item.id = `run:${s.runDir}`;
   item.description = runDescription(s);
   item.tooltip = runTooltip(s);

@@ -71,7 +71,7 @@ async function runScenario(s: Scenario): Promise<ScenarioReport> {
 async function main(): Promise<number> {
   const all = loadScenarios();
   if (process.argv.includes('--list')) {
-    for (const s of all) console.log(`${s.name}\t${s.description}`);
+    for (const s of all) console.log(`${s.name}\t${s.manual ? '(only when named) ' : ''}${s.description}`);
     return 0;
   }
   const wanted = [
@@ -80,7 +80,7 @@ async function main(): Promise<number> {
   ];
   const unknown = wanted.filter((w) => !all.some((s) => s.name === w));
   if (unknown.length) throw new SetupError(`unknown scenario(s) ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`);
-  const chosen = wanted.length ? all.filter((s) => wanted.includes(s.name)) : all;
+  const chosen = wanted.length ? all.filter((s) => wanted.includes(s.name)) : all.filter((s) => !s.manual);
 
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });

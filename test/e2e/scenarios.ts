@@ -9,6 +9,7 @@ import { ensureDashboard, runFolders, runState } from './scenarios/helpers';
 import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
+import { docsScenario } from './scenarios/docs';
 
 export interface Scenario {
   name: string;
@@ -21,6 +22,8 @@ export interface Scenario {
   env?: Record<string, string>;
   /** Whole-scenario limit (default 6 minutes). */
   timeoutMs?: number;
+  /** Runs only when named (--scenario / FAST_ADVPROP_E2E_SCENARIOS), e.g. minutes of real training. */
+  manual?: boolean;
   run(d: Driver): Promise<void>;
 }
 
@@ -67,4 +70,5 @@ export const scenarios: Scenario[] = [
   ...panelScenarios,
   reloadScenario,
   ...cockpitScenarios,
+  docsScenario,
 ];

@@ -25,11 +25,13 @@ export function button(label: string, onClick: () => void, opts: { appearance?: 
 export interface Option {
   value: string;
   label: string;
+  /** Shown on hover, e.g. the full name behind a short label. */
+  title?: string;
 }
 
 export function dropdown(options: readonly Option[], value: string, onChange: (value: string) => void, opts: { id?: string; title?: string } = {}): HTMLElement {
   const el = h('vscode-dropdown', { title: opts.title, attrs: { id: opts.id } },
-    options.map((o) => h('vscode-option', { attrs: { value: o.value, selected: o.value === value } }, o.label)));
+    options.map((o) => h('vscode-option', { title: o.title, attrs: { value: o.value, selected: o.value === value } }, o.label)));
   el.addEventListener('change', () => onChange((el as unknown as { value: string }).value));
   // The toolkit's dropdown ignores `selected` on options it has not upgraded yet; set the value
   // once the element is defined and has read its options.

@@ -13,6 +13,30 @@ import { activateWebGpu, adapterLabel, vulkanLoaderMissing, WEBGPU_PACKAGE } fro
 
 // Set the paths before anything can initialise wasm (tf.ready() would pick it by priority).
 configureWasmPaths();
+silenceCpuBanner();
+
+/**
+ * The cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js … install our
+ * node backend" on its first write in Node (tfjs-backend-cpu MathBackendCPU.write, once per
+ * instance, through tfjs-core's log.warn). In `bench` (its cpu-1 row), in WebGPU's small-op
+ * forwarding and wherever else cpu is used, it reads as an error and gives advice that does not
+ * apply (we choose the backend ourselves and record why). That first write is made here, with
+ * tfjs' PROD flag (the one log.warn honours) set for it alone and then put back, so every later
+ * tfjs warning still prints.
+ */
+export function silenceCpuBanner(): void {
+  const env = tf.env();
+  const prod = env.getBool('PROD');
+  try {
+    env.set('PROD', true);
+    const cpu = tf.engine().findBackend('cpu');
+    if (cpu) cpu.disposeData(cpu.write(new Float32Array(1), [1], 'float32'));
+  } catch {
+    // No cpu backend (a build without it): then there is no banner either.
+  } finally {
+    env.set('PROD', prod);
+  }
+}
 
 export interface SelectOptions {
   /** Recorded in BackendInfo.workers (the executor fills in the real count). */

@@ -336,7 +336,7 @@ async function runTrainer(a: {
   }
   stop.dispose();
   if (outcome.state === 'stopped') {
-    say(`stopped at step ${outcome.step}; continue with: ${shellCommand(['fast-advprop', 'train', '--resume', writer.dir])}`);
+    say(`stopped at step ${outcome.step}; ${stoppedHint(writer.dir)}`);
     writer.close();
     await executor.dispose();
     return 0;
@@ -386,4 +386,14 @@ async function runTrainer(a: {
     if (code !== 0) io.err(`warning: autoEvaluate failed (exit ${code}); run ${shellCommand(['fast-advprop', 'evaluate', '--run', writer.dir])} to retry`);
   }
   return 0;
+}
+
+/**
+ * How to continue a stopped run. Under the extension (which sets FAST_ADVPROP_UI=vscode when it
+ * spawns the engine) a `fast-advprop` command exists only in a source checkout, never for a .vsix
+ * user (#16), so the log points at the UI's Resume instead; the CLI keeps the pasteable command.
+ */
+export function stoppedHint(runDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.FAST_ADVPROP_UI === 'vscode') return 'resume it from the Runs view or the dashboard\'s Resume button';
+  return `continue with: ${shellCommand(['fast-advprop', 'train', '--resume', runDir])}`;
 }

@@ -14,6 +14,18 @@ export function stateWord(run: Pick<DashboardRun, 'status' | 'crashed'>): StateW
   return run.status?.state ?? 'unknown';
 }
 
+/**
+ * True from a start until the engine has written the run's status and config (about 1.7 s while it
+ * loads TensorFlow.js and the dataset). The header and budget then have nothing to show, and their
+ * placeholders ("UNKNOWN", "method –", "of ? planned") read as a broken run (#16), so the
+ * dashboard says "starting…" instead. Only for a live process: a dead run without files is not
+ * starting, it is unreadable.
+ */
+export function isStarting(run: Pick<DashboardRun, 'status' | 'config' | 'alive' | 'crashed'>): boolean {
+  if (!run.alive || run.crashed) return false;
+  return !run.status || (run.status.state === 'running' && !run.config);
+}
+
 export type StepRecord = Extract<MetricsRecord, { kind: 'step' }>;
 export type EpochRecord = Extract<MetricsRecord, { kind: 'epoch' }>;
 
@@ -94,6 +106,31 @@ export function currentLeak(status: RunStatus | undefined, results: RunResults |
     if (r?.kind === 'step' && r.leak) return r.leak.flagged ? r.leak : undefined;
   }
   return status?.leak ?? results?.leak;
+}
+
+/**
+ * The line next to the leak alarm while it is silent (#16: silence read as "not checked"): the
+ * detector's clear verdict, e.g. `no leak: adv 81 % < clean 86 %`, or that it has none yet.
+ * Undefined when the alarm itself shows, and for vanilla runs, which have no adversarial stream.
+ */
+export function leakStateLine(
+  method: string | undefined, status: RunStatus | undefined, results: RunResults | undefined, records: readonly MetricsRecord[],
+): { text: string; title?: string } | undefined {
+  if (method === 'vanilla' || currentLeak(status, results, records)?.flagged) return undefined;
+  let latest: LeakFlag | undefined = results?.leak ?? status?.leak;
+  for (let i = records.length - 1; i >= 0 && !latest; i--) {
+    const r = records[i];
+    if (r?.kind === 'step' && r.leak) latest = r.leak;
+  }
+  if (!latest || !finite(latest.adv) || !finite(latest.clean)) {
+    return { text: 'label leak: no verdict yet', title: 'The detector compares adversarial and clean train accuracy once a few intervals are logged.' };
+  }
+  // Compared at the shown precision, so the sign never contradicts the two numbers beside it.
+  const adv = Math.round(latest.adv * 100);
+  const clean = Math.round(latest.clean * 100);
+  const rel = adv < clean ? '<' : adv === clean ? '=' : '>';
+  const within = rel === '>' ? ', within the alarm\'s margin' : '';
+  return { text: `no leak: adv ${adv} % ${rel} clean ${clean} %${within}`, title: latest.message || undefined };
 }
 
 export interface BudgetProgress {

@@ -73,6 +73,21 @@ export function heatPercent(err: number | null | undefined, maxErr: number): num
   return Math.round(Math.min(1, Math.max(0, err / maxErr)) * 85);
 }
 
+/**
+ * A heatmap cell's colours for its heatPercent. Light cells get a translucent red tint under the
+ * theme's own text colour; the hot half becomes a solid red darkened with black, under white
+ * text: a strong tint under the theme's text printed dark figures on dark red (#16). The darkening
+ * keeps white text at a contrast ratio of 4.5 or more for both themes' chart reds (#E51400 light,
+ * #F14C4C dark).
+ */
+export function heatCellStyle(p: number | undefined): { background: string; color?: string; hot: boolean } | undefined {
+  if (p === undefined) return undefined;
+  if (p < HOT_FROM) return { background: `color-mix(in srgb, var(--vscode-charts-red) ${Math.round(p * 0.8)}%, transparent)`, hot: false };
+  const black = Math.round(25 + ((Math.min(p, 85) - HOT_FROM) / (85 - HOT_FROM)) * 20);
+  return { background: `color-mix(in srgb, var(--vscode-charts-red) ${100 - black}%, black)`, color: '#ffffff', hot: true };
+}
+const HOT_FROM = 50;
+
 export function maxError(record: RobustnessRecord): number {
   let m = 0;
   for (const c of Object.values(record.corruptions)) for (const e of c.errors) if (typeof e === 'number' && e > m) m = e;

@@ -20,6 +20,7 @@ describe('engine command lines', () => {
 
   it('runs the engine with the host runtime as plain node', () => {
     assert.equal(engineEnv({ PATH: '/bin' }).ELECTRON_RUN_AS_NODE, '1');
+    assert.equal(engineEnv({ PATH: '/bin' }).FAST_ADVPROP_UI, 'vscode', 'the engine\'s log then names the UI\'s Resume, not a CLI');
     assert.match(cliPath('/ext'), /[\\/]ext[\\/]dist[\\/]cli\.js$/);
   });
 

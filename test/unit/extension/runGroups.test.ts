@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { RunStatus } from '../../../src/shared/runFormat';
-import { groupRuns, runContextValue, runDescription, runGroupOf, runTooltip } from '../../../src/extension/runGroups';
+import { groupRuns, runContextValue, runDescription, runGroupOf, runLabel, runTooltip } from '../../../src/extension/runGroups';
 import type { RunSnapshot } from '../../../src/extension/runSnapshot';
 
 function run(name: string, state: RunStatus['state'] | undefined, o: Partial<RunSnapshot> = {}): RunSnapshot {
@@ -47,10 +47,10 @@ describe('Runs view grouping', () => {
   });
 
   it('describes a running run by method, p_adv and progress', () => {
-    assert.equal(runDescription(run('a', 'running', { alive: true, config: config('fast-advprop') })), 'fast-advprop · p_adv 0.20 · 45%');
+    assert.equal(runDescription(run('a', 'running', { alive: true, config: config('fast-advprop') })), '45% · fast-advprop · p_adv 0.20');
     assert.equal(
       runDescription(run('a', 'running', { alive: true, config: config('fast-advprop', { batch: { clean: 48, adv: 16 } }) })),
-      'fast-advprop · p_adv 0.25 · 45%', 'the engine\'s batch record wins over the split',
+      '45% · fast-advprop · p_adv 0.25', 'the engine\'s batch record wins over the split',
     );
   });
 
@@ -63,10 +63,22 @@ describe('Runs view grouping', () => {
       ],
       robustness: { summary: { mCE: 78.14, meanCorruptionError: 20 } },
     });
-    assert.equal(runDescription(s), 'vanilla · 80.0% · mCE 78.1');
+    assert.equal(runDescription(s), '80.0% · mCE 78.1 · vanilla');
     s.status!.leak = { flagged: true, clean: 0.5, adv: 0.9, step: 2, message: '' };
-    assert.equal(runDescription(s), 'vanilla · 80.0% · mCE 78.1 · ⚠ leak');
+    assert.equal(runDescription(s), '80.0% · mCE 78.1 · ⚠ leak · vanilla');
     assert.equal(runContextValue(s), 'run.completed.evaluated');
+  });
+
+  it('labels a generated name by method and time, keeps the full name and date in the tooltip, and drops the method the label already has', () => {
+    const s = run('fast-advprop-20261207-015812', 'completed', { config: config('fast-advprop'), results: { clean: { accuracy: 0.871 } } as never });
+    assert.equal(runLabel(s), 'FastAP 01:58');
+    assert.equal(runDescription(s), '87.1% · p_adv 0.20');
+    assert.match(runTooltip(s), /^fast-advprop-20261207-015812\n\/runs\/fast-advprop-20261207-015812\nStarted: 2026-12-07 01:58:12$/m);
+    assert.equal(runLabel(run('vanilla-20261207-015812-2', 'completed')), 'Vanilla 01:58 (2)', 'a second run in the same second stays apart');
+    assert.equal(runLabel(run('my-sweep-a', 'completed')), 'my-sweep-a', 'a name the user chose is kept');
+    const sweep = run('sweep-20261207-015812', 'completed', { config: config('fast-advprop'), results: { clean: { accuracy: 0.871 } } as never });
+    assert.equal(runLabel(sweep), 'sweep 01:58', 'a workspace config\'s run keeps its config name');
+    assert.equal(runDescription(sweep), '87.1% · fast-advprop · p_adv 0.20', 'and names the method in the description');
   });
 
   it('says why a run without a readable status is listed', () => {

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, validateConfig } from '../../../src/shared/config';
 import { validateDashboardMessage, validateDashboardState } from '../../../src/shared/protocol/dashboard';
 import {
-  budgetProgress, currentLeak, describePAdv, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, scheduleText, seriesFrom, settingChips, stateWord,
+  budgetProgress, currentLeak, describePAdv, isStarting, leakStateLine, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, scheduleText, seriesFrom, settingChips, stateWord,
 } from '../../../src/shared/protocol/dashboardModel';
 import type { MetricsRecord, RunConfigRecord, RunStatus } from '../../../src/shared/runFormat';
 import { malformed, safeShow } from './fuzz';
@@ -68,6 +68,27 @@ describe('dashboard model', () => {
     assert.deepEqual(s.testAcc, [{ x: 2, y: 70 }], 'the record of epoch 1 (0-based) is the second epoch');
     assert.deepEqual(s.epochTrainAcc, [{ x: 2, y: 65 }]);
     assert.equal(s.lr.length, 2);
+  });
+
+  it('starting: a live run without status or config is starting; a dead one, a crashed one or one with both is not', () => {
+    const status = { state: 'running' } as unknown as RunStatus;
+    const config = {} as never;
+    assert.equal(isStarting({ alive: true, crashed: false }), true);
+    assert.equal(isStarting({ alive: true, crashed: false, status }), true, 'status first, config not yet written');
+    assert.equal(isStarting({ alive: true, crashed: false, status, config }), false);
+    assert.equal(isStarting({ alive: true, crashed: false, status: { state: 'queued' } as unknown as RunStatus }), false, 'queued says so itself');
+    assert.equal(isStarting({ alive: false, crashed: false }), false, 'no process: unreadable, not starting');
+    assert.equal(isStarting({ alive: true, crashed: true }), false);
+  });
+
+  it('leak state: a clear verdict is said next to the silent alarm, with its numbers; nothing when the alarm shows or for vanilla', () => {
+    const clear = { flagged: false, clean: 0.862, adv: 0.811, step: 40, message: 'no leak: adversarial 81.1% vs clean 86.2% train accuracy over the last 5 intervals' };
+    const status = { leak: clear } as unknown as RunStatus;
+    assert.deepEqual(leakStateLine('fast-advprop', status, undefined, []), { text: 'no leak: adv 81 % < clean 86 %', title: clear.message });
+    assert.equal(leakStateLine('fast-advprop', undefined, undefined, [step(10, { leak: { ...clear, adv: 0.87, clean: 0.86 } })])?.text, 'no leak: adv 87 % > clean 86 %, within the alarm\'s margin');
+    assert.equal(leakStateLine('fast-advprop', undefined, undefined, [step(10)])?.text, 'label leak: no verdict yet');
+    assert.equal(leakStateLine('fast-advprop', { leak: { ...clear, flagged: true, adv: 0.95 } } as unknown as RunStatus, undefined, []), undefined, 'the alarm speaks');
+    assert.equal(leakStateLine('vanilla', status, undefined, []), undefined);
   });
 
   it('leak: the newest verdict wins; status and results flags count', () => {

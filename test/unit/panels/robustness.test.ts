@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { readRobustness, readThumbnails } from '../../../src/extension/panels/runData';
-import { baselineCE, groupedCorruptions, heatPercent, maxError } from '../../../src/shared/protocol/robustnessModel';
+import { baselineCE, groupedCorruptions, heatCellStyle, heatPercent, maxError } from '../../../src/shared/protocol/robustnessModel';
 import type { RobustnessRecord } from '../../../src/shared/robustness';
 
 const rec = (corruptions: RobustnessRecord['corruptions']): RobustnessRecord => ({
@@ -39,6 +39,25 @@ describe('robustness view model', () => {
     assert.equal(heatPercent(0.25, 0.5), 43);
     assert.equal(heatPercent(null, 0.5), undefined);
     assert.equal(heatPercent(0.1, 0), 0);
+  });
+
+  it('hot heatmap cells print white on a red darkened enough for contrast ≥ 4.5 in both themes; light cells keep the theme\'s text', () => {
+    const lum = (rgb: number[]) => {
+      const [r, g, b] = rgb.map((v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    for (const red of [[0xe5, 0x14, 0x00], [0xf1, 0x4c, 0x4c]]) {
+      for (const p of [50, 60, 85]) {
+        const cell = heatCellStyle(p)!;
+        assert.equal(cell.hot, true);
+        assert.equal(cell.color, '#ffffff');
+        const share = Number(/charts-red\) (\d+)%, black\)/.exec(cell.background)![1]) / 100;
+        const contrast = 1.05 / (lum(red.map((v) => v * share)) + 0.05);
+        assert.ok(contrast >= 4.5, `red ${red} at ${p}: contrast ${contrast.toFixed(2)}`);
+      }
+    }
+    assert.deepEqual(heatCellStyle(40), { background: 'color-mix(in srgb, var(--vscode-charts-red) 32%, transparent)', hot: false });
+    assert.equal(heatCellStyle(undefined), undefined);
   });
 
   it('reads robustness.json through the shared reader; bad files give the field, not NaN', () => {

@@ -27,7 +27,7 @@ describe('backend labels', () => {
       status: { schema: 1, state: 'completed', pid: null, startedAt: null, updatedAt: '', progress: { epoch: 4, epochs: 4, step: 100, totalSteps: 100 } },
       config: { config: { method: 'vanilla', attack: { steps: 1 }, model: { arch: 'resnet8', width: 4 }, dataset: { name: 'x' } }, backend },
     } as unknown as RunSnapshot;
-    assert.match(runDescription(s), /^vanilla · .*webgpu · NVIDIA H100 80GB HBM3$/);
+    assert.match(runDescription(s), /vanilla · .*webgpu · NVIDIA H100 80GB HBM3$/);
     assert.match(runTooltip(s), /^Backend: webgpu · NVIDIA H100 80GB HBM3$/m);
     const cpu = { ...s, config: { ...s.config, backend: { ...backend, name: 'wasm', gpu: false, adapter: undefined } } } as unknown as RunSnapshot;
     assert.doesNotMatch(runDescription(cpu), /wasm/);

@@ -51,4 +51,16 @@ describe('shell quoting of printed commands', () => {
     assert.deepEqual(shArgs(hint, tmp), ['fast-advprop', 'train', '--resume', run]);
     assert.deepEqual(fs.readdirSync(tmp).sort(), ['c.json', 'q;touch x'], 'pasting the hint ran touch');
   });
+
+  it('launched by the extension (FAST_ADVPROP_UI=vscode), a stopped run points at the UI\'s Resume, not at a CLI a .vsix user lacks (real CLI)', async function () {
+    requireCli(this);
+    const run = path.join(tmp, 'from-vscode');
+    fs.mkdirSync(run);
+    fs.writeFileSync(path.join(run, 'stop.request'), 'test\n');
+    const cfg = writeJson(path.join(tmp, 'c2.json'), TINY_CONFIG);
+    const res = await runCli(['train', '--config', cfg, '--run-dir', run], { cwd: tmp, env: { ...process.env, FAST_ADVPROP_UI: 'vscode' } });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^stopped at step \d+; resume it from the Runs view or the dashboard's Resume button$/m);
+    assert.doesNotMatch(res.stdout + res.stderr, /continue with|fast-advprop train/);
+  });
 });
