@@ -176,7 +176,20 @@ function shuffleAlreadyOn(config: Pick<RunConfig, 'shuffleBN' | 'bnGroups'> | un
   return Boolean(config && config.shuffleBN && config.bnGroups >= 2);
 }
 
+/**
+ * An attack aimed at label + 1 writes the label into each image's perturbation; no BN grouping can
+ * hide that (docs/leak.md: shuffle BN on, it still leaked), so the fix is the target, not the BN.
+ */
+function labelTargeted(config: { attack?: Pick<RunConfig['attack'], 'targeted' | 'target'> } | undefined): boolean {
+  return Boolean(config?.attack?.targeted && config.attack.target === 'next');
+}
+
 export function leakFixConfig(config: RunConfig): RunConfig {
+  if (labelTargeted(config)) {
+    const next: Record<string, unknown> = { ...structuredClone(config), attack: { ...config.attack, target: 'random' } };
+    delete next.name;
+    return validateConfig(next);
+  }
   const bnGroups = shuffleAlreadyOn(config) ? config.bnGroups * 2 : Math.max(2, config.bnGroups);
   const batchSize = Math.ceil(config.batchSize / bnGroups) * bnGroups;
   const next: Record<string, unknown> = { ...structuredClone(config), shuffleBN: true, bnGroups, batchSize };
@@ -185,7 +198,14 @@ export function leakFixConfig(config: RunConfig): RunConfig {
 }
 
 /** What to do about a leak flag, given the run's own config (the advice differs once shuffle BN is on). */
-export function leakAdvice(config: Pick<RunConfig, 'shuffleBN' | 'bnGroups'> | undefined): { text: string; button: string } {
+export function leakAdvice(config: (Pick<RunConfig, 'shuffleBN' | 'bnGroups'> & { attack?: Pick<RunConfig['attack'], 'targeted' | 'target'> }) | undefined): { text: string; button: string } {
+  if (labelTargeted(config)) {
+    return {
+      text: 'This attack aims at label + 1 (attack.target "next"), so each perturbation carries its image\'s label and the adversarial pass can read it; '
+        + 'shuffle BN cannot stop that. Fix for the next run: a random target (attack.target "random") or an untargeted attack.',
+      button: 'Open a config with a random target',
+    };
+  }
   if (shuffleAlreadyOn(config)) {
     return {
       text: `Shuffle BN is already on with ${config!.bnGroups} BN groups. A flag in the first steps or on tiny batches is often noise: see whether it persists. `

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { DEFAULT_CONFIG, validateConfig } from '../../../src/shared/config';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_CONFIG, parseConfigText, validateConfig } from '../../../src/shared/config';
 import { validateDashboardMessage, validateDashboardState } from '../../../src/shared/protocol/dashboard';
 import {
   budgetProgress, currentLeak, describePAdv, isStarting, leakStateLine, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, scheduleText, seriesFrom, settingChips, stateWord,
@@ -133,6 +135,19 @@ describe('dashboard model', () => {
     // Shuffle BN already on: the same config again would fix nothing, so the groups double.
     assert.equal(leakFixConfig({ ...DEFAULT_CONFIG, shuffleBN: true, bnGroups: 4, batchSize: 64 }).bnGroups, 8);
     assert.equal(leakFixConfig({ ...DEFAULT_CONFIG, shuffleBN: false, bnGroups: 4, batchSize: 64 }).bnGroups, 4);
+  });
+
+  it('a leak from an attack aimed at label + 1 is fixed by a random target, not by shuffle BN (docs/leak.md)', () => {
+    const file = path.join(__dirname, '../../../../examples/label-leak.advprop.json');
+    const leaky = parseConfigText(fs.readFileSync(file, 'utf8'), file);
+    assert.equal(leaky.attack.target, 'next');
+    const advice = leakAdvice(leaky);
+    assert.match(advice.text, /label \+ 1.*shuffle BN cannot stop that.*attack\.target "random"/);
+    assert.equal(advice.button, 'Open a config with a random target');
+    const fixed = leakFixConfig(leaky);
+    assert.equal(fixed.attack.target, 'random');
+    assert.equal(fixed.shuffleBN, leaky.shuffleBN, 'the BN setup is not what leaks here');
+    assert.equal(leaky.attack.target, 'next', 'the input config was mutated');
   });
 
   it('leak advice depends on whether shuffle BN is already on', () => {
