@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Driver } from '../driver';
 import type { Scenario } from '../scenarios';
-import { ensureDashboard, readJson, runFolders, runState } from './helpers';
+import { engine, ensureDashboard, readJson, runFolders, runState, tableCells, webviewFrame } from './helpers';
 
 async function clearNotifications(d: Driver): Promise<void> {
   await d.command('Notifications: Clear All Notifications');
@@ -31,7 +31,7 @@ function setTheme(d: Driver, theme: string | undefined): void {
 
 export const docsScenario: Scenario = {
   name: 'docs-screenshots',
-  description: 'the built-in default job from the palette -> completed at its real accuracy; dashboard (light, dark), full robustness evaluation and Runs view screenshots for the docs',
+  description: 'the built-in default job from the palette -> completed at its real accuracy; dashboard (light, dark), full robustness evaluation, Compare against a real vanilla run and Runs view screenshots for the docs',
   manual: true,
   workspaceFiles: tinyWorkspaceFiles(),
   timeoutMs: 30 * 60_000,
@@ -69,6 +69,31 @@ export const docsScenario: Scenario = {
     await d.waitForWebview(`Robustness: ${name}`);
     await park(d);
     await d.screenshot('docs-robustness.png', { settleMs: 1500, selector: '.part.editor' });
+
+    // Compare needs a second real run: the same default job as vanilla training, from a terminal
+    // like a user's second run, evaluated on the same full suite.
+    const vanilla = path.join(path.dirname(dir), 'vanilla-default');
+    await d.check('a terminal trains the default job as vanilla and evaluates it on all 76 cells', async () => {
+      await engine(['train', '--method', 'vanilla', '--run-dir', vanilla], d.workspace, 15 * 60_000);
+      await engine(['evaluate', '--run', vanilla], d.workspace, 20 * 60_000);
+      const a = readJson<{ clean: { accuracy: number } }>(path.join(vanilla, 'results.json')).clean.accuracy;
+      if (!(a >= 0.8)) throw new Error(`vanilla test accuracy ${a}`);
+      return `${(a * 100).toFixed(1)} %`;
+    });
+    await d.command('Fast AdvProp: Compare Runs');
+    await d.pick('vanilla-default', { filter: false });
+    await d.pick(name, { filter: false });
+    await d.press('Enter');
+    await d.waitForWebview('Compare Runs');
+    await d.check('Compare lists both real runs', async () => {
+      const rows = await tableCells(await webviewFrame(d, '#results tbody tr', 10_000), '#results tbody tr');
+      if (rows.length !== 2) throw new Error(`rows: ${JSON.stringify(rows)}`);
+      return rows.map((r) => r[0]).join(' | ');
+    });
+    await clearNotifications(d);
+    await park(d);
+    await d.screenshot('docs-compare-runs.png', { settleMs: 1500, selector: '.part.editor' });
+
     await d.command('Fast AdvProp: Focus on Runs View');
     await d.waitForText(acc.replace(' %', '%'));
     await park(d);
