@@ -9,7 +9,8 @@ import type { BackendInfo } from '../../shared/runFormat';
 import { installTrainingGradients } from './convGrad';
 import { fastKernelsStatus } from './fastKernels';
 import { configureWasmPaths } from './wasmPaths';
-import { activateWebGpu, adapterLabel, vulkanLoaderMissing, WEBGPU_PACKAGE } from './webgpu';
+import { adapterLabel } from '../../shared/backendLabel';
+import { activateWebGpu, vulkanLoaderMissing, WEBGPU_PACKAGE } from './webgpu';
 
 // Set the paths before anything can initialise wasm (tf.ready() would pick it by priority).
 configureWasmPaths();

@@ -21,7 +21,6 @@ import { adapterLabel } from '../../shared/backendLabel';
 import type { AdapterDescription } from '../../shared/runFormat';
 
 export const WEBGPU_PACKAGE = 'webgpu';
-export { adapterLabel };
 
 /** A GPU error the device reported: a kernel's output cannot be trusted after it. */
 export class GpuKernelError extends Error {
@@ -289,8 +288,7 @@ export function releaseWebGpu(): void {
   const a = active;
   active = null;
   try {
-    if (tf.getBackend() === 'webgpu') tf.removeBackend('webgpu');
-    else if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
+    if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
   } catch {
     /* the backend may already be gone */
   }

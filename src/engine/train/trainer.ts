@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ADVPROP_REFERENCE, type RunConfig } from '../../shared/config';
+import { ADVPROP_REFERENCE, type AdvPropConfig, type RunConfig } from '../../shared/config';
 import type { LeakFlag, MetricsRecord, StreamStats } from '../../shared/runFormat';
 import { drawRandomStart, drawReferenceTargets, drawTargetLabels, epsilonToInputSpace, makeAttackSpec, randomStartActive } from '../attack';
 import { cutmix, DEFAULT_PAD, epochOrder, makeBatch, mixup } from '../data/augment';
@@ -211,25 +211,21 @@ export class Trainer {
     return makeBatch(this.o.train, indices, { augment: a.crop || a.flip, rng: this.rng, pad: a.crop ? DEFAULT_PAD : 0, flip: a.flip });
   }
 
-  private attackSpec(count: number, labels: Int32Array, reuse: boolean): AttackSpec {
+  /**
+   * The attack of a step, from config.attack: the random start is drawn first, then the targets.
+   * With `advprop` (the AdvProp baseline) that section decides the target and the attack's BN mode.
+   */
+  private attackSpec(count: number, labels: Int32Array, reuse: boolean, advprop?: AdvPropConfig): AttackSpec {
     const c = this.o.config.attack;
     const eps = epsilonToInputSpace(c.epsilon);
     const noise = randomStartActive(c.randomStart, this.rng) ? drawRandomStart(this.rng, count * this.px, eps) : undefined;
     const C = this.o.train.numClasses;
+    let targetLabels: Int32Array | undefined;
+    if (advprop) targetLabels = advprop.target === 'random' ? drawReferenceTargets(this.rng, labels, C) : undefined;
     // "next" consumes no draw: it is meant to differ from "random" only in the target.
-    const targetLabels = !c.targeted ? undefined : c.target === 'next' ? labels.map((y) => (y + 1) % C) : drawTargetLabels(this.rng, labels, C);
-    return makeAttackSpec(c, { reuseGradients: reuse, noise, targetLabels });
-  }
-
-  /** The AdvProp baseline's attack: config.advprop decides the target and the attack's BN mode. */
-  private advpropAttackSpec(count: number, labels: Int32Array): AttackSpec {
-    const c = this.o.config.attack;
-    const ap = this.o.config.advprop ?? ADVPROP_REFERENCE;
-    const eps = epsilonToInputSpace(c.epsilon);
-    const noise = randomStartActive(c.randomStart, this.rng) ? drawRandomStart(this.rng, count * this.px, eps) : undefined;
-    const targetLabels = ap.target === 'random' ? drawReferenceTargets(this.rng, labels, this.o.train.numClasses) : undefined;
-    const spec = makeAttackSpec(c, { reuseGradients: false, noise, targetLabels });
-    if (ap.attackBn === 'eval') spec.bnTraining = false;
+    else if (c.targeted) targetLabels = c.target === 'next' ? labels.map((y) => (y + 1) % C) : drawTargetLabels(this.rng, labels, C);
+    const spec = makeAttackSpec(c, { reuseGradients: reuse, noise, targetLabels });
+    if (advprop?.attackBn === 'eval') spec.bnTraining = false;
     return spec;
   }
 
@@ -283,7 +279,7 @@ export class Trainer {
     } else if (config.method === 'advprop') {
       // Every clean image gets a paired adversarial twin; no gradient reuse, same grouping.
       const attacked = clean.images.slice();
-      const spec = this.advpropAttackSpec(B, clean.labels);
+      const spec = this.attackSpec(B, clean.labels, false, config.advprop ?? ADVPROP_REFERENCE);
       const soft = this.mixClean(clean.images, clean.labels);
       const [rc, ra] = await executor.run([
         this.cleanRequest(clean, soft),

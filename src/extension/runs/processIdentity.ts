@@ -8,35 +8,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RUN_LOCK_FILE, type RunLock } from '../../shared/runFormat';
+import { readSmallFile } from '../readSmall';
 
 /** A lock is a few hundred bytes; anything bigger is not one, and is not read whole. */
 const MAX_LOCK_BYTES = 4096;
-
-function readSmall(file: string, max: number): string | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > max) return undefined;
-    const buf = Buffer.alloc(st.size);
-    const n = fs.readSync(fd, buf, 0, st.size, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 let bootIdCache: string | null | undefined;
 export function bootId(): string | null {
   if (bootIdCache === undefined) {
     try {
-      // /proc files report size 0, so not readSmall.
+      // /proc files report size 0, so not readSmallFile.
       bootIdCache = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
     } catch {
       bootIdCache = null;
@@ -84,7 +65,7 @@ export function parseRunLock(text: string | undefined): RunLock | undefined {
 }
 
 export function readRunLock(runDir: string): RunLock | undefined {
-  return parseRunLock(readSmall(path.join(runDir, RUN_LOCK_FILE), MAX_LOCK_BYTES));
+  return parseRunLock(readSmallFile(path.join(runDir, RUN_LOCK_FILE), MAX_LOCK_BYTES));
 }
 
 export type Ownership =
