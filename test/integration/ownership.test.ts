@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFakeRun } from '../fixtures/runFolder';
+import { processStartTime } from '../../src/extension/runs/processIdentity';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -19,16 +20,6 @@ interface Snap { alive: boolean; crashed: boolean; status?: { state?: string; pi
 interface ServicesLike {
   runs: { runsFolder: string; refresh(): void; get(runDir: string): Snap | undefined };
   jobs: { stop(runDir: string): Promise<void> };
-}
-
-function startTimeOf(pid: number): string | null {
-  try {
-    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return `${boot}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
-  } catch {
-    return null;
-  }
 }
 
 function exited(child: ChildProcess): Promise<NodeJS.Signals | number | null> {
@@ -56,7 +47,7 @@ suite('Fast AdvProp process ownership (run.lock)', () => {
     const st = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
     delete st.endedAt;
     fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ ...st, state: 'running', pid }));
-    if (lock) fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ schema: 1, pid, startTime: startTimeOf(pid), nonce: 'n', host: os.hostname(), acquiredAt: new Date().toISOString(), command: 'train', ...lock }));
+    if (lock) fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ schema: 1, pid, startTime: processStartTime(pid), nonce: 'n', host: os.hostname(), acquiredAt: new Date().toISOString(), command: 'train', ...lock }));
     const deadline = Date.now() + 10_000;
     while (!services.runs.get(dir)?.status && Date.now() < deadline) {
       services.runs.refresh();
@@ -70,12 +61,12 @@ suite('Fast AdvProp process ownership (run.lock)', () => {
     const victim = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     children.push(victim);
     const t0 = Date.now();
-    while (!startTimeOf(victim.pid!) && Date.now() - t0 < 5000) await sleep(50);
-    const ticks = startTimeOf(victim.pid!)!.split(':')[1];
+    while (!processStartTime(victim.pid!) && Date.now() - t0 < 5000) await sleep(50);
+    const ticks = processStartTime(victim.pid!)!.split(':')[1];
     const cases: [string, Record<string, unknown> | undefined, RegExp][] = [
       ['no-lock', undefined, /no engine holds its run\.lock/],
       ['rebooted', { startTime: `${OTHER_BOOT}:${ticks}` }, /before the machine restarted/],
-      ['reused-pid', { startTime: `${startTimeOf(victim.pid!)!.split(':')[0]}:${Number(ticks) + 3}` }, /now belongs to another process/],
+      ['reused-pid', { startTime: `${processStartTime(victim.pid!)!.split(':')[0]}:${Number(ticks) + 3}` }, /now belongs to another process/],
     ];
     for (const [tag, lock, why] of cases) {
       const dir = await forgedRunning(`own-${tag}-${stamp}`, victim.pid!, lock);

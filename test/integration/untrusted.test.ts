@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFakeRun } from '../fixtures/runFolder';
+import { processStartTime } from '../../src/extension/runs/processIdentity';
 import { FORGED_QUEUED_RUN, TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
@@ -58,17 +59,6 @@ function assertTrustRefusal(e: unknown, what: RegExp): true {
   assert.match(msg, /Restricted Mode/, msg);
   assert.match(msg, /Manage Workspace Trust/, `the refusal does not say how to trust the workspace: ${msg}`);
   return true;
-}
-
-/** `<boot id>:<start ticks>` of a live process, as the engine writes it into run.lock (Linux). */
-function startTimeOf(pid: number): string | null {
-  try {
-    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return `${boot}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
-  } catch {
-    return null;
-  }
 }
 
 function alive(pid: number): boolean {
@@ -225,10 +215,10 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
       try {
         const pid = victim.pid!;
         const t0 = Date.now();
-        while (!startTimeOf(pid) && Date.now() - t0 < 5000) await sleep(50);
+        while (!processStartTime(pid) && Date.now() - t0 < 5000) await sleep(50);
         const st = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
         fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ ...st, state: 'running', pid, endedAt: undefined }));
-        fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ schema: 1, pid, startTime: startTimeOf(pid), nonce: 'forged', host: os.hostname(), acquiredAt: new Date().toISOString(), command: 'train' }));
+        fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ schema: 1, pid, startTime: processStartTime(pid), nonce: 'forged', host: os.hostname(), acquiredAt: new Date().toISOString(), command: 'train' }));
         services.runs.refresh();
         const before = snapshot(dir);
         await assert.rejects(

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from '../../runner/workspace';
+import type { Driver } from '../driver';
 import type { Scenario } from '../scenarios';
 import { fakeRunFiles, type FakeRun } from '../../fixtures/runFolder';
 import { RUNS_FOLDER, engine, expectWebview, readJson, runFolders, runState, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
@@ -34,6 +35,18 @@ function contrastRatio(a: string, b: string): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
+
+/** Waits until the run in `dir` has logged step 2 in its status.json (it is really training). */
+function trainsAFewSteps(d: Driver, dir: string): Promise<string> {
+  return d.check('the run trains a few steps', () => d.poll(() => {
+    try {
+      const st = readJson<{ progress?: { step: number } }>(path.join(dir, 'status.json'));
+      return (st.progress?.step ?? 0) >= 2 ? `step ${st.progress!.step}` : undefined;
+    } catch {
+      return undefined;
+    }
+  }, 120_000, 'step ≥ 2'));
+}
 export const cockpitScenarios: Scenario[] = [
   {
     name: 'evaluate-subset',
@@ -180,14 +193,7 @@ export const cockpitScenarios: Scenario[] = [
       await d.command('Fast AdvProp: Start Training');
       await d.pick('hint.advprop.json');
       const dir = await d.step('a run folder appears', () => d.poll(() => runFolders(d.workspace)[0], 60_000, 'a run folder'));
-      await d.check('the run trains a few steps', () => d.poll(() => {
-        try {
-          const st = readJson<{ progress?: { step: number } }>(path.join(dir, 'status.json'));
-          return (st.progress?.step ?? 0) >= 2 ? `step ${st.progress!.step}` : undefined;
-        } catch {
-          return undefined;
-        }
-      }, 120_000, 'step ≥ 2'));
+      await trainsAFewSteps(d, dir);
       // Stop asks which run; a palette click lost to a re-render shows no picker, so once more then.
       await d.step('Stop Training from the palette opens the run picker', async () => {
         for (let attempt = 1; ; attempt++) {
@@ -341,14 +347,7 @@ export const cockpitScenarios: Scenario[] = [
       const dir = path.join(d.workspace, RUNS_FOLDER, name);
       // A terminal run, stopped the way the engine documents (stop.request) after its first steps.
       const training = engine(['train', '--config', 'resume.advprop.json', '--run-dir', dir], d.workspace);
-      await d.check('the run trains a few steps', () => d.poll(() => {
-        try {
-          const st = readJson<{ progress?: { step: number } }>(path.join(dir, 'status.json'));
-          return (st.progress?.step ?? 0) >= 2 ? `step ${st.progress!.step}` : undefined;
-        } catch {
-          return undefined;
-        }
-      }, 120_000, 'step ≥ 2'));
+      await trainsAFewSteps(d, dir);
       fs.writeFileSync(path.join(dir, 'stop.request'), '');
       await d.check('it stops and checkpoints', async () => {
         await training;

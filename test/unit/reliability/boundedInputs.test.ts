@@ -61,6 +61,27 @@ function referenceStrip(text: string): string {
   return out;
 }
 
+/**
+ * Runs `fn` while every fs.readSync in this process is counted: what a tail really reads. Patches
+ * the module object itself (an `import *` namespace is read-only), which the tails read through.
+ */
+function countingReadSync(fn: (bytes: () => number) => void): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeFs = require('node:fs') as { readSync: (...a: unknown[]) => number };
+  const real = nodeFs.readSync;
+  let bytes = 0;
+  nodeFs.readSync = (...a: unknown[]) => {
+    const n = real(...a);
+    bytes += n;
+    return n;
+  };
+  try {
+    fn(() => bytes);
+  } finally {
+    nodeFs.readSync = real;
+  }
+}
+
 describe('reliability: bounded reads, one record per step (in process)', () => {
   let tmp: string;
   before(() => {
@@ -160,28 +181,16 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
     const f = path.join(tmp, 'tail.jsonl');
     fs.writeFileSync(f, `${JSON.stringify(S(1))}\n${'x'.repeat(3 * MAX_LINE_BYTES)}`);
     const tail = new MetricsTail(f);
-    let bytes = 0;
-    // The module object itself (an `import *` namespace is read-only); MetricsTail reads through it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nodeFs = require('node:fs') as { readSync: (...a: unknown[]) => number };
-    const real = nodeFs.readSync;
-    nodeFs.readSync = (...a: unknown[]) => {
-      const n = real(...a);
-      bytes += n;
-      return n;
-    };
-    try {
+    countingReadSync((bytes) => {
       tail.read();
-      const first = bytes;
+      const first = bytes();
       assert.ok(first > 3 * MAX_LINE_BYTES, 'the first poll did not reach the end of the long line');
       for (let i = 0; i < 5; i++) tail.read();
-      assert.equal(bytes, first, 'later polls re-read the over-long line');
+      assert.equal(bytes(), first, 'later polls re-read the over-long line');
       fs.appendFileSync(f, `yyy\n${JSON.stringify(S(2))}\n`);
       tail.read();
-      assert.ok(bytes - first < 1000, `the poll after new lines read ${bytes - first} bytes`);
-    } finally {
-      nodeFs.readSync = real;
-    }
+      assert.ok(bytes() - first < 1000, `the poll after new lines read ${bytes() - first} bytes`);
+    });
     assert.deepEqual(tail.records.map((r) => r.step), [1, 2]);
     assert.equal(tail.skipped, 1);
   });
@@ -191,27 +200,16 @@ describe('reliability: bounded reads, one record per step (in process)', () => {
     fs.writeFileSync(f, `one\ntwo\r\n${'z'.repeat(3 * MAX_LINE_BYTES)}`);
     const lines: string[] = [];
     const tail = new FileTail(f, (l) => lines.push(l));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nodeFs = require('node:fs') as { readSync: (...a: unknown[]) => number };
-    const real = nodeFs.readSync;
-    let bytes = 0;
-    nodeFs.readSync = (...a: unknown[]) => {
-      const n = real(...a);
-      bytes += n;
-      return n;
-    };
-    try {
+    countingReadSync((bytes) => {
       tail.read();
-      const first = bytes;
+      const first = bytes();
       for (let i = 0; i < 5; i++) tail.read();
-      assert.equal(bytes, first, 'later polls re-read the over-long line');
+      assert.equal(bytes(), first, 'later polls re-read the over-long line');
       fs.appendFileSync(f, 'zz\nthree\npart');
       tail.read();
-      assert.ok(bytes - first < 100);
+      assert.ok(bytes() - first < 100);
       tail.flush();
-    } finally {
-      nodeFs.readSync = real;
-    }
+    });
     assert.deepEqual(lines, ['one', 'two', '[a line over 1 MiB was skipped]', 'three', 'part']);
   });
 
