@@ -10,6 +10,7 @@ import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
+import { trustGrantScenario } from './scenarios/trust';
 
 export interface Scenario {
   name: string;
@@ -24,6 +25,8 @@ export interface Scenario {
   timeoutMs?: number;
   /** Runs only when named (--scenario / FAST_ADVPROP_E2E_SCENARIOS), e.g. minutes of real training. */
   manual?: boolean;
+  /** Workspace trust on and the folder not trusted (Restricted Mode) when the session starts. */
+  untrusted?: boolean;
   run(d: Driver): Promise<void>;
 }
 
@@ -71,4 +74,5 @@ export const scenarios: Scenario[] = [
   reloadScenario,
   ...cockpitScenarios,
   docsScenario,
+  trustGrantScenario,
 ];
