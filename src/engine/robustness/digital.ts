@@ -1,8 +1,8 @@
 // Digital family: contrast, elastic transform, pixelate, JPEG, and the extra saturate.
 
-import * as jpeg from 'jpeg-js';
 import type { Rng } from '../util/rng';
 import { bilinear, clip01, gaussianFilter, hsvToRgb, makeImage, rgbToHsv, viaRgb, type Image } from './image';
+import { jpegRoundTripU8 } from './jpeg';
 import type { SeverityTable } from './params';
 
 export function contrast(img: Image, s: number, p: SeverityTable): Image {
@@ -77,51 +77,17 @@ export function pixelate(img: Image, s: number, p: SeverityTable): Image {
 }
 
 /**
- * Real JPEG round trip through jpeg-js (baseline, 4:4:4, so every 8×8 block is coded on its own).
- * jpeg-js rebuilds its encoder tables on every call (tens of ms), so a batch is coded as one
- * mosaic: each image sits in its own 8-aligned tile, padded by repeating its last row and column
- * exactly as the encoder pads a lone image, which makes the result identical to one call per image.
- * Grey images go through as R = G = B and come back as luminance.
+ * JPEG round trip as the reference's PIL save / open does it (see jpeg.ts): 4:2:0 chroma, quality
+ * tables and libjpeg-turbo's integer transforms, so pixels match the released CIFAR-10-C files.
+ * Grey images are coded as one component, as PIL codes an "L" image.
  */
 export function jpegRoundTrip(images: readonly Image[], quality: number): Image[] {
-  if (images.length === 0) return [];
-  const { height: h, width: w, channels: c } = images[0];
-  const th = Math.ceil(h / 8) * 8;
-  const tw = Math.ceil(w / 8) * 8;
-  const cols = Math.max(1, Math.min(images.length, Math.floor(16384 / tw), Math.ceil(Math.sqrt(images.length))));
-  const rows = Math.ceil(images.length / cols);
-  const W = cols * tw;
-  const H = rows * th;
-  const rgba = new Uint8Array(W * H * 4).fill(255);
-  images.forEach((img, k) => {
-    if (img.height !== h || img.width !== w || img.channels !== c) throw new Error('jpegRoundTrip: all images in a batch must share one shape');
-    const oy = Math.floor(k / cols) * th;
-    const ox = (k % cols) * tw;
-    for (let y = 0; y < th; y++) {
-      for (let x = 0; x < tw; x++) {
-        const src = (Math.min(y, h - 1) * w + Math.min(x, w - 1)) * c;
-        const dst = ((oy + y) * W + ox + x) * 4;
-        for (let ch = 0; ch < 3; ch++) rgba[dst + ch] = Math.round(Math.min(1, Math.max(0, img.data[src + (c === 3 ? ch : 0)])) * 255);
-      }
-    }
-  });
-  const encoded = jpeg.encode({ data: rgba, width: W, height: H }, quality);
-  const decoded = jpeg.decode(encoded.data, { useTArray: true, formatAsRGBA: true });
-  if (decoded.width !== W || decoded.height !== H) throw new Error(`JPEG round trip changed the size (${W}×${H} → ${decoded.width}×${decoded.height})`);
-  const d = decoded.data;
-  return images.map((_, k) => {
-    const oy = Math.floor(k / cols) * th;
-    const ox = (k % cols) * tw;
-    const out = new Float32Array(h * w * c);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const src = ((oy + y) * W + ox + x) * 4;
-        const i = y * w + x;
-        if (c === 3) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = d[src + ch] / 255;
-        else out[i] = (0.299 * d[src] + 0.587 * d[src + 1] + 0.114 * d[src + 2]) / 255;
-      }
-    }
-    return makeImage(h, w, c, clip01(out));
+  return images.map((img) => {
+    const { height: h, width: w, channels: c } = img;
+    const px = new Uint8Array(img.data.length);
+    for (let i = 0; i < px.length; i++) px[i] = Math.round(Math.min(1, Math.max(0, img.data[i])) * 255);
+    const back = jpegRoundTripU8(px, w, h, c, quality);
+    return makeImage(h, w, c, Float32Array.from(back, (v) => v / 255));
   });
 }
 

@@ -53,9 +53,12 @@ export function clip01(a: Float32Array): Float32Array {
   return a;
 }
 
-/** Quantise to 8-bit levels, as the reference does where it round-trips through uint8. */
+/**
+ * Quantise to 8-bit levels as the reference's np.uint8(x · 255) does: by truncation, not rounding
+ * (rounding would leave every pixel up to 1/255 brighter than the released files).
+ */
 export function quantize8(a: Float32Array): Float32Array {
-  for (let i = 0; i < a.length; i++) a[i] = Math.round(Math.min(1, Math.max(0, a[i])) * 255) / 255;
+  for (let i = 0; i < a.length; i++) a[i] = Math.floor(Math.min(1, Math.max(0, a[i])) * 255) / 255;
   return a;
 }
 

@@ -21,14 +21,14 @@ export function plasmaFractal(mapsize: number, wibbleDecay: number, rng: Rng): F
         m[(y + half) * n + x + half] = wibbled(at(y, x) + at(y + step, x) + at(y, x + step) + at(y + step, x + step));
       }
     }
+    // Each new diamond point averages its two square centres and two corners, wrapping at the
+    // edges. All points on the square rows are drawn before those on the centre rows, as the
+    // reference fills one array and then the other, so the same draws give the same map.
     for (let y = 0; y < n; y += step) {
-      for (let x = 0; x < n; x += step) {
-        // Each new diamond point averages its two square centres and two corners, wrapping at the edges.
-        const top = at(y + half, x + half) + at(y - half, x + half) + at(y, x) + at(y, x + step);
-        const left = at(y + half, x + half) + at(y + half, x - half) + at(y, x) + at(y + step, x);
-        m[y * n + x + half] = wibbled(top);
-        m[(y + half) * n + x] = wibbled(left);
-      }
+      for (let x = 0; x < n; x += step) m[y * n + x + half] = wibbled(at(y + half, x + half) + at(y - half, x + half) + at(y, x) + at(y, x + step));
+    }
+    for (let y = 0; y < n; y += step) {
+      for (let x = 0; x < n; x += step) m[(y + half) * n + x] = wibbled(at(y + half, x + half) + at(y + half, x - half) + at(y, x) + at(y + step, x));
     }
     step = half;
     wibble /= wibbleDecay;
@@ -88,8 +88,8 @@ export function snow(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
   layer = clippedZoom(layer, h, w, 1, zoom);
   for (let i = 0; i < n; i++) {
     const v = layer[i] < thresh ? 0 : Math.min(1, Math.max(0, layer[i]));
-    // The reference round-trips the layer through an 8-bit image before blurring it.
-    layer[i] = Math.round(v * 255) / 255;
+    // The reference round-trips the layer through an 8-bit image (truncating) before blurring it.
+    layer[i] = Math.floor(v * 255) / 255;
   }
   layer = motionBlur(layer, h, w, 1, blurRadius, blurSigma, rng.uniform(-135, -45));
   const out = new Float32Array(img.data.length);
@@ -140,16 +140,25 @@ export function frostTexture(h: number, w: number, rng: Rng): Float32Array {
   return clip01(gaussianFilter(t, h, w, 1, Math.max(0.4, side / 200)));
 }
 
-export function frost(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
+/** Our frost "photograph": the procedural texture tinted blue-white, RGB in [0, 1]. */
+export function frostLayer(h: number, w: number, rng: Rng): Float32Array {
+  const tex = frostTexture(h, w, rng);
+  const tint = [0.83, 0.92, 1];
+  const out = new Float32Array(h * w * 3);
+  for (let i = 0; i < h * w; i++) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = tex[i] * tint[ch];
+  return out;
+}
+
+/** The reference's blend: clip(imageWeight · x + frostWeight · frost), both on one scale. */
+export function frostBlend(rgb: Image, layer: Float32Array, s: number, p: SeverityTable): Image {
   const [imgWeight, frostWeight] = p.frost[s - 1];
-  return viaRgb(img, (rgb) => {
-    const { height: h, width: w } = rgb;
-    const tex = frostTexture(h, w, rng);
-    const tint = [0.83, 0.92, 1];
-    const out = new Float32Array(rgb.data.length);
-    for (let i = 0; i < h * w; i++) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = imgWeight * rgb.data[3 * i + ch] + frostWeight * tex[i] * tint[ch];
-    return makeImage(h, w, 3, clip01(out));
-  });
+  const out = new Float32Array(rgb.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = imgWeight * rgb.data[i] + frostWeight * layer[i];
+  return makeImage(rgb.height, rgb.width, 3, clip01(out));
+}
+
+export function frost(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
+  return viaRgb(img, (rgb) => frostBlend(rgb, frostLayer(rgb.height, rgb.width, rng), s, p));
 }
 
 /** Two-pass chamfer distance (1, √2) to the nearest marked pixel; stands in for cv2.distanceTransform. */

@@ -1,0 +1,66 @@
+// Exact-value parity with the code that generated CIFAR-10-C (Hendrycks' make_cifar_c.py): each
+// case runs our corruption on the fixed image with the draws recorded in draws.json and compares
+// it with what the reference printed for those same draws (reference.json). How the fixture is
+// made, and why each tolerance is what it is: docs/corruptions.md.
+
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corrupt } from '../../../src/engine/robustness/index';
+import { CIFAR_PARAMS } from '../../../src/engine/robustness/params';
+import { frostBlend } from '../../../src/engine/robustness/weather';
+import { PARITY_CASES, base64ToF64, parityImage } from '../../fixtures/corruption-reference/cases';
+import { ReplayRng, type Draws } from '../../fixtures/corruption-reference/replayRng';
+
+const dir = join(__dirname, '../../../../test/fixtures/corruption-reference');
+const draws = JSON.parse(readFileSync(join(dir, 'draws.json'), 'utf8'));
+const reference = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
+
+function decodeDraws(d: Record<string, string>): Draws {
+  const ints = base64ToF64(d.int);
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < ints.length; i += 2) pairs.push([ints[i], ints[i + 1]]);
+  return { normal: [...base64ToF64(d.normal)], uniform: [...base64ToF64(d.uniform)], int: pairs, next: [...base64ToF64(d.next)] };
+}
+
+/** Largest allowed |ours − reference| on the [0, 1] scale, per case; see docs/corruptions.md. */
+const TOLERANCE: Record<string, number> = {
+};
+
+interface Compared { key: string; max: number; mean: number }
+
+function compare(name: string, severity: number, k: number): Compared {
+  const key = `${name}/${severity}`;
+  const rec = draws.cases[k];
+  const ref = reference.cases[k];
+  assert.equal(`${rec.name}/${rec.severity}`, key, 'draws.json is out of step with PARITY_CASES: rerun exportDraws');
+  assert.equal(`${ref.name}/${ref.severity}`, key, 'reference.json is out of step with draws.json: rerun reference.py');
+  const img = parityImage();
+  const rng = new ReplayRng(decodeDraws(rec.draws));
+  const ours = name === 'frost'
+    ? frostBlend(img, Float32Array.from(base64ToF64(rec.extra.frostLayer)), severity, CIFAR_PARAMS)
+    : corrupt(name, severity, img, rng);
+  if (name !== 'frost') assert.deepEqual(rng.left(), { normal: 0, uniform: 0, int: 0, next: 0 }, `${key} drew a different number of values than recorded`);
+  const want = base64ToF64(ref.output);
+  assert.equal(ours.data.length, want.length);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(ours.data[i] - want[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { key, max, mean: sum / want.length };
+}
+
+describe('robustness: parity with make_cifar_c.py on a fixed image', () => {
+  PARITY_CASES.forEach(({ name, severity }, k) => {
+    it(`${name} severity ${severity}`, () => {
+      const r = compare(name, severity, k);
+      if (process.env.PARITY_REPORT) console.log(`    ${r.key}: max ${(r.max * 255).toFixed(4)}/255, mean ${(r.mean * 255).toFixed(4)}/255`);
+      const tol = TOLERANCE[r.key];
+      assert.ok(tol !== undefined, `${r.key} has no stated tolerance`);
+      assert.ok(r.max <= tol, `${r.key}: max |ours − reference| ${(r.max * 255).toFixed(3)}/255 > tolerance ${(tol * 255).toFixed(3)}/255`);
+    });
+  });
+});
