@@ -51,20 +51,32 @@ function boxTaps(n: number, m: number): number[][] {
   return taps;
 }
 
+/**
+ * PIL's Image.resize(..., BOX) of an 8-bit image, one axis at a time (horizontal, then vertical)
+ * and each pass rounded back to 8 bits in PIL's fixed point (22 fraction bits, half up), as the
+ * reference's two resizes of a PIL image do.
+ */
 export function resizeBox(src: Float32Array, h: number, w: number, c: number, nh: number, nw: number): Float32Array {
-  const ty = boxTaps(h, nh);
-  const tx = boxTaps(w, nw);
-  const out = new Float32Array(nh * nw * c);
-  for (let y = 0; y < nh; y++) {
-    for (let x = 0; x < nw; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let sum = 0;
-        for (const yy of ty[y]) for (const xx of tx[x]) sum += src[(yy * w + xx) * c + ch];
-        out[(y * nw + x) * c + ch] = sum / (ty[y].length * tx[x].length);
+  const PREC = 2 ** 22;
+  const pass = (data: Float64Array, n: number, m: number, stride: number, count: number, taps: number[][]): Float64Array => {
+    // data holds `count` lines of n samples along the axis, `stride` apart; returns m samples per line.
+    const out = new Float64Array((data.length / n) * m);
+    const weights = taps.map((t) => t.map(() => Math.floor(0.5 + PREC / t.length)));
+    for (let line = 0; line < count; line++) {
+      const base = Math.floor(line / stride) * stride * n + (line % stride);
+      const obase = Math.floor(line / stride) * stride * m + (line % stride);
+      for (let j = 0; j < m; j++) {
+        let acc = PREC / 2;
+        taps[j].forEach((k, t) => (acc += weights[j][t] * data[base + k * stride]));
+        out[obase + j * stride] = Math.min(255, Math.max(0, Math.floor(acc / PREC)));
       }
     }
-  }
-  return out;
+    return out;
+  };
+  let px: Float64Array = Float64Array.from(src, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  if (nw !== w) px = pass(px, w, nw, c, h * c, boxTaps(w, nw));
+  if (nh !== h) px = pass(px, h, nh, nw * c, nw * c, boxTaps(h, nh));
+  return Float32Array.from(px, (v) => v / 255);
 }
 
 export function pixelate(img: Image, s: number, p: SeverityTable): Image {
@@ -119,20 +131,33 @@ export function elasticTransform(img: Image, s: number, p: SeverityTable, rng: R
 export function elasticWarp(img: Image, alpha: number, sigma: number, affine: number, rng: Rng): Image {
   const { height: h, width: w, channels: c } = img;
 
-  // Random affine: jitter three points around the centre, warp with the inverse map (as warpAffine does).
+  // Random affine: jitter three points around the centre (float32, as the reference's points are)
+  // and warp as cv2.warpAffine does: sample positions rounded to 1/32 px in its fixed point
+  // (AB_BITS 10, INTER_BITS 5), bilinear weights for that grid, REFLECT_101 borders.
   const cx = Math.floor(w / 2);
   const cy = Math.floor(h / 2);
   const sq = Math.floor(Math.min(h, w) / 3);
   const pts1 = [[cx + sq, cy + sq], [cx + sq, cy - sq], [cx - sq, cy - sq]];
-  const pts2 = pts1.map(([x, y]) => [x + rng.uniform(-affine, affine), y + rng.uniform(-affine, affine)]);
+  const pts2 = pts1.map(([x, y]) => [Math.fround(x + Math.fround(rng.uniform(-affine, affine))), Math.fround(y + Math.fround(rng.uniform(-affine, affine)))]);
   const [a, b, tx, d, e, ty] = affineFrom3(pts1, pts2);
+  // cv2.invertAffineTransform
   const det = a * e - b * d;
-  const ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
+  const D = det !== 0 ? 1 / det : 0;
+  const ia = e * D, ib = -b * D, id = -d * D, ie = a * D;
+  const itx = -ia * tx - ib * ty, ity = -id * tx - ie * ty;
   const warped = new Float32Array(img.data.length);
+  const cvRound = (v: number): number => {
+    const r = Math.round(v);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r; // lrint: ties to even
+  };
   for (let y = 0; y < h; y++) {
+    const X0 = cvRound((ib * y + itx) * 1024) + 16;
+    const Y0 = cvRound((ie * y + ity) * 1024) + 16;
     for (let x = 0; x < w; x++) {
-      const sx = ia * (x - tx) + ib * (y - ty);
-      const sy = id * (x - tx) + ie * (y - ty);
+      const X = (X0 + cvRound(ia * x * 1024)) >> 5;
+      const Y = (Y0 + cvRound(id * x * 1024)) >> 5;
+      const sx = (X >> 5) + (X & 31) / 32;
+      const sy = (Y >> 5) + (Y & 31) / 32;
       for (let ch = 0; ch < c; ch++) warped[(y * w + x) * c + ch] = bilinear(img.data, h, w, c, ch, sy, sx, 'reflect101');
     }
   }

@@ -23,9 +23,14 @@ function decodeDraws(d: Record<string, string>): Draws {
   return { normal: [...base64ToF64(d.normal)], uniform: [...base64ToF64(d.uniform)], int: pairs, next: [...base64ToF64(d.next)] };
 }
 
-/** Largest allowed |ours − reference| on the [0, 1] scale, per case; see docs/corruptions.md. */
-const TOLERANCE: Record<string, number> = {
-};
+/**
+ * Largest allowed |ours − reference| on the [0, 1] scale: a ten-thousandth of an 8-bit level. Our
+ * images are float32 and the reference works in float64 (float32 alone rounds a value near 1 by
+ * 1.5e-5 of a level; the largest difference measured is 4.6e-5 of a level), and every step that
+ * rounds to 8 bits in the reference rounds the same way here, so nothing larger is expected. A
+ * formula or constant that moves one value by a thousandth of a level fails.
+ */
+const TOLERANCE = 1e-4 / 255;
 
 interface Compared { key: string; max: number; mean: number }
 
@@ -57,10 +62,8 @@ describe('robustness: parity with make_cifar_c.py on a fixed image', () => {
   PARITY_CASES.forEach(({ name, severity }, k) => {
     it(`${name} severity ${severity}`, () => {
       const r = compare(name, severity, k);
-      if (process.env.PARITY_REPORT) console.log(`    ${r.key}: max ${(r.max * 255).toFixed(4)}/255, mean ${(r.mean * 255).toFixed(4)}/255`);
-      const tol = TOLERANCE[r.key];
-      assert.ok(tol !== undefined, `${r.key} has no stated tolerance`);
-      assert.ok(r.max <= tol, `${r.key}: max |ours − reference| ${(r.max * 255).toFixed(3)}/255 > tolerance ${(tol * 255).toFixed(3)}/255`);
+      if (process.env.PARITY_REPORT) console.log(`    ${r.key}: max ${(r.max * 255).toExponential(2)}/255, mean ${(r.mean * 255).toFixed(4)}/255`);
+      assert.ok(r.max <= TOLERANCE, `${r.key}: max |ours − reference| ${(r.max * 255).toExponential(2)}/255 > tolerance ${(TOLERANCE * 255).toExponential(2)}/255`);
     });
   });
 });
