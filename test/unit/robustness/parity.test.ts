@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corrupt } from '../../../src/engine/robustness/index';
+import { jpegRoundTripU8 } from '../../../src/engine/robustness/jpeg';
 import { CIFAR_PARAMS } from '../../../src/engine/robustness/params';
 import { frostBlend } from '../../../src/engine/robustness/weather';
 import { PARITY_CASES, base64ToF64, parityImage } from '../../fixtures/corruption-reference/cases';
@@ -65,5 +66,12 @@ describe('robustness: parity with make_cifar_c.py on a fixed image', () => {
       if (process.env.PARITY_REPORT) console.log(`    ${r.key}: max ${(r.max * 255).toExponential(2)}/255, mean ${(r.mean * 255).toFixed(4)}/255`);
       assert.ok(r.max <= TOLERANCE, `${r.key}: max |ours − reference| ${(r.max * 255).toExponential(2)}/255 > tolerance ${(TOLERANCE * 255).toExponential(2)}/255`);
     });
+  });
+
+  it('JPEG equals PIL\'s save / open byte for byte at odd sizes, grey, and quality 7 (clamped tables)', () => {
+    for (const t of reference.pil_jpeg) {
+      const back = jpegRoundTripU8(new Uint8Array(Buffer.from(t.image, 'base64')), t.width, t.height, t.channels, t.quality);
+      assert.deepEqual(Buffer.from(back), Buffer.from(t.output, 'base64'), `${t.height}×${t.width}×${t.channels} at quality ${t.quality}`);
+    }
   });
 });
