@@ -250,7 +250,10 @@ export function clippedZoom(src: Float32Array, h: number, w: number, c: number, 
   const axisMap = (n: number): Float32Array => {
     const crop = Math.ceil(n / zoom - 1e-9);
     const top = Math.floor((n - crop) / 2);
-    const zoomed = Math.round(crop * zoom);
+    // scipy sizes the zoomed crop with Python's round(), which sends halves to even (26 × 1.25 → 32).
+    const exact = crop * zoom;
+    let zoomed = Math.round(exact);
+    if (zoomed - exact === 0.5 && zoomed % 2 !== 0) zoomed--;
     const trim = Math.floor((zoomed - n) / 2);
     const m = new Float32Array(n);
     for (let i = 0; i < n; i++) m[i] = zoomed > 1 ? top + ((i + trim) * (crop - 1)) / (zoomed - 1) : top;

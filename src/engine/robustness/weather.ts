@@ -289,7 +289,9 @@ export function spatter(img: Image, s: number, p: SeverityTable, rng: Rng): Imag
       // Water, step for step as the reference's OpenCV calls: distance to the liquid's Canny
       // edges (capped at 20), blurred, equalised, embossed, blurred, times the 8-bit liquid,
       // scaled to `intensity` at its peak, in pale turquoise.
-      const l8 = Float32Array.from(liquid, (v) => Math.min(255, Math.max(0, Math.floor(v * 255))));
+      // np.uint8 wraps, not saturates: liquid above 1 comes out as 256 less (the reference's
+      // behaviour, kept so the water matches the released files).
+      const l8 = Float32Array.from(liquid, (v) => Math.trunc(v * 255) & 255);
       const edge = canny(l8, h, w);
       const capped = chamferL2Mask5(edge.map((e) => 1 - e), h, w).map((v) => Math.min(v, 20));
       let dist: Float32Array = Float32Array.from(boxBlur3(capped, h, w), (v) => Math.floor(Math.fround(v)));

@@ -61,7 +61,7 @@ function compare(name: string, severity: number, k: number): Compared {
 
 describe('robustness: parity with make_cifar_c.py on a fixed image', () => {
   PARITY_CASES.forEach(({ name, severity }, k) => {
-    it(`${name} severity ${severity}`, () => {
+    it(`${name} severity ${severity} (case ${k})`, () => {
       const r = compare(name, severity, k);
       if (process.env.PARITY_REPORT) console.log(`    ${r.key}: max ${(r.max * 255).toExponential(2)}/255, mean ${(r.mean * 255).toFixed(4)}/255`);
       assert.ok(r.max <= TOLERANCE, `${r.key}: max |ours − reference| ${(r.max * 255).toExponential(2)}/255 > tolerance ${(TOLERANCE * 255).toExponential(2)}/255`);
