@@ -81,8 +81,8 @@ export function motionBlur(img: Image, s: number, p: SeverityTable, rng: Rng): I
 }
 
 export function zoomBlur(img: Image, s: number, p: SeverityTable): Image {
-  const [last, step] = p.zoom_blur[s - 1];
-  const factors = zoomFactors(last, step);
+  const [stop, step] = p.zoom_blur[s - 1];
+  const factors = zoomFactors(stop, step);
   const { height: h, width: w, channels: c } = img;
   const acc = new Float32Array(img.data);
   for (const z of factors) {

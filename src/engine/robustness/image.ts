@@ -248,7 +248,7 @@ export function bilinear(src: Float32Array, h: number, w: number, c: number, ch:
  */
 export function clippedZoom(src: Float32Array, h: number, w: number, c: number, zoom: number): Float32Array {
   const axisMap = (n: number): Float32Array => {
-    const crop = Math.ceil(n / zoom - 1e-9);
+    const crop = Math.ceil(n / zoom);
     const top = Math.floor((n - crop) / 2);
     // scipy sizes the zoomed crop with Python's round(), which sends halves to even (26 × 1.25 → 32).
     const exact = crop * zoom;

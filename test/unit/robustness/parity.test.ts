@@ -10,7 +10,7 @@ import { corrupt } from '../../../src/engine/robustness/index';
 import { jpegRoundTripU8 } from '../../../src/engine/robustness/jpeg';
 import { CIFAR_PARAMS } from '../../../src/engine/robustness/params';
 import { frostBlend } from '../../../src/engine/robustness/weather';
-import { PARITY_CASES, base64ToF64, parityImage } from '../../fixtures/corruption-reference/cases';
+import { PARITY_CASES, base64ToF32, base64ToF64, parityImage } from '../../fixtures/corruption-reference/cases';
 import { ReplayRng, type Draws } from '../../fixtures/corruption-reference/replayRng';
 
 const dir = join(__dirname, '../../../../test/fixtures/corruption-reference');
@@ -47,7 +47,7 @@ function compare(name: string, severity: number, k: number): Compared {
     ? frostBlend(img, Float32Array.from(base64ToF64(rec.extra.frostLayer)), severity, CIFAR_PARAMS)
     : corrupt(name, severity, img, rng);
   if (name !== 'frost') assert.deepEqual(rng.left(), { normal: 0, uniform: 0, int: 0, next: 0 }, `${key} drew a different number of values than recorded`);
-  const want = base64ToF64(ref.output);
+  const want = base64ToF32(ref.output);
   assert.equal(ours.data.length, want.length);
   let max = 0;
   let sum = 0;
