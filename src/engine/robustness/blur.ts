@@ -65,11 +65,15 @@ export function glassBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Im
   const { height: h, width: w, channels: c } = img;
   // The reference blurs the 8-bit image in float64 and truncates back to 8 bits; pixels on a
   // level (flat areas) make that truncation hinge on the last bit, so it is done as scipy does.
-  const levels = Float64Array.from(img.data, (v) => {
+  const levels = new Float64Array(img.data.length);
+  for (let i = 0; i < levels.length; i++) {
+    const v = img.data[i];
     const l = Math.round(v * 255);
-    return Math.abs(v * 255 - l) < 1e-4 ? l / 255 : v;
-  });
-  const x = Float32Array.from(gaussianFilterScipy(levels, h, w, c, sigma), (v) => Math.floor(Math.min(1, Math.max(0, v)) * 255) / 255);
+    levels[i] = Math.abs(v * 255 - l) < 1e-4 ? l / 255 : v;
+  }
+  const blurred = gaussianFilterScipy(levels, h, w, c, sigma);
+  const x = new Float32Array(blurred.length);
+  for (let i = 0; i < x.length; i++) x[i] = Math.floor(Math.min(1, Math.max(0, blurred[i])) * 255) / 255;
   glassShuffle(x, h, w, c, delta, iterations, rng);
   return makeImage(h, w, c, clip01(gaussianFilter(x, h, w, c, sigma)));
 }

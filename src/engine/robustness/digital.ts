@@ -61,22 +61,29 @@ export function resizeBox(src: Float32Array, h: number, w: number, c: number, nh
   const pass = (data: Float64Array, n: number, m: number, stride: number, count: number, taps: number[][]): Float64Array => {
     // data holds `count` lines of n samples along the axis, `stride` apart; returns m samples per line.
     const out = new Float64Array((data.length / n) * m);
-    const weights = taps.map((t) => t.map(() => Math.floor(0.5 + PREC / t.length)));
+    const flat = taps.map((t) => Int32Array.from(t, (k) => k * stride));
+    const weight = taps.map((t) => Math.floor(0.5 + PREC / t.length));
     for (let line = 0; line < count; line++) {
-      const base = Math.floor(line / stride) * stride * n + (line % stride);
-      const obase = Math.floor(line / stride) * stride * m + (line % stride);
+      const outer = Math.floor(line / stride) * stride, inner = line % stride;
+      const base = outer * n + inner;
+      const obase = outer * m + inner;
       for (let j = 0; j < m; j++) {
-        let acc = PREC / 2;
-        taps[j].forEach((k, t) => (acc += weights[j][t] * data[base + k * stride]));
-        out[obase + j * stride] = Math.min(255, Math.max(0, Math.floor(acc / PREC)));
+        const t = flat[j];
+        let acc = 0;
+        for (let q = 0; q < t.length; q++) acc += data[base + t[q]];
+        // Every tap of a BOX filter has the same weight, so one multiply does.
+        out[obase + j * stride] = Math.min(255, Math.max(0, Math.floor((acc * weight[j] + PREC / 2) / PREC)));
       }
     }
     return out;
   };
-  let px: Float64Array = Float64Array.from(src, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  let px = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) px[i] = Math.round(Math.min(1, Math.max(0, src[i])) * 255);
   if (nw !== w) px = pass(px, w, nw, c, h * c, boxTaps(w, nw));
   if (nh !== h) px = pass(px, h, nh, nw * c, nw * c, boxTaps(h, nh));
-  return Float32Array.from(px, (v) => v / 255);
+  const out = new Float32Array(px.length);
+  for (let i = 0; i < px.length; i++) out[i] = px[i] / 255;
+  return out;
 }
 
 export function pixelate(img: Image, s: number, p: SeverityTable): Image {

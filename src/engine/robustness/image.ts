@@ -178,11 +178,17 @@ export function gaussianFilterScipy(src: Float64Array, h: number, w: number, c: 
   for (let i = 0; i < phi.length; i++) phi[i] /= sum;
   const pass = (x: Float64Array, n: number, stride: number, lines: (emit: (base: number) => void) => void): Float64Array => {
     const out = new Float64Array(x.length);
+    // Clamped neighbour offsets per position, so the loop below is plain index arithmetic.
+    const lo: Int32Array[] = [], hi: Int32Array[] = [];
+    for (let i = 0; i < n; i++) {
+      lo.push(Int32Array.from({ length: r }, (_, k) => Math.max(0, i - r + k) * stride));
+      hi.push(Int32Array.from({ length: r }, (_, k) => Math.min(n - 1, i + r - k) * stride));
+    }
     lines((base) => {
-      const at = (i: number): number => x[base + Math.min(n - 1, Math.max(0, i)) * stride];
       for (let i = 0; i < n; i++) {
-        let acc = at(i) * phi[r];
-        for (let j = -r; j < 0; j++) acc += (at(i + j) + at(i - j)) * phi[r + j];
+        const a = lo[i], b = hi[i];
+        let acc = x[base + i * stride] * phi[r];
+        for (let k = 0; k < r; k++) acc += (x[base + a[k]] + x[base + b[k]]) * phi[k];
         out[base + i * stride] = acc;
       }
     });
