@@ -77,7 +77,7 @@ export function resizeBox(src: Float32Array, h: number, w: number, c: number, nh
     }
     return out;
   };
-  let px = new Float64Array(src.length);
+  let px: Float64Array = new Float64Array(src.length);
   for (let i = 0; i < src.length; i++) px[i] = Math.round(Math.min(1, Math.max(0, src[i])) * 255);
   if (nw !== w) px = pass(px, w, nw, c, h * c, boxTaps(w, nw));
   if (nh !== h) px = pass(px, h, nh, nw * c, nw * c, boxTaps(h, nh));
