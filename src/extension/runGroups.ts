@@ -2,16 +2,19 @@
 import { backendLabel } from '../shared/backendLabel';
 import { labelNamesMethod, runStartedStamp, shortRunLabel } from '../shared/runLabel';
 import type { RunSnapshot } from './runSnapshot';
+import { foreignTooltipLines } from './foreign/foreignLabels';
 import { bestTestAccuracy, displayEpoch, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
 
-export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'unknown'] as const;
+export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'foreign', 'unknown'] as const;
 export type RunGroup = (typeof RUN_GROUPS)[number];
 
 export const GROUP_LABELS: Record<RunGroup, string> = {
-  running: 'Running', queued: 'Queued', completed: 'Completed', stopped: 'Stopped', failed: 'Failed', crashed: 'Crashed', unknown: 'Unreadable',
+  running: 'Running', queued: 'Queued', completed: 'Completed', stopped: 'Stopped', failed: 'Failed', crashed: 'Crashed', foreign: 'Other trainers', unknown: 'Unreadable',
 };
 
 export function runGroupOf(s: RunSnapshot): RunGroup {
+  // Another trainer's run has no state we can vouch for (an event file says nothing of its process).
+  if (s.foreign) return 'foreign';
   const st = s.status;
   if (!st) {
     // No status yet: this window just spawned the engine and it has not written one.
@@ -100,6 +103,7 @@ export function runTooltip(s: RunSnapshot): string {
   const mce = mceOf(s.robustness);
   if (mce) lines.push(`${mce.label}: ${mce.value.toFixed(1)}`);
   if (leakFlagged(s)) lines.push(`⚠ Label leak: ${st?.leak?.message ?? s.results?.leak?.message ?? 'adversarial accuracy above clean accuracy'}`);
+  if (s.foreign) lines.push(...foreignTooltipLines(s.foreign));
   if (st?.error?.message) lines.push(`Error: ${st.error.message}`);
   if (s.crashed) lines.push('The process is gone but the status was never finalised: it was killed or crashed. Resume continues from the last checkpoint.');
   if (s.crashed && s.staleOwner) lines.push(`Not running: ${s.staleOwner}.`);
@@ -107,7 +111,10 @@ export function runTooltip(s: RunSnapshot): string {
   return lines.join('\n');
 }
 
-/** contextValue for menus: `run.<group>` plus `.evaluated` once robustness.json exists. */
+/**
+ * contextValue for menus: `run.<group>` plus `.evaluated` once robustness.json exists; a foreign
+ * run is `foreign[.evaluated]`, which no Stop / Resume / Evaluate / Delete `when` clause matches.
+ */
 export function runContextValue(s: RunSnapshot): string {
-  return `run.${runGroupOf(s)}${s.robustness ? '.evaluated' : ''}`;
+  return `${s.foreign ? 'foreign' : `run.${runGroupOf(s)}`}${s.robustness ? '.evaluated' : ''}`;
 }
