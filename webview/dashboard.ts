@@ -139,7 +139,7 @@ function renderForeignHeader(r: DashboardRun): void {
   headerEl.append(
     h('h1', null, r.name),
     h('div', { class: 'row' },
-      h('span', { class: 'state state-completed', attrs: { id: 'state' }, title: 'Read from its folder; nothing is written there' }, `${r.origin} · read-only`),
+      h('span', { class: 'chip', attrs: { id: 'origin' }, title: 'Read from its folder; nothing is started, stopped or written there' }, h('span', { class: 'k' }, 'written by'), `${r.origin} · read-only`),
       h('span', null, `${records.filter((x) => x.kind === 'step').length} epochs`),
       r.results ? h('span', null, `test accuracy ${percent(r.results.clean.accuracy)} (last epoch)`) : null,
       h('span', { class: 'toolbar' }, actions),

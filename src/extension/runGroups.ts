@@ -2,19 +2,25 @@
 import { backendLabel } from '../shared/backendLabel';
 import { labelNamesMethod, runStartedStamp, shortRunLabel } from '../shared/runLabel';
 import type { RunSnapshot } from './runSnapshot';
+import type { ForeignOrigin } from '../shared/foreign/foreignRun';
 import { foreignTooltipLines } from './foreign/foreignLabels';
 import { bestTestAccuracy, displayEpoch, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
 
-export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'foreign', 'unknown'] as const;
+export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'reference', 'timm', 'tensorboard', 'unknown'] as const;
 export type RunGroup = (typeof RUN_GROUPS)[number];
 
 export const GROUP_LABELS: Record<RunGroup, string> = {
-  running: 'Running', queued: 'Queued', completed: 'Completed', stopped: 'Stopped', failed: 'Failed', crashed: 'Crashed', foreign: 'Other trainers', unknown: 'Unreadable',
+  running: 'Running', queued: 'Queued', completed: 'Completed', stopped: 'Stopped', failed: 'Failed', crashed: 'Crashed', unknown: 'Unreadable',
+  // Runs other trainers wrote, one group per writer: the group names the origin, so each row's
+  // description keeps its room for the figures (#16).
+  reference: 'PyTorch reference', timm: 'timm', tensorboard: 'TensorBoard',
 };
+
+const FOREIGN_GROUPS: Record<ForeignOrigin, RunGroup> = { 'PyTorch reference': 'reference', timm: 'timm', TensorBoard: 'tensorboard' };
 
 export function runGroupOf(s: RunSnapshot): RunGroup {
   // Another trainer's run has no state we can vouch for (an event file says nothing of its process).
-  if (s.foreign) return 'foreign';
+  if (s.foreign) return FOREIGN_GROUPS[s.foreign.origin];
   const st = s.status;
   if (!st) {
     // No status yet: this window just spawned the engine and it has not written one.
@@ -49,8 +55,9 @@ export function groupRuns(runs: readonly RunSnapshot[]): { group: RunGroup; labe
   }));
 }
 
-/** The Runs view's label: see shortRunLabel. */
-export function runLabel(s: Pick<RunSnapshot, 'name'>): string {
+/** The Runs view's label: see shortRunLabel. A foreign run's is its folder's name (its origin leads the description). */
+export function runLabel(s: Pick<RunSnapshot, 'name'> & Partial<Pick<RunSnapshot, 'runDir' | 'foreign'>>): string {
+  if (s.foreign && s.runDir) return s.runDir.split(/[\\/]/).filter(Boolean).pop() ?? s.name;
   return shortRunLabel(s.name);
 }
 

@@ -10,7 +10,7 @@ import { foreignRefusal } from '../../../src/extension/foreign/foreignLabels';
 import { ForeignRunReader, extraRunDirs, resolveExtraFolder } from '../../../src/extension/foreign/foreignRunReader';
 import { foreignSnapshot } from '../../../src/extension/foreign/foreignSnapshot';
 import { compareData, readRobustness } from '../../../src/extension/panels/runData';
-import { runContextValue, runGroupOf, runTooltip } from '../../../src/extension/runGroups';
+import { groupRuns, runContextValue, runDescription, runGroupOf, runLabel, runTooltip } from '../../../src/extension/runGroups';
 import { bestTestAccuracy, leakFlagged, mceOf } from '../../../src/extension/runSummary';
 import type { RunSnapshot } from '../../../src/extension/runSnapshot';
 import { currentLeak, leakStateLine, seriesFrom } from '../../../src/shared/protocol/dashboardModel';
@@ -82,11 +82,18 @@ describe('foreign runs in the views', () => {
     assert.match(leakStateLine(undefined, undefined, healthy.results, healthy.metrics)?.text ?? '', /^no leak: adv \d+ % < clean \d+ %$/);
   });
 
-  it('in the Runs view under "Other trainers", with a context value no Stop / Resume / Evaluate / Delete clause matches', () => {
+  it('in the Runs view under a group named for its writer, with a context value no Stop / Resume / Evaluate / Delete clause matches', () => {
     const s = snapOf('reference-run');
-    assert.equal(runGroupOf(s), 'foreign');
+    assert.equal(runGroupOf(s), 'reference');
+    assert.equal(runGroupOf(snapOf('timm-run')), 'timm');
+    assert.equal(runGroupOf(snapOf('tensorboard-run')), 'tensorboard');
+    assert.deepEqual(groupRuns([s, snapOf('timm-run')]).map((g) => g.label), ['PyTorch reference', 'timm']);
     assert.equal(runContextValue(s), 'foreign.evaluated');
     assert.equal(runContextValue(snapOf('timm-run')), 'foreign');
+    assert.equal(runLabel(s), 'reference-run');
+    // The group names the origin; the row keeps its room for the best test accuracy and the mCE of its ImageNet-C log.
+    assert.match(runDescription(s), /^\d+\.\d% · mCE \d+\.\d$/);
+    assert.match(runDescription(snapOf('reference-leak')), /^\d+\.\d% · ⚠ leak$/);
     assert.match(runTooltip(s), /Written by: PyTorch reference \(read-only/);
     assert.match(runTooltip(snapOf('timm-run')), /Args: model resnet50, 8 epochs, batch 128, lr 0.05/);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
