@@ -203,7 +203,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   });
 
   reg('fastAdvprop.revealRun', async (arg?: RunArg) => {
-    const runDir = runDirOf(arg) ?? (await pickRun(runs, ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'unknown'], 'Run folder to reveal'));
+    const runDir = runDirOf(arg) ?? (await pickRun(runs, ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'reference', 'timm', 'tensorboard', 'unknown'], 'Run folder to reveal'));
     if (!runDir) return;
     const uri = vscode.Uri.file(runDir);
     const inWorkspace = !!vscode.workspace.getWorkspaceFolder(uri);
