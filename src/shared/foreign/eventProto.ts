@@ -138,12 +138,18 @@ const FIXED32 = 5;
  * read, and every other field (a graph, an image, a histogram, plugin metadata) is skipped by its
  * length without being decoded. A tensor value is handed to the reflection decoder (it is small),
  * and so is any record whose wire types are not the ones the schema declares, so the two agree on
- * every input (test/unit/foreign/eventFile.test.ts compares them). One scanner per reader: the
+ * every input (test/unit/foreign/scalarScanner.test.ts compares them). One scanner per reader: the
  * protobufjs Reader is reused across records instead of one per record.
  */
+const TAG_CACHE = 1024;
+
 export class ScalarScanner {
   private readonly r = new protobuf.Reader(new Uint8Array(0));
-  /** Tag strings as last seen at a given byte length and first byte: a file repeats a few tags a million times. */
+  /**
+   * Tag strings by their length and first, middle and last byte (the bytes are compared before a
+   * hit counts): a file repeats a few tags a million times. Emptied past TAG_CACHE entries, so a
+   * file of ever-new tags costs a decode per tag, not memory.
+   */
   private readonly tags = new Map<number, { bytes: Uint8Array; tag: string }>();
 
   /** Appends the scalars of the Event in buf[start, end) to `out`. Throws on bytes that are not an Event. */
@@ -338,6 +344,7 @@ export class ScalarScanner {
       }
       if (same) return hit.tag;
     }
+    if (this.tags.size >= TAG_CACHE) this.tags.clear();
     const bytes = b.slice(at, at + n);
     // Strict, as the reflection decoder reads a proto3 string: invalid UTF-8 refuses the record.
     const tag = (protobuf.util.utf8 as unknown as { readStrict(b: Uint8Array, s: number, e: number): string }).readStrict(bytes, 0, n);
