@@ -14,7 +14,7 @@ import { groupRuns, runContextValue, runDescription, runGroupOf, runLabel, runTo
 import { bestTestAccuracy, leakFlagged, mceOf } from '../../../src/extension/runSummary';
 import type { RunSnapshot } from '../../../src/extension/runSnapshot';
 import { currentLeak, leakStateLine, seriesFrom } from '../../../src/shared/protocol/dashboardModel';
-import { buildResultsTable } from '../../../src/shared/protocol/resultsTable';
+import { buildResultsTable, toCsv, toMarkdown } from '../../../src/shared/protocol/resultsTable';
 import { countingReadSync } from '../readCounter';
 import { concat, eventBytes } from './eventFixtures';
 
@@ -67,6 +67,10 @@ describe('foreign runs in the views', () => {
     assert.ok(Math.abs(table.rows[0].values.clean! - s.results!.clean.accuracy * 100) < 1e-9);
     assert.equal(table.rows[0].values.mCE, r.record!.summary.mCE);
     assert.ok(table.columns.some((c) => c.key === 'c:saturate'));
+    // Exported, the row says where the run came from.
+    const csv = toCsv(table).split('\n');
+    assert.match(csv[1], new RegExp(`^reference-run \\(PyTorch reference\\),${Math.floor(s.results!.clean.accuracy * 100)}\\.\\d+,`));
+    assert.ok(toMarkdown(table).includes(`| reference-run (PyTorch reference) | ${(s.results!.clean.accuracy * 100).toFixed(2)} |`));
   });
 
   it('the leak alarm: Train/acc_adv climbing above Train/acc flags; the healthy run does not', () => {
