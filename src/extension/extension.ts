@@ -7,6 +7,7 @@ import { WorkspaceComparisonSet } from './comparison';
 import { EngineJobManager } from './jobManager';
 import { registerPanels } from './panels';
 import { RunsTreeProvider } from './runsTree';
+import { registerForeignRuns } from './foreign/openRunFolder';
 import { FolderRunsModel } from './runsModel';
 import type { Services } from './services';
 import { readSettings } from './settings';
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): Services {
       if (e.affectsConfiguration('fastAdvprop.runsFolder')) runs.setRunsFolder(settings().runsFolder);
     }),
   );
+  registerForeignRuns(context, runs);
 
   try {
     registerPanels(context, services);

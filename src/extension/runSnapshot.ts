@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {
   FINAL_STATES, RUN_FILES, parseStatus, type MetricsRecord, type RunConfigRecord, type RunResults, type RunStatus,
 } from '../shared/runFormat';
+import type { ForeignInfo } from './foreign/foreignSnapshot';
 import { MetricsTail } from './metricsTail';
 import { ownerOf } from './runs/processIdentity';
 import { RUN_FILE_CAPS, readSmallFile } from './readSmall';
@@ -28,6 +29,8 @@ export interface RunSnapshot {
   statusProblem?: string;
   /** For sorting: when the run was created or queued (ms since epoch). */
   createdMs: number;
+  /** Set for a run another trainer wrote (src/extension/foreign): read-only, nothing to stop, resume or evaluate. */
+  foreign?: ForeignInfo;
 }
 
 export { isPidAlive } from './runs/processIdentity';

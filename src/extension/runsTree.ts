@@ -13,6 +13,9 @@ const GROUP_ICONS: Record<RunGroup, vscode.ThemeIcon> = {
   stopped: new vscode.ThemeIcon('debug-stop'),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
   crashed: new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
+  reference: new vscode.ThemeIcon('references'),
+  timm: new vscode.ThemeIcon('references'),
+  tensorboard: new vscode.ThemeIcon('references'),
   unknown: new vscode.ThemeIcon('question'),
 };
 

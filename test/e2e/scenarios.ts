@@ -10,6 +10,7 @@ import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
+import { foreignScenario } from './scenarios/foreign';
 import { trustGrantScenario } from './scenarios/trust';
 
 export interface Scenario {
@@ -73,6 +74,7 @@ export const scenarios: Scenario[] = [
   ...panelScenarios,
   reloadScenario,
   ...cockpitScenarios,
+  foreignScenario,
   docsScenario,
   trustGrantScenario,
 ];
