@@ -9,6 +9,7 @@ import { gpuCheckCommand } from './cli/gpuCheck';
 import { trainCommand, type CliIo, type EngineDeps } from './cli/train';
 import { engineVersion } from './cli/version';
 import { studyCommand } from './study/command';
+import { sweepCommand } from './cli/sweep';
 
 export const COMMANDS: Record<string, string> = {
   train: 'train a model and write a run folder',
@@ -18,6 +19,7 @@ export const COMMANDS: Record<string, string> = {
   bench: 'measure backend throughput on this machine',
   'gpu-check': 'name the WebGPU adapter and check every training kernel on it against the cpu backend',
   study: 'train vanilla, same-budget AdvProp and Fast AdvProp at equal budget and compare them',
+  sweep: 'train a grid of configs (× seeds) locally or on Slurm; status, table, cancel',
 };
 
 export const USAGE = `usage: fast-advprop <command> [flags]
@@ -72,6 +74,9 @@ export async function main(argv: readonly string[], io: CliIo = consoleIo, deps?
     case 'study': {
       // Not buffered like budget: the study streams one progress line per run as it trains.
       return studyCommand(rest, io.out, { log: io.err });
+    }
+    case 'sweep': {
+      return sweepCommand(rest, io);
     }
     default:
       io.err(`error: unknown command "${cmd}"; use one of ${Object.keys(COMMANDS).join(', ')} (fast-advprop --help)`);
