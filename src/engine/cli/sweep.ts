@@ -208,7 +208,7 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     return 0;
   }
   let m = createSweep(input, points);
-  io.out(`sweep ${dir}: ${points.length} points, executor ${kind}`);
+  io.out(`sweep ${dir}: ${points.length} point${points.length === 1 ? "" : "s"}, executor ${kind}`);
   const save = (next: SweepManifest): void => {
     m = next;
     writeManifest(dir, next);

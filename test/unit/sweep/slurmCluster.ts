@@ -69,7 +69,7 @@ export async function startCluster(): Promise<Cluster> {
     'ClusterName=fatest', `SlurmctldHost=${host}`, 'SlurmUser=root', 'AuthType=auth/munge', 'MpiDefault=none', 'MailProg=/bin/true',
     'ProctrackType=proctrack/linuxproc', 'TaskPlugin=task/none', 'JobAcctGatherType=jobacct_gather/none', 'AccountingStorageType=accounting_storage/none',
     `JobCompType=jobcomp/filetxt`, `JobCompLoc=${dir}/log/jobcomp.log`, 'SelectType=select/cons_tres', 'SelectTypeParameters=CR_Core', 'ReturnToService=2',
-    'SchedulerParameters=batch_sched_delay=0', 'SlurmdParameters=config_overrides', 'KillWait=10', 'MinJobAge=600',
+    'SchedulerParameters=batch_sched_delay=0,sched_interval=1', 'SlurmdParameters=config_overrides', 'KillWait=10', 'MinJobAge=600',
     // A requeued job waits cred_expire seconds before it may start again (default 120).
     'AuthInfo=cred_expire=5',
     // Ports away from the defaults, so a cluster someone runs on this machine is not disturbed.
