@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunFolderReader, type RunSnapshot } from './runSnapshot';
 import type { RunsModel } from './services';
+import { runFoldersOf } from './sweeps/runFolders';
 
 const POLL_MS = 1000;
 
@@ -60,8 +61,7 @@ export class FolderRunsModel implements RunsModel {
     }
     const seen = new Set<string>();
     let listChanged = false;
-    for (const name of names) {
-      const dir = path.join(this.folder, name);
+    for (const dir of names.flatMap((name) => runFoldersOf(path.join(this.folder, name)))) {
       seen.add(dir);
       let reader = this.readers.get(dir);
       if (!reader) {
