@@ -3,19 +3,13 @@
 // ("PENDING (Resources)", "RUNNING on node7 12/40", "completed 87.1%", "CANCELLED") and job id.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { displayState, isSettled, type PointState } from '../../engine/sweep/state';
+import { displayState, type PointState } from '../../engine/sweep/state';
+import { pointPhase, pointText, sweepSummary } from './labels';
 import { runDescription, runTooltip } from '../runGroups';
 import type { RunSnapshot } from '../runSnapshot';
 import type { SweepView } from './sweepsModel';
 
 export type SweepTreeNode = { kind: 'sweep'; dir: string } | { kind: 'point'; dir: string; index: number };
-
-/** One word per point for the icon and the menus: active (may still run), done, failed. */
-export function pointPhase(s: PointState): 'active' | 'done' | 'failed' {
-  if (!isSettled(s)) return 'active';
-  const d = displayState(s);
-  return s.run === 'failed' || /^(FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED)/.test(d) || (s.run === 'running' && !!s.scheduler) ? 'failed' : 'done';
-}
 
 const ICONS = {
   active: new vscode.ThemeIcon('sync~spin'),
@@ -24,25 +18,6 @@ const ICONS = {
   stopped: new vscode.ThemeIcon('debug-stop'),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
 };
-
-export function pointText(s: PointState): string {
-  const d = displayState(s);
-  const acc = s.accuracy !== undefined ? ` ${(100 * s.accuracy).toFixed(1)}%` : '';
-  const job = s.scheduler?.jobId ?? '';
-  return `${d}${acc}${job ? ` · job ${job}` : ''}`;
-}
-
-export function sweepSummary(v: SweepView): string {
-  if (!v.manifest) return 'unreadable';
-  const counts = new Map<string, number>();
-  for (const s of v.states) {
-    const w = displayState(s).split(' ')[0];
-    counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  const parts = [...counts.entries()].map(([w, n]) => `${n} ${w}`);
-  const m = v.manifest;
-  return [`${m.executor}${m.jobId ? ` job ${m.jobId}` : ''}`, parts.join(', '), ...(v.schedulerProblem ? ['squeue unavailable'] : [])].join(' · ');
-}
 
 export function sweepItem(v: SweepView): vscode.TreeItem {
   const name = v.manifest?.name ?? path.basename(v.dir);
