@@ -25,11 +25,11 @@ export interface StartSweepOptions {
   name?: string;
 }
 
-function refuse(what: string, toWhat: string, why: string): boolean {
+/** The refusal shown (and returned) in an untrusted workspace; undefined when trusted. */
+function refuse(what: string, toWhat: string, why: string): string | undefined {
   const r = trustRefusal(what, toWhat, why);
-  if (!r) return false;
-  void vscode.window.showErrorMessage(r, MANAGE_TRUST.title).then((p) => p && MANAGE_TRUST.run());
-  return true;
+  if (r) void vscode.window.showErrorMessage(r, MANAGE_TRUST.title).then((p) => p && MANAGE_TRUST.run());
+  return r;
 }
 
 function stamp(d = new Date()): string {
@@ -128,8 +128,9 @@ export function registerSweepCommands(context: vscode.ExtensionContext, services
 
   reg('fastAdvprop.startSweep', async (arg?: StartSweepOptions) => {
     const interactive = !(arg && typeof arg === 'object' && !(arg instanceof vscode.Uri));
-    if (refuse('Start Sweep', 'start sweeps', 'a sweep runs the engine (locally or through sbatch) on this workspace\'s configs')) {
-      if (!interactive) throw new Error('Start Sweep is disabled in an untrusted workspace');
+    const refusal = refuse('Start Sweep', 'start sweeps', 'a sweep runs the engine (locally or through sbatch) on this workspace\'s configs');
+    if (refusal) {
+      if (!interactive) throw new Error(refusal);
       return undefined;
     }
     const opts = interactive ? await askStart() : arg;
@@ -148,8 +149,9 @@ export function registerSweepCommands(context: vscode.ExtensionContext, services
 
   reg('fastAdvprop.stopSweep', async (arg?: unknown) => {
     const interactive = typeof arg !== 'string';
-    if (refuse('Stop Sweep', 'stop sweeps', 'stopping runs scancel or writes into this workspace\'s run folders, which are not vetted')) {
-      if (!interactive) throw new Error('Stop Sweep is disabled in an untrusted workspace');
+    const refusal = refuse('Stop Sweep', 'stop sweeps', 'stopping runs scancel or writes into this workspace\'s run folders, which are not vetted');
+    if (refusal) {
+      if (!interactive) throw new Error(refusal);
       return undefined;
     }
     let t = sweepTarget(arg);
