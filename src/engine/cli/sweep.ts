@@ -10,8 +10,8 @@ import type { SweepExecutor } from '../sweep/executor';
 import { parseGridText, parseSetFlag, type GridSpec } from '../sweep/grid';
 import { LocalExecutor } from '../sweep/local';
 import { SWEEP_EXECUTORS, readManifest, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
-import { DEFAULT_SLURM, checkSlurmSettings } from '../sweep/slurm/script';
-import { SlurmExecutor } from '../sweep/slurm/executor';
+import { DEFAULT_SLURM, batchScript, checkSlurmSettings } from '../sweep/slurm/script';
+import { BATCH_SCRIPT, SlurmExecutor } from '../sweep/slurm/executor';
 import { displayState, isSettled, readSweepState, seedRows, type PointState } from '../sweep/state';
 import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
@@ -205,6 +205,10 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   if (flags['dry-run']) {
     io.out(`${points.length} points (${kind}):`);
     for (const p of points) io.out(`  ${p.name}  ${JSON.stringify(p.overrides)}`);
+    if (slurm) {
+      io.out(`\n${BATCH_SCRIPT} (sbatch --array=0-${points.length - 1}${slurm.maxParallel > 0 ? `%${slurm.maxParallel}` : ''}):`);
+      io.out(batchScript({ name, sweepDir: dir, cli, settings: slurm, points: points.map((p) => ({ runDir: path.join(dir, 'runs', p.name), config: path.join(dir, 'configs', `${p.name}.advprop.json`) })) }));
+    }
     return 0;
   }
   let m = createSweep(input, points);

@@ -87,6 +87,8 @@ RUN_DIR=\${RUNS[$i]}
 # When this task started on its node (for the submit-to-RUNNING figure); one line per (re)start.
 echo "\${SLURM_RESTART_COUNT:-0} $(date +%s.%N) \${SLURM_JOB_ID} $(hostname -s)" >> "$SWEEP/slurm/started-$i"
 ${s.setup.join('\n')}
+# A task that runs again after its run completed (a requeue after the end, a node failure on exit) has nothing to do.
+if grep -Eq '"state": ?"completed"' "$RUN_DIR/status.json" 2>/dev/null; then echo "$RUN_DIR already completed"; exit 0; fi
 if [ -f "$RUN_DIR/checkpoints/last.ckpt" ]; then MODE=(--resume "$RUN_DIR")
 elif [ -f "$RUN_DIR/config.json" ]; then MODE=(--restart "$RUN_DIR")
 else MODE=(--config "\${CONFIGS[$i]}" --run-dir "$RUN_DIR"); fi
