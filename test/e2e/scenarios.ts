@@ -10,6 +10,7 @@ import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
+import { sweepScenario } from './scenarios/sweeps';
 
 export interface Scenario {
   name: string;
@@ -71,4 +72,5 @@ export const scenarios: Scenario[] = [
   reloadScenario,
   ...cockpitScenarios,
   docsScenario,
+  sweepScenario,
 ];

@@ -60,8 +60,13 @@ async function waitGone(pid: number, ms: number): Promise<void> {
 /** CPUs declared for the node: 4 on any machine (config_overrides), so a 4-point array runs at once. */
 export const CLUSTER_CPUS = 4;
 
-export async function startCluster(): Promise<Cluster> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fa-slurm-'));
+/** `dir`: a fixed folder (emptied first) when the config path must be known in advance (the UI scenario). */
+export async function startCluster(opts: { dir?: string } = {}): Promise<Cluster> {
+  if (opts.dir) {
+    fs.rmSync(opts.dir, { recursive: true, force: true });
+    fs.mkdirSync(opts.dir, { recursive: true });
+  }
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fa-slurm-'));
   const host = os.hostname().split('.')[0];
   const conf = path.join(dir, 'slurm.conf');
   for (const d of ['ctld', 'd', 'log']) fs.mkdirSync(path.join(dir, d));
