@@ -42,6 +42,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   getChildren(node?: RunsTreeNode): RunsTreeNode[] {
     if (node?.kind === 'sweep') return this.sweeps?.get(node.dir)?.states.map((s) => ({ kind: 'point', dir: node.dir, index: s.index })) ?? [];
+    if (node?.kind === 'point' || node?.kind === 'run') return [];
     const groups = groupRuns(this.runs.list().filter((r) => !this.sweeps?.sweepOf(r.runDir)));
     if (!node) return [...groups.map((g): RunsTreeNode => ({ kind: 'group', group: g.group, count: g.runs.length })), ...(this.sweeps?.list() ?? []).map((v): RunsTreeNode => ({ kind: 'sweep', dir: v.dir }))];
     if (node.kind === 'group') return groups.find((g) => g.group === node.group)?.runs.map((r) => ({ kind: 'run', runDir: r.runDir })) ?? [];

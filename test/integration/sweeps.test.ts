@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/extension/services';
+import { RunsTreeProvider, type RunsTreeNode } from '../../src/extension/runsTree';
+import { SweepsModel } from '../../src/extension/sweeps/sweepsModel';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -67,6 +69,47 @@ if (process.env.FAST_ADVPROP_UNTRUSTED !== '1') {
         (e: Error) => /^attack\.steps: .*from attack\.steps=0/.test(e.message),
       );
       assert.equal(fs.existsSync(path.join(services.runs.runsFolder, name)), false);
+    });
+
+    test('a 100-point sweep: one Runs view update (sweep states + every tree item) is timed and printed', async function () {
+      this.timeout(120_000);
+      const dir = path.join(services.runs.runsFolder, `sweep-100-${Date.now()}`);
+      const points = Array.from({ length: 100 }, (_, i) => ({ index: i, name: `p${i}`, group: `g${i >> 2}`, seed: i & 3, overrides: {}, runDir: `runs/p${i}`, config: `configs/p${i}.json` }));
+      fs.mkdirSync(dir, { recursive: true });
+      for (const p of points) {
+        fs.mkdirSync(path.join(dir, p.runDir), { recursive: true });
+        fs.writeFileSync(path.join(dir, p.runDir, 'status.json'), JSON.stringify({ schema: 1, state: p.index % 2 ? 'completed' : 'stopped', pid: null, startedAt: null, updatedAt: new Date().toISOString(), progress: { epoch: 0, epochs: 5, step: 10, totalSteps: 100 } }));
+      }
+      fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ schema: 1, kind: 'fast-advprop-sweep', name: 'hundred', createdAt: new Date().toISOString(), executor: 'local', points }));
+      services.runs.refresh();
+      const sweeps = new SweepsModel(services.runs, () => undefined);
+      const tree = new RunsTreeProvider(services.runs, sweeps);
+      try {
+        const update = (): number => {
+          sweeps.refresh();
+          let items = 0;
+          const walk = (n?: RunsTreeNode): void => {
+            for (const c of tree.getChildren(n)) {
+              tree.getTreeItem(c);
+              items++;
+              walk(c);
+            }
+          };
+          walk();
+          return items;
+        };
+        const items = update();
+        assert.ok(items >= 101, `only ${items} tree items`);
+        const n = 20;
+        const t0 = Date.now();
+        for (let i = 0; i < n; i++) update();
+        const ms = (Date.now() - t0) / n;
+        console.log(`      one Runs view update with a 100-point sweep (${items} items): ${ms.toFixed(1)} ms (mean of ${n}; rendering not included)`);
+      } finally {
+        tree.dispose();
+        sweeps.dispose();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test('Stop on a Slurm sweep whose scheduler cannot be reached fails with one clear line', async function () {
