@@ -7,7 +7,7 @@ import { ConfigError, DEFAULT_CONFIG, parseConfigText, type RunConfig } from '..
 import { aggregateBySeed, formatGroupTable, type GroupRow } from '../sweep/aggregate';
 import { createSweep, planSweep } from '../sweep/create';
 import type { SweepExecutor } from '../sweep/executor';
-import { parseGridText, parseSetFlag, type GridSpec } from '../sweep/grid';
+import { checkCommand, commandFor, parseGridText, parseSetFlag, type GridSpec } from '../sweep/grid';
 import { LocalExecutor } from '../sweep/local';
 import { SWEEP_EXECUTORS, readManifest, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
 import { DEFAULT_SLURM, batchScript, checkSlurmSettings } from '../sweep/slurm/script';
@@ -22,6 +22,7 @@ export const SWEEP_FLAGS: Record<string, FlagSpec> = {
   grid: { type: 'string', metavar: 'FILE', help: 'grid file: {"axes": {"key": [values]}, "variants": {name: {overrides}}, "seeds": N}' },
   set: { type: 'string', metavar: 'KEY=V1,V2', help: 'one axis of dotted config key and values (repeatable), e.g. --set split=8:1,4:1' },
   seeds: { type: 'int', metavar: 'N', help: 'train each point with seeds s…s+N-1 (s = the base config\'s seed)' },
+  command: { type: 'string', metavar: 'TEMPLATE', help: 'run this shell command per point instead of our engine, {key} filled in, e.g. "python imagenet.py --lr {lr} --checkpoint {runDir}"' },
   executor: { type: 'string', metavar: 'NAME', help: 'local (child processes here, default) | slurm (one sbatch --array)' },
   out: { type: 'string', metavar: 'DIR', help: 'sweep folder (default runs/sweep-<timestamp>); run folders go in DIR/runs/' },
   name: { type: 'string', metavar: 'NAME', help: 'sweep name (default: the folder name)' },
@@ -49,6 +50,7 @@ const REPEATABLE = ['set', 'sbatch', 'setup'];
 
 export const SWEEP_USAGE = `usage: fast-advprop sweep [--config BASE] (--grid FILE | --set KEY=V1,V2 …) [--seeds N]
                          [--executor local|slurm] [--out DIR] [slurm flags] [--wait]
+       fast-advprop sweep --command TEMPLATE (--grid FILE | --set KEY=V1,V2 …) [--seeds N] [--executor …]
        fast-advprop sweep status DIR [--wait] [--json]
        fast-advprop sweep table DIR [--json]
        fast-advprop sweep cancel DIR [--point I]
@@ -195,6 +197,8 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     grid.axes.push([k, vs]);
   }
   if (flags.seeds !== undefined) grid = { ...grid, seeds: Number(flags.seeds) };
+  if (flags.command !== undefined) grid = { ...grid, command: checkCommand(flags.command, '--command') };
+  if (grid.command !== undefined && flags.config !== undefined) throw new UsageError('--config', 'a command sweep runs your command, not our engine: leave out --config (the grid\'s keys fill the command\'s {placeholders})');
   const { base, baseFile } = readBase(flags.config as string | undefined);
   const slurm = kind === 'slurm' ? slurmSettings(flags, multi) : undefined;
   const cli = cliPath(flags.cli);
@@ -204,10 +208,11 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   const points = planSweep(input);
   if (flags['dry-run']) {
     io.out(`${points.length} points (${kind}):`);
-    for (const p of points) io.out(`  ${p.name}  ${JSON.stringify(p.overrides)}`);
+    for (const p of points) io.out(`  ${p.name}  ${grid.command !== undefined ? commandFor(grid.command, p, path.join(dir, 'runs', p.name)) : JSON.stringify(p.overrides)}`);
     if (slurm) {
+      const ext = grid.command !== undefined ? 'command.sh' : 'advprop.json';
       io.out(`\n${BATCH_SCRIPT} (sbatch --array=0-${points.length - 1}${slurm.maxParallel > 0 ? `%${slurm.maxParallel}` : ''}):`);
-      io.out(batchScript({ name, sweepDir: dir, cli, settings: slurm, points: points.map((p) => ({ runDir: path.join(dir, 'runs', p.name), config: path.join(dir, 'configs', `${p.name}.advprop.json`) })) }));
+      io.out(batchScript({ name, sweepDir: dir, cli, settings: slurm, ...(grid.command !== undefined ? { command: true } : {}), points: points.map((p) => ({ runDir: path.join(dir, 'runs', p.name), config: path.join(dir, 'configs', `${p.name}.${ext}`) })) }));
     }
     return 0;
   }
@@ -224,10 +229,12 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     return 0;
   }
   if (kind === 'slurm') await waitSettled(dir, m, io, ex);
-  const states = readSweepState(dir, m, await ex.query(dir, m).catch(() => new Map()));
+  // Read again: a cancel from elsewhere recorded its points in the manifest on disk.
+  const final = readManifest(dir);
+  const states = readSweepState(dir, final, await ex.query(dir, final).catch(() => new Map()));
   printTable(states, false, io);
-  if (kind === 'slurm') printStartTimes(dir, m, io);
-  return states.some((s) => s.run !== 'completed' && s.run !== 'stopped' && s.run !== 'cancelled') ? 1 : 0;
+  if (kind === 'slurm') printStartTimes(dir, final, io);
+  return states.some((s) => s.run !== 'completed') ? 1 : 0;
 }
 
 async function sweepStates(dir: string, m: SweepManifest, io: CliIo): Promise<PointState[]> {

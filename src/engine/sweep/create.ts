@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../../shared/config';
 import { writeFileAtomic } from '../run/atomic';
+import { shellQuote } from '../../shared/shellQuote';
 import { UsageError } from '../util/flags';
-import { expandGrid, type GridSpec, type SweepPoint } from './grid';
+import { commandFor, expandGrid, type GridSpec, type SweepPoint } from './grid';
 import { SWEEP_MANIFEST, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from './manifest';
 
 export interface CreateSweepInput {
@@ -40,14 +41,23 @@ export function createSweep(input: CreateSweepInput, points: SweepPoint[] = plan
     executor: input.executor,
     ...(input.executor === 'local' ? { parallel: input.parallel ?? 1 } : {}),
     ...(input.executor === 'slurm' && input.slurm ? { slurm: input.slurm } : {}),
+    ...(input.grid.command !== undefined ? { command: input.grid.command, cwd: process.cwd() } : {}),
     points: points.map((p) => ({
       index: p.index, name: p.name, group: p.group, seed: p.seed, ...(p.variant ? { variant: p.variant } : {}), overrides: p.overrides,
-      runDir: `runs/${p.name}`, config: `configs/${p.name}.advprop.json`,
+      runDir: `runs/${p.name}`,
+      ...(input.grid.command !== undefined
+        ? { config: `configs/${p.name}.command.sh`, command: commandFor(input.grid.command, p, path.join(path.resolve(dir), 'runs', p.name)) }
+        : { config: `configs/${p.name}.advprop.json` }),
     })),
   };
-  for (const p of points) {
-    const config = { ...p.config, name: p.name };
-    writeFileAtomic(path.join(dir, 'configs', `${p.name}.advprop.json`), JSON.stringify(config, null, 2) + '\n', { fsync: false });
+  for (const p of m.points) {
+    if (p.command !== undefined) {
+      // The point's whole command, runnable by hand too; it runs in the folder the sweep was started from.
+      writeFileAtomic(path.join(dir, p.config), `#!/bin/sh\n# point ${p.index} of sweep ${m.name}\ncd ${shellQuote(m.cwd!)} || exit 1\nexec ${p.command}\n`, { fsync: false });
+      continue;
+    }
+    const config = { ...points[p.index].config, name: p.name };
+    writeFileAtomic(path.join(dir, p.config), JSON.stringify(config, null, 2) + '\n', { fsync: false });
   }
   writeManifest(dir, m);
   return m;

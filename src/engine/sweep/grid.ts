@@ -4,6 +4,7 @@
 // whole sweep before anything is created, naming the grid key that produced it.
 
 import { ConfigError, resolveConfig, stripJsonComments, type RunConfig } from '../../shared/config';
+import { shellQuote } from '../../shared/shellQuote';
 import { UsageError } from '../util/flags';
 
 /** Hard cap on points: a typo like --seeds 100000 must not create a hundred thousand folders. */
@@ -16,6 +17,12 @@ export interface GridSpec {
   variants: [string, Record<string, unknown>][];
   /** Seeds per point; each point trains seeds base.seed … base.seed + seeds - 1. 0 = the config's own seed only, not an axis. */
   seeds: number;
+  /**
+   * Run this shell command per point instead of our engine (e.g. the authors'
+   * `python imagenet.py --lr {lr} --seed {seed} --checkpoint {runDir}`); `{key}` takes the point's
+   * value, shell-quoted. The keys are then free: our config schema does not apply to them.
+   */
+  command?: string;
 }
 
 export interface SweepPoint {
@@ -29,6 +36,13 @@ export interface SweepPoint {
   group: string;
   seed: number;
   config: RunConfig;
+  /** Command sweeps: the command as it runs for this point in a run folder named `{runDir}` (checked when planned, filled again with the real folder when created). */
+  command?: string;
+}
+
+/** A point's command: the template filled with its values, its seed, index, name and run folder. */
+export function commandFor(template: string, p: Pick<SweepPoint, 'index' | 'name' | 'overrides' | 'seed'>, runDir: string): string {
+  return fillCommand(template, { ...p.overrides, seed: p.seed, index: p.index, name: p.name, runDir });
 }
 
 const DOTTED_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)?$/;
@@ -69,7 +83,7 @@ export function parseGridText(text: string, source: string): GridSpec {
   }
   if (!isObject(raw)) throw new UsageError('--grid', `${source} must hold a JSON object with "axes", "variants" and/or "seeds"`);
   for (const k of Object.keys(raw)) {
-    if (!['$comment', 'axes', 'variants', 'seeds'].includes(k)) throw new UsageError(`--grid ${k}`, `unknown key in ${source}; valid keys are axes, variants, seeds`);
+    if (!['$comment', 'axes', 'variants', 'seeds', 'command'].includes(k)) throw new UsageError(`--grid ${k}`, `unknown key in ${source}; valid keys are axes, variants, seeds, command`);
   }
   const axes: [string, unknown[]][] = [];
   if (raw.axes !== undefined) {
@@ -91,7 +105,25 @@ export function parseGridText(text: string, source: string): GridSpec {
   }
   const seeds = raw.seeds === undefined ? 0 : raw.seeds;
   if (typeof seeds !== 'number' || !Number.isInteger(seeds) || seeds < 0 || seeds > 1000) throw new UsageError('--grid seeds', 'must be a whole number from 0 to 1000');
-  return { axes, variants, seeds };
+  if (raw.command !== undefined) checkCommand(raw.command, '--grid command');
+  return { axes, variants, seeds, ...(raw.command !== undefined ? { command: raw.command as string } : {}) };
+}
+
+export function checkCommand(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.trim() === '' || v.length > 4000 || /[\r\n\0]/.test(v)) throw new UsageError(field, 'must be one line of shell, e.g. "python imagenet.py --lr {lr} --checkpoint {runDir}"');
+  if (!v.includes('{runDir}')) throw new UsageError(field, 'must write into {runDir} (the point\'s run folder), e.g. --checkpoint {runDir}');
+  return v;
+}
+
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9.]*)\}/g;
+
+/** Fills `{key}` with shell-quoted values; an unknown key is an error naming it and the known ones. */
+export function fillCommand(template: string, values: Record<string, unknown>): string {
+  return template.replace(PLACEHOLDER, (_, key: string) => {
+    if (!(key in values)) throw new UsageError('--grid command', `unknown placeholder {${key}}; this point has ${Object.keys(values).map((k) => `{${k}}`).join(', ')}`);
+    const v = values[key];
+    return shellQuote(typeof v === 'string' ? v : JSON.stringify(v));
+  });
 }
 
 /** Sets `a.b` in a nested override object (a config section is at most one level deep). */
@@ -148,7 +180,8 @@ export function expandGrid(spec: GridSpec, base: RunConfig): SweepPoint[] {
         if (seed !== undefined) nested.seed = seed;
         let config: RunConfig;
         try {
-          config = resolveConfig(nested, unnamed as RunConfig);
+          // A command sweep's keys belong to that command, not to our config schema.
+          config = spec.command !== undefined ? (unnamed as RunConfig) : resolveConfig(nested, unnamed as RunConfig);
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e;
           const from = combo.find(([k]) => k === e.field || e.field.startsWith(`${k}.`));
@@ -158,14 +191,16 @@ export function expandGrid(spec: GridSpec, base: RunConfig): SweepPoint[] {
         const overrides = flatten(nested);
         const parts = [...(variant ? [variant[0]] : []), ...combo.map(([k, v]) => `${k.split('.').pop()}-${slug(v)}`)];
         const index = points.length;
+        const name = [String(index).padStart(width, '0'), ...parts, ...(seed !== undefined ? [`seed-${seed}`] : [])].join('-');
         points.push({
           index,
-          name: [String(index).padStart(width, '0'), ...parts, ...(seed !== undefined ? [`seed-${seed}`] : [])].join('-'),
+          name,
           ...(variant ? { variant: variant[0] } : {}),
           overrides,
           group: [...(variant ? [variant[0]] : []), ...combo.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)].join(' ') || 'all',
-          seed: config.seed,
+          seed: seed ?? config.seed,
           config,
+          ...(spec.command !== undefined ? { command: commandFor(spec.command, { index, name, overrides, seed: seed ?? config.seed }, '{runDir}') } : {}),
         });
       }
     }

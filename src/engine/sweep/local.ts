@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RUN_FILES } from '../../shared/runFormat';
 import type { SweepExecutor, SweepLog } from './executor';
-import { SWEEP_CANCEL_REQUEST, pointConfigFile, pointRunDir, type SweepManifest } from './manifest';
+import { SWEEP_CANCEL_REQUEST, pointConfigFile, pointMarker, pointRunDir, type SweepManifest, type SweepPointRecord } from './manifest';
 import { readPointState, type SchedulerInfo } from './state';
 
 export class LocalExecutor implements SweepExecutor {
@@ -31,7 +31,11 @@ export class LocalExecutor implements SweepExecutor {
         const runDir = pointRunDir(dir, p);
         const t0 = Date.now();
         log(`point ${p.index} ${p.name}: started`);
-        const { code, lastError } = await this.train(['--config', pointConfigFile(dir, p), '--run-dir', runDir]);
+        const { code, lastError } = p.command !== undefined ? await this.command(dir, p) : await this.train(['--config', pointConfigFile(dir, p), '--run-dir', runDir]);
+        if (p.command === undefined) {
+          fs.mkdirSync(path.join(dir, 'points'), { recursive: true });
+          fs.writeFileSync(pointMarker(dir, p.index, 'exit'), `${code ?? 'killed'}\n`);
+        }
         const s = readPointState(dir, p);
         const acc = s.accuracy !== undefined ? `, test accuracy ${(100 * s.accuracy).toFixed(2)}%` : '';
         log(`point ${p.index} ${p.name}: ${s.run} (exit ${code}) in ${((Date.now() - t0) / 1000).toFixed(1)} s${acc}${code !== 0 && lastError ? `: ${lastError}` : ''}`);
@@ -52,6 +56,35 @@ export class LocalExecutor implements SweepExecutor {
     });
   }
 
+  /**
+   * A command point: its script (configs/<point>.command.sh) under sh, its exit code recorded in
+   * points/. Someone else's code has no stop.request: a cancel (the sweep's or this point's,
+   * polled each second) ends it with SIGTERM, sent to the child this process holds, never to a
+   * pid read from a file.
+   */
+  private command(dir: string, p: SweepPointRecord): Promise<{ code: number | null; lastError?: string }> {
+    fs.mkdirSync(pointRunDir(dir, p), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'points'), { recursive: true });
+    fs.writeFileSync(pointMarker(dir, p.index, 'started'), new Date().toISOString() + '\n');
+    return new Promise((resolve) => {
+      const child = spawn('sh', [pointConfigFile(dir, p)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        err = (err + d.toString()).slice(-4000);
+      });
+      const poll = setInterval(() => {
+        if (fs.existsSync(path.join(dir, SWEEP_CANCEL_REQUEST)) || fs.existsSync(pointMarker(dir, p.index, 'cancel'))) child.kill('SIGTERM');
+      }, 1000);
+      const done = (code: number | null, lastError?: string): void => {
+        clearInterval(poll);
+        fs.writeFileSync(pointMarker(dir, p.index, 'exit'), `${code ?? 'killed'}\n`);
+        resolve({ code, lastError });
+      };
+      child.on('error', (e) => done(null, e.message));
+      child.on('close', (code, signal) => done(code ?? (signal ? 128 + (signal === 'SIGTERM' ? 15 : 9) : null), err.trim().split('\n').pop()));
+    });
+  }
+
   async query(): Promise<Map<number, SchedulerInfo>> {
     return new Map();
   }
@@ -66,7 +99,8 @@ export class LocalExecutor implements SweepExecutor {
       if (indices && !indices.includes(p.index)) continue;
       const s = readPointState(dir, p);
       if (s.run !== 'running') continue;
-      fs.writeFileSync(path.join(pointRunDir(dir, p), RUN_FILES.stopRequest), '');
+      if (p.command !== undefined) fs.writeFileSync(pointMarker(dir, p.index, 'cancel'), '');
+      else fs.writeFileSync(path.join(pointRunDir(dir, p), RUN_FILES.stopRequest), '');
       out.push(`point ${p.index} ${p.name}: stop requested`);
     }
     return out;

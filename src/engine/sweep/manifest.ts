@@ -52,6 +52,8 @@ export interface SweepPointRecord {
   jobId?: string;
   /** Cancelled through `sweep cancel` / Stop (a pending Slurm task leaves no other trace). */
   cancelledAt?: string;
+  /** Command sweeps: what runs for this point (its `config` is then the shell script holding it). */
+  command?: string;
 }
 
 export interface SweepManifest {
@@ -64,6 +66,9 @@ export interface SweepManifest {
   executor: SweepExecutorKind;
   /** local: runs at once. */
   parallel?: number;
+  /** Command sweeps: the template, and the folder the commands run in. */
+  command?: string;
+  cwd?: string;
   slurm?: SlurmSettings;
   /** Slurm array job id. */
   jobId?: string;
@@ -126,6 +131,11 @@ export function pointRunDir(dir: string, p: SweepPointRecord): string {
 
 export function pointConfigFile(dir: string, p: SweepPointRecord): string {
   return inside(dir, p.config, 'config');
+}
+
+/** Command points leave no status.json: when they started and how they exited are kept here. */
+export function pointMarker(dir: string, index: number, what: 'started' | 'exit' | 'cancel'): string {
+  return path.join(dir, 'points', `${index}.${what}`);
 }
 
 export function isSweepDir(dir: string): boolean {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RUN_FILES, parseStatus, type RunResults, type RunState } from '../../shared/runFormat';
 import { readBoundedText } from '../util/boundedRead';
-import { pointRunDir, type SweepManifest, type SweepPointRecord } from './manifest';
+import { pointMarker, pointRunDir, type SweepManifest, type SweepPointRecord } from './manifest';
 import type { SeedRow } from './aggregate';
 
 /** What a scheduler (squeue) says about one task. */
@@ -45,6 +45,7 @@ function readJson(file: string): unknown {
 export function readPointState(dir: string, p: SweepPointRecord, scheduler?: SchedulerInfo): PointState {
   const runDir = pointRunDir(dir, p);
   const base = { index: p.index, name: p.name, group: p.group, seed: p.seed, runDir, ...(scheduler ? { scheduler } : {}) };
+  if (p.command !== undefined) return commandPointState(dir, p, base);
   let text: string | undefined;
   try {
     text = readBoundedText(path.join(runDir, RUN_FILES.status), 1024 * 1024);
@@ -52,7 +53,12 @@ export function readPointState(dir: string, p: SweepPointRecord, scheduler?: Sch
     /* no folder yet */
   }
   const st = text === undefined ? undefined : parseStatus(text);
-  if (!st) return { ...base, run: p.cancelledAt && !fs.existsSync(runDir) ? 'cancelled' : 'pending' };
+  if (!st) {
+    // The engine refused the point before it made a run folder (a dataset that is not there on the node…).
+    const exit = exitCode(dir, p);
+    if (exit !== undefined && exit !== '0') return { ...base, run: 'failed', error: `train exited ${exit} before writing its run folder; see the sweep's log or slurm/*.out` };
+    return { ...base, run: p.cancelledAt && !fs.existsSync(runDir) ? 'cancelled' : 'pending' };
+  }
   const out: PointState = { ...base, run: st.state, step: st.progress.step, totalSteps: st.progress.totalSteps };
   if (st.error) out.error = st.error.message;
   if (st.state === 'completed') {
@@ -61,6 +67,26 @@ export function readPointState(dir: string, p: SweepPointRecord, scheduler?: Sch
     if (typeof acc === 'number' && Number.isFinite(acc)) out.accuracy = acc;
   }
   return out;
+}
+
+/**
+ * A command point (someone else's training code) writes no status.json: its exit code, recorded by
+ * the executor, says completed or failed; until then it is running once started. No accuracy is
+ * read from its folder (that is the foreign-run readers' job), so the table shows its state only.
+ */
+function exitCode(dir: string, p: SweepPointRecord): string | undefined {
+  try {
+    return readBoundedText(pointMarker(dir, p.index, 'exit'), 1024).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function commandPointState(dir: string, p: SweepPointRecord, base: Omit<PointState, 'run'>): PointState {
+  const exit = exitCode(dir, p);
+  if (exit !== undefined) return exit === '0' ? { ...base, run: 'completed' } : { ...base, run: 'failed', error: `the command exited ${exit}` };
+  if (fs.existsSync(pointMarker(dir, p.index, 'started'))) return { ...base, run: 'running' };
+  return { ...base, run: p.cancelledAt ? 'cancelled' : 'pending' };
 }
 
 export function readSweepState(dir: string, m: SweepManifest, scheduler: ReadonlyMap<number, SchedulerInfo> = new Map()): PointState[] {

@@ -74,7 +74,8 @@ function startSweepProcess(services: Services, opts: StartSweepOptions): Promise
   const out = services.output;
   out.appendLine(`sweep: ${args.slice(1).join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe'], cwd: services.runs.runsFolder.length ? path.dirname(services.runs.runsFolder) : undefined });
+    const parent = path.dirname(services.runs.runsFolder);
+    const child = spawn(process.execPath, args, { env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...(fs.existsSync(parent) ? { cwd: parent } : {}) });
     let err = '';
     let settled = false;
     const submitted = (): boolean => fs.existsSync(path.join(dir, 'sweep.json'));

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../../../src/shared/config';
 import { aggregateBySeed, formatGroupTable, meanStd } from '../../../src/engine/sweep/aggregate';
-import { MAX_POINTS, expandGrid, parseGridText, parseSetFlag } from '../../../src/engine/sweep/grid';
+import { MAX_POINTS, commandFor, expandGrid, parseGridText, parseSetFlag } from '../../../src/engine/sweep/grid';
 import { parseSqueue } from '../../../src/engine/sweep/slurm/commands';
 import { DEFAULT_SLURM, batchScript, checkSlurmSettings } from '../../../src/engine/sweep/slurm/script';
 import { displayState, isSettled, type PointState } from '../../../src/engine/sweep/state';
@@ -114,6 +114,25 @@ describe('sweep grid, table and Slurm text (pure)', () => {
     assert.throws(() => checkSlurmSettings({ ...DEFAULT_SLURM, time: 'soon' }), (e: UsageError) => e.field === '--time');
     assert.throws(() => checkSlurmSettings({ ...DEFAULT_SLURM, extra: ['qos=high'] }), (e: UsageError) => e.field === '--sbatch');
     assert.throws(() => checkSlurmSettings({ ...DEFAULT_SLURM, setup: ['a\nb'] }), (e: UsageError) => e.field === '--setup');
+  });
+});
+
+describe('command sweeps (someone else\'s training code)', () => {
+  it('fills {key} with shell-quoted values, keeps keys free of our schema, and refuses unknown placeholders', () => {
+    const spec = parseGridText(JSON.stringify({ command: 'python imagenet.py --lr {lr} --arch {arch} --seed {seed} --checkpoint {runDir}', axes: { lr: [0.1], arch: ["resnet50; rm -rf ~"] }, seeds: 1 }), 'g');
+    const [p] = expandGrid(spec, DEFAULT_CONFIG);
+    assert.equal(commandFor(spec.command!, p, '/s/runs/x y'), `python imagenet.py --lr 0.1 --arch 'resnet50; rm -rf ~' --seed 0 --checkpoint '/s/runs/x y'`);
+    assert.throws(() => expandGrid({ ...spec, command: 'x {lrr} {runDir}' }, DEFAULT_CONFIG), (e: UsageError) => e.field === '--grid command' && /unknown placeholder \{lrr\}/.test(e.message));
+    assert.throws(() => parseGridText('{"command": "echo hi"}', 'g'), /must write into \{runDir\}/);
+    assert.throws(() => parseGridText('{"command": "a\\nb {runDir}"}', 'g'), /one line/);
+  });
+
+  it('the batch script runs the point\'s script instead of the engine, forwards one TERM, records the exit code', () => {
+    const text = batchScript({ name: 'ref', sweepDir: '/s', cli: '/c.js', command: true, points: [{ runDir: '/s/runs/0', config: '/s/configs/0.command.sh' }], settings: { ...DEFAULT_SLURM, prefix: 'apptainer exec ref.sif' } });
+    assert.ok(text.includes('apptainer exec ref.sif sh "${CONFIGS[$i]}" &'));
+    assert.ok(text.includes(`trap '[ -n "$pid" ] && kill -TERM "$pid"' TERM INT`));
+    assert.ok(text.includes('echo $rc > "$SWEEP/points/$i.exit"'));
+    assert.ok(!text.includes(' train '), 'the engine is not run');
   });
 });
 

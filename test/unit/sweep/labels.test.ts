@@ -33,6 +33,22 @@ describe('sweep labels in the Runs view', () => {
     assert.equal(sweepSummary({ states: [] }), 'unreadable');
   });
 
+  it('a point whose train exited non-zero before writing its run folder reads failed, not pending forever', () => {
+    const dir = tmpDir('sweepfail');
+    try {
+      const m: SweepManifest = { schema: 1, kind: 'fast-advprop-sweep', name: 's', createdAt: '', executor: 'local', points: [0, 1].map((i) => ({ index: i, name: `p${i}`, group: 'g', seed: i, overrides: {}, runDir: `runs/p${i}`, config: `configs/p${i}.json` })) };
+      writeManifest(dir, m);
+      fs.mkdirSync(path.join(dir, 'points'));
+      fs.writeFileSync(path.join(dir, 'points', '0.exit'), '2\n');
+      const [a, b] = readSweepState(dir, readManifest(dir));
+      assert.equal(a.run, 'failed');
+      assert.match(a.error ?? '', /train exited 2 before writing its run folder/);
+      assert.equal(b.run, 'pending');
+    } finally {
+      rmDir(dir);
+    }
+  });
+
   it('a 100-point sweep: one refresh (manifest + 100 status files + labels) is timed and printed', () => {
     const dir = tmpDir('sweep100');
     try {

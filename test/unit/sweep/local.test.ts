@@ -95,4 +95,29 @@ describe('sweep with the local executor (real CLI processes)', function () {
     const st = await runCli(['sweep', 'status', out, '--json'], { cwd: tmp });
     assert.deepEqual((JSON.parse(st.stdout).points as { state: string }[]).map((p) => p.state), ['stopped', 'cancelled', 'cancelled']);
   });
+
+  it('a command sweep runs someone else\'s command per point in its run folder ({placeholders} filled, shell-quoted); exit codes decide completed or failed', async function () {
+    this.timeout(60000);
+    const out = path.join(tmp, 'command');
+    const write = `node -e 'require("fs").writeFileSync(process.argv[1] + "/args.json", JSON.stringify(process.argv.slice(2))); process.exit(Number(process.argv[3]))' {runDir} {lr} {code} {seed}`;
+    const res = await runCli(['sweep', '--command', write, '--set', 'lr=0.1,a b', '--set', 'code=0,3', '--out', out], { cwd: tmp });
+    assert.equal(res.code, 1, `a point exited 3, so the sweep exits 1:\n${res.stdout}\n${res.stderr}`);
+    const m = readManifest(out);
+    assert.equal(m.points.length, 4);
+    for (const p of m.points) {
+      const args = JSON.parse(readText(path.join(out, p.runDir, 'args.json')));
+      assert.deepEqual(args, [String(p.overrides.lr), String(p.overrides.code), '0']);
+      assert.equal(readText(path.join(out, 'points', `${p.index}.exit`)).trim(), String(p.overrides.code));
+      assert.match(readText(path.join(out, p.config)), /^#!\/bin\/sh\n/);
+    }
+    const st = await runCli(['sweep', 'status', out, '--json'], { cwd: tmp });
+    assert.deepEqual((JSON.parse(st.stdout).points as { state: string }[]).map((p) => p.state), ['completed', 'failed', 'completed', 'failed']);
+    // A command sweep's keys are not our config's; a placeholder the grid does not give is refused.
+    const bad = await runCli(['sweep', '--command', 'run --x {nosuch} --out {runDir}', '--set', 'lr=1', '--out', path.join(tmp, 'bad-cmd')], { cwd: tmp });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.trim(), /^error: --grid command: unknown placeholder \{nosuch\}; this point has \{lr\}, \{seed\}, \{index\}, \{name\}, \{runDir\}$/);
+    assert.equal(fs.existsSync(path.join(tmp, 'bad-cmd')), false);
+    const noDir = await runCli(['sweep', '--command', 'echo {lr}', '--set', 'lr=1', '--out', path.join(tmp, 'bad-cmd')], { cwd: tmp });
+    assert.match(noDir.stderr.trim(), /^error: --command: must write into \{runDir\}/);
+  });
 });

@@ -138,4 +138,16 @@ describe('sweep on a real Slurm cluster (sbatch --array, scancel, requeue)', fun
     assert.ok(events.includes('resume'), `no resume event: ${events.join(', ')}`);
     assertSameState(checkpointState(lastCkpt(reference)), checkpointState(lastCkpt(runDir)), 'requeued + resumed vs uninterrupted');
   });
+
+  it('a command sweep (someone else\'s code) through sbatch --array: each point\'s command runs in its run folder and its exit code is recorded', async function () {
+    this.timeout(120000);
+    const out = path.join(tmp, 'command');
+    const cmd = `node -e 'require("fs").writeFileSync(process.argv[1] + "/ran", process.argv[2]); process.exit(Number(process.argv[2]))' {runDir} {code}`;
+    const res = await runCli(['sweep', '--command', cmd, '--set', 'code=0,5', '--executor', 'slurm', '--out', out, '--wait'], { cwd: tmp, timeoutMs: 110000, env: cluster!.env });
+    assert.equal(res.code, 1, `one point exits 5:\n${res.stdout}\n${res.stderr}`);
+    const m = readManifest(out);
+    assert.deepEqual(m.points.map((p) => readText(path.join(out, p.runDir, 'ran'))), ['0', '5']);
+    assert.deepEqual(m.points.map((p) => readText(path.join(out, 'points', `${p.index}.exit`)).trim()), ['0', '5']);
+    assert.deepEqual(readSweepState(out, m).map((s) => s.run), ['completed', 'failed']);
+  });
 });

@@ -21,7 +21,7 @@ export class SlurmExecutor implements SweepExecutor {
     const abs = path.resolve(dir);
     fs.mkdirSync(path.join(abs, 'slurm'), { recursive: true });
     const script = batchScript({
-      name: m.name, sweepDir: abs, cli: path.resolve(this.cli), settings,
+      name: m.name, sweepDir: abs, cli: path.resolve(this.cli), settings, ...(m.command !== undefined ? { command: true } : {}),
       points: m.points.map((p) => ({ runDir: pointRunDir(abs, p), config: pointConfigFile(abs, p) })),
     });
     const file = path.join(abs, BATCH_SCRIPT);

@@ -18,6 +18,8 @@ export interface ScriptPoint {
 
 export interface ScriptInput {
   name: string;
+  /** Command sweeps: each CONFIGS entry is the point's shell script, run instead of our engine. */
+  command?: boolean;
   /** Absolute sweep folder (on the filesystem the nodes share). */
   sweepDir: string;
   cli: string;
@@ -58,6 +60,48 @@ export function checkSlurmSettings(s: SlurmSettings): void {
   oneLine(s.node, '--node');
 }
 
+/** Our engine: new run, --resume after a requeue, --restart before a first checkpoint; graceful stop through stop.request. */
+function engineBody(node: string): string {
+  return `# A task that runs again after its run completed (a requeue after the end, a node failure on exit) has nothing to do.
+if grep -Eq '"state": ?"completed"' "$RUN_DIR/status.json" 2>/dev/null; then echo "$RUN_DIR already completed"; exit 0; fi
+if [ -f "$RUN_DIR/checkpoints/last.ckpt" ]; then MODE=(--resume "$RUN_DIR")
+elif [ -f "$RUN_DIR/config.json" ]; then MODE=(--restart "$RUN_DIR")
+else MODE=(--config "\${CONFIGS[$i]}" --run-dir "$RUN_DIR"); fi
+
+requeue=0
+trap 'requeue=1; : > "$RUN_DIR/stop.request"' USR1
+trap ': > "$RUN_DIR/stop.request"' TERM INT
+${node} train "\${MODE[@]}" &
+pid=$!
+# wait returns early whenever a trapped signal arrives; keep waiting until the engine has exited.
+while :; do wait "$pid"; rc=$?; kill -0 "$pid" 2>/dev/null || break; done
+if [ "$requeue" = 1 ]; then
+  echo "time limit near: checkpointed, requeueing job $SLURM_JOB_ID"
+  scontrol requeue "$SLURM_JOB_ID" && exit 0
+fi
+mkdir -p "$SWEEP/points" && echo $rc > "$SWEEP/points/$i.exit"
+`;
+}
+
+/**
+ * Someone else's command: run as it is; scancel and the pre-limit USR1 forward one SIGTERM to it
+ * (whether it checkpoints then is up to that code); its exit code goes to points/<i>.exit.
+ */
+const commandBody = (prefix: string): string => `mkdir -p "$RUN_DIR" "$SWEEP/points" && : > "$SWEEP/points/$i.started"
+requeue=0
+pid=
+trap 'requeue=1; [ -n "$pid" ] && kill -TERM "$pid"' USR1
+trap '[ -n "$pid" ] && kill -TERM "$pid"' TERM INT
+${prefix}sh "\${CONFIGS[$i]}" &
+pid=$!
+while :; do wait "$pid"; rc=$?; kill -0 "$pid" 2>/dev/null || break; done
+if [ "$requeue" = 1 ]; then
+  echo "time limit near: requeueing job $SLURM_JOB_ID"
+  scontrol requeue "$SLURM_JOB_ID" && exit 0
+fi
+echo $rc > "$SWEEP/points/$i.exit"
+`;
+
 export function batchScript(input: ScriptInput): string {
   const s = input.settings;
   checkSlurmSettings(s);
@@ -87,23 +131,6 @@ RUN_DIR=\${RUNS[$i]}
 # When this task started on its node (for the submit-to-RUNNING figure); one line per (re)start.
 echo "\${SLURM_RESTART_COUNT:-0} $(date +%s.%N) \${SLURM_JOB_ID} $(hostname -s)" >> "$SWEEP/slurm/started-$i"
 ${s.setup.join('\n')}
-# A task that runs again after its run completed (a requeue after the end, a node failure on exit) has nothing to do.
-if grep -Eq '"state": ?"completed"' "$RUN_DIR/status.json" 2>/dev/null; then echo "$RUN_DIR already completed"; exit 0; fi
-if [ -f "$RUN_DIR/checkpoints/last.ckpt" ]; then MODE=(--resume "$RUN_DIR")
-elif [ -f "$RUN_DIR/config.json" ]; then MODE=(--restart "$RUN_DIR")
-else MODE=(--config "\${CONFIGS[$i]}" --run-dir "$RUN_DIR"); fi
-
-requeue=0
-trap 'requeue=1; : > "$RUN_DIR/stop.request"' USR1
-trap ': > "$RUN_DIR/stop.request"' TERM INT
-${node} train "\${MODE[@]}" &
-pid=$!
-# wait returns early whenever a trapped signal arrives; keep waiting until the engine has exited.
-while :; do wait "$pid"; rc=$?; kill -0 "$pid" 2>/dev/null || break; done
-if [ "$requeue" = 1 ]; then
-  echo "time limit near: checkpointed, requeueing job $SLURM_JOB_ID"
-  scontrol requeue "$SLURM_JOB_ID" && exit 0
-fi
-exit $rc
+${input.command ? commandBody(s.prefix ? `${s.prefix} ` : '') : engineBody(node)}exit $rc
 `;
 }
