@@ -11,6 +11,7 @@ import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
 import { sweepScenario } from './scenarios/sweeps';
+import { trustGrantScenario } from './scenarios/trust';
 
 export interface Scenario {
   name: string;
@@ -25,6 +26,8 @@ export interface Scenario {
   timeoutMs?: number;
   /** Runs only when named (--scenario / FAST_ADVPROP_E2E_SCENARIOS), e.g. minutes of real training. */
   manual?: boolean;
+  /** Workspace trust on and the folder not trusted (Restricted Mode) when the session starts. */
+  untrusted?: boolean;
   run(d: Driver): Promise<void>;
 }
 
@@ -73,4 +76,5 @@ export const scenarios: Scenario[] = [
   ...cockpitScenarios,
   docsScenario,
   sweepScenario,
+  trustGrantScenario,
 ];

@@ -321,7 +321,7 @@ describe('cli: evaluate and export-model on a trained run', () => {
     assert.match(c.err[0], /^error: --severities: expected numbers 1\.\.5/);
     c = capture();
     assert.equal(await main(['evaluate', '--run', path.join(run, 'nope')], c.io, await tinyDeps()), 2);
-    assert.match(c.err[0], /^error: --run: .* is not a run folder/);
+    assert.match(c.err[0], /^error: --run: .*nope: folder not found; give the run folder/);
     c = capture();
     assert.equal(await main(['evaluate', '--run', run, '--pgd', 'ten'], c.io, await tinyDeps()), 2);
     assert.match(c.err[0], /^error: --pgd:/);
