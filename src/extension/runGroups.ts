@@ -28,7 +28,8 @@ export function runGroupOf(s: RunSnapshot): RunGroup {
   }
   switch (st.state) {
     case 'running':
-      return s.alive ? 'running' : 'crashed';
+      // A run on another machine (run.lock's host) cannot be checked from here: it counts as running.
+      return s.alive || s.elsewhere ? 'running' : 'crashed';
     case 'queued':
       return 'queued';
     case 'completed':
@@ -98,7 +99,7 @@ export function runTooltip(s: RunSnapshot): string {
   if (started) lines.push(`Started: ${started}`);
   const c = s.config;
   const st = s.status;
-  lines.push(`State: ${GROUP_LABELS[runGroupOf(s)]}${st?.pid && s.alive ? ` (pid ${st.pid})` : ''}`);
+  lines.push(`State: ${GROUP_LABELS[runGroupOf(s)]}${st?.pid && s.alive ? ` (pid ${st.pid})` : ''}${s.elsewhere && !s.alive ? ` on ${s.elsewhere} (not checked from here)` : ''}`);
   if (c?.config) {
     lines.push(`Method: ${c.config.method}${c.config.split ? `, split ${c.config.split}` : ''}, K=${c.config.attack?.steps}`);
     lines.push(`Model: ${c.model?.arch ?? c.config.model?.arch} ×${c.model?.width ?? c.config.model?.width}, dataset ${c.dataset?.name ?? c.config.dataset?.name}`);

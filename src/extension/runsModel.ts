@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ForeignRunReader, extraRunDirs, isForeignRunFolder } from './foreign/foreignRunReader';
 import { RunFolderReader, type RunSnapshot } from './runSnapshot';
 import type { RunsModel } from './services';
+import { runFoldersOf } from './sweeps/runFolders';
 
 const POLL_MS = 1000;
 
@@ -74,7 +75,7 @@ export class FolderRunsModel implements RunsModel {
     } catch {
       names = [];
     }
-    const dirs = names.map((name) => path.join(this.folder, name));
+    const dirs = names.flatMap((name) => runFoldersOf(path.join(this.folder, name)));
     if (this.extraFolders.length) dirs.push(...extraRunDirs(this.extraFolders));
     const seen = new Set<string>();
     let listChanged = false;

@@ -11,6 +11,7 @@ import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
 import { foreignScenario } from './scenarios/foreign';
+import { sweepScenario } from './scenarios/sweeps';
 import { trustGrantScenario } from './scenarios/trust';
 
 export interface Scenario {
@@ -76,5 +77,6 @@ export const scenarios: Scenario[] = [
   ...cockpitScenarios,
   foreignScenario,
   docsScenario,
+  sweepScenario,
   trustGrantScenario,
 ];

@@ -250,6 +250,19 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
       }
     });
 
+    test('Start Sweep and Stop Sweep are refused with an explanation; nothing is created or cancelled', async function () {
+      this.timeout(30_000);
+      const before = snapshot(runsFolder);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startSweep', { set: ['split=4:1,1:1'], name: `untrusted-sweep-${stamp}` })), (e) => assertTrustRefusal(e, /Start Sweep/));
+      const dir = path.join(runsFolder, `forged-sweep-${stamp}`);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ schema: 1, kind: 'fast-advprop-sweep', name: 'forged', createdAt: '', executor: 'slurm', jobId: '1', points: [] }));
+      const withForged = snapshot(runsFolder);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('fastAdvprop.stopSweep', dir)), (e) => assertTrustRefusal(e, /Stop Sweep/));
+      assert.deepEqual(snapshot(runsFolder), withForged, 'Stop Sweep changed the sweep folder');
+      assert.ok(Object.keys(withForged).length === Object.keys(before).length + 1);
+    });
+
     test('Delete Run is refused without asking and deletes nothing', async function () {
       this.timeout(30_000);
       const name = `forged-delete-${stamp}`;
