@@ -14,7 +14,7 @@ import { maxPoolGradConfig } from './poolGrad';
 import { stridedSliceGradConfig } from './sliceGrad';
 import { installWasmKernels } from './wasmKernels';
 import { padGradConfig } from './padGrad';
-import { fastConv2dFilterGrad, fastConvSupports, fastKernelsActive, setFastKernels } from './fastKernels';
+import { fastConv2dFilterGrad, fastConv2dInputGrad, fastConvSupports, fastInputGradSupports, fastKernelsActive, setFastKernels } from './fastKernels';
 
 export type GradPath = 'conv' | 'stock';
 export interface ConvGradPolicy {
@@ -212,9 +212,13 @@ export const conv2dGradConfig: tf.GradConfig = {
     const nhwc = a.dataFormat === 'NHWC' || a.dataFormat === 'channelsLast' || a.dataFormat == null;
     const policy = nhwc ? policyFor(tf.getBackend()) : { filter: 'stock', input: 'stock' };
     return {
-      x: () => (policy.input === 'conv'
-        ? conv2dInputGradAsConv(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode)
-        : stockInputGrad(g, filter, x.shape, a as unknown as Record<string, unknown>)),
+      x: () => {
+        if (policy.input === 'stock') return stockInputGrad(g, filter, x.shape, a as unknown as Record<string, unknown>);
+        // Our transposed-conv kernel reads dy and the filter as they are, visiting only the taps that
+        // hit dy; the conv formulation needs a flipped filter and, at stride 2, four phases interleaved.
+        if (fastKernelsActive() && nhwc && fastInputGradSupports(x.shape[3], a)) return fastConv2dInputGrad(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode);
+        return conv2dInputGradAsConv(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode);
+      },
       filter: () => {
         if (policy.filter === 'stock') return stockFilterGrad(x, g, filter.shape, a as unknown as Record<string, unknown>);
         // Our wasm kernel reads x and dy as they are; the conv formulation transposes both first.

@@ -5,6 +5,12 @@
 // static data, no stack frames): scripts/build-kernels.mjs checks the output for both.
 //
 // Layouts are tfjs': activations NHWC, filters [KH, KW, Ci, Co].
+//
+// Compiled twice (scripts/build-kernels.mjs): the exact module multiplies and adds separately (two
+// roundings, the same values on every machine); with RELAXED defined every multiply-add is wasm
+// relaxed SIMD's f32x4.relaxed_madd, which V8 runs as one fused FMA instruction where the CPU has
+// one (one rounding: results differ from the exact module in the last bits, and may differ
+// between CPUs with and without FMA). fastKernels.ts picks RELAXED where the runtime validates it.
 #include <wasm_simd128.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -14,7 +20,32 @@ typedef v128_t v;
 static inline v splat(const f32 *p) { return wasm_v128_load32_splat(p); }
 static inline v ld(const f32 *p) { return wasm_v128_load(p); }
 static inline void st(f32 *p, v a) { wasm_v128_store(p, a); }
+#ifdef RELAXED
+typedef float f32x4 __attribute__((vector_size(16)));
+// a·b + acc, fused where the hardware can (clang ≥ 16 has only the builtin, no wasm_simd128.h name).
+static inline v mad(v acc, v a, v b) { return (v)__builtin_wasm_relaxed_madd_f32x4((f32x4)a, (f32x4)b, (f32x4)acc); }
+#else
 static inline v mad(v acc, v a, v b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
+
+// The multiply-add rate this module's `mad` reaches with nothing else in the way: 12 independent
+// chains c = c·x + y (enough to hide the mul/add/FMA latency on 2 ports), no memory traffic. The
+// product depends on the chain, so the compiler cannot hoist it out of the loop. Runs
+// `iters` × 12 × 4 multiply-adds (96·iters FLOPs); the result only keeps the work from being dropped.
+EXPORT(peak_mad)
+float peak_mad(int iters, float x, float y) {
+  const v a = wasm_f32x4_splat(x), b = wasm_f32x4_splat(y);
+  v c0 = wasm_f32x4_splat(1), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+  for (int i = 0; i < iters; i++) {
+    c0 = mad(b, c0, a); c1 = mad(b, c1, a); c2 = mad(b, c2, a); c3 = mad(b, c3, a);
+    c4 = mad(b, c4, a); c5 = mad(b, c5, a); c6 = mad(b, c6, a); c7 = mad(b, c7, a);
+    c8 = mad(b, c8, a); c9 = mad(b, c9, a); c10 = mad(b, c10, a); c11 = mad(b, c11, a);
+  }
+  const v s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(c0, c1), wasm_f32x4_add(c2, c3)),
+                             wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(c4, c5), wasm_f32x4_add(c6, c7)),
+                                            wasm_f32x4_add(wasm_f32x4_add(c8, c9), wasm_f32x4_add(c10, c11))));
+  return wasm_f32x4_extract_lane(s, 0);
+}
 
 // y = conv2d(x, w): y[n,oh,ow,co] = Σ x[n, oh·sh − top + kh, ow·sw − left + kw, ci] · w[kh,kw,ci,co],
 // reading 0 outside x. Co % 8 == 0. `zeros` points at ≥ Ci zero floats: a tap that falls in the
@@ -123,6 +154,65 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw,
               }
               st(d, a0); st(d + 4, a1);
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+// dx = ∂L/∂x of y = conv2d(x, w) given dy (the transposed convolution):
+// dx[n,ih,iw,ci] = Σ dy[n,oh,ow,co] · w[kh,kw,ci,co] over oh·sh − top + kh = ih, ow·sw − left + kw = iw.
+// Ci % 8 == 0. `wt` is scratch for KH·KW·Co·Ci floats (w with its last two axes swapped, so that a
+// block of 8 input channels is one contiguous load); `zeros` points at ≥ Co zero floats.
+// Each dx row is written one column phase (iw mod sw) at a time: the pixels of a phase all meet the
+// same taps, so a block of 4 of them × 8 input channels shares every weight load, and only taps
+// that hit a dy pixel are visited (no zero-upsampled dy, no flipped filter, no phase interleave).
+EXPORT(conv2d_input_grad)
+void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt, const f32 *zeros,
+                       int N, int H, int W, int Ci, int KH, int KW, int Co,
+                       int OH, int OW, int sh, int sw, int top, int left) {
+  for (int t = 0; t < KH * KW; t++)
+    for (int ci = 0; ci < Ci; ci++)
+      for (int co = 0; co < Co; co++) wt[((long)t * Co + co) * Ci + ci] = w[((long)t * Ci + ci) * Co + co];
+  for (int n = 0; n < N; n++) {
+    for (int ih = 0; ih < H; ih++) {
+      f32 *dxrow = dx + ((long)(n * H + ih) * W) * Ci;
+      for (int pw = 0; pw < sw && pw < W; pw++) {
+        const int nj = (W - pw + sw - 1) / sw; // pixels iw = pw + sw·j of this phase
+        for (int j0 = 0; j0 < nj; j0 += 4) {
+          const int np = nj - j0 < 4 ? nj - j0 : 4;
+          for (int ci = 0; ci < Ci; ci += 8) {
+            v a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int kh = 0; kh < KH; kh++) {
+              const int th = ih + top - kh;
+              if (th < 0 || th % sh != 0 || th / sh >= OH) continue;
+              const f32 *dyrow = dy + ((long)(n * OH + th / sh) * OW) * Co;
+              for (int kw = 0; kw < KW; kw++) {
+                const int tw = pw + left - kw; // ow = (tw + sw·j) / sw
+                if (((tw % sw) + sw) % sw != 0) continue;
+                const f32 *p[4];
+                for (int q = 0; q < 4; q++) {
+                  const int ow = tw / sw + j0 + (q < np ? q : 0);
+                  p[q] = ow >= 0 && ow < OW ? dyrow + (long)ow * Co : zeros;
+                }
+                const f32 *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+                const f32 *wp = wt + ((long)(kh * KW + kw) * Co) * Ci + ci;
+                for (int co = 0; co < Co; co++, wp += Ci) {
+                  const v w0 = ld(wp), w1 = ld(wp + 4);
+                  v s = splat(p0 + co); a00 = mad(a00, s, w0); a01 = mad(a01, s, w1);
+                  s = splat(p1 + co); a10 = mad(a10, s, w0); a11 = mad(a11, s, w1);
+                  s = splat(p2 + co); a20 = mad(a20, s, w0); a21 = mad(a21, s, w1);
+                  s = splat(p3 + co); a30 = mad(a30, s, w0); a31 = mad(a31, s, w1);
+                }
+              }
+            }
+            const long step = (long)sw * Ci;
+            f32 *xp = dxrow + (long)(pw + sw * j0) * Ci + ci;
+            st(xp, a00); st(xp + 4, a01);
+            if (np > 1) { st(xp + step, a10); st(xp + step + 4, a11); }
+            if (np > 2) { st(xp + 2 * step, a20); st(xp + 2 * step + 4, a21); }
+            if (np > 3) { st(xp + 3 * step, a30); st(xp + 3 * step + 4, a31); }
           }
         }
       }
