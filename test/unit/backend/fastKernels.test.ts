@@ -118,7 +118,8 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
 
   it('the relaxed-SIMD build runs wherever this Node validates it (Node 20 after its flag is set), else the exact one', () => {
     const relaxedBytes = Buffer.from(KERNELS_RELAXED_WASM_BASE64, 'base64');
-    assert.equal(relaxedSimdSupported(), WebAssembly.validate(relaxedBytes));
+    const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
+    assert.equal(relaxedSimdSupported(), wasm.validate(relaxedBytes));
     // Node 20's V8 (11.3) has relaxed SIMD behind a flag that the probe sets; every later V8 ships it.
     assert.equal(relaxedSimdSupported(), true, `Node ${process.version} should run relaxed SIMD`);
     assert.equal(simdVariant(), 'relaxed');
