@@ -45,7 +45,10 @@ try {
     const wasm = readFileSync(out);
     const mod = new WebAssembly.Module(wasm);
     const imports = WebAssembly.Module.imports(mod);
-    if (imports.length !== 1 || imports[0].kind !== 'memory') throw new Error(`${name} must import only the memory, got ${JSON.stringify(imports)}`);
+    // The backend's memory, and the BN kernels' cross-worker reduction (fastKernels.ts supplies it).
+    const want = [{ module: 'env', name: 'memory', kind: 'memory' }, { module: 'env', name: 'team_reduce', kind: 'function' }];
+    const key = (i) => `${i.module}.${i.name}:${i.kind}`;
+    if (imports.map(key).sort().join() !== want.map(key).sort().join()) throw new Error(`${name} must import exactly ${want.map(key).join(', ')}, got ${JSON.stringify(imports)}`);
     // The module shares the backend's memory, so it must not own any of it: no data segments and no
     // use of the linker's stack pointer (a stack frame would write where the backend keeps tensors).
     if (objdump) {

@@ -35,6 +35,11 @@ export function policyFor(backend: string): ConvGradPolicy {
 
 let override: ConvGradPolicy | null = null;
 let subPixel = true;
+let inputGradKernel = true;
+/** Input gradients on our transposed-conv kernel (default, where it applies) or as forward convolutions. For A/B timing and tests. */
+export function setInputGradKernel(on: boolean): void {
+  inputGradKernel = on;
+}
 /** Stride-2 input gradients as one phase-split conv (default) or via the zero-upsampled dy. For A/B timing and tests. */
 export function setSubPixelInputGrad(on: boolean): void {
   subPixel = on;
@@ -216,7 +221,7 @@ export const conv2dGradConfig: tf.GradConfig = {
         if (policy.input === 'stock') return stockInputGrad(g, filter, x.shape, a as unknown as Record<string, unknown>);
         // Our transposed-conv kernel reads dy and the filter as they are, visiting only the taps that
         // hit dy; the conv formulation needs a flipped filter and, at stride 2, four phases interleaved.
-        if (fastKernelsActive() && nhwc && fastInputGradSupports(x.shape[3], a)) return fastConv2dInputGrad(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode);
+        if (inputGradKernel && fastKernelsActive() && nhwc && fastInputGradSupports(x.shape[3], a)) return fastConv2dInputGrad(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode);
         return conv2dInputGradAsConv(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode);
       },
       filter: () => {

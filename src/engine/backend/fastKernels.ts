@@ -19,6 +19,7 @@
 // (Node ≥ 22, VS Code's Electron) ship it on. FAST_ADVPROP_EXACT_SIMD=1 keeps the exact build.
 import * as tf from '@tensorflow/tfjs';
 import { setFlagsFromString } from 'node:v8';
+import { bnTeam, teamReduce } from './bnTeam';
 import { overrideWasmKernel } from './kernelOverride';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels/kernelsWasm';
 
@@ -124,7 +125,7 @@ function tryInstance(backend: tf.KernelBackend): Instance | null {
     const b = backend as WasmBackendLike;
     const memory = b.wasm?.asm?.memory;
     if (!memory || !(memory.buffer instanceof ArrayBuffer)) throw new Error('the wasm backend exposes no (unshared) memory');
-    const k = new WebAssembly.Instance(kernelModule(variant), { env: { memory } }).exports as unknown as KernelExports;
+    const k = new WebAssembly.Instance(kernelModule(variant), { env: { memory, team_reduce: (ptr: number, count: number) => teamReduce(memory, ptr, count) } }).exports as unknown as KernelExports;
     const inst: Instance = { k, backend: b, zeros: 0, zerosFloats: 0, scratch: 0, scratchFloats: 0 };
     instances[variant].set(backend, inst);
     return inst;
@@ -339,11 +340,12 @@ const ours: tf.KernelConfig[] = [
       const { groups, relu, eps } = args.attrs as { groups: number; relu: boolean; eps: number };
       const C = h.shape[3];
       const M = groupRows(h.shape, groups);
+      const team = bnTeam();
       const y = inst.backend.makeOutput(h.shape, 'float32');
       const stats = [0, 1, 2].map(() => inst.backend.makeOutput([groups, C], 'float32'));
       count('bn_forward');
       inst.k.bn_forward(offset(inst, h), offset(inst, gamma), offset(inst, beta), offset(inst, y),
-        offset(inst, stats[0]), offset(inst, stats[1]), offset(inst, stats[2]), scratch(inst, 4 * C), groups, M, C, relu ? 1 : 0, eps);
+        offset(inst, stats[0]), offset(inst, stats[1]), offset(inst, stats[2]), scratch(inst, 4 * C), groups, M, M * (team?.size ?? 1), C, relu ? 1 : 0, eps);
       return [y, ...stats];
     }) as unknown as tf.KernelFunc,
   },
@@ -359,9 +361,10 @@ const ours: tf.KernelConfig[] = [
       const dh = inst.backend.makeOutput(h.shape, 'float32');
       const dgamma = inst.backend.makeOutput([C], 'float32');
       const dbeta = inst.backend.makeOutput([C], 'float32');
+      const team = bnTeam();
       count('bn_backward');
       inst.k.bn_backward(offset(inst, dy), offset(inst, y), offset(inst, h), offset(inst, mean), offset(inst, rstd), offset(inst, gamma),
-        offset(inst, dh), offset(inst, dgamma), offset(inst, dbeta), scratch(inst, 4 * C), groups, M, C, relu ? 1 : 0);
+        offset(inst, dh), offset(inst, dgamma), offset(inst, dbeta), scratch(inst, 4 * C), groups, M, M * (team?.size ?? 1), C, relu ? 1 : 0, !team || team.index === 0 ? 1 : 0);
       return [dh, dgamma, dbeta];
     }) as unknown as tf.KernelFunc,
   },

@@ -224,7 +224,14 @@ void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt, const f32 
 // h, y, dy, dh: [G, M, C] (G ghost groups of M = samples·H·W rows); per-group statistics [G, C].
 // C % 4 == 0. Sums run in blocks of SUM_BLOCK rows whose partial sums are added to the total, so the
 // rounding error grows with √block + √(M / block) rather than √M. `scratch` holds ≥ 4·C floats.
+//
+// A BN group may be split across worker threads (a "team", exec/team.ts): each holds M of the group's
+// Mtot rows, and every per-group column sum is handed to team_reduce, which replaces it by the sum
+// over the team's members, the same on every member. Without a team Mtot == M and team_reduce
+// returns at once.
 #define SUM_BLOCK 128
+
+__attribute__((import_module("env"), import_name("team_reduce"))) void team_reduce(f32 *sums, int count);
 
 // total[c] = Σ_rows f(row)[c], f given by the macro body over vector `a` at row pointer `r`.
 static void column_sums(const f32 *src, int M, int C, f32 *total, f32 *part) {
@@ -261,8 +268,8 @@ static void column_sq_dev(const f32 *src, const f32 *mean, int M, int C, f32 *to
 // max(0, ·) when relu. mean, var, rstd: [G, C].
 EXPORT(bn_forward)
 void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *mean, f32 *var, f32 *rstd,
-                f32 *scratch, int G, int M, int C, int relu, f32 eps) {
-  const v invM = wasm_f32x4_splat(1.0f / (f32)M);
+                f32 *scratch, int G, int M, int Mtot, int C, int relu, f32 eps) {
+  const v invM = wasm_f32x4_splat(1.0f / (f32)Mtot);
   const v one = wasm_f32x4_splat(1.0f), veps = wasm_f32x4_splat(eps), zero = wasm_f32x4_splat(0);
   f32 *k = scratch, *part = scratch + C;
   for (int g = 0; g < G; g++) {
@@ -270,8 +277,10 @@ void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *me
     f32 *yg = y + (long)g * M * C;
     f32 *mu = mean + (long)g * C, *va = var + (long)g * C, *rs = rstd + (long)g * C;
     column_sums(hg, M, C, mu, part);
+    team_reduce(mu, C);
     for (int c = 0; c < C; c += 4) st(mu + c, wasm_f32x4_mul(ld(mu + c), invM));
     column_sq_dev(hg, mu, M, C, va, part);
+    team_reduce(va, C);
     for (int c = 0; c < C; c += 4) {
       const v vv = wasm_f32x4_mul(ld(va + c), invM);
       st(va + c, vv);
@@ -293,11 +302,12 @@ void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *me
 
 // Gradient of bn_forward. With d = h − mean, r = rstd, k = gamma·r and g = dy masked by y > 0 when
 // relu: dbeta = Σ g, dgamma = Σ_groups r·Σ g·d, dh = k·(g − Σ_g g / M − d·r²·Σ_g (g·d) / M).
-// dgamma, dbeta: [C], summed over the groups.
+// dgamma, dbeta: [C], summed over the groups; in a team only the member with own_params set writes
+// them (the others write zeros), so that summing the members' parameter gradients counts them once.
 EXPORT(bn_backward)
 void bn_backward(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, const f32 *rstd, const f32 *gamma,
-                 f32 *dh, f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int C, int relu) {
-  const v invM = wasm_f32x4_splat(1.0f / (f32)M), zero = wasm_f32x4_splat(0);
+                 f32 *dh, f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int Mtot, int C, int relu, int own_params) {
+  const v invM = wasm_f32x4_splat(1.0f / (f32)Mtot), zero = wasm_f32x4_splat(0);
   f32 *sg = scratch, *sgd = scratch + C, *psg = scratch + 2 * C, *psgd = scratch + 3 * C;
   for (int c = 0; c < C; c += 4) { st(dgamma + c, zero); st(dbeta + c, zero); }
   for (int g = 0; g < G; g++) {
@@ -321,13 +331,16 @@ void bn_backward(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, con
         st(sgd + c, wasm_f32x4_add(ld(sgd + c), ld(psgd + c)));
       }
     }
+    team_reduce(sg, 2 * C); // sg and sgd are adjacent
     // dh = k·g + d·a + b with a = −k·r²·Σgd/M, b = −k·Σg/M (psg/psgd reused for a and b; k in sgd's
     // slot once dgamma/dbeta have taken the sums).
     for (int c = 0; c < C; c += 4) {
       const v r = ld(rs + c), k = wasm_f32x4_mul(ld(gamma + c), r);
       const v rsgd = wasm_f32x4_mul(r, ld(sgd + c));
-      st(dgamma + c, wasm_f32x4_add(ld(dgamma + c), rsgd));
-      st(dbeta + c, wasm_f32x4_add(ld(dbeta + c), ld(sg + c)));
+      if (own_params) {
+        st(dgamma + c, wasm_f32x4_add(ld(dgamma + c), rsgd));
+        st(dbeta + c, wasm_f32x4_add(ld(dbeta + c), ld(sg + c)));
+      }
       st(psgd + c, wasm_f32x4_neg(wasm_f32x4_mul(wasm_f32x4_mul(k, wasm_f32x4_mul(r, rsgd)), invM)));
       st(psg + c, wasm_f32x4_neg(wasm_f32x4_mul(wasm_f32x4_mul(k, ld(sg + c)), invM)));
       st(sgd + c, k);
