@@ -60,6 +60,7 @@ export function bnTeam(): BnTeam | null {
 
 /** Wakes every member waiting on the team and makes their reductions throw (a member's pass failed). */
 export function abortBnTeam(team: BnTeam): void {
+  // Set before the wake-up: a member that arrives later sees it before it waits.
   const i32 = new Int32Array(team.buffer, 0, HEADER_INTS);
   Atomics.store(i32, ABORTED, 1);
   Atomics.add(i32, GENERATION, 1);
@@ -76,6 +77,8 @@ function barrier(a: Active): void {
   } else {
     const t0 = Date.now();
     while (Atomics.load(i32, GENERATION) === gen) {
+      // An abort before this member arrived did not wake it: look before each wait.
+      if (Atomics.load(i32, ABORTED)) break;
       if (Date.now() - t0 > WAIT_LIMIT_MS) {
         Atomics.store(i32, ABORTED, 1);
         throw new Error(`BN team: a worker of this BN group did not reach its batch statistics within ${WAIT_LIMIT_MS / 1000} s`);

@@ -137,16 +137,27 @@ export function mergeResults(parts: PassResult[]): PassResult {
 
 /**
  * How many workers share each BN group of `requests` run together on `workers` workers: as many
- * as leave no worker with two shares (every member of a team must run at the same time), and
- * dividing every group evenly; 1 (no teams) for eval passes, which already spread per sample, and
- * when there are at least as many groups as workers.
+ * as leave no worker with two shares (every member of a team must run at the same time), dividing
+ * every group evenly into shares of at least MIN_TEAM_SHARE samples; 1 (no teams) for eval passes,
+ * which already spread per sample, and when there are at least as many groups as workers.
  */
 export function teamSize(requests: PassRequest[], workers: number): number {
   if (requests.length === 0 || !requests.every((r) => r.training && r.count > 0)) return 1;
   const units = requests.reduce((n, r) => n + planUnits(r, workers).length, 0);
-  let t = Math.floor(workers / units);
-  while (t > 1 && !requests.every((r) => r.groupSize % t === 0)) t--;
-  return Math.max(1, t);
+  return maxTeam(requests.map((r) => r.groupSize), Math.floor(workers / units));
+}
+
+/**
+ * Fewest samples a team member gets: below that a share's fixed costs (kernel dispatch, ~60 BN
+ * barriers a pass) outweigh its compute.
+ */
+export const MIN_TEAM_SHARE = 4;
+
+/** The largest team (≤ cap) that splits every one of these BN group sizes evenly into shares of ≥ MIN_TEAM_SHARE samples. */
+export function maxTeam(groupSizes: number[], cap = Infinity): number {
+  let t = Math.max(1, Math.min(cap, Math.floor(Math.min(...groupSizes) / MIN_TEAM_SHARE)));
+  while (t > 1 && !groupSizes.every((g) => g % t === 0)) t--;
+  return t;
 }
 
 /**

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { createExecutor } from '../../../src/engine/exec/createExecutor';
 import type { WorkerPool } from '../../../src/engine/exec/pool';
-import { teamSize } from '../../../src/engine/exec/shard';
+import { maxTeam, teamSize } from '../../../src/engine/exec/shard';
 import type { Executor, PassRequest, PassResult } from '../../../src/engine/exec/types';
 import { initParams } from '../../../src/engine/model/init';
 
@@ -80,12 +80,17 @@ describe('exec: BN groups split across workers (wasm)', function () {
     assert.equal(teamSize([req(16, 4, 1)], 4), 1); // 4 groups already fill 4 workers
     assert.equal(teamSize([req(16, 8, 1), req(8, 8, 2)], 4), 1); // 3 groups: no second share per worker
     assert.equal(teamSize([req(16, 8, 1), req(6, 6, 3, { training: false })], 8), 1); // eval passes spread per sample
+    assert.equal(teamSize([req(8, 8, 1)], 4), 2); // shares of at least MIN_TEAM_SHARE = 4 samples
+    assert.equal(maxTeam([32, 8]), 2);
+    assert.equal(maxTeam([32]), 8);
+    assert.equal(maxTeam([32], 6), 4);
+    assert.equal(maxTeam([12]), 3);
   });
 
   for (const [label, make] of [
     ['two groups of 8 on teams of 2', () => [req(16, 8, 1)]],
     ['one group of 16 on a team of 4', () => [req(16, 16, 2)]],
-    ['a PGD-2 attack reusing gradients, one group of 8 on a team of 4', () => [req(8, 8, 3, { bn: 'aux', paramGrads: false, attack: attack(8) })]],
+    ['a PGD-2 attack reusing gradients, one group of 16 on a team of 4', () => [req(16, 16, 3, { bn: 'aux', paramGrads: false, attack: attack(16) })]],
     ['a clean and an attacked pass side by side, teams of 2', () => [req(8, 8, 4), req(8, 8, 5, { bn: 'aux', attack: attack(8) })]],
   ] as [string, () => PassRequest[]][]) {
     it(`${label}: the same loss, gradients, BN statistics and adversarial images as one replica`, async () => {
