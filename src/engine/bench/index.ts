@@ -114,12 +114,12 @@ export interface BenchReport {
 export const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
 const BATCH = 64;
 /**
- * BN groups as a training run would have them: the default config's two groups, or one per worker
- * when there are more workers (a pass is computed one group at a time, so fewer groups than
- * workers would leave workers idle).
+ * BN groups as a training run has them: the default config's two, whatever the worker count. On
+ * wasm, more workers than groups split each group across a team (exec/shard.ts), as training does,
+ * so the rows past wasm-2 measure that split with the results of the 2-group step.
  */
-function benchGroupSize(batch: number, workers: number): number {
-  return Math.max(1, 2 ** Math.floor(Math.log2(batch / Math.max(2, workers))));
+function benchGroupSize(batch: number): number {
+  return Math.max(1, batch / 2);
 }
 const TARGET = 150;
 /** The GPU rows' batches: where a GPU's throughput levels off is part of the answer. */
@@ -156,14 +156,13 @@ export function forwardFlopsPerImage(spec: ModelSpec): number {
   return flops;
 }
 
-export function request(batch: number, workers: number): PassRequest {
+export function request(batch: number): PassRequest {
   const px = SPEC.inputHeight * SPEC.inputWidth * SPEC.inputChannels;
   return {
     images: Float32Array.from({ length: batch * px }, (_, i) => Math.sin(i * 0.0137) * 0.8),
     count: batch,
     labels: Int32Array.from({ length: batch }, (_, i) => i % SPEC.numClasses),
-    // Past 8 workers, smaller groups so every worker still gets a share (BN group size barely affects cost).
-    bn: 'main', training: true, groupSize: benchGroupSize(batch, workers), lossWeight: 1 / batch, paramGrads: true,
+    bn: 'main', training: true, groupSize: benchGroupSize(batch), lossWeight: 1 / batch, paramGrads: true,
   };
 }
 
@@ -197,7 +196,7 @@ async function timeSteps(ex: Executor, batch: number, steps: number, warmupSecon
   const state = initParams(SPEC, 1);
   await ex.setState(state.params, state.running);
   // Built once: at batch 512 building it (1.5 M sines) would take a tenth of a GPU step's time.
-  const req = request(batch, ex.workers);
+  const req = request(batch);
   const w0 = process.hrtime.bigint();
   let warmupSteps = 0;
   do {
@@ -276,7 +275,11 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     // Stock cpu is two orders slower: a short sample at a small batch says enough.
     plans.push({ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, steps: 1, cores: 1 });
     plans.push({ key: 'wasm-1', backend: 'wasm', workers: 1, batch: BATCH, steps: quick ? 1 : 4, cores: 1 });
-    for (const n of new Set([2, cores])) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
+    // Every power of two up to the core count, and the core count: how the step scales.
+    const counts = new Set<number>();
+    for (let n = 2; n <= cores; n *= 2) counts.add(n);
+    counts.add(cores);
+    for (const n of counts) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
     // Native TensorFlow asked for by name: through "auto", a hardware WebGPU adapter would answer
     // first and hide whether tfjs-node is there.
     const reasons: string[] = [];
@@ -367,7 +370,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   let profile: BenchReport['profile'];
   if (opts.profile) {
     try {
-      profile = await profileStep(SPEC, request(BATCH, 1), quick ? 1 : 3);
+      profile = await profileStep(SPEC, request(BATCH), quick ? 1 : 3);
     } catch (e) {
       profile = { skipped: (e as Error).message.split('\n')[0] };
     }
