@@ -1,9 +1,9 @@
 // Our own wasm SIMD kernels (kernels/kernels.c) run inside TensorFlow.js' wasm backend.
 //
 // The module imports the backend's linear memory, so a kernel reads and writes tensors where the
-// backend keeps them (byte offsets from dataIdMap), with no copies. Three things come from it:
+// backend keeps them (byte offsets from dataIdMap), with no copies. Four things come from it:
 //  - Conv2D (replaces XNNPACK's for NHWC, dilation 1, Co % 8 == 0; faster on our 16–64 channel
-//    shapes and exactly equal in value: same summation order);
+//    shapes, and on the exact build equal in value: same summation order);
 //  - the Conv2D filter gradient, directly from x and dy (the conv-as-gradient path needs x and dy
 //    transposed and runs at half the speed);
 //  - the Conv2D input gradient (a transposed convolution, Ci % 8 == 0), directly from dy and the
