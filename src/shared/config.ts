@@ -21,7 +21,7 @@ export const ADVPROP_GRADIENT_DIVISORS = ['weighted-count', 'clean-batch'] as co
 export const ATTACK_TARGETS = ['random', 'next'] as const;
 export type RandomStartMode = (typeof RANDOM_START_MODES)[number];
 
-export const DATASET_NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'image-folder'] as const;
+export const DATASET_NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'cifar100', 'image-folder'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export interface DatasetConfig {
@@ -33,6 +33,8 @@ export interface DatasetConfig {
   testLimit?: number;
   /** image-folder only: side length images are resized to. */
   size?: number;
+  /** cifar100 only: "fine" (100 classes, default) or "coarse" (20 superclasses). */
+  labels?: 'fine' | 'coarse';
 }
 
 export interface AttackConfig {
@@ -203,7 +205,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   advprop: ['attackBn', 'target', 'gradientDivisor'],
   attack: ['steps', 'epsilon', 'stepSize', 'randomStart', 'targeted', 'target'],
   model: ['arch', 'width'],
-  dataset: ['name', 'path', 'trainLimit', 'testLimit', 'size'],
+  dataset: ['name', 'path', 'trainLimit', 'testLimit', 'size', 'labels'],
   augment: ['crop', 'flip', 'mixupAlpha', 'cutmixAlpha'],
   leak: ['window', 'margin'],
 };
@@ -350,6 +352,7 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
   if (dsIn.trainLimit !== undefined) dataset.trainLimit = num(dsIn.trainLimit, 'dataset.trainLimit', { int: true, min: 1, max: CONFIG_BOUNDS.datasetLimit });
   if (dsIn.testLimit !== undefined) dataset.testLimit = num(dsIn.testLimit, 'dataset.testLimit', { int: true, min: 1, max: CONFIG_BOUNDS.datasetLimit });
   if (dsIn.size !== undefined) dataset.size = num(dsIn.size, 'dataset.size', { int: true, min: 8, max: 512 });
+  if (dsIn.labels !== undefined) dataset.labels = oneOf(dsIn.labels, 'dataset.labels', ['fine', 'coarse'] as const);
   const augIn = c.augment as Record<string, unknown>;
   const augment: AugmentConfig = {
     crop: bool(augIn.crop, 'augment.crop'),

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { loadCifar10 } from './cifar';
+import { loadCifar } from './cifar';
 import { EMBEDDED_DATASET, findEmbeddedDataset } from './embedded';
 import { loadIdxFolder } from './idxDataset';
 import { loadImageFolder } from './imageFolder';
@@ -23,7 +23,10 @@ export async function loadDataset(specIn: unknown, baseDir: string = process.cwd
       pair = await loadIdxFolder(path.resolve(baseDir, spec.path), spec.name, path.resolve(baseDir, spec.path), spec.classNames);
       break;
     case 'cifar10':
-      pair = await loadCifar10(path.resolve(baseDir, spec.path), spec.name);
+      pair = await loadCifar(path.resolve(baseDir, spec.path), { variant: 10, name: spec.name });
+      break;
+    case 'cifar100':
+      pair = await loadCifar(path.resolve(baseDir, spec.path), { variant: 100, labels: spec.labels, name: spec.name });
       break;
     case 'image-folder':
       pair = await loadImageFolder(path.resolve(baseDir, spec.path), spec.size, spec.name);

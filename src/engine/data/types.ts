@@ -29,6 +29,7 @@ export type DatasetSpec =
   | ({ name: 'fashion-mnist-subset' } & LimitFields)
   | ({ name: 'idx'; path: string; classNames?: string[] } & LimitFields)
   | ({ name: 'cifar10'; path: string } & LimitFields)
+  | ({ name: 'cifar100'; path: string; labels?: 'fine' | 'coarse' } & LimitFields)
   | ({ name: 'image-folder'; path: string; size?: number } & LimitFields);
 
 export type DatasetName = DatasetSpec['name'];
