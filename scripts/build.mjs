@@ -22,7 +22,8 @@ function walk(dir, out = []) {
   return out;
 }
 
-const optionalNative = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+// sharp (optional image decoder) is native too: required at run time, never bundled.
+const optionalNative = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'sharp'];
 
 const node = {
   bundle: true,
@@ -34,12 +35,12 @@ const node = {
 };
 
 const webviewEntries = walk(join(root, 'webview')).filter((f) => /webview[\\/][^\\/]+\.ts$/.test(f) && !f.endsWith('.test.ts'));
-const engineEntries = ['cli', 'exec/worker'].map((e) => join(root, 'src/engine', `${e}.ts`)).filter(existsSync);
+const engineEntries = ['cli', 'exec/worker', 'data/loaderWorker'].map((e) => join(root, 'src/engine', `${e}.ts`)).filter(existsSync);
 
 const builds = [
   { ...node, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] },
   // The engine CLI and its worker sit side by side in dist/ so the pool finds worker.js next to cli.js.
-  ...engineEntries.map((e) => ({ ...node, entryPoints: [e], outfile: join(root, 'dist', e.endsWith('worker.ts') ? 'worker.js' : 'cli.js'), external: optionalNative })),
+  ...engineEntries.map((e) => ({ ...node, entryPoints: [e], outfile: join(root, 'dist', e.endsWith('loaderWorker.ts') ? 'loaderWorker.js' : e.endsWith('worker.ts') ? 'worker.js' : 'cli.js'), external: optionalNative })),
   webviewEntries.length && {
     bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning',
     entryPoints: webviewEntries, outdir: join(root, 'dist/webview'),

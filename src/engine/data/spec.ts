@@ -9,13 +9,13 @@ const ALLOWED: Record<(typeof NAMES)[number], string[]> = {
   idx: ['name', 'path', 'classNames', 'trainLimit', 'testLimit'],
   cifar10: ['name', 'path', 'trainLimit', 'testLimit'],
   cifar100: ['name', 'path', 'labels', 'trainLimit', 'testLimit'],
-  'image-folder': ['name', 'path', 'size', 'trainLimit', 'testLimit'],
+  'image-folder': ['name', 'path', 'size', 'loader', 'workers', 'prefetch', 'decoder', 'trainLimit', 'testLimit'],
 };
 const PATH_HINT: Record<string, string> = {
   idx: 'a folder holding train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]',
   cifar10: 'cifar-10-batches-py/ or cifar-10-batches-bin/ (or their parent folder), or the cifar-10-python.tar.gz / cifar-10-binary.tar.gz archive as downloaded',
   cifar100: 'cifar-100-python/ or cifar-100-binary/ (or their parent folder), or the cifar-100-python.tar.gz / cifar-100-binary.tar.gz archive as downloaded',
-  'image-folder': 'a folder with train/<class>/*.png|jpg and test/<class>/*.png|jpg',
+  'image-folder': 'a folder with train/<class>/*.png|jpg and val/<class>/* or test/<class>/* (or Tiny-ImageNet\'s train/ + val/images + val/val_annotations.txt)',
 };
 
 function positiveInt(obj: Record<string, unknown>, key: string, what: string): void {
@@ -58,6 +58,20 @@ export function validateDatasetSpec(raw: unknown): DatasetSpec {
     if (s !== undefined && (typeof s !== 'number' || !Number.isInteger(s) || s < 4 || s > 1024)) {
       throw new Error(`dataset.size: expected an integer side length between 4 and 1024 pixels, got ${JSON.stringify(s)}; e.g. 32, or remove it to keep the first image's size`);
     }
+  }
+  if (n === 'image-folder') {
+    if (obj.loader !== undefined && obj.loader !== 'memory' && obj.loader !== 'stream') {
+      throw new Error(`dataset.loader: expected "memory" (decode every image once at load) or "stream" (decode in worker threads while training), got ${JSON.stringify(obj.loader)}`);
+    }
+    for (const k of ['workers', 'prefetch', 'decoder'] as const) {
+      if (obj[k] !== undefined && obj.loader !== 'stream') throw new Error(`dataset.${k}: only used with "loader": "stream"; add it or remove ${k}`);
+    }
+    const w = obj.workers;
+    if (w !== undefined && (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > 64)) throw new Error(`dataset.workers: expected an integer 0..64 (decode threads; 0 = one per core up to 8), got ${JSON.stringify(w)}`);
+    const p = obj.prefetch;
+    if (p !== undefined && (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 64)) throw new Error(`dataset.prefetch: expected an integer 1..64 (training steps decoded ahead), got ${JSON.stringify(p)}`);
+    const d = obj.decoder;
+    if (d !== undefined && d !== 'auto' && d !== 'sharp' && d !== 'js') throw new Error(`dataset.decoder: expected "auto", "sharp" or "js", got ${JSON.stringify(d)}`);
   }
   if (n === 'cifar100' && obj.labels !== undefined && obj.labels !== 'fine' && obj.labels !== 'coarse') {
     throw new Error(`dataset.labels: expected "fine" (100 classes) or "coarse" (20 superclasses), got ${JSON.stringify(obj.labels)}; fix or remove it`);
