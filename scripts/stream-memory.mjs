@@ -51,7 +51,7 @@ for (const [label, data] of [[`${count(small)} images`, small], [`${count(dir)} 
   }));
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(root, 'dist/cli.js'), 'train', '--config', cfg, '--run-dir', join(work, `run-${rows.length}`)], { encoding: 'utf8' });
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
-  const wall = /Elapsed \(wall clock\) time[^:]*: (.*)/.exec(r.stderr)?.[1];
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)/.exec(r.stderr)?.[1];
   if (r.status !== 0 || !rss) {
     console.error(r.stdout.slice(-2000), r.stderr.slice(-2000));
     process.exit(1);

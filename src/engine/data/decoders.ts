@@ -75,6 +75,33 @@ export const jsDecoder: ImageDecoder = {
   },
 };
 
+/**
+ * Width and height from a baseline/progressive JPEG's SOF marker or a PNG's IHDR; undefined for
+ * anything else (sharp's metadata() then reads it). EXIF orientation is not applied, by either
+ * decoder, as torchvision's PIL loader does not apply it.
+ */
+export function headerSize(b: Uint8Array): { width: number; height: number } | undefined {
+  if (b.length > 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return { width: dv.getUint32(16), height: dv.getUint32(20) };
+  }
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return undefined;
+    const m = b[i + 1];
+    if (m === 0xff) { i++; continue; }
+    if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { i += 2; continue; }
+    const len = (b[i + 2] << 8) | b[i + 3];
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      return { height: (b[i + 5] << 8) | b[i + 6], width: (b[i + 7] << 8) | b[i + 8] };
+    }
+    i += 2 + len;
+  }
+  return undefined;
+}
+
 function sharpDecoder(sharp: SharpModule): ImageDecoder {
   const limitInputPixels = 100_000_000;
   return {
@@ -83,10 +110,12 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
     async render(buf, file, res, view) {
       try {
         const input = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-        const meta = await sharp(input, { limitInputPixels }).metadata();
+        // The crop needs the size first: read it from the JPEG/PNG header ourselves, which costs
+        // nothing, rather than through a second libvips pipeline.
+        const meta = headerSize(input) ?? (await sharp(input, { limitInputPixels }).metadata());
         if (!meta.width || !meta.height) throw new Error('no image size in the header');
         const { box, flip } = view(meta.height, meta.width);
-        let img = sharp(input, { limitInputPixels, failOn: 'error' });
+        let img = sharp(input, { limitInputPixels, failOn: 'error', sequentialRead: true });
         if (Math.min(box.width, box.height) >= 2 * res) {
           // Resize the whole image, then cut the crop out of it: sharp decodes a JPEG shrunk
           // on load only when the resize spans the whole picture.
@@ -96,9 +125,9 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
           const H = Math.max(res, Math.round(meta.height * sy));
           const left = Math.min(W - res, Math.round(box.left * sx));
           const top = Math.min(H - res, Math.round(box.top * sy));
-          img = img.resize(W, H, { fit: 'fill' }).extract({ left, top, width: res, height: res });
+          img = img.resize(W, H, { fit: 'fill', kernel: 'linear' }).extract({ left, top, width: res, height: res });
         } else {
-          img = img.extract({ left: box.left, top: box.top, width: box.width, height: box.height }).resize(res, res, { fit: 'fill' });
+          img = img.extract({ left: box.left, top: box.top, width: box.width, height: box.height }).resize(res, res, { fit: 'fill', kernel: 'linear' });
         }
         if (flip) img = img.flop();
         const { data, info } = await img.flatten({ background: '#000000' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

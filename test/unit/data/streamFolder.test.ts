@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { centerCropBox, randomResizedCropBox, roundHalfEven, trainView } from '../../../src/engine/data/cropBox';
-import { jsDecoder, loadSharp, pickDecoder, type ImageDecoder } from '../../../src/engine/data/decoders';
+import { headerSize, jsDecoder, loadSharp, pickDecoder, type ImageDecoder } from '../../../src/engine/data/decoders';
 import { scanImageFolder } from '../../../src/engine/data/folderLayout';
 import { openDataset } from '../../../src/engine/data/load';
 import { StreamLoader } from '../../../src/engine/data/streamLoader';
@@ -159,6 +159,18 @@ describe('data: streamed image folders', () => {
         }
       });
     }
+
+    it('reads the size from JPEG (baseline, progressive) and PNG headers as libvips does', async function () {
+      assert.deepEqual(headerSize(jpg(37, 21)), { width: 37, height: 21 });
+      assert.deepEqual(headerSize(png(5, 300)), { width: 5, height: 300 });
+      assert.equal(headerSize(Buffer.from('GIF89a')), undefined);
+      if (!sharp) this.skip();
+      const px = { create: { width: 301, height: 77, channels: 3 as const, background: '#808080' } };
+      for (const buf of [await sharp(px).jpeg({ progressive: true }).toBuffer(), await sharp(px).withMetadata().jpeg().toBuffer()]) {
+        const m: { width?: number; height?: number } = await sharp(buf).metadata();
+        assert.deepEqual(headerSize(buf), { width: m.width, height: m.height });
+      }
+    });
 
     it('sharp and the pure-JS decoder agree on a crop to a few levels', async function () {
       if (!sharp) this.skip();
