@@ -95,7 +95,7 @@ export async function benchLoader(opts: { quick: boolean; say?: (line: string) =
     opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s (${r.perThread.toFixed(0)} per thread)`);
   }
   if (rows[1]?.decoder.startsWith('sharp')) {
-    const r = await jpegRow(ds, 1, 'js', Math.min(ds.count, opts.quick ? 16 : 64));
+    const r = await jpegRow(ds, 1, 'js', Math.min(ds.count, opts.quick ? 8 : 64));
     rows.push(r);
     opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s`);
   }

@@ -375,6 +375,12 @@ describe('cli: the built script (spawned)', function () {
     assert.equal(report.kernels.length, 4);
     for (const row of report.kernels) for (const k of ['convOurs', 'convXnnpack', 'filterGradOurs', 'filterGradAsConv']) assert.ok(row[k] > 0, `${row.shape} ${k}`);
     assert.match(r.stdout, /\| shape \| conv: ours \| conv: XNNPACK \|/);
+    // The data path's rows: 32 px from arrays, 224 px JPEGs per decode-thread count.
+    assert.ok(Array.isArray(report.loader), JSON.stringify(report.loader));
+    assert.equal(report.loader[0].key, 'arrays-32px');
+    assert.ok(report.loader.some((row: { key: string }) => /^jpeg-224px-(sharp|js)-1$/.test(row.key)));
+    for (const row of report.loader) assert.ok(row.imagesPerSecond > 0 && row.images > 0, JSON.stringify(row));
+    assert.match(r.stdout, /\| loader \| decoder \| threads \| images \| images\/s \| per thread \|/);
   });
 
   it('bench refuses an --out in a folder that does not exist, or naming a folder, before measuring anything', () => {
