@@ -22,7 +22,8 @@ function walk(dir, out = []) {
   return out;
 }
 
-const optionalNative = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+// sharp (optional image decoder) is native too: required at run time, never bundled.
+const optionalNative = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'sharp'];
 
 const node = {
   bundle: true,
@@ -34,12 +35,12 @@ const node = {
 };
 
 const webviewEntries = walk(join(root, 'webview')).filter((f) => /webview[\\/][^\\/]+\.ts$/.test(f) && !f.endsWith('.test.ts'));
-const engineEntries = ['cli', 'exec/worker'].map((e) => join(root, 'src/engine', `${e}.ts`)).filter(existsSync);
+const engineEntries = ['cli', 'exec/worker', 'data/loaderWorker'].map((e) => join(root, 'src/engine', `${e}.ts`)).filter(existsSync);
 
 const builds = [
   { ...node, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] },
   // The engine CLI and its worker sit side by side in dist/ so the pool finds worker.js next to cli.js.
-  ...engineEntries.map((e) => ({ ...node, entryPoints: [e], outfile: join(root, 'dist', e.endsWith('worker.ts') ? 'worker.js' : 'cli.js'), external: optionalNative })),
+  ...engineEntries.map((e) => ({ ...node, entryPoints: [e], outfile: join(root, 'dist', e.endsWith('loaderWorker.ts') ? 'loaderWorker.js' : e.endsWith('worker.ts') ? 'worker.js' : 'cli.js'), external: optionalNative })),
   webviewEntries.length && {
     bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning',
     entryPoints: webviewEntries, outdir: join(root, 'dist/webview'),
@@ -78,8 +79,35 @@ function copyDawn() {
   cpSync(from, join(root, 'dist/dawn', plat, 'dawn.node'));
 }
 
+/**
+ * sharp (the streaming loader's image decoder, optional) is external to the bundles: Node resolves
+ * require('sharp') from dist/loaderWorker.js through dist/node_modules/ first, so this platform's
+ * sharp, its libvips and its three small JS dependencies are copied there (about 21 MB on Linux x64)
+ * and a .vsix packaged here carries them. Without them the loader falls back to jpeg-js/pngjs and
+ * the run log says why.
+ */
+function copySharp() {
+  const plat = `${process.platform}${process.platform === 'linux' && isMusl() ? 'musl' : ''}-${process.arch}`;
+  const pkgs = ['sharp', '@img/colour', 'detect-libc', 'semver', `@img/sharp-${plat}`, `@img/sharp-libvips-${plat}`];
+  if (!pkgs.every((p) => existsSync(join(root, 'node_modules', p, 'package.json')))) return;
+  for (const p of pkgs) {
+    const to = join(root, 'dist/node_modules', p);
+    if (existsSync(join(to, 'package.json')) && statSync(join(to, 'package.json')).mtimeMs >= statSync(join(root, 'node_modules', p, 'package.json')).mtimeMs) continue;
+    cpSync(join(root, 'node_modules', p), to, { recursive: true, filter: (src) => !/[\\/](src|install)([\\/]|$)|\.d\.[cm]?ts$|\.map$/.test(src.slice(join(root, 'node_modules', p).length)) });
+  }
+}
+
+function isMusl() {
+  try {
+    return !process.report?.getReport()?.header?.glibcVersionRuntime;
+  } catch {
+    return false;
+  }
+}
+
 copyWasm();
 if (!testsOnly) copyDawn();
+if (!testsOnly) copySharp();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('watching…');

@@ -4,7 +4,7 @@ import type { MetricsRecord } from '../src/shared/runFormat';
 import { backendLabel } from '../src/shared/backendLabel';
 import type { DashboardFromWebview, DashboardRun, DashboardState, DashboardToWebview } from '../src/shared/protocol/dashboard';
 import {
-  budgetProgress, compactNumber, currentLeak, epochLabel, formatEta, lastStep, isStarting, leakAdvice, leakStateLine, percent, scheduleText, seriesFrom, settingChips, stateWord, STREAMS,
+  budgetProgress, compactNumber, currentLeak, epochLabel, formatEta, dataWaitText, lastStep, isStarting, leakAdvice, leakStateLine, percent, scheduleText, seriesFrom, settingChips, stateWord, STREAMS,
   type Point, type SeriesDelta, type Stream,
 } from '../src/shared/protocol/dashboardModel';
 import { appendPoints, applyDefaults, lineChart, onThemeChange, recolor, theme, type Chart } from './lib/charts';
@@ -125,6 +125,7 @@ function renderHeader(): void {
       prog ? h('span', null, `epoch ${epochLabel(prog.epoch, prog.epochs)} · step ${prog.step}/${prog.totalSteps}`) : null,
       prog?.etaSeconds !== undefined && state === 'running' ? h('span', { class: 'muted' }, `ETA ${formatEta(prog.etaSeconds)}`) : null,
       ips !== undefined ? h('span', null, `${ips.toFixed(1)} images/s`) : null,
+      dataWaitText(last) ? h('span', { class: 'muted', title: 'Share of the last logging interval the training steps spent waiting for decoded images (streamed image folders); more dataset.workers or a smaller dataset.size lower it' }, dataWaitText(last)!) : null,
       run.results ? h('span', null, `test accuracy ${percent(run.results.clean.accuracy)}`) : null,
       h('span', { class: 'toolbar' }, actions),
     ),

@@ -10,6 +10,7 @@ import { epochsText } from '../shared/epochs';
 import { RUN_FILES } from '../shared/runFormat';
 import { RUN_FILE_CAPS, readSmallFile } from './readSmall';
 import { runConfigTemplate, validateConfigName } from './configTemplate';
+import { DATASET_KINDS, datasetSection, probeDataset, type DatasetKind } from './newRunConfig/datasetProbe';
 import { pickEvaluationSubset } from './jobs/evaluateSubsets';
 import { ShownError, type EngineJobManager } from './jobManager';
 import { UnsafePathError, checkRunDir } from './paths';
@@ -183,7 +184,25 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
       void vscode.window.showErrorMessage(`Fast AdvProp: ${vscode.workspace.asRelativePath(file)} already exists; choose another name.`);
       return undefined;
     }
-    fs.writeFileSync(file, runConfigTemplate(name));
+    const items: (vscode.QuickPickItem & { choice: DatasetKind })[] = DATASET_KINDS.map((k) => ({ label: k.label, detail: k.detail, choice: k }));
+    const kind = await vscode.window.showQuickPick(items, { title: 'Dataset of the run', placeHolder: 'Which data should this config train on?' });
+    if (!kind) return undefined;
+    let picked: string | undefined;
+    while (kind.choice.pick) {
+      const uris = await vscode.window.showOpenDialog({
+        title: `${kind.choice.label}: pick the dataset folder`, canSelectFolders: true, canSelectFiles: kind.choice.pick === 'folder-or-archive', canSelectMany: false,
+        defaultUri: vscode.Uri.file(folder), openLabel: 'Use this dataset',
+      });
+      if (!uris?.[0]) return undefined;
+      const problem = probeDataset(kind.choice, uris[0].fsPath);
+      if (!problem) {
+        picked = uris[0].fsPath;
+        break;
+      }
+      const again = await vscode.window.showErrorMessage(`Fast AdvProp: ${problem}`, 'Pick Another');
+      if (!again) return undefined;
+    }
+    fs.writeFileSync(file, runConfigTemplate(name, datasetSection(kind.choice, picked, folder)));
     await vscode.window.showTextDocument(vscode.Uri.file(file));
     return file;
   });

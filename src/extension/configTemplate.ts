@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG } from '../shared/config';
  * No "$schema" key: the extension's jsonValidation already binds *.advprop.json to its schema, and a
  * URL into the installed extension would name a versioned folder that the next update deletes.
  */
-export function runConfigTemplate(name: string): string {
+export function runConfigTemplate(name: string, dataset: Record<string, unknown> = { name: DEFAULT_CONFIG.dataset.name }): string {
   const d = DEFAULT_CONFIG;
   const j = (v: unknown) => JSON.stringify(v);
   return `// Fast AdvProp run config. Start it with "Fast AdvProp: Start Training" (or the lens above).
@@ -47,8 +47,9 @@ export function runConfigTemplate(name: string): string {
   "weightDecay": ${d.weightDecay},
 
   "model": { "arch": ${j(d.model.arch)}, "width": ${d.model.width} },
-  // fashion-mnist-subset (embedded, offline) | idx | cifar10 | image-folder (these need "path").
-  "dataset": { "name": ${j(d.dataset.name)} },
+  // fashion-mnist-subset (embedded, offline) | idx | cifar10 | cifar100 | image-folder (these need "path").
+  // image-folder takes "loader": "stream" for large folders (random-resized crop at "size" px).
+  "dataset": ${JSON.stringify(dataset).replace(/,"/g, ', "').replace(/":/g, '": ').replace(/^\{/, '{ ').replace(/\}$/, ' }')},
   "augment": { "crop": ${d.augment.crop}, "flip": ${d.augment.flip}, "mixupAlpha": ${d.augment.mixupAlpha}, "cutmixAlpha": ${d.augment.cutmixAlpha} },
 
   "seed": ${d.seed},

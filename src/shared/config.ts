@@ -21,7 +21,7 @@ export const ADVPROP_GRADIENT_DIVISORS = ['weighted-count', 'clean-batch'] as co
 export const ATTACK_TARGETS = ['random', 'next'] as const;
 export type RandomStartMode = (typeof RANDOM_START_MODES)[number];
 
-export const DATASET_NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'image-folder'] as const;
+export const DATASET_NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'cifar100', 'image-folder'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export interface DatasetConfig {
@@ -33,6 +33,14 @@ export interface DatasetConfig {
   testLimit?: number;
   /** image-folder only: side length images are resized to. */
   size?: number;
+  /** cifar100 only: "fine" (100 classes, default) or "coarse" (20 superclasses). */
+  labels?: 'fine' | 'coarse';
+  /** image-folder only: "memory" (default; decoded once at load) or "stream" (decoded by worker threads while training). */
+  loader?: 'memory' | 'stream';
+  /** Streamed image-folder: decode threads (0 = one per core up to 8), steps decoded ahead, decoder. */
+  workers?: number;
+  prefetch?: number;
+  decoder?: 'auto' | 'sharp' | 'js';
 }
 
 export interface AttackConfig {
@@ -203,7 +211,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   advprop: ['attackBn', 'target', 'gradientDivisor'],
   attack: ['steps', 'epsilon', 'stepSize', 'randomStart', 'targeted', 'target'],
   model: ['arch', 'width'],
-  dataset: ['name', 'path', 'trainLimit', 'testLimit', 'size'],
+  dataset: ['name', 'path', 'trainLimit', 'testLimit', 'size', 'labels', 'loader', 'workers', 'prefetch', 'decoder'],
   augment: ['crop', 'flip', 'mixupAlpha', 'cutmixAlpha'],
   leak: ['window', 'margin'],
 };
@@ -350,6 +358,11 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
   if (dsIn.trainLimit !== undefined) dataset.trainLimit = num(dsIn.trainLimit, 'dataset.trainLimit', { int: true, min: 1, max: CONFIG_BOUNDS.datasetLimit });
   if (dsIn.testLimit !== undefined) dataset.testLimit = num(dsIn.testLimit, 'dataset.testLimit', { int: true, min: 1, max: CONFIG_BOUNDS.datasetLimit });
   if (dsIn.size !== undefined) dataset.size = num(dsIn.size, 'dataset.size', { int: true, min: 8, max: 512 });
+  if (dsIn.labels !== undefined) dataset.labels = oneOf(dsIn.labels, 'dataset.labels', ['fine', 'coarse'] as const);
+  if (dsIn.loader !== undefined) dataset.loader = oneOf(dsIn.loader, 'dataset.loader', ['memory', 'stream'] as const);
+  if (dsIn.workers !== undefined) dataset.workers = num(dsIn.workers, 'dataset.workers', { int: true, min: 0, max: 64 });
+  if (dsIn.prefetch !== undefined) dataset.prefetch = num(dsIn.prefetch, 'dataset.prefetch', { int: true, min: 1, max: 64 });
+  if (dsIn.decoder !== undefined) dataset.decoder = oneOf(dsIn.decoder, 'dataset.decoder', ['auto', 'sharp', 'js'] as const);
   const augIn = c.augment as Record<string, unknown>;
   const augment: AugmentConfig = {
     crop: bool(augIn.crop, 'augment.crop'),

@@ -141,6 +141,8 @@ export type MetricsRecord =
       noise?: StreamStats;
       adv?: StreamStats;
       imagesPerSecond: number;
+      /** Streamed datasets only: the fraction (0..1) of the interval's time spent waiting for decoded images. */
+      dataWait?: number;
       /** Counted image-passes (forward+backward of one image = 1) so far, per stream. */
       passes: { clean: number; attack: number; adv: number };
       leak?: LeakFlag;

@@ -16,6 +16,7 @@ import type { Executor, ModelSpec, PassRequest } from '../exec/types';
 import { initParams } from '../model/init';
 import { madCeiling, type MadCeiling } from './ceiling';
 import { benchKernels, formatKernelBench, type KernelBenchRow } from './kernels';
+import { benchLoader, type LoaderBenchRow } from './loader';
 import { formatProfile, profileStep, type StepProfile } from './profile';
 import { DEFAULT_PYTHONS, runPeer, type PeerReport } from './peer';
 import { describeNet, type ConvDef } from '../model/net';
@@ -109,6 +110,8 @@ export interface BenchReport {
   kernels?: KernelBenchRow[] | { skipped: string };
   /** The same step in PyTorch eager on this machine, right after our rows, with ours/PyTorch per wasm row. */
   peer?: PeerReport;
+  /** Training images/s the data loader delivers: 32 px from arrays, 224 px from JPEGs per decode-thread count. */
+  loader?: LoaderBenchRow[] | { skipped: string };
 }
 
 export const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
@@ -399,6 +402,16 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     corruptions = { skipped: `corruption benchmark unavailable: ${(e as Error).message.split('\n')[0]}` };
   }
 
+  let loader: BenchReport['loader'];
+  if (gpuOnly) loader = { skipped: '--gpu-only' };
+  else {
+    try {
+      loader = await benchLoader({ quick, say });
+    } catch (e) {
+      loader = { skipped: (e as Error).message.split('\n')[0] };
+    }
+  }
+
   let peer: PeerReport | undefined;
   if (opts.peerPython === false) peer = { skipped: '--no-peer' };
   else if (gpuOnly) peer = { skipped: '--gpu-only' };
@@ -435,6 +448,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     ...(profile ? { profile } : {}),
     ...(kernels ? { kernels } : {}),
     ...(peer ? { peer } : {}),
+    ...(loader ? { loader } : {}),
   };
 
   if (opts.json) {
@@ -449,6 +463,12 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
       out(`| ${r.key} | ${r.backend}${r.adapter ? ` · ${r.adapter}` : ''} | ${r.workers} | ${r.batch} | ${r.warmupSteps} + ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${ceil} | ${peak} | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
     }
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
+    if (Array.isArray(loader)) {
+      out('');
+      out('| loader | decoder | threads | images | images/s | per thread |');
+      out('|---|---|---|---|---|---|');
+      for (const r of loader) out(`| ${r.key} | ${r.decoder} | ${r.threads} | ${r.images} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.perThread, 0)} |`);
+    } else if (loader) out(`loader: skipped (${loader.skipped})`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
     if (stockKernels && 'ratio' in stockKernels) out(`our wasm kernels: wasm-1 ${fmt(oursIps)} vs ${fmt(stockKernels.imagesPerSecond)} images/s on the stock kernels, ×${fmt(stockKernels.ratio, 2)} (same process)`);

@@ -4,6 +4,7 @@ import { CORRUPTIONS, robustnessSummaryLines } from '../../shared/robustness';
 import type { RunConfigRecord } from '../../shared/runFormat';
 import { shellCommand } from '../../shared/shellQuote';
 import { makeAttackSpec } from '../attack';
+import { firstImages } from '../data/streamLoader';
 import type { Executor, ModelSpec } from '../exec/types';
 import { buildLayout } from '../model';
 import { CheckpointError, LAST_CHECKPOINT, NoCheckpointError, loadCheckpoint } from '../run/checkpoint';
@@ -183,8 +184,9 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
     const ex = executor;
     const px = test.height * test.width * test.channels;
     const n = Math.min(test.count, limit ?? test.count);
+    const first = await firstImages(test, n, config.seed);
     const images01 = new Float32Array(n * px);
-    for (let i = 0; i < images01.length; i++) images01[i] = test.images[i] / 255;
+    for (let i = 0; i < images01.length; i++) images01[i] = first.images[i] / 255;
     const toModel = (batch: Float32Array): Float32Array => batch.map((v) => v * 2 - 1);
     const argmax = (logits: Float32Array, count: number): Int32Array => {
       const C = run.spec.numClasses;
@@ -201,7 +203,7 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
       return argmax(r.logits!, count);
     };
     const record = await evaluateRobustness({
-      images: images01, labels: test.labels.slice(0, n), height: test.height, width: test.width, channels: test.channels,
+      images: images01, labels: first.labels, height: test.height, width: test.width, channels: test.channels,
       predict: (batch, count) => predictModel(toModel(batch), count),
       corruptions, severities, seed: config.seed,
       ...(flags.cifar10c !== undefined ? { npyDir: path.resolve(String(flags.cifar10c)) } : {}),

@@ -5,6 +5,8 @@ import { ConfigError, DEFAULT_CONFIG, parseConfigText, resolveConfig, type RunCo
 import type { RunConfigRecord, RunResults } from '../../shared/runFormat';
 import { backendLabel } from '../../shared/backendLabel';
 import { shellCommand } from '../../shared/shellQuote';
+import { StreamLoader } from '../data/streamLoader';
+import { isFileDataset } from '../data/types';
 import type { Executor } from '../exec/types';
 import { LAST_CHECKPOINT, saveCheckpoint } from '../run/checkpoint';
 import { exportModel } from '../run/export';
@@ -282,8 +284,28 @@ async function runTrainer(a: {
   // status.progress.epoch is the 0-based epoch of the latest step done, as in metrics records.
   const epochOfStep = (step: number): number => Math.floor(Math.max(0, step - 1) / plan.stepsPerEpoch);
   const t0 = Date.now();
+  // A streamed folder: decode threads start before the first step and end with training.
+  let loader: StreamLoader | undefined;
+  const streamed = isFileDataset(data.train) ? data.train : isFileDataset(data.test) ? data.test : undefined;
+  if (streamed) {
+    try {
+      loader = await StreamLoader.open({ settings: streamed.stream, seed: config.seed, crop: config.augment.crop, flip: config.augment.flip, log: say });
+    } catch (e) {
+      stop.dispose();
+      return failRun({ writer, executor, io, step: 0, error: e });
+    }
+    say(`images: ${streamed.height}×${streamed.width} px, ${loader.threads} decode thread${loader.threads === 1 ? '' : 's'} (${loader.decoder}), ${streamed.stream.prefetch} steps decoded ahead${config.augment.crop ? ', random-resized crop' : ', center crop'}${config.augment.flip ? ' + flip' : ''}`);
+  }
+  const closeLoader = async (): Promise<void> => {
+    if (!loader) return;
+    const l = loader;
+    loader = undefined;
+    await l.close();
+    const line = l.skippedLine();
+    if (line) say(line);
+  };
   const trainer = new Trainer({
-    config, plan, executor, train: data.train, test: data.test, params: a.init.params, running: a.init.running,
+    config, plan, executor, train: data.train, test: data.test, loader, params: a.init.params, running: a.init.running,
     bnSpatial: bnSpatialSizes(spec),
     shouldStop: () => stop.requested(),
     hooks: {
@@ -334,8 +356,10 @@ async function runTrainer(a: {
     }
   } catch (e) {
     stop.dispose();
+    await closeLoader();
     return failRun({ writer, executor, io, step: trainer.step, error: e });
   }
+  await closeLoader();
   stop.dispose();
   if (outcome.state === 'stopped') {
     say(`stopped at step ${outcome.step}; ${stoppedHint(writer.dir)}`);

@@ -3,17 +3,19 @@ import type { DatasetSpec } from './types';
 // Config errors name the exact field (`dataset.xxx`) and say how to fix it, because the user
 // usually meets them in a JSON settings file, far from this code.
 
-const NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'image-folder'] as const;
+const NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'cifar100', 'image-folder'] as const;
 const ALLOWED: Record<(typeof NAMES)[number], string[]> = {
   'fashion-mnist-subset': ['name', 'trainLimit', 'testLimit'],
   idx: ['name', 'path', 'classNames', 'trainLimit', 'testLimit'],
   cifar10: ['name', 'path', 'trainLimit', 'testLimit'],
-  'image-folder': ['name', 'path', 'size', 'trainLimit', 'testLimit'],
+  cifar100: ['name', 'path', 'labels', 'trainLimit', 'testLimit'],
+  'image-folder': ['name', 'path', 'size', 'loader', 'workers', 'prefetch', 'decoder', 'trainLimit', 'testLimit'],
 };
 const PATH_HINT: Record<string, string> = {
   idx: 'a folder holding train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]',
-  cifar10: 'the CIFAR-10 binary folder (cifar-10-batches-bin) holding data_batch_1.bin … data_batch_5.bin and test_batch.bin',
-  'image-folder': 'a folder with train/<class>/*.png|jpg and test/<class>/*.png|jpg',
+  cifar10: 'cifar-10-batches-py/ or cifar-10-batches-bin/ (or their parent folder), or the cifar-10-python.tar.gz / cifar-10-binary.tar.gz archive as downloaded',
+  cifar100: 'cifar-100-python/ or cifar-100-binary/ (or their parent folder), or the cifar-100-python.tar.gz / cifar-100-binary.tar.gz archive as downloaded',
+  'image-folder': 'a folder with train/<class>/*.png|jpg and val/<class>/* or test/<class>/* (or Tiny-ImageNet\'s train/ + val/images + val/val_annotations.txt)',
 };
 
 function positiveInt(obj: Record<string, unknown>, key: string, what: string): void {
@@ -56,6 +58,23 @@ export function validateDatasetSpec(raw: unknown): DatasetSpec {
     if (s !== undefined && (typeof s !== 'number' || !Number.isInteger(s) || s < 4 || s > 1024)) {
       throw new Error(`dataset.size: expected an integer side length between 4 and 1024 pixels, got ${JSON.stringify(s)}; e.g. 32, or remove it to keep the first image's size`);
     }
+  }
+  if (n === 'image-folder') {
+    if (obj.loader !== undefined && obj.loader !== 'memory' && obj.loader !== 'stream') {
+      throw new Error(`dataset.loader: expected "memory" (decode every image once at load) or "stream" (decode in worker threads while training), got ${JSON.stringify(obj.loader)}`);
+    }
+    for (const k of ['workers', 'prefetch', 'decoder'] as const) {
+      if (obj[k] !== undefined && obj.loader !== 'stream') throw new Error(`dataset.${k}: only used with "loader": "stream"; add it or remove ${k}`);
+    }
+    const w = obj.workers;
+    if (w !== undefined && (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > 64)) throw new Error(`dataset.workers: expected an integer 0..64 (decode threads; 0 = one per core up to 8), got ${JSON.stringify(w)}`);
+    const p = obj.prefetch;
+    if (p !== undefined && (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 64)) throw new Error(`dataset.prefetch: expected an integer 1..64 (training steps decoded ahead), got ${JSON.stringify(p)}`);
+    const d = obj.decoder;
+    if (d !== undefined && d !== 'auto' && d !== 'sharp' && d !== 'js') throw new Error(`dataset.decoder: expected "auto", "sharp" or "js", got ${JSON.stringify(d)}`);
+  }
+  if (n === 'cifar100' && obj.labels !== undefined && obj.labels !== 'fine' && obj.labels !== 'coarse') {
+    throw new Error(`dataset.labels: expected "fine" (100 classes) or "coarse" (20 superclasses), got ${JSON.stringify(obj.labels)}; fix or remove it`);
   }
   if (n === 'idx' && obj.classNames !== undefined) {
     const c = obj.classNames;

@@ -1,4 +1,4 @@
-import type { Dataset } from './types';
+import type { Dataset, FileDataset } from './types';
 
 /**
  * At most `limit` images, class-balanced: classes take turns (in class order) giving their next
@@ -7,6 +7,17 @@ import type { Dataset } from './types';
  */
 export function balancedTake(ds: Dataset, limit: number): Dataset {
   if (limit >= ds.count) return ds;
+  return selectIndices(ds, balancedIndices(ds, limit));
+}
+
+/** balancedTake for a streamed folder: the same images, as file paths. */
+export function balancedTakeFiles(ds: FileDataset, limit: number): FileDataset {
+  if (limit >= ds.count) return ds;
+  const picked = balancedIndices(ds, limit);
+  return { ...ds, files: picked.map((i) => ds.files[i]), labels: Int32Array.from(picked, (i) => ds.labels[i]), count: picked.length };
+}
+
+function balancedIndices(ds: Pick<Dataset, 'labels' | 'numClasses' | 'count'>, limit: number): number[] {
   const perClass: number[][] = Array.from({ length: ds.numClasses }, () => []);
   for (let i = 0; i < ds.count; i++) perClass[ds.labels[i]].push(i);
   const cursor = new Array<number>(ds.numClasses).fill(0);
@@ -17,7 +28,7 @@ export function balancedTake(ds: Dataset, limit: number): Dataset {
     }
   }
   picked.sort((a, b) => a - b);
-  return selectIndices(ds, picked);
+  return picked;
 }
 
 /** A new Dataset holding the given images (copied) in the given order. */

@@ -14,9 +14,48 @@ export interface Dataset {
   source: string;
 }
 
+/**
+ * One split of a streamed image folder: only the file list and labels are held; images are
+ * decoded, cropped and resized at `height`×`width` by the loader's workers as training asks.
+ */
+export interface FileDataset {
+  kind: 'files';
+  name: string;
+  files: string[];
+  labels: Int32Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: 3;
+  numClasses: number;
+  classNames: string[];
+  source: string;
+  stream: StreamSettings;
+}
+
+export interface StreamSettings {
+  /** Decode threads (0 = one per core, at most 8). */
+  workers: number;
+  /** Steps decoded ahead of training. */
+  prefetch: number;
+  decoder: 'auto' | 'sharp' | 'js';
+}
+
+export type AnyDataset = Dataset | FileDataset;
+
+export function isFileDataset(d: AnyDataset): d is FileDataset {
+  return (d as FileDataset).kind === 'files';
+}
+
 export interface DatasetPair {
   train: Dataset;
   test: Dataset;
+}
+
+/** What a run trains on: in memory, or (image-folder with loader "stream") a pair of file lists. */
+export interface AnyDatasetPair {
+  train: AnyDataset;
+  test: AnyDataset;
 }
 
 interface LimitFields {
@@ -29,7 +68,8 @@ export type DatasetSpec =
   | ({ name: 'fashion-mnist-subset' } & LimitFields)
   | ({ name: 'idx'; path: string; classNames?: string[] } & LimitFields)
   | ({ name: 'cifar10'; path: string } & LimitFields)
-  | ({ name: 'image-folder'; path: string; size?: number } & LimitFields);
+  | ({ name: 'cifar100'; path: string; labels?: 'fine' | 'coarse' } & LimitFields)
+  | ({ name: 'image-folder'; path: string; size?: number; loader?: 'memory' | 'stream'; workers?: number; prefetch?: number; decoder?: 'auto' | 'sharp' | 'js' } & LimitFields);
 
 export type DatasetName = DatasetSpec['name'];
 

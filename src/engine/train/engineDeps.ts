@@ -1,13 +1,14 @@
 import type { BackendName } from '../../shared/config';
-import { loadDataset } from '../data/load';
-import type { DatasetPair } from '../data/types';
+import { openDataset } from '../data/load';
+import type { AnyDatasetPair } from '../data/types';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor, ModelSpec } from '../exec/types';
 import { initParams, validateSpec } from '../model';
 
 /** What train and evaluate need from the rest of the engine; tests swap in tiny fakes. */
 export interface EngineDeps {
-  loadDataset(spec: unknown, baseDir: string): Promise<DatasetPair>;
+  /** In memory, or file lists for a streamed image folder. */
+  loadDataset(spec: unknown, baseDir: string): Promise<AnyDatasetPair>;
   createExecutor(o: { spec: ModelSpec; backend: BackendName; workers: number; usefulWorkers?: number; usefulWorkersSplit?: number }): Promise<Executor>;
   initParams(spec: ModelSpec, seed: number): { params: Float32Array; running: Float32Array };
   /** Checks the model fits the data (throws with a message); optional. */
@@ -16,7 +17,7 @@ export interface EngineDeps {
 
 export async function defaultDeps(): Promise<EngineDeps> {
   return {
-    loadDataset: (spec, baseDir) => loadDataset(spec, baseDir),
+    loadDataset: (spec, baseDir) => openDataset(spec, baseDir),
     createExecutor: (o) => createExecutor(o),
     initParams: (spec, seed) => initParams(spec, seed),
     validateSpec: (spec) => validateSpec(spec),

@@ -1,5 +1,6 @@
-import type { Dataset } from '../data/types';
 import { makeBatch } from '../data/augment';
+import { toUnitFloats, type StreamLoader } from '../data/streamLoader';
+import { isFileDataset, type AnyDataset, type FileDataset } from '../data/types';
 import type { Executor, PassRequest } from '../exec/types';
 
 // Test-set evaluation: main BN in eval mode (running statistics), as evaluation and export use
@@ -14,7 +15,11 @@ export interface EvalResult {
 }
 
 /** Assumes the executor already holds the weights to evaluate (setState). */
-export async function evaluateClean(executor: Executor, ds: Dataset, chunk = EVAL_CHUNK): Promise<EvalResult> {
+export async function evaluateClean(executor: Executor, ds: AnyDataset, chunk = EVAL_CHUNK, loader?: StreamLoader): Promise<EvalResult> {
+  if (isFileDataset(ds)) {
+    if (!loader) throw new Error('evaluating a streamed dataset needs its image loader');
+    return evaluateStreamed(executor, ds, chunk, loader);
+  }
   const requests: PassRequest[] = [];
   for (let start = 0; start < ds.count; start += chunk) {
     const idx = new Int32Array(Math.min(chunk, ds.count - start));
@@ -29,6 +34,35 @@ export async function evaluateClean(executor: Executor, ds: Dataset, chunk = EVA
   const wave = Math.max(1, executor.workers) * 2;
   for (let i = 0; i < requests.length; i += wave) {
     for (const r of await executor.run(requests.slice(i, i + wave))) {
+      lossSum += r.lossSum;
+      correct += r.correct;
+      count += r.count;
+    }
+  }
+  return { loss: count ? lossSum / count : NaN, acc: count ? correct / count : NaN, count };
+}
+
+/** The streamed test set, center-cropped, a few chunks decoded ahead of the executor. */
+async function evaluateStreamed(executor: Executor, ds: FileDataset, chunk: number, loader: StreamLoader): Promise<EvalResult> {
+  const wave = Math.max(1, executor.workers) * 2;
+  const load = (start: number): Promise<PassRequest[]> => {
+    const parts: Promise<PassRequest>[] = [];
+    for (let s = start; s < Math.min(ds.count, start + wave * chunk); s += chunk) {
+      const idx = Int32Array.from({ length: Math.min(chunk, ds.count - s) }, (_, i) => s + i);
+      parts.push(loader.images(ds, idx, 'eval', 0).then((b) => ({
+        images: toUnitFloats(b.images), count: idx.length, labels: b.labels, bn: 'main', training: false, groupSize: idx.length, lossWeight: 1, paramGrads: false,
+      })));
+    }
+    return Promise.all(parts);
+  };
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  let next = load(0);
+  for (let start = 0; start < ds.count; start += wave * chunk) {
+    const requests = await next;
+    if (start + wave * chunk < ds.count) next = load(start + wave * chunk);
+    for (const r of await executor.run(requests)) {
       lossSum += r.lossSum;
       correct += r.correct;
       count += r.count;

@@ -1,6 +1,6 @@
 import { ConfigError, type RunConfig } from '../../shared/config';
 import type { RunConfigRecord } from '../../shared/runFormat';
-import type { DatasetPair } from '../data/types';
+import type { AnyDatasetPair } from '../data/types';
 import type { Executor, ModelSpec } from '../exec/types';
 import type { EngineDeps } from './engineDeps';
 import { planTraining, stepPieces, type TrainPlan } from './plan';
@@ -10,7 +10,7 @@ import { planTraining, stepPieces, type TrainPlan } from './plan';
 
 export interface Prepared {
   config: RunConfig;
-  data: DatasetPair;
+  data: AnyDatasetPair;
   plan: TrainPlan;
   spec: ModelSpec;
 }
@@ -24,7 +24,7 @@ export function datasetError(e: unknown): ConfigError {
 }
 
 export async function prepare(config: RunConfig, baseDir: string, deps: EngineDeps): Promise<Prepared> {
-  let data: DatasetPair;
+  let data: AnyDatasetPair;
   try {
     data = await deps.loadDataset(config.dataset, baseDir);
   } catch (e) {
@@ -52,7 +52,7 @@ export async function openExecutor(p: Prepared, deps: EngineDeps): Promise<Execu
   }
 }
 
-export function datasetInfo(d: DatasetPair): RunConfigRecord['dataset'] {
+export function datasetInfo(d: AnyDatasetPair): RunConfigRecord['dataset'] {
   const t = d.train;
   return { name: t.name, source: t.source, train: t.count, test: d.test.count, height: t.height, width: t.width, channels: t.channels, numClasses: t.numClasses, classNames: t.classNames };
 }

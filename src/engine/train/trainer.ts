@@ -3,7 +3,8 @@ import { ADVPROP_REFERENCE, type AdvPropConfig, type RunConfig } from '../../sha
 import type { LeakFlag, MetricsRecord, StreamStats } from '../../shared/runFormat';
 import { drawRandomStart, drawReferenceTargets, drawTargetLabels, epsilonToInputSpace, makeAttackSpec, randomStartActive } from '../attack';
 import { cutmix, DEFAULT_PAD, epochOrder, makeBatch, mixup } from '../data/augment';
-import type { Dataset } from '../data/types';
+import { StepPrefetch, toUnitFloats, type StreamLoader } from '../data/streamLoader';
+import { isFileDataset, type AnyDataset, type Dataset } from '../data/types';
 import type { AttackSpec, Executor, ModelLayout, ParamGroup, PassRequest, PassResult } from '../exec/types';
 import type { CheckpointState } from '../run/checkpoint';
 import { Rng, type RngState } from '../util/rng';
@@ -41,8 +42,10 @@ export interface TrainerOptions {
   config: RunConfig;
   plan: TrainPlan;
   executor: Executor;
-  train: Dataset;
-  test: Dataset;
+  train: AnyDataset;
+  test: AnyDataset;
+  /** Required when train or test is a streamed folder: the decode threads that feed them. */
+  loader?: StreamLoader;
   /** Initial weights and running statistics (both BN sets). */
   params: Float32Array;
   running: Float32Array;
@@ -92,7 +95,8 @@ function streamStats(a: StreamAcc): StreamStats {
  */
 export function configHash(config: RunConfig): string {
   const { maxSteps: _m, backend: _b, workers: _w, name: _n, autoEvaluate: _a, logEvery: _l, ...rest } = config;
-  const { path: _p, ...dataset } = rest.dataset;
+  // Decode threads and look-ahead change the speed of a streamed run, not its images.
+  const { path: _p, workers: _dw, prefetch: _dp, ...dataset } = rest.dataset;
   return createHash('sha256').update(JSON.stringify({ ...rest, dataset })).digest('hex').slice(0, 16);
 }
 
@@ -130,7 +134,8 @@ export class Trainer {
   private trainSeconds = 0;
   private leakState: LeakState = newLeakState();
   private lastLeak: LeakFlag | undefined;
-  private interval = { clean: acc0(), noise: acc0(), adv: acc0(), loss: 0, steps: 0, seconds: 0, images: 0 };
+  private interval = { clean: acc0(), noise: acc0(), adv: acc0(), loss: 0, steps: 0, seconds: 0, images: 0, dataWait: 0 };
+  private readonly prefetch: StepPrefetch | undefined;
   private orderCache: { epoch: number; order: Int32Array } | undefined;
   private readonly now: () => number;
   /** Set by tests: the last step's gradient parts (costs a copy per pass). */
@@ -146,6 +151,12 @@ export class Trainer {
     this.running = Float32Array.from(o.running);
     this.momentum = new Float32Array(this.params.length);
     this.rng = Rng.derive(o.config.seed, 'train');
+    if ((isFileDataset(o.train) || isFileDataset(o.test)) && !o.loader) throw new Error('a streamed dataset needs its image loader (TrainerOptions.loader)');
+    if (isFileDataset(o.train)) {
+      this.prefetch = new StepPrefetch(o.loader!, o.train, {
+        seed: o.config.seed, imagesPerStep: o.plan.imagesPerStep, stepsPerEpoch: o.plan.stepsPerEpoch, depth: o.train.stream.prefetch, now: o.now,
+      });
+    }
     this.px = o.train.height * o.train.width * o.train.channels;
     this.now = o.now ?? (() => performance.now() / 1000);
     const codes: Record<ParamGroup, number> = { shared: 0, clean: 1, adv: 2 };
@@ -208,7 +219,29 @@ export class Trainer {
 
   private batchOf(indices: Int32Array): { images: Float32Array; labels: Int32Array } {
     const a = this.o.config.augment;
-    return makeBatch(this.o.train, indices, { augment: a.crop || a.flip, rng: this.rng, pad: a.crop ? DEFAULT_PAD : 0, flip: a.flip });
+    return makeBatch(this.o.train as Dataset, indices, { augment: a.crop || a.flip, rng: this.rng, pad: a.crop ? DEFAULT_PAD : 0, flip: a.flip });
+  }
+
+  /**
+   * A step's clean batch and (Fast AdvProp) its attack batch, drawn in the order the trainer has
+   * always drawn them. A streamed folder gives the whole step's images at once from the prefetch
+   * queue, augmented per (seed, epoch, index) by the loader, not with the trainer's RNG.
+   */
+  private async stepBatches(first: number, B: number, A: number, decouple: boolean): Promise<{ clean: { images: Float32Array; labels: Int32Array }; att?: { images: Float32Array; labels: Int32Array } }> {
+    if (!this.prefetch) {
+      const order = this.order(this.epoch);
+      const clean = this.batchOf(order.subarray(first, first + B));
+      if (A === 0) return { clean };
+      const att = decouple ? this.batchOf(order.subarray(first + B, first + B + A)) : { images: clean.images.slice(0, A * this.px), labels: clean.labels.slice(0, A) };
+      return { clean, att };
+    }
+    const got = await this.prefetch.get(this.step);
+    this.interval.dataWait += got.waitSeconds;
+    const all = toUnitFloats(got.images);
+    const clean = { images: all.subarray(0, B * this.px), labels: got.labels.subarray(0, B) };
+    if (A === 0) return { clean };
+    if (decouple) return { clean, att: { images: all.slice(B * this.px, (B + A) * this.px), labels: got.labels.slice(B, B + A) } };
+    return { clean, att: { images: clean.images.slice(0, A * this.px), labels: clean.labels.slice(0, A) } };
   }
 
   /**
@@ -256,11 +289,11 @@ export class Trainer {
     const t0 = this.now();
     const epoch = this.epoch;
     const within = this.step % plan.stepsPerEpoch;
-    const order = this.order(epoch);
     const first = within * plan.imagesPerStep;
     const B = plan.batch.clean;
     const A = plan.batch.adv;
-    const clean = this.batchOf(order.subarray(first, first + B));
+    const batches = await this.stepBatches(first, B, A, config.method === 'fast-advprop' && config.decouple);
+    const clean = batches.clean;
     const G = plan.bnGroups;
     await executor.setState(this.params, this.running);
 
@@ -291,12 +324,7 @@ export class Trainer {
     } else {
       // Fast AdvProp, reference order: clean pass ∥ attack pass (gradient reuse), then the
       // adversarial pass on the attack output regrouped across BN groups.
-      let att: { images: Float32Array; labels: Int32Array } | undefined;
-      if (A > 0) {
-        att = config.decouple
-          ? this.batchOf(order.subarray(first + B, first + B + A))
-          : { images: clean.images.slice(0, A * this.px), labels: clean.labels.slice(0, A) };
-      }
+      const att = batches.att;
       const soft = this.mixClean(clean.images, clean.labels);
       const reqs: PassRequest[] = [this.cleanRequest(clean, soft)];
       if (att) {
@@ -422,6 +450,13 @@ export class Trainer {
       imagesPerSecond: iv.seconds > 0 ? iv.images / iv.seconds : 0,
       passes: { ...this.passes },
     };
+    if (this.prefetch) {
+      rec.dataWait = iv.seconds > 0 ? Math.min(1, iv.dataWait / iv.seconds) : 0;
+      // A step that waits for images is time the backend sat idle: say so where the user looks.
+      if (rec.dataWait >= 0.1) {
+        this.o.hooks?.log?.(`steps ${this.step - iv.steps + 1}–${this.step} waited ${iv.dataWait.toFixed(2)} s for decoded images (${(100 * rec.dataWait).toFixed(0)}% of their time); more dataset.workers or a smaller dataset.size would help`);
+      }
+    }
     if (iv.noise.count) rec.noise = streamStats(iv.noise);
     if (iv.adv.count) rec.adv = streamStats(iv.adv);
     if (iv.adv.count && iv.clean.count) {
@@ -444,7 +479,7 @@ export class Trainer {
   }
 
   private resetInterval(): void {
-    this.interval = { clean: acc0(), noise: acc0(), adv: acc0(), loss: 0, steps: 0, seconds: 0, images: 0 };
+    this.interval = { clean: acc0(), noise: acc0(), adv: acc0(), loss: 0, steps: 0, seconds: 0, images: 0, dataWait: 0 };
   }
 
   private epochAt(step: number): number {
@@ -502,7 +537,7 @@ export class Trainer {
     this.progress(this.flushInterval());
     if (lastEvalStep !== this.step) {
       await this.o.executor.setState(this.params, this.running);
-      lastEval = await evaluateClean(this.o.executor, this.o.test);
+      lastEval = await evaluateClean(this.o.executor, this.o.test, undefined, this.o.loader);
       hooks?.log?.(`final evaluation at step ${this.step}: test acc ${(100 * lastEval.acc).toFixed(2)}%, loss ${lastEval.loss.toFixed(4)}`);
       hooks?.checkpoint?.(this.snapshot(), 'final');
     }
@@ -511,7 +546,7 @@ export class Trainer {
 
   private async endEpoch(epoch: number): Promise<EvalResult> {
     await this.o.executor.setState(this.params, this.running);
-    const test = await evaluateClean(this.o.executor, this.o.test);
+    const test = await evaluateClean(this.o.executor, this.o.test, undefined, this.o.loader);
     const train = streamStats(this.epochAcc);
     this.o.hooks?.record?.({
       v: 1, kind: 'epoch', t: new Date().toISOString(), epoch, step: this.step,

@@ -89,6 +89,16 @@ export function seriesFrom(records: readonly MetricsRecord[]): SeriesDelta {
 }
 
 /** The newest step record, scanning from the end (metrics files grow to thousands of lines). */
+/**
+ * "data wait 35 %" for a streamed run's latest step record (the share of its interval spent
+ * waiting for decoded images), or undefined: not streamed, or a value a forged file made up.
+ */
+export function dataWaitText(rec: StepRecord | undefined): string | undefined {
+  const w = (rec as { dataWait?: unknown } | undefined)?.dataWait;
+  if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) return undefined;
+  return `data wait ${Math.round(100 * w)} %`;
+}
+
 export function lastStep(records: readonly MetricsRecord[]): StepRecord | undefined {
   for (let i = records.length - 1; i >= 0; i--) if (records[i]?.kind === 'step') return records[i] as StepRecord;
   return undefined;

@@ -386,6 +386,12 @@ describe('cli: the built script (spawned)', function () {
     assert.match(r.stdout, /\| of the FMA ceiling \(1-core rate just before\) \|/);
     assert.ok(report.exactSimd.imagesPerSecond > 0 && report.exactSimd.ratio > 0, JSON.stringify(report.exactSimd));
     assert.match(r.stdout, /fused multiply-add: wasm-1 .* images\/s on the exact build, ×[\d.]+ \(same process\)/);
+    // The data path's rows: 32 px from arrays, 224 px JPEGs per decode-thread count.
+    assert.ok(Array.isArray(report.loader), JSON.stringify(report.loader));
+    assert.equal(report.loader[0].key, 'arrays-32px');
+    assert.ok(report.loader.some((row: { key: string }) => /^jpeg-224px-(sharp|js)-1$/.test(row.key)));
+    for (const row of report.loader) assert.ok(row.imagesPerSecond > 0 && row.images > 0, JSON.stringify(row));
+    assert.match(r.stdout, /\| loader \| decoder \| threads \| images \| images\/s \| per thread \|/);
   });
 
   it('bench refuses an --out in a folder that does not exist, or naming a folder, before measuring anything', () => {

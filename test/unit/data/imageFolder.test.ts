@@ -81,7 +81,7 @@ describe('data: image folder', () => {
     put('test/a/bad.png', Buffer.from('not an image'));
     await assert.rejects(loadDataset({ name: 'image-folder', path: dir }), (e: Error) => e.message.startsWith(`${path.join(dir, 'test/a/bad.png')}: cannot decode image`));
     rmSync(path.join(dir, 'test'), { recursive: true });
-    await assert.rejects(loadDataset({ name: 'image-folder', path: dir }), (e: Error) => e.message.startsWith(`${path.join(dir, 'test')}: folder not found`));
+    await assert.rejects(loadDataset({ name: 'image-folder', path: dir }), (e: Error) => e.message === `${dir}: no val/ or test/ folder next to train/; dataset "image-folder" expects train/<class>/*.jpg|png with val/<class>/* or test/<class>/* (or Tiny-ImageNet: train/<class>/images/* with val/images/* + val/val_annotations.txt), found train/`);
   });
 
   it('resize uses a widened triangle kernel when shrinking and is exact for a constant image', () => {

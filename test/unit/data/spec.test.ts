@@ -17,6 +17,8 @@ describe('data: dataset spec validation', () => {
       [{ name: 'idx', path: 'x', testLimit: 2.5 }, /dataset\.testLimit: expected a positive integer/],
       [{ name: 'image-folder', path: 'x', size: 2 }, /dataset\.size: expected an integer side length/],
       [{ name: 'cifar10', path: 'x', size: 32 }, /dataset\.size: not a field of dataset "cifar10"; remove it/],
+      [{ name: 'cifar100', path: 'x', labels: 'medium' }, /dataset\.labels: expected "fine" \(100 classes\) or "coarse"/],
+      [{ name: 'cifar10', path: 'x', labels: 'fine' }, /dataset\.labels: not a field of dataset "cifar10"/],
       [{ name: 'idx', path: 'x', classNames: [1] }, /dataset\.classNames: expected a non-empty array of strings/],
       ['fashion', /dataset: expected an object/],
       [{ name: 'fashion-mnist-subset', path: '/d' }, /dataset\.path: the embedded "fashion-mnist-subset" takes no path; .*"name": "idx"/],

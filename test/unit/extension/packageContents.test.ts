@@ -17,7 +17,7 @@ describe('extension: the packaged file list', function () {
     const r = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    for (const f of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/worker.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/webview/dashboard.js', 'dist/webview/dashboard.css', 'media/advprop.schema.json', 'media/datasets/fashion-mnist-subset/train-images-idx3-ubyte.gz']) {
+    for (const f of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/worker.js', 'dist/loaderWorker.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/webview/dashboard.js', 'dist/webview/dashboard.css', 'media/advprop.schema.json', 'media/datasets/fashion-mnist-subset/train-images-idx3-ubyte.gz']) {
       assert.ok(files.includes(f), `${f} is missing from the package`);
     }
     // The GPU backend's Dawn binary: this platform's only (the package is platform-specific).
@@ -25,6 +25,10 @@ describe('extension: the packaged file list', function () {
     const dawn = files.filter((f) => f.startsWith('dist/dawn/'));
     if (fs.existsSync(path.join(ROOT, 'node_modules', 'webgpu'))) assert.deepEqual(dawn, [`dist/dawn/${plat}/dawn.node`]);
     else assert.deepEqual(dawn, []);
+    // The streaming loader's decoder: sharp with this platform's libvips, resolved from dist/node_modules/.
+    if (fs.existsSync(path.join(ROOT, 'node_modules', 'sharp'))) {
+      assert.ok(files.includes('dist/node_modules/sharp/package.json') && files.some((f) => /^dist\/node_modules\/@img\/sharp-libvips-[^/]+\/lib\/libvips-cpp\./.test(f)), 'sharp and libvips are missing from the package');
+    }
     const unwanted = files.filter((f) => /\.(map|vsix|ts|c)$/.test(f) || /^(src|test|scripts|out|node_modules|docs)\//.test(f));
     assert.deepEqual(unwanted, []);
   });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG, parseConfigText, validateConfig } from '../../../src/shared/config';
 import { validateDashboardMessage, validateDashboardState } from '../../../src/shared/protocol/dashboard';
 import {
-  budgetProgress, currentLeak, describePAdv, isStarting, leakStateLine, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, scheduleText, seriesFrom, settingChips, stateWord,
+  budgetProgress, currentLeak, dataWaitText, lastStep, describePAdv, isStarting, leakStateLine, epochLabel, formatEta, leakAdvice, leakFixConfig, planMetrics, plannedPasses, scheduleText, seriesFrom, settingChips, stateWord,
 } from '../../../src/shared/protocol/dashboardModel';
 import type { MetricsRecord, RunConfigRecord, RunStatus } from '../../../src/shared/runFormat';
 import { malformed, safeShow } from './fuzz';
@@ -190,5 +190,11 @@ describe('dashboard settings that apply (issue #16)', () => {
     assert.equal(scheduleText({ costFactor: 1.2, epochs: 5, milestones: [3] }, DEFAULT_CONFIG), 'cost factor 1.200 · 5 epochs (6 vanilla-equivalent, same budget), milestones 3');
     assert.equal(scheduleText({ costFactor: 1, epochs: 1, milestones: [4] }, { epochs: 1, sameBudget: true }), 'cost factor 1.000 · 1 epoch');
     assert.equal(scheduleText({ costFactor: 1.2, epochs: 6, milestones: [4] }, { epochs: 6, sameBudget: false }), 'cost factor 1.200 · 6 epochs, milestones 4');
+  });
+  it('shows the data wait of a streamed run\'s last step, and nothing for other runs or forged values', () => {
+    assert.equal(dataWaitText(lastStep([step(1, { dataWait: 0.5 }), step(2, { dataWait: 0.347 })]) as never), 'data wait 35 %');
+    assert.equal(dataWaitText(lastStep([step(1)]) as never), undefined);
+    for (const bad of ['0.3', NaN, -0.1, 2, null, {}]) assert.equal(dataWaitText(step(1, { dataWait: bad as never }) as never), undefined, String(bad));
+    assert.equal(dataWaitText(undefined), undefined);
   });
 });

@@ -1,0 +1,150 @@
+import { decodeImage } from './jsDecode';
+import type { Box } from './cropBox';
+import { resizeHWC } from './resize';
+
+// The image decoders of the streaming loader, chosen and reported the way backends are: libvips
+// through `sharp` when its prebuilt binary loads (JPEG shrink-on-load: a 500×375 photo headed for
+// 224 px is decoded at half size), else the pure-JS jpeg-js/pngjs pair, which is slower but runs
+// everywhere. Both crop the same box (cropBox.ts), resize with an antialiasing filter, composite
+// alpha over black and return res × res × 3 RGB bytes, whatever the file held (grayscale, CMYK,
+// 16-bit PNG).
+
+export type DecoderName = 'sharp' | 'js';
+export const DECODER_CHOICES = ['auto', 'sharp', 'js'] as const;
+export type DecoderChoice = (typeof DECODER_CHOICES)[number];
+
+/** Where to crop an image of the given size and whether to mirror it. */
+export type ViewFn = (height: number, width: number) => { box: Box; flip: boolean };
+
+export interface ImageDecoder {
+  readonly name: DecoderName;
+  /** One line for the run log: which decoder, which version, or why the preferred one is missing. */
+  readonly detail: string;
+  render(buf: Uint8Array, file: string, res: number, view: ViewFn): Promise<Uint8Array>;
+}
+
+type SharpModule = typeof import('sharp').default;
+
+let sharpLoad: { mod?: SharpModule; error?: string } | undefined;
+
+/** Loads sharp once; an install without its native binary yields the reason, not a throw. */
+export function loadSharp(): { mod?: SharpModule; error?: string } {
+  if (!sharpLoad) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require('sharp') as SharpModule;
+      // One libvips thread per loader worker: the pool's workers are the parallelism.
+      mod.concurrency(1);
+      mod.cache(false);
+      sharpLoad = { mod };
+    } catch (e) {
+      sharpLoad = { error: (e as Error).message.split('\n')[0] };
+    }
+  }
+  return sharpLoad;
+}
+
+function flipInPlace(rgb: Uint8Array, h: number, w: number): void {
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w >> 1; x++) {
+      const a = (y * w + x) * 3;
+      const b = (y * w + (w - 1 - x)) * 3;
+      for (let c = 0; c < 3; c++) {
+        const t = rgb[a + c];
+        rgb[a + c] = rgb[b + c];
+        rgb[b + c] = t;
+      }
+    }
+  }
+}
+
+export const jsDecoder: ImageDecoder = {
+  name: 'js',
+  detail: 'jpeg-js + pngjs (pure JavaScript)',
+  async render(buf, file, res, view) {
+    const d = decodeImage(buf, file);
+    const { box, flip } = view(d.height, d.width);
+    const crop = new Uint8Array(box.height * box.width * 3);
+    for (let y = 0; y < box.height; y++) {
+      const from = ((box.top + y) * d.width + box.left) * 3;
+      crop.set(d.rgb.subarray(from, from + box.width * 3), y * box.width * 3);
+    }
+    const out = resizeHWC(crop, box.height, box.width, 3, res, res);
+    if (flip) flipInPlace(out, res, res);
+    return out;
+  },
+};
+
+/**
+ * Width and height from a baseline/progressive JPEG's SOF marker or a PNG's IHDR; undefined for
+ * anything else (sharp's metadata() then reads it). EXIF orientation is not applied, by either
+ * decoder, as torchvision's PIL loader does not apply it.
+ */
+export function headerSize(b: Uint8Array): { width: number; height: number } | undefined {
+  if (b.length > 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return { width: dv.getUint32(16), height: dv.getUint32(20) };
+  }
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return undefined;
+    const m = b[i + 1];
+    if (m === 0xff) { i++; continue; }
+    if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { i += 2; continue; }
+    const len = (b[i + 2] << 8) | b[i + 3];
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      return { height: (b[i + 5] << 8) | b[i + 6], width: (b[i + 7] << 8) | b[i + 8] };
+    }
+    i += 2 + len;
+  }
+  return undefined;
+}
+
+function sharpDecoder(sharp: SharpModule): ImageDecoder {
+  const limitInputPixels = 100_000_000;
+  return {
+    name: 'sharp',
+    detail: `sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips})`,
+    async render(buf, file, res, view) {
+      try {
+        const input = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+        // The crop needs the size first: read it from the JPEG/PNG header ourselves, which costs
+        // nothing, rather than through a second libvips pipeline.
+        const meta = headerSize(input) ?? (await sharp(input, { limitInputPixels }).metadata());
+        if (!meta.width || !meta.height) throw new Error('no image size in the header');
+        const { box, flip } = view(meta.height, meta.width);
+        let img = sharp(input, { limitInputPixels, failOn: 'error', sequentialRead: true });
+        if (Math.min(box.width, box.height) >= 2 * res) {
+          // Resize the whole image, then cut the crop out of it: sharp decodes a JPEG shrunk
+          // on load only when the resize spans the whole picture.
+          const sx = res / box.width;
+          const sy = res / box.height;
+          const W = Math.max(res, Math.round(meta.width * sx));
+          const H = Math.max(res, Math.round(meta.height * sy));
+          const left = Math.min(W - res, Math.round(box.left * sx));
+          const top = Math.min(H - res, Math.round(box.top * sy));
+          img = img.resize(W, H, { fit: 'fill', kernel: 'linear' }).extract({ left, top, width: res, height: res });
+        } else {
+          img = img.extract({ left: box.left, top: box.top, width: box.width, height: box.height }).resize(res, res, { fit: 'fill', kernel: 'linear' });
+        }
+        if (flip) img = img.flop();
+        const { data, info } = await img.flatten({ background: '#000000' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+        if (info.channels !== 3 || data.length !== res * res * 3) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${res}×${res}×3`);
+        return new Uint8Array(data.buffer, data.byteOffset, data.length);
+      } catch (e) {
+        throw new Error(`${file}: cannot decode image (${(e as Error).message.split('\n')[0]}); replace or remove the file`);
+      }
+    },
+  };
+}
+
+/** The decoder for a choice: "auto" takes sharp when it loads, else the pure-JS one; "sharp" insists. */
+export function pickDecoder(choice: DecoderChoice = 'auto'): ImageDecoder {
+  if (choice === 'js') return jsDecoder;
+  const s = loadSharp();
+  if (s.mod) return sharpDecoder(s.mod);
+  if (choice === 'sharp') throw new Error(`dataset.decoder: "sharp" cannot load (${s.error}); run npm install sharp, or set dataset.decoder to "auto" or "js"`);
+  return { ...jsDecoder, detail: `${jsDecoder.detail}; sharp unavailable: ${s.error}` };
+}

@@ -1,0 +1,57 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { READ_LIMITS, readBounded } from '../util/boundedRead';
+import { centerCropBox, trainView } from './cropBox';
+import { pickDecoder, type DecoderChoice, type ViewFn } from './decoders';
+
+// One decode thread of the streaming loader (streamLoader.ts). It receives file paths with their
+// dataset index, and answers with res × res × 3 RGB bytes per image; a file it cannot read or
+// decode is reported by position, never thrown, so one bad JPEG does not end an epoch.
+
+export interface LoaderTask {
+  id: number;
+  res: number;
+  mode: 'train' | 'eval';
+  seed: number;
+  epoch: number;
+  crop: boolean;
+  flip: boolean;
+  items: { index: number; file: string }[];
+}
+
+export interface LoaderReply {
+  id: number;
+  images: Uint8Array;
+  failed: { pos: number; reason: string }[];
+}
+
+export type LoaderInit = { kind: 'ready'; decoder: string; name: string } | { kind: 'init-error'; message: string };
+
+if (parentPort) {
+  const port = parentPort;
+  let decoder: ReturnType<typeof pickDecoder>;
+  try {
+    decoder = pickDecoder((workerData as { decoder: DecoderChoice }).decoder);
+    port.postMessage({ kind: 'ready', decoder: decoder.detail, name: decoder.name } satisfies LoaderInit);
+  } catch (e) {
+    port.postMessage({ kind: 'init-error', message: (e as Error).message } satisfies LoaderInit);
+  }
+  port.on('message', async (t: LoaderTask) => {
+    const px = t.res * t.res * 3;
+    const images = new Uint8Array(t.items.length * px);
+    const failed: LoaderReply['failed'] = [];
+    for (let pos = 0; pos < t.items.length; pos++) {
+      const { index, file } = t.items[pos];
+      const view: ViewFn = t.mode === 'train'
+        ? (h, w) => trainView(h, w, t.seed, t.epoch, index, { crop: t.crop, flip: t.flip })
+        : (h, w) => ({ box: centerCropBox(h, w), flip: false });
+      try {
+        const buf = readBounded(file, READ_LIMITS.image, 'an image');
+        if (buf.length === 0) throw new Error(`${file}: empty file (0 bytes)`);
+        images.set(await decoder.render(buf, file, t.res, view), pos * px);
+      } catch (e) {
+        failed.push({ pos, reason: (e as Error).message });
+      }
+    }
+    port.postMessage({ id: t.id, images, failed } satisfies LoaderReply, [images.buffer]);
+  });
+}
