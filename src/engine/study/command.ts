@@ -204,7 +204,7 @@ function makePlan(args: readonly string[]): Plan | 'help' {
   if (skipRobustness && (images !== undefined || severities !== undefined)) {
     throw new UsageError(images !== undefined ? '--robustness-images' : '--robustness-severities', 'has no effect with --no-robustness; drop one of them');
   }
-  const variants = flags.variants !== undefined ? parseVariants(String(flags.variants)) : [...STUDY_VARIANTS];
+  const variants = flags.variants !== undefined ? parseVariants(String(flags.variants)) : [...TABLE1_VARIANTS];
 
   const cli = path.resolve(String(flags.cli ?? process.argv[1] ?? ''));
   if (!flags.cli && !/\.js$/.test(cli)) throw new UsageError('--cli', `cannot tell which cli.js to run (this process runs ${cli}); pass --cli dist/cli.js`);
