@@ -10,6 +10,7 @@ import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
+import { leakScenario } from './scenarios/leak';
 
 export interface Scenario {
   name: string;
@@ -70,5 +71,6 @@ export const scenarios: Scenario[] = [
   ...panelScenarios,
   reloadScenario,
   ...cockpitScenarios,
+  leakScenario,
   docsScenario,
 ];
