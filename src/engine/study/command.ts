@@ -50,7 +50,7 @@ export function studyBaseConfig(): RunConfig {
 
 export const STUDY_FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'int', metavar: 'E', help: `vanilla epochs, the shared budget; the others get E / cost factor (default ${DEFAULT_STUDY_EPOCHS})` },
-  out: { type: 'string', metavar: 'DIR', help: 'study folder, one run folder per variant inside (default runs/study-<timestamp>)' },
+  out: { type: 'string', metavar: 'DIR', help: 'study folder: a run folder per variant inside, <variant>/seed-<s> with --seeds above 1 (default runs/study-<timestamp>)' },
   variants: { type: 'string', metavar: 'LIST', help: `comma-separated variants or sets: table1 (${TABLE1_VARIANTS.join(', ')}; the default), table4 (${VARIANT_SETS.table4.join(', ')}), or any of the names` },
   'max-steps': { type: 'int', metavar: 'N', help: 'stop every run after N optimizer steps (smoke tests); the table then shows fractional epochs' },
   seed: { type: 'int', metavar: 'S', help: 'first seed (default: the config\'s, 0)' },
