@@ -1,6 +1,8 @@
-// Compiles src/engine/backend/kernels/kernels.c to wasm and writes kernelsWasm.ts (the module as
-// base64, plus the source's sha256 so a unit test can tell when the two drift apart).
-//   node scripts/build-kernels.mjs          (needs clang and wasm-ld: apt-get install clang-14 lld-14)
+// Compiles src/engine/backend/kernels/kernels.c to wasm twice — exact (mul + add) and relaxed SIMD
+// (fused multiply-add, -DRELAXED) — and writes kernelsWasm.ts (both modules as base64, plus the
+// source's sha256 so a unit test can tell when the two drift apart).
+//   node scripts/build-kernels.mjs          (needs clang ≥ 16 and wasm-ld: apt-get install clang-16 lld-16;
+//                                           clang-14 only knows the pre-standard relaxed-SIMD opcodes)
 //   node scripts/build-kernels.mjs --check  compiles and exits 1 unless the committed module is
 //                                           byte-identical (exit 3: no clang here)
 // The generated file is committed: building, training and testing the project need no C compiler.
@@ -22,57 +24,72 @@ function find(names) {
       return n;
     } catch { /* next */ }
   }
-  throw new Error(`none of ${names.join(', ')} found: apt-get install clang-14 lld-14`);
+  throw new Error(`none of ${names.join(', ')} found: apt-get install clang-16 lld-16`);
 }
 
 const check = process.argv.includes('--check');
 let clang;
 try {
-  clang = find(['clang-14', 'clang']);
+  clang = find(['clang-16']);
 } catch (e) {
   console.error(e.message);
   process.exit(check ? 3 : 1);
 }
 const tmp = mkdtempSync(join(tmpdir(), 'fap-kernels-'));
 try {
-  const out = join(tmp, 'kernels.wasm');
   // No libc, no entry point, the backend's memory imported; -fno-builtin keeps loops from becoming
   // memset calls that would need a libc.
-  execFileSync(clang, ['--target=wasm32', '-O3', '-msimd128', '-fno-builtin', '-nostdlib', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-debug', '-o', out, join(dir, 'kernels.c')], { stdio: 'inherit' });
-  const wasm = readFileSync(out);
-  const mod = new WebAssembly.Module(wasm);
-  const imports = WebAssembly.Module.imports(mod);
-  if (imports.length !== 1 || imports[0].kind !== 'memory') throw new Error(`kernels.wasm must import only the memory, got ${JSON.stringify(imports)}`);
-  // The module shares the backend's memory, so it must not own any of it: no data segments and no
-  // use of the linker's stack pointer (a stack frame would write where the backend keeps tensors).
-  const objdump = ['llvm-objdump-14', 'llvm-objdump', '/usr/lib/llvm-14/bin/llvm-objdump'].find((n) => { try { execFileSync(n, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } });
-  if (objdump) {
-    const dis = execFileSync(objdump, ['-d', '-h', out], { encoding: 'utf8' });
-    if (/global\.(get|set)/.test(dis)) throw new Error('kernels.c uses the stack (global.get/set of __stack_pointer): keep every temporary in locals');
-    if (/^\s*\d+\s+DATA\b/m.test(dis)) throw new Error('kernels.c has static data: pass constants as arguments instead');
-  } else {
-    console.warn('build-kernels: llvm-objdump not found, skipped the no-stack/no-data check');
-  }
+  const compile = (name, extra) => {
+    const out = join(tmp, name);
+    execFileSync(clang, ['--target=wasm32', '-O3', '-msimd128', ...extra, '-fno-builtin', '-nostdlib', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-debug', '-o', out, join(dir, 'kernels.c')], { stdio: 'inherit' });
+    const wasm = readFileSync(out);
+    const mod = new WebAssembly.Module(wasm);
+    const imports = WebAssembly.Module.imports(mod);
+    // The backend's memory, and the BN kernels' cross-worker reduction (fastKernels.ts supplies it).
+    const want = [{ module: 'env', name: 'memory', kind: 'memory' }, { module: 'env', name: 'team_reduce', kind: 'function' }];
+    const key = (i) => `${i.module}.${i.name}:${i.kind}`;
+    if (imports.map(key).sort().join() !== want.map(key).sort().join()) throw new Error(`${name} must import exactly ${want.map(key).join(', ')}, got ${JSON.stringify(imports)}`);
+    // The module shares the backend's memory, so it must not own any of it: no data segments and no
+    // use of the linker's stack pointer (a stack frame would write where the backend keeps tensors).
+    if (objdump) {
+      const dis = execFileSync(objdump, ['-d', '-h', out], { encoding: 'utf8' });
+      if (/global\.(get|set)/.test(dis)) throw new Error('kernels.c uses the stack (global.get/set of __stack_pointer): keep every temporary in locals');
+      if (/^\s*\d+\s+DATA\b/m.test(dis)) throw new Error('kernels.c has static data: pass constants as arguments instead');
+    }
+    return wasm;
+  };
+  const objdump = ['llvm-objdump-16', '/usr/lib/llvm-16/bin/llvm-objdump', 'llvm-objdump'].find((n) => { try { execFileSync(n, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } });
+  if (!objdump) console.warn('build-kernels: llvm-objdump not found, skipped the no-stack/no-data check');
+  // Node 20's V8 validates the relaxed module only with --experimental-wasm-relaxed-simd.
+  (await import('node:v8')).setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const wasm = compile('kernels.wasm', []);
+  const relaxed = compile('kernels-relaxed.wasm', ['-mrelaxed-simd', '-DRELAXED']);
   const sha = createHash('sha256').update(source).digest('hex');
   const b64 = wasm.toString('base64');
-  const lines = b64.match(/.{1,100}/g).map((l) => `  '${l}',`).join('\n');
+  const rb64 = relaxed.toString('base64');
+  const lines = (text) => text.match(/.{1,100}/g).map((l) => `  '${l}',`).join('\n');
   if (check) {
     const committed = readFileSync(join(dir, 'kernelsWasm.ts'), 'utf8');
     const got = [...committed.matchAll(/^  '([A-Za-z0-9+/=]+)',$/gm)].map((m) => m[1]).join('');
-    if (got !== b64) {
+    if (got !== b64 + rb64) {
       console.error('kernelsWasm.ts is not what kernels.c compiles to here: run node scripts/build-kernels.mjs');
       process.exitCode = 1;
     } else {
-      console.log(`kernelsWasm.ts matches kernels.c (${wasm.length} bytes)`);
+      console.log(`kernelsWasm.ts matches kernels.c (${wasm.length} + ${relaxed.length} bytes)`);
     }
   } else writeFileSync(join(dir, 'kernelsWasm.ts'), `// Generated by scripts/build-kernels.mjs from kernels.c (${clang}); do not edit.
 /** sha256 of the kernels.c this module was compiled from. */
 export const KERNELS_SOURCE_SHA256 = '${sha}';
+/** Exact: separate multiply and add (the same values on every machine). */
 export const KERNELS_WASM_BASE64 = [
-${lines}
+${lines(b64)}
+].join('');
+/** The same source with -DRELAXED: every multiply-add a relaxed-SIMD f32x4.relaxed_madd (FMA). */
+export const KERNELS_RELAXED_WASM_BASE64 = [
+${lines(rb64)}
 ].join('');
 `);
-  if (!check) console.log(`kernels.wasm: ${wasm.length} bytes, source sha256 ${sha.slice(0, 12)}…`);
+  if (!check) console.log(`kernels.wasm: ${wasm.length} bytes, relaxed ${relaxed.length} bytes, source sha256 ${sha.slice(0, 12)}…`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -40,7 +40,9 @@ function streamColors(): string[] {
   return [t.clean, t.noise, t.adv];
 }
 
+/** A foreign run has one record per epoch (numbered from 1) and no throughput. */
 function buildCharts(s: SeriesDelta): void {
+  const x = run?.origin ? 'epoch' : 'step';
   for (const c of charts.values()) c.destroy();
   charts.clear();
   clear(chartsEl);
@@ -52,12 +54,13 @@ function buildCharts(s: SeriesDelta): void {
     charts.set(key, lineChart(canvas, series, o));
   };
   make('loss', 'Loss', 'Per-stream training loss, averaged over each logging interval',
-    STREAMS.map((st, i) => ({ label: STREAM_LABEL[st], color: colors[i], data: s.loss[st] })), { xTitle: 'step', yTitle: 'loss' });
+    STREAMS.map((st, i) => ({ label: STREAM_LABEL[st], color: colors[i], data: s.loss[st] })), { xTitle: x, yTitle: 'loss' });
   make('trainAcc', 'Train accuracy', 'Adversarial above clean for a while is the label-leak symptom',
-    STREAMS.map((st, i) => ({ label: STREAM_LABEL[st], color: colors[i], data: s.trainAcc[st] })), { xTitle: 'step', yTitle: '%', yMin: 0, yMax: 100 });
+    STREAMS.map((st, i) => ({ label: STREAM_LABEL[st], color: colors[i], data: s.trainAcc[st] })), { xTitle: x, yTitle: '%', yMin: 0, yMax: 100 });
   make('testAcc', 'Test accuracy per epoch', undefined,
     [{ label: 'test', color: t.green, data: s.testAcc }, { label: 'train (epoch)', color: t.clean, data: s.epochTrainAcc }], { xTitle: 'epoch', yTitle: '%', yMin: 0, yMax: 100, xIntegers: true });
-  make('lr', 'Learning rate', undefined, [{ label: 'lr', color: t.purple, data: s.lr }], { xTitle: 'step', yTitle: 'lr', yMin: 0, stepped: true });
+  make('lr', 'Learning rate', undefined, [{ label: 'lr', color: t.purple, data: s.lr }], { xTitle: x, yTitle: 'lr', yMin: 0, stepped: true });
+  if (run?.origin) return;
   make('ips', 'Images / s', undefined, [{ label: 'images/s', color: t.orange, data: s.imagesPerSecond }], { xTitle: 'step', yTitle: 'images/s', yMin: 0 });
 }
 
@@ -89,6 +92,10 @@ function renderHeader(): void {
         run.alive ? h('span', { class: 'toolbar' }, button('Stop', () => vscode.post({ type: 'stopRun' }), { title: 'Ask the engine to stop after the current step (it checkpoints first)' })) : null,
       ),
     );
+    return;
+  }
+  if (run.origin) {
+    renderForeignHeader(run);
     return;
   }
   const cfg = run.config?.config;
@@ -124,6 +131,22 @@ function renderHeader(): void {
   );
 }
 
+/** Another trainer's run: where it came from, its last test accuracy; nothing to stop, resume or budget. */
+function renderForeignHeader(r: DashboardRun): void {
+  const actions: HTMLElement[] = [];
+  if (r.hasRobustness) actions.push(button('Robustness', () => vscode.post({ type: 'openRobustness' })));
+  actions.push(button('Add to comparison', () => vscode.post({ type: 'addToComparison' })));
+  headerEl.append(
+    h('h1', null, r.name),
+    h('div', { class: 'row' },
+      h('span', { class: 'chip', attrs: { id: 'origin' }, title: 'Read from its folder; nothing is started, stopped or written there' }, h('span', { class: 'k' }, 'written by'), `${r.origin} · read-only`),
+      h('span', null, `${records.filter((x) => x.kind === 'step').length} epochs`),
+      r.results ? h('span', null, `test accuracy ${percent(r.results.clean.accuracy)} (last epoch)`) : null,
+      h('span', { class: 'toolbar' }, actions),
+    ),
+  );
+}
+
 function renderBanners(): void {
   clear(bannersEl);
   if (!run) return;
@@ -131,13 +154,14 @@ function renderBanners(): void {
   if (leak?.flagged) {
     const advice = leakAdvice(run.config?.config);
     bannersEl.append(h('div', { class: 'banner', attrs: { role: 'alert', id: 'leak-banner' } },
-      h('strong', null, `Label leak: adversarial train accuracy ${percent(leak.adv)} is above clean ${percent(leak.clean)} (step ${leak.step}).`),
+      h('strong', null, `Label leak: adversarial train accuracy ${percent(leak.adv)} is above clean ${percent(leak.clean)} (${run.origin ? 'epoch' : 'step'} ${leak.step}).`),
       h('p', null, 'Adversarial images should be harder than clean ones. When they score higher, the model is reading the label out of the batch: '
         + 'the attack and the adversarial pass share batch-norm statistics, and those statistics carry information between samples. '
         + 'The paper saw 88.0 % adversarial vs 73.3 % clean train accuracy without shuffling.'),
       h('p', null, advice.text),
       leak.message ? h('p', { class: 'muted' }, leak.message) : null,
-      button(advice.button, () => vscode.post({ type: 'applyLeakFix' }), { appearance: 'primary', id: 'apply-leak-fix' }),
+      // A foreign run has no config of ours to start the next run from.
+      run.config ? button(advice.button, () => vscode.post({ type: 'applyLeakFix' }), { appearance: 'primary', id: 'apply-leak-fix' }) : null,
     ));
   }
   const leakState = leakStateLine(run.config?.config?.method, run.status, run.results, records);
@@ -155,7 +179,7 @@ function renderBanners(): void {
 function renderBudget(): void {
   clear(budgetEl);
   // Nothing planned or spent yet: an empty bar with "of ?" would look like a broken record.
-  if (!run || isStarting(run)) return;
+  if (!run || isStarting(run) || run.origin) return;
   const b = budgetProgress(run.config, run.results, records);
   const total = Math.max(b.planned ?? 0, b.spent.total, 1);
   const seg = (cls: string, n: number, label: string) => h('span', { class: cls, title: `${label}: ${compactNumber(n)} image-passes`, style: { width: `${(100 * n) / total}%` } });

@@ -6,9 +6,11 @@ import { budgetCommand } from './budget/command';
 import { benchCommand } from './cli/bench';
 import { evaluateCommand, exportCommand } from './cli/evaluate';
 import { gpuCheckCommand } from './cli/gpuCheck';
+import { readEventsCommand } from './cli/readEvents';
 import { trainCommand, type CliIo, type EngineDeps } from './cli/train';
 import { engineVersion } from './cli/version';
 import { studyCommand } from './study/command';
+import { sweepCommand } from './cli/sweep';
 
 export const COMMANDS: Record<string, string> = {
   train: 'train a model and write a run folder',
@@ -18,6 +20,8 @@ export const COMMANDS: Record<string, string> = {
   bench: 'measure backend throughput on this machine',
   'gpu-check': 'name the WebGPU adapter and check every training kernel on it against the cpu backend',
   study: 'train vanilla, same-budget AdvProp and Fast AdvProp at equal budget and compare them',
+  'read-events': 'read TensorBoard event files as the extension does (another trainer\'s run) and time it',
+  sweep: 'train a grid of configs (× seeds) locally or on Slurm; status, table, cancel',
 };
 
 export const USAGE = `usage: fast-advprop <command> [flags]
@@ -69,9 +73,15 @@ export async function main(argv: readonly string[], io: CliIo = consoleIo, deps?
     case 'gpu-check': {
       return gpuCheckCommand(rest, io);
     }
+    case 'read-events': {
+      return readEventsCommand(rest, io);
+    }
     case 'study': {
       // Not buffered like budget: the study streams one progress line per run as it trains.
       return studyCommand(rest, io.out, { log: io.err });
+    }
+    case 'sweep': {
+      return sweepCommand(rest, io);
     }
     default:
       io.err(`error: unknown command "${cmd}"; use one of ${Object.keys(COMMANDS).join(', ')} (fast-advprop --help)`);

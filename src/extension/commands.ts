@@ -15,6 +15,7 @@ import { ShownError, type EngineJobManager } from './jobManager';
 import { UnsafePathError, checkRunDir } from './paths';
 import { runDescription, runGroupOf, type RunGroup } from './runGroups';
 import { CONSOLE_FILE } from './runFolderWrites';
+import { foreignRefusal } from './foreign/foreignLabels';
 import { MANAGE_TRUST, trustRefusal } from './runs/trust';
 import type { FolderRunsModel } from './runsModel';
 import type { EvaluateOptions, Services, StartOptions } from './services';
@@ -121,21 +122,30 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
     return result;
   });
 
+  /** True (and says why) when runDir is another trainer's run, which none of these commands may touch. */
+  const refusedForeign = (what: string, runDir: string): boolean => {
+    const why = foreignRefusal(what, runs.get(runDir));
+    if (why) void vscode.window.showErrorMessage(why);
+    return why !== undefined;
+  };
+
   reg('fastAdvprop.stopTraining', async (arg?: RunArg) => {
     const runDir = runDirOf(arg) ?? (await pickRun(runs, ['running', 'queued'], 'Run to stop'));
+    if (runDir && refusedForeign('Stop Training', runDir)) return undefined;
     if (runDir) return settle(jobs.stop(runDir), runDirOf(arg) === undefined || typeof arg !== 'string');
     return undefined;
   });
 
   reg('fastAdvprop.resumeTraining', async (arg?: RunArg) => {
     const runDir = runDirOf(arg) ?? (await pickRun(runs, ['stopped', 'failed', 'crashed'], 'Run to resume from its last checkpoint'));
+    if (runDir && refusedForeign('Resume Training', runDir)) return undefined;
     if (runDir) return settle(jobs.resume(runDir), typeof arg !== 'string');
     return undefined;
   });
 
   reg('fastAdvprop.evaluateRobustness', async (arg?: RunArg | ({ runDir: string } & EvaluateOptions)) => {
     const runDir = runDirOf(arg) ?? (await pickRun(runs, ['completed', 'stopped'], 'Run to evaluate (corruptions and PGD)'));
-    if (!runDir) return undefined;
+    if (!runDir || refusedForeign('Evaluate Robustness', runDir)) return undefined;
     const given = arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && ('corruptions' in arg || 'severities' in arg || 'pgd' in arg);
     const interactive = typeof arg !== 'string' && !given;
     let opts: EvaluateOptions = given ? (arg as EvaluateOptions) : {};
@@ -193,7 +203,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   });
 
   reg('fastAdvprop.revealRun', async (arg?: RunArg) => {
-    const runDir = runDirOf(arg) ?? (await pickRun(runs, ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'unknown'], 'Run folder to reveal'));
+    const runDir = runDirOf(arg) ?? (await pickRun(runs, ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'reference', 'timm', 'tensorboard', 'unknown'], 'Run folder to reveal'));
     if (!runDir) return;
     const uri = vscode.Uri.file(runDir);
     const inWorkspace = !!vscode.workspace.getWorkspaceFolder(uri);
@@ -209,7 +219,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
       return false;
     }
     const given = runDirOf(arg) ?? (await pickRun(runs, ['completed', 'stopped', 'failed', 'crashed', 'unknown'], 'Run to delete'));
-    if (!given) return false;
+    if (!given || refusedForeign('Delete Run', given)) return false;
     let runDir: string;
     try {
       runDir = checkRunDir(runs.runsFolder, given);

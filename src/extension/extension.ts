@@ -7,10 +7,13 @@ import { WorkspaceComparisonSet } from './comparison';
 import { EngineJobManager } from './jobManager';
 import { registerPanels } from './panels';
 import { RunsTreeProvider } from './runsTree';
+import { registerForeignRuns } from './foreign/openRunFolder';
 import { FolderRunsModel } from './runsModel';
 import type { Services } from './services';
 import { readSettings } from './settings';
 import { TrainingStatusBar } from './statusBar';
+import { registerSweepCommands } from './sweeps/commands';
+import { SweepsModel } from './sweeps/sweepsModel';
 
 export function activate(context: vscode.ExtensionContext): Services {
   const t0 = Date.now();
@@ -26,7 +29,9 @@ export function activate(context: vscode.ExtensionContext): Services {
   context.subscriptions.push(comparison, runs, jobs);
   const services: Services = { runs, jobs, output, context, comparison };
 
-  const tree = new RunsTreeProvider(runs);
+  const sweeps = new SweepsModel(runs, (message) => void vscode.window.showWarningMessage(message));
+  context.subscriptions.push(sweeps);
+  const tree = new RunsTreeProvider(runs, sweeps);
   context.subscriptions.push(tree, vscode.window.createTreeView('fastAdvprop.runs', { treeDataProvider: tree, showCollapseAll: true }));
 
   let hasLive: boolean | undefined;
@@ -38,12 +43,14 @@ export function activate(context: vscode.ExtensionContext): Services {
   context.subscriptions.push(statusBar);
 
   registerCommands(context, services, jobs, runs);
+  registerSweepCommands(context, services, sweeps);
   context.subscriptions.push(vscode.languages.registerCodeLensProvider({ pattern: '**/*.advprop.json' }, new RunConfigCodeLens()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('fastAdvprop.runsFolder')) runs.setRunsFolder(settings().runsFolder);
     }),
   );
+  registerForeignRuns(context, runs);
 
   try {
     registerPanels(context, services);

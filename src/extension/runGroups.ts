@@ -2,16 +2,25 @@
 import { backendLabel } from '../shared/backendLabel';
 import { labelNamesMethod, runStartedStamp, shortRunLabel } from '../shared/runLabel';
 import type { RunSnapshot } from './runSnapshot';
+import type { ForeignOrigin } from '../shared/foreign/foreignRun';
+import { foreignTooltipLines } from './foreign/foreignLabels';
 import { bestTestAccuracy, displayEpoch, leakFlagged, mceOf, pAdvOf, progressFraction } from './runSummary';
 
-export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'unknown'] as const;
+export const RUN_GROUPS = ['running', 'queued', 'completed', 'stopped', 'failed', 'crashed', 'reference', 'timm', 'tensorboard', 'unknown'] as const;
 export type RunGroup = (typeof RUN_GROUPS)[number];
 
 export const GROUP_LABELS: Record<RunGroup, string> = {
   running: 'Running', queued: 'Queued', completed: 'Completed', stopped: 'Stopped', failed: 'Failed', crashed: 'Crashed', unknown: 'Unreadable',
+  // Runs other trainers wrote, one group per writer: the group names the origin, so each row's
+  // description keeps its room for the figures (#16).
+  reference: 'PyTorch reference', timm: 'timm', tensorboard: 'TensorBoard',
 };
 
+const FOREIGN_GROUPS: Record<ForeignOrigin, RunGroup> = { 'PyTorch reference': 'reference', timm: 'timm', TensorBoard: 'tensorboard' };
+
 export function runGroupOf(s: RunSnapshot): RunGroup {
+  // Another trainer's run has no state we can vouch for (an event file says nothing of its process).
+  if (s.foreign) return FOREIGN_GROUPS[s.foreign.origin];
   const st = s.status;
   if (!st) {
     // No status yet: this window just spawned the engine and it has not written one.
@@ -19,7 +28,8 @@ export function runGroupOf(s: RunSnapshot): RunGroup {
   }
   switch (st.state) {
     case 'running':
-      return s.alive ? 'running' : 'crashed';
+      // A run on another machine (run.lock's host) cannot be checked from here: it counts as running.
+      return s.alive || s.elsewhere ? 'running' : 'crashed';
     case 'queued':
       return 'queued';
     case 'completed':
@@ -46,8 +56,9 @@ export function groupRuns(runs: readonly RunSnapshot[]): { group: RunGroup; labe
   }));
 }
 
-/** The Runs view's label: see shortRunLabel. */
-export function runLabel(s: Pick<RunSnapshot, 'name'>): string {
+/** The Runs view's label: see shortRunLabel. A foreign run's is its folder's name (its origin leads the description). */
+export function runLabel(s: Pick<RunSnapshot, 'name'> & Partial<Pick<RunSnapshot, 'runDir' | 'foreign'>>): string {
+  if (s.foreign && s.runDir) return s.runDir.split(/[\\/]/).filter(Boolean).pop() ?? s.name;
   return shortRunLabel(s.name);
 }
 
@@ -88,7 +99,7 @@ export function runTooltip(s: RunSnapshot): string {
   if (started) lines.push(`Started: ${started}`);
   const c = s.config;
   const st = s.status;
-  lines.push(`State: ${GROUP_LABELS[runGroupOf(s)]}${st?.pid && s.alive ? ` (pid ${st.pid})` : ''}`);
+  lines.push(`State: ${GROUP_LABELS[runGroupOf(s)]}${st?.pid && s.alive ? ` (pid ${st.pid})` : ''}${s.elsewhere && !s.alive ? ` on ${s.elsewhere} (not checked from here)` : ''}`);
   if (c?.config) {
     lines.push(`Method: ${c.config.method}${c.config.split ? `, split ${c.config.split}` : ''}, K=${c.config.attack?.steps}`);
     lines.push(`Model: ${c.model?.arch ?? c.config.model?.arch} ×${c.model?.width ?? c.config.model?.width}, dataset ${c.dataset?.name ?? c.config.dataset?.name}`);
@@ -100,6 +111,7 @@ export function runTooltip(s: RunSnapshot): string {
   const mce = mceOf(s.robustness);
   if (mce) lines.push(`${mce.label}: ${mce.value.toFixed(1)}`);
   if (leakFlagged(s)) lines.push(`⚠ Label leak: ${st?.leak?.message ?? s.results?.leak?.message ?? 'adversarial accuracy above clean accuracy'}`);
+  if (s.foreign) lines.push(...foreignTooltipLines(s.foreign));
   if (st?.error?.message) lines.push(`Error: ${st.error.message}`);
   if (s.crashed) lines.push('The process is gone but the status was never finalised: it was killed or crashed. Resume continues from the last checkpoint.');
   if (s.crashed && s.staleOwner) lines.push(`Not running: ${s.staleOwner}.`);
@@ -107,7 +119,10 @@ export function runTooltip(s: RunSnapshot): string {
   return lines.join('\n');
 }
 
-/** contextValue for menus: `run.<group>` plus `.evaluated` once robustness.json exists. */
+/**
+ * contextValue for menus: `run.<group>` plus `.evaluated` once robustness.json exists; a foreign
+ * run is `foreign[.evaluated]`, which no Stop / Resume / Evaluate / Delete `when` clause matches.
+ */
 export function runContextValue(s: RunSnapshot): string {
-  return `run.${runGroupOf(s)}${s.robustness ? '.evaluated' : ''}`;
+  return `${s.foreign ? 'foreign' : `run.${runGroupOf(s)}`}${s.robustness ? '.evaluated' : ''}`;
 }

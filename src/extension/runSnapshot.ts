@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {
   FINAL_STATES, RUN_FILES, parseStatus, type MetricsRecord, type RunConfigRecord, type RunResults, type RunStatus,
 } from '../shared/runFormat';
+import type { ForeignInfo } from './foreign/foreignSnapshot';
 import { MetricsTail } from './metricsTail';
 import { ownerOf } from './runs/processIdentity';
 import { RUN_FILE_CAPS, readSmallFile } from './readSmall';
@@ -24,10 +25,17 @@ export interface RunSnapshot {
   staleOwner?: string;
   /** Status says running but the process is gone: killed, out of memory, machine rebooted. */
   crashed: boolean;
+  /**
+   * run.lock names a process on another machine (a Slurm node writing to a shared filesystem):
+   * nothing here can check it, so the run is neither alive here nor crashed; its host.
+   */
+  elsewhere?: string;
   /** Set when status.json exists but cannot be read ("unreadable"). */
   statusProblem?: string;
   /** For sorting: when the run was created or queued (ms since epoch). */
   createdMs: number;
+  /** Set for a run another trainer wrote (src/extension/foreign): read-only, nothing to stop, resume or evaluate. */
+  foreign?: ForeignInfo;
 }
 
 export { isPidAlive } from './runs/processIdentity';
@@ -101,7 +109,8 @@ export class RunFolderReader {
     const owner = isFinal(next.status) ? undefined : ownerOf(this.runDir);
     const alive = this.liveChild() || owner?.owner === 'verified';
     next.staleOwner = owner?.owner === 'stale' ? `stale lock of process ${owner.lock.pid}: ${owner.why}` : undefined;
-    let crashed = !!next.status && next.status.state === 'running' && !alive;
+    next.elsewhere = owner?.owner === 'other-host' ? owner.lock.host : undefined;
+    let crashed = !!next.status && next.status.state === 'running' && !alive && !next.elsewhere;
     if (crashed && !this.snap.crashed) {
       // The engine writes its final status and then exits; re-read once so that ordering is not
       // mistaken for a crash.
@@ -111,7 +120,7 @@ export class RunFolderReader {
         crashed = again.state === 'running';
       }
     }
-    if (alive !== this.snap.alive || crashed !== this.snap.crashed || next.staleOwner !== this.snap.staleOwner) changed = true;
+    if (alive !== this.snap.alive || crashed !== this.snap.crashed || next.staleOwner !== this.snap.staleOwner || next.elsewhere !== this.snap.elsewhere) changed = true;
     next.alive = alive;
     next.crashed = crashed;
     next.createdMs = Date.parse(next.config?.createdAt ?? next.status?.startedAt ?? next.status?.updatedAt ?? '') || dirTime(this.runDir);

@@ -4,15 +4,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ForeignRunReader, extraRunDirs, isForeignRunFolder } from './foreign/foreignRunReader';
 import { RunFolderReader, type RunSnapshot } from './runSnapshot';
 import type { RunsModel } from './services';
+import { runFoldersOf } from './sweeps/runFolders';
 
 const POLL_MS = 1000;
+
+/** Our run folders and foreign ones (src/extension/foreign) are followed the same way. */
+type RunReader = Pick<RunFolderReader, 'snapshot' | 'poll'>;
 
 export class FolderRunsModel implements RunsModel {
   private readonly emitter = new vscode.EventEmitter<string>();
   readonly onDidChange = this.emitter.event;
-  private readers = new Map<string, RunFolderReader>();
+  private readers = new Map<string, RunReader>();
+  /** fastAdvprop.extraRunFolders plus folders opened with Open Run Folder…, resolved. */
+  private extraFolders: string[] = [];
   private watcher: vscode.FileSystemWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
@@ -40,6 +47,16 @@ export class FolderRunsModel implements RunsModel {
     this.emitter.fire(this.folder);
   }
 
+  /** Also lists the runs in these folders (each a run folder, or a folder of them); see extraRunDirs. */
+  setExtraFolders(folders: readonly string[]): void {
+    this.extraFolders = [...new Set(folders.map((f) => path.resolve(f)))];
+    this.refresh();
+  }
+
+  get extraRunFolders(): readonly string[] {
+    return this.extraFolders;
+  }
+
   list(): RunSnapshot[] {
     return [...this.readers.values()].map((r) => r.snapshot).sort((a, b) => b.createdMs - a.createdMs);
   }
@@ -58,14 +75,17 @@ export class FolderRunsModel implements RunsModel {
     } catch {
       names = [];
     }
+    const dirs = names.flatMap((name) => runFoldersOf(path.join(this.folder, name)));
+    if (this.extraFolders.length) dirs.push(...extraRunDirs(this.extraFolders));
     const seen = new Set<string>();
     let listChanged = false;
-    for (const name of names) {
-      const dir = path.join(this.folder, name);
+    for (const dir of dirs) {
+      if (seen.has(dir)) continue;
       seen.add(dir);
       let reader = this.readers.get(dir);
-      if (!reader) {
-        reader = new RunFolderReader(dir, () => this.liveChild(dir));
+      // A folder without our status or config may be (or become) another trainer's run.
+      if (!reader || (reader instanceof RunFolderReader && !reader.snapshot.status && !reader.snapshot.config && isForeignRunFolder(dir))) {
+        reader = isForeignRunFolder(dir) ? new ForeignRunReader(dir) : new RunFolderReader(dir, () => this.liveChild(dir));
         this.readers.set(dir, reader);
         listChanged = true;
       }

@@ -81,7 +81,8 @@ export interface RobustnessThumbnail {
 export interface RobustnessRecord {
   schema: 1;
   createdAt: string;
-  source: 'in-memory' | 'cifar10-c-npy';
+  /** imagenet-c-log: read from the reference's ImageNet-C evaluation log (a foreign run, #18). */
+  source: 'in-memory' | 'cifar10-c-npy' | 'imagenet-c-log';
   run?: { id?: string; dir?: string; method?: string; checkpoint?: string; dataset?: string };
   images: number;
   seed?: number;
@@ -169,7 +170,7 @@ export function parseRobustness(text: string): RobustnessRecord {
     fail(`schema must be ${ROBUSTNESS_SCHEMA} (got ${JSON.stringify(raw.schema)})`);
   }
   const source = raw.source ?? 'in-memory';
-  if (source !== 'in-memory' && source !== 'cifar10-c-npy') fail(`source must be "in-memory" or "cifar10-c-npy" (got ${JSON.stringify(source)})`);
+  if (source !== 'in-memory' && source !== 'cifar10-c-npy' && source !== 'imagenet-c-log') fail(`source must be "in-memory", "cifar10-c-npy" or "imagenet-c-log" (got ${JSON.stringify(source)})`);
   if (!isObj(raw.clean)) fail('clean must be an object { accuracy, error }');
   const accuracy = num(raw.clean.accuracy, 'clean.accuracy');
   const error = raw.clean.error === undefined ? 1 - accuracy : num(raw.clean.error, 'clean.error');

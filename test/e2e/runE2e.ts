@@ -36,6 +36,7 @@ async function runScenario(s: Scenario): Promise<ScenarioReport> {
       artifactsDir: path.join(ARTIFACTS, s.name),
       workspaceFiles: s.workspaceFiles,
       settings: s.settings,
+      untrusted: s.untrusted,
       env: { FAST_ADVPROP_TEST: '1', ...(s.env || {}) },
       extensionDevelopmentPath: process.env.FAST_ADVPROP_EXTENSION_PATH ? path.resolve(process.env.FAST_ADVPROP_EXTENSION_PATH) : undefined,
     });

@@ -10,6 +10,9 @@ import { cockpitScenarios } from './scenarios/cockpit';
 import { panelScenarios } from './scenarios/panels';
 import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
+import { foreignScenario } from './scenarios/foreign';
+import { sweepScenario } from './scenarios/sweeps';
+import { trustGrantScenario } from './scenarios/trust';
 import { leakScenario } from './scenarios/leak';
 
 export interface Scenario {
@@ -25,6 +28,8 @@ export interface Scenario {
   timeoutMs?: number;
   /** Runs only when named (--scenario / FAST_ADVPROP_E2E_SCENARIOS), e.g. minutes of real training. */
   manual?: boolean;
+  /** Workspace trust on and the folder not trusted (Restricted Mode) when the session starts. */
+  untrusted?: boolean;
   run(d: Driver): Promise<void>;
 }
 
@@ -71,6 +76,9 @@ export const scenarios: Scenario[] = [
   ...panelScenarios,
   reloadScenario,
   ...cockpitScenarios,
+  foreignScenario,
   leakScenario,
   docsScenario,
+  sweepScenario,
+  trustGrantScenario,
 ];

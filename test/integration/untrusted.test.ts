@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFakeRun } from '../fixtures/runFolder';
 import { processStartTime } from '../../src/extension/runs/processIdentity';
-import { FORGED_QUEUED_RUN, TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
+import { FORGED_QUEUED_RUN, TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_EXTRA_FOLDER, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -112,6 +112,16 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
       assert.notEqual(c.get<string>('runsFolder'), UNTRUSTED_RUNS_FOLDER_SETTING, 'a restricted setting from an untrusted workspace reached the extension');
       assert.equal(c.get<string>('runsFolder'), '.advprop-runs', 'expected the default runs folder');
       assert.equal(runsFolder, path.join(ws, '.advprop-runs'));
+    });
+
+    test('the workspace\'s fastAdvprop.extraRunFolders setting is ignored while untrusted: its folder is not listed', async () => {
+      const settings = fs.readFileSync(path.join(ws, '.vscode', 'settings.json'), 'utf8');
+      assert.ok(settings.includes(UNTRUSTED_EXTRA_FOLDER), 'the launcher did not write the workspace setting');
+      assert.deepEqual(vscode.workspace.getConfiguration('fastAdvprop').get('extraRunFolders'), []);
+      services.runs.refresh();
+      await new Promise((r) => setTimeout(r, 1500));
+      const listed = services.runs.list().map((r) => r.runDir).filter((d) => d.includes(UNTRUSTED_EXTRA_FOLDER));
+      assert.deepEqual(listed, [], 'a run from a folder only the untrusted workspace named was listed');
     });
 
     test('a forged queued run shipped with the workspace is neither adopted nor started on activation', async () => {
@@ -238,6 +248,19 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
       } finally {
         victim.kill('SIGKILL');
       }
+    });
+
+    test('Start Sweep and Stop Sweep are refused with an explanation; nothing is created or cancelled', async function () {
+      this.timeout(30_000);
+      const before = snapshot(runsFolder);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startSweep', { set: ['split=4:1,1:1'], name: `untrusted-sweep-${stamp}` })), (e) => assertTrustRefusal(e, /Start Sweep/));
+      const dir = path.join(runsFolder, `forged-sweep-${stamp}`);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ schema: 1, kind: 'fast-advprop-sweep', name: 'forged', createdAt: '', executor: 'slurm', jobId: '1', points: [] }));
+      const withForged = snapshot(runsFolder);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('fastAdvprop.stopSweep', dir)), (e) => assertTrustRefusal(e, /Stop Sweep/));
+      assert.deepEqual(snapshot(runsFolder), withForged, 'Stop Sweep changed the sweep folder');
+      assert.ok(Object.keys(withForged).length === Object.keys(before).length + 1);
     });
 
     test('Delete Run is refused without asking and deletes nothing', async function () {

@@ -32,12 +32,19 @@ export const UNTRUSTED_RUNS_FOLDER_SETTING = 'runs-from-untrusted-settings';
  */
 export const FORGED_QUEUED_RUN = 'forged-queued';
 
+/** A folder of another trainer's run that the untrusted workspace's fastAdvprop.extraRunFolders names: it must not be listed. */
+export const UNTRUSTED_EXTRA_FOLDER = 'extra-from-untrusted-settings';
+
 export function untrustedWorkspaceFiles(): Record<string, string> {
   const now = new Date().toISOString();
   const forged = `.advprop-runs/${FORGED_QUEUED_RUN}`;
   return {
     ...tinyWorkspaceFiles(),
-    '.vscode/settings.json': JSON.stringify({ 'files.autoSave': 'off', 'fastAdvprop.runsFolder': UNTRUSTED_RUNS_FOLDER_SETTING }, null, 2) + '\n',
+    '.vscode/settings.json': JSON.stringify({
+      'files.autoSave': 'off', 'fastAdvprop.runsFolder': UNTRUSTED_RUNS_FOLDER_SETTING, 'fastAdvprop.extraRunFolders': [UNTRUSTED_EXTRA_FOLDER],
+    }, null, 2) + '\n',
+    // The reference's Logger output alone is a foreign run (docs/foreign-runs.md).
+    [`${UNTRUSTED_EXTRA_FOLDER}/reference-run/log.txt`]: 'Learning Rate\tTrain Loss\tValid Loss\tTrain Acc.\tValid Acc.\t\n0.100000\t6.500000\t5.900000\t1.200000\t3.400000\t\n',
     [`${forged}/status.json`]: JSON.stringify({ schema: 1, state: 'queued', pid: null, startedAt: null, updatedAt: now, progress: { epoch: 0, epochs: 1, step: 0, totalSteps: 0 } }) + '\n',
     [`${forged}/queue.json`]: JSON.stringify({ schema: 1, kind: 'train', queuedAt: now, config: TINY_CONFIG, source: 'forged' }) + '\n',
   };

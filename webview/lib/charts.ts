@@ -65,8 +65,37 @@ export function applyDefaults(): void {
 export function onThemeChange(cb: () => void): void {
   new MutationObserver(() => {
     applyDefaults();
+    for (const chart of Object.values(Chart.instances)) retheme(chart);
     cb();
   }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+}
+
+type Colored = { color?: unknown };
+type ScaleColors = { ticks?: Colored; title?: Colored; grid?: Colored };
+
+/**
+ * A chart drawn before a theme change keeps the scale-title colour it resolved then (Chart.js caches
+ * it; ticks follow the new default, titles do not), which left dark-theme axis titles in the light
+ * theme's grey. Setting the colours on the chart's own options makes every text follow the theme.
+ */
+function retheme(chart: Chart): void {
+  const t = theme();
+  for (const scale of Object.values((chart.options.scales ?? {}) as Record<string, ScaleColors | undefined>)) {
+    if (!scale) continue;
+    if (scale.ticks) scale.ticks.color = t.foreground;
+    if (scale.title) scale.title.color = t.foreground;
+    if (scale.grid) scale.grid.color = t.grid;
+  }
+  const labels = (chart.options.plugins?.legend as { labels?: Colored } | undefined)?.labels;
+  if (labels) labels.color = t.foreground;
+  chart.update('none');
+  markColors(chart);
+}
+
+/** data-title-color: the colour the x-axis title is drawn in, for the UI tests' contrast check. */
+function markColors(chart: Chart): void {
+  const title = (chart.scales.x?.options as ScaleColors | undefined)?.title?.color;
+  if (typeof title === 'string') chart.canvas.dataset.titleColor = title;
 }
 
 export interface LineSeries {
@@ -112,6 +141,7 @@ export function lineChart(canvas: HTMLCanvasElement, series: LineSeries[], opts:
   const chart = new Chart(canvas, config);
   fullSeries.set(chart, series.map((s) => s.data));
   markPoints(chart);
+  markColors(chart);
   return chart;
 }
 

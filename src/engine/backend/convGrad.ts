@@ -14,7 +14,7 @@ import { maxPoolGradConfig } from './poolGrad';
 import { stridedSliceGradConfig } from './sliceGrad';
 import { installWasmKernels } from './wasmKernels';
 import { padGradConfig } from './padGrad';
-import { fastConv2dFilterGrad, fastConvSupports, fastKernelsActive, setFastKernels } from './fastKernels';
+import { fastConv2dFilterGrad, fastConv2dInputGrad, fastConvSupports, fastInputGradSupports, fastKernelsActive, setFastKernels } from './fastKernels';
 
 export type GradPath = 'conv' | 'stock';
 export interface ConvGradPolicy {
@@ -35,6 +35,11 @@ export function policyFor(backend: string): ConvGradPolicy {
 
 let override: ConvGradPolicy | null = null;
 let subPixel = true;
+let inputGradKernel = true;
+/** Input gradients on our transposed-conv kernel (default, where it applies) or as forward convolutions. For A/B timing and tests. */
+export function setInputGradKernel(on: boolean): void {
+  inputGradKernel = on;
+}
 /** Stride-2 input gradients as one phase-split conv (default) or via the zero-upsampled dy. For A/B timing and tests. */
 export function setSubPixelInputGrad(on: boolean): void {
   subPixel = on;
@@ -212,9 +217,13 @@ export const conv2dGradConfig: tf.GradConfig = {
     const nhwc = a.dataFormat === 'NHWC' || a.dataFormat === 'channelsLast' || a.dataFormat == null;
     const policy = nhwc ? policyFor(tf.getBackend()) : { filter: 'stock', input: 'stock' };
     return {
-      x: () => (policy.input === 'conv'
-        ? conv2dInputGradAsConv(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode)
-        : stockInputGrad(g, filter, x.shape, a as unknown as Record<string, unknown>)),
+      x: () => {
+        if (policy.input === 'stock') return stockInputGrad(g, filter, x.shape, a as unknown as Record<string, unknown>);
+        // Our transposed-conv kernel reads dy and the filter as they are, visiting only the taps that
+        // hit dy; the conv formulation needs a flipped filter and, at stride 2, four phases interleaved.
+        if (inputGradKernel && fastKernelsActive() && nhwc && fastInputGradSupports(x.shape[3], a)) return fastConv2dInputGrad(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode);
+        return conv2dInputGradAsConv(g, filter, x.shape, a.strides, a.pad, a.dimRoundingMode);
+      },
       filter: () => {
         if (policy.filter === 'stock') return stockFilterGrad(x, g, filter.shape, a as unknown as Record<string, unknown>);
         // Our wasm kernel reads x and dy as they are; the conv formulation transposes both first.

@@ -1,28 +1,40 @@
 // Our own wasm SIMD kernels (kernels/kernels.c) run inside TensorFlow.js' wasm backend.
 //
 // The module imports the backend's linear memory, so a kernel reads and writes tensors where the
-// backend keeps them (byte offsets from dataIdMap), with no copies. Three things come from it:
+// backend keeps them (byte offsets from dataIdMap), with no copies. Four things come from it:
 //  - Conv2D (replaces XNNPACK's for NHWC, dilation 1, Co % 8 == 0; faster on our 16–64 channel
-//    shapes and exactly equal in value: same summation order);
+//    shapes, and on the exact build equal in value: same summation order);
 //  - the Conv2D filter gradient, directly from x and dy (the conv-as-gradient path needs x and dy
 //    transposed and runs at half the speed);
+//  - the Conv2D input gradient (a transposed convolution, Ci % 8 == 0), directly from dy and the
+//    filter (convGrad.ts' path flips the filter and, for stride 2, splits dy into phases);
 //  - training-mode ghost BN (+ReLU) forward and backward in two passes each, instead of ~15
 //    broadcasting elementwise kernels.
 // Everything else stays with the stock kernels. `setFastKernels(false)` restores them for A/B timing.
+//
+// The module comes in two builds of one source: relaxed SIMD (fused multiply-add) where the runtime
+// validates it, else exact (separate multiply and add). Node 20's V8 has relaxed SIMD behind
+// --experimental-wasm-relaxed-simd, which we set at run time (V8 reads wasm feature flags when it
+// validates a module, and the flag is per process, so worker threads see it too); newer V8s
+// (Node ≥ 22, VS Code's Electron) ship it on. FAST_ADVPROP_EXACT_SIMD=1 keeps the exact build.
 import * as tf from '@tensorflow/tfjs';
+import { setFlagsFromString } from 'node:v8';
+import { bnTeam, teamReduce } from './bnTeam';
 import { overrideWasmKernel } from './kernelOverride';
-import { KERNELS_WASM_BASE64 } from './kernels/kernelsWasm';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels/kernelsWasm';
 
 // The engine's tsconfig has no DOM lib, and @types/node does not declare WebAssembly: the little we use.
 interface WasmMemory { readonly buffer: ArrayBuffer }
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
 };
 
 interface KernelExports {
   conv2d(...args: number[]): void;
   conv2d_filter_grad(...args: number[]): void;
+  conv2d_input_grad(...args: number[]): void;
   bn_forward(...args: number[]): void;
   bn_backward(...args: number[]): void;
 }
@@ -43,8 +55,45 @@ interface Instance {
   scratchFloats: number;
 }
 
-let compiled: object | null = null;
-const instances = new WeakMap<object, Instance>();
+export type SimdVariant = 'relaxed' | 'exact';
+
+// (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))): valid
+// only where the runtime has relaxed SIMD with the standard opcodes (0xfd 0x105).
+const RELAXED_PROBE = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x3d, 0x01, 0x3b, 0x00,
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]),
+  0xfd, 0x85, 0x02, 0x0b,
+]);
+
+let relaxedSupport: boolean | null = null;
+/** Whether this runtime runs wasm relaxed SIMD (after setting Node 20's flag for it). */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSupport === null) {
+    if (!WebAssembly.validate(RELAXED_PROBE)) {
+      try {
+        setFlagsFromString('--experimental-wasm-relaxed-simd');
+      } catch { /* a runtime without V8 flags: stay exact */ }
+    }
+    relaxedSupport = WebAssembly.validate(RELAXED_PROBE);
+  }
+  return relaxedSupport;
+}
+
+let wanted: SimdVariant = process.env.FAST_ADVPROP_EXACT_SIMD === '1' ? 'exact' : 'relaxed';
+/** The build our kernels run: relaxed (FMA) when wanted and supported, else exact. */
+export function simdVariant(): SimdVariant {
+  return wanted === 'relaxed' && relaxedSimdSupported() ? 'relaxed' : 'exact';
+}
+/** Chooses the build for A/B timing and tests ('relaxed' still falls back to exact where unsupported). */
+export function setSimdVariant(v: SimdVariant): void {
+  wanted = v;
+}
+
+const compiled: Partial<Record<SimdVariant, object>> = {};
+const instances: Record<SimdVariant, WeakMap<object, Instance>> = { relaxed: new WeakMap(), exact: new WeakMap() };
 let enabled = true;
 /** How often each of our kernels ran in this thread (tests check that a path really used them). */
 const calls: Record<string, number> = {};
@@ -55,9 +104,10 @@ const count = (name: string): void => {
   calls[name] = (calls[name] ?? 0) + 1;
 };
 
-function module(): object {
-  if (!compiled) compiled = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-  return compiled;
+/** The compiled kernel module of one build (bench instantiates it with a memory of its own for its FMA ceiling). */
+export function kernelModule(v: SimdVariant): object {
+  if (v === 'relaxed' && !relaxedSimdSupported()) throw new Error('fast kernels: this runtime has no wasm relaxed SIMD');
+  return (compiled[v] ??= new WebAssembly.Module(Buffer.from(v === 'relaxed' ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64, 'base64')));
 }
 
 const failures = new WeakMap<object, string>();
@@ -67,16 +117,17 @@ const failures = new WeakMap<object, string>();
  * expose its memory, or a shared memory from tfjs' threaded build): then the stock paths run.
  */
 function tryInstance(backend: tf.KernelBackend): Instance | null {
-  const known = instances.get(backend);
+  const variant = simdVariant();
+  const known = instances[variant].get(backend);
   if (known) return known;
   if (failures.has(backend)) return null;
   try {
     const b = backend as WasmBackendLike;
     const memory = b.wasm?.asm?.memory;
     if (!memory || !(memory.buffer instanceof ArrayBuffer)) throw new Error('the wasm backend exposes no (unshared) memory');
-    const k = new WebAssembly.Instance(module(), { env: { memory } }).exports as unknown as KernelExports;
+    const k = new WebAssembly.Instance(kernelModule(variant), { env: { memory, team_reduce: (ptr: number, count: number) => teamReduce(memory, ptr, count) } }).exports as unknown as KernelExports;
     const inst: Instance = { k, backend: b, zeros: 0, zerosFloats: 0, scratch: 0, scratchFloats: 0 };
-    instances.set(backend, inst);
+    instances[variant].set(backend, inst);
     return inst;
   } catch (e) {
     failures.set(backend, (e as Error).message.split('\n')[0]);
@@ -95,7 +146,7 @@ export function fastKernelsStatus(): string {
   if (tf.getBackend() !== 'wasm') return 'no wasm kernels of ours on this backend';
   if (!enabled) return 'our wasm kernels switched off';
   return tryInstance(tf.backend())
-    ? 'our wasm SIMD kernels for conv, conv filter gradient and batch norm'
+    ? `our wasm SIMD kernels for conv, conv filter and input gradients and batch norm (${simdVariant() === 'relaxed' ? 'relaxed SIMD, fused multiply-add' : 'exact multiply and add'})`
     : `stock wasm kernels only (ours could not load: ${failures.get(tf.backend())})`;
 }
 
@@ -197,7 +248,21 @@ export function fastConv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
   return tf.engine().runKernel(FILTER_GRAD, { x, dy }, { strides, pad, dimRoundingMode, filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
+/**
+ * dL/dx of y = conv2d(x, filter) from dy and the filter (NHWC, dilation 1, Ci % 8 == 0), on the wasm
+ * backend. Not differentiable itself.
+ */
+export function fastConv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: number[], strides: number | [number, number], pad: PadAttr, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+  return tf.engine().runKernel(INPUT_GRAD, { dy, filter }, { strides, pad, dimRoundingMode, inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** Shapes the input-gradient kernel takes: those of fastConvSupports with input channels a multiple of 8. */
+export function fastInputGradSupports(ci: number, attrs: { dataFormat?: string; dilations?: unknown }): boolean {
+  return fastConvSupports(8, attrs) && ci % 8 === 0 && ci > 0;
+}
+
 const FILTER_GRAD = 'FastAdvPropConv2DFilterGrad';
+const INPUT_GRAD = 'FastAdvPropConv2DInputGrad';
 const BN_FORWARD = 'FastAdvPropBatchNormTrain';
 const BN_BACKWARD = 'FastAdvPropBatchNormTrainGrad';
 
@@ -245,6 +310,28 @@ const ours: tf.KernelConfig[] = [
     }) as unknown as tf.KernelFunc,
   },
   {
+    kernelName: INPUT_GRAD,
+    backendName: 'wasm',
+    kernelFunc: ((args: Args) => {
+      const inst = instanceFor(args.backend);
+      const { dy, filter } = args.inputs;
+      const a = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
+      const [n, h, w, ci] = a.inputShape;
+      const [kh, kw, , co] = filter.shape;
+      const info = convInfo(a.inputShape, filter.shape, a);
+      if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== co) throw new Error(`fast kernels: dy of shape [${dy.shape}] does not fit a conv of [${a.inputShape}] with filter [${filter.shape}]`);
+      const out = inst.backend.makeOutput([n, h, w, ci], 'float32');
+      count('conv2d_input_grad');
+      if (out.shape.every((d) => d > 0)) {
+        // wt first: scratch() may move on growth, zeros() must not be freed after we took its offset.
+        const wt = scratch(inst, kh * kw * ci * co);
+        inst.k.conv2d_input_grad(offset(inst, dy), offset(inst, filter), offset(inst, out), wt, zeros(inst, co),
+          n, h, w, ci, kh, kw, co, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+      }
+      return out;
+    }) as unknown as tf.KernelFunc,
+  },
+  {
     kernelName: BN_FORWARD,
     backendName: 'wasm',
     kernelFunc: ((args: Args) => {
@@ -253,11 +340,12 @@ const ours: tf.KernelConfig[] = [
       const { groups, relu, eps } = args.attrs as { groups: number; relu: boolean; eps: number };
       const C = h.shape[3];
       const M = groupRows(h.shape, groups);
+      const team = bnTeam();
       const y = inst.backend.makeOutput(h.shape, 'float32');
       const stats = [0, 1, 2].map(() => inst.backend.makeOutput([groups, C], 'float32'));
       count('bn_forward');
       inst.k.bn_forward(offset(inst, h), offset(inst, gamma), offset(inst, beta), offset(inst, y),
-        offset(inst, stats[0]), offset(inst, stats[1]), offset(inst, stats[2]), scratch(inst, 4 * C), groups, M, C, relu ? 1 : 0, eps);
+        offset(inst, stats[0]), offset(inst, stats[1]), offset(inst, stats[2]), scratch(inst, 4 * C), groups, M, M * (team?.size ?? 1), C, relu ? 1 : 0, eps);
       return [y, ...stats];
     }) as unknown as tf.KernelFunc,
   },
@@ -273,9 +361,10 @@ const ours: tf.KernelConfig[] = [
       const dh = inst.backend.makeOutput(h.shape, 'float32');
       const dgamma = inst.backend.makeOutput([C], 'float32');
       const dbeta = inst.backend.makeOutput([C], 'float32');
+      const team = bnTeam();
       count('bn_backward');
       inst.k.bn_backward(offset(inst, dy), offset(inst, y), offset(inst, h), offset(inst, mean), offset(inst, rstd), offset(inst, gamma),
-        offset(inst, dh), offset(inst, dgamma), offset(inst, dbeta), scratch(inst, 4 * C), groups, M, C, relu ? 1 : 0);
+        offset(inst, dh), offset(inst, dgamma), offset(inst, dbeta), scratch(inst, 4 * C), groups, M, M * (team?.size ?? 1), C, relu ? 1 : 0, !team || team.index === 0 ? 1 : 0);
       return [dh, dgamma, dbeta];
     }) as unknown as tf.KernelFunc,
   },

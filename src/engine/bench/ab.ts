@@ -2,22 +2,27 @@
 // measured side by side mean anything. One replica (ResNet-20 w16, batch 64, BN groups of 8) runs
 // training steps alternately with a switch off (A) and on (B), in ABBA order.
 //   node -e "require('./out/src/engine/bench/ab').runAb('all', 6).then(r => console.log(r))"
+// Switches: zeroCopy, fusedBn, subPixel, fastKernels, fma, inputGrad, all.
 import { selectBackend } from '../backend/select';
-import { setSubPixelInputGrad } from '../backend/convGrad';
+import { setInputGradKernel, setSubPixelInputGrad } from '../backend/convGrad';
 import { installWasmKernels } from '../backend/wasmKernels';
-import { setFastKernels } from '../backend/fastKernels';
+import { setFastKernels, setSimdVariant } from '../backend/fastKernels';
 import { createReplica } from '../exec/replica';
 import type { ModelSpec, PassRequest } from '../exec/types';
 import { setBnImpl } from '../model/forward';
 import { initParams } from '../model/init';
 
-export type AbSwitch = 'zeroCopy' | 'fusedBn' | 'subPixel' | 'fastKernels' | 'all';
+export type AbSwitch = 'zeroCopy' | 'fusedBn' | 'subPixel' | 'fastKernels' | 'fma' | 'inputGrad' | 'all';
 
 const SWITCHES: Record<AbSwitch, (on: boolean) => void> = {
   zeroCopy: (on) => installWasmKernels(on),
   fusedBn: (on) => setBnImpl(on ? 'fused' : 'moments'),
   subPixel: (on) => setSubPixelInputGrad(on),
   fastKernels: (on) => setFastKernels(on),
+  // Our kernels' relaxed-SIMD (FMA) build against their exact (mul + add) build.
+  fma: (on) => setSimdVariant(on ? 'relaxed' : 'exact'),
+  // Our transposed-conv input-gradient kernel against the flipped-filter / sub-pixel conv path.
+  inputGrad: (on) => setInputGradKernel(on),
   all: (on) => {
     setFastKernels(on);
     installWasmKernels(on);

@@ -1,18 +1,20 @@
 // `fast-advprop bench`: how fast this machine trains, on every backend it has, in one process.
 // The figure that matters is images/s of a ResNet-20 training step (one clean forward/backward with
 // parameter gradients, as vanilla training does) at batch 64, next to the machine's matMul rate so
-// the achieved fraction of peak is visible.
+// the achieved fraction of peak is visible, and next to the wasm SIMD multiply-add ceiling of the
+// kernel build in use (bench/ceiling.ts): what a wasm engine could reach at most.
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { adapterLabel } from '../../shared/backendLabel';
 import type { BackendName } from '../../shared/config';
 import type { AdapterDescription } from '../../shared/runFormat';
-import { fastKernelsEnabled, setFastKernels } from '../backend/fastKernels';
+import { fastKernelsEnabled, setFastKernels, setSimdVariant, simdVariant } from '../backend/fastKernels';
 import { BackendUnavailableError, selectBackend } from '../backend/select';
 import { releaseWebGpu, vulkanLoaderMissing } from '../backend/webgpu';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor, ModelSpec, PassRequest } from '../exec/types';
 import { initParams } from '../model/init';
+import { madCeiling, type MadCeiling } from './ceiling';
 import { benchKernels, formatKernelBench, type KernelBenchRow } from './kernels';
 import { formatProfile, profileStep, type StepProfile } from './profile';
 import { DEFAULT_PYTHONS, runPeer, type PeerReport } from './peer';
@@ -59,6 +61,12 @@ export interface BenchRow {
   gflops: number;
   fractionOfPeak: number | null;
   matMulOneCore: number | null;
+  /**
+   * gflops over the wasm SIMD multiply-add ceiling of this many cores (bench/ceiling.ts, the build
+   * in use), re-measured on one core right before the row (ceilingOneCore); null for GPU rows.
+   */
+  fractionOfCeiling: number | null;
+  ceilingOneCore: number | null;
   /** webgpu rows: adapterLabel() of the adapter, and whether it is a software one (llvmpipe). */
   adapter?: string;
   software?: boolean;
@@ -74,6 +82,8 @@ export interface BenchReport {
   model: { arch: string; width: number; input: number[]; numClasses: number; params: number; gflopPerImageStep: number };
   cores: number;
   matMulGflops: { oneCore: number; machine: number };
+  /** The one-core wasm SIMD multiply-add ceiling, exact (mul + add) and relaxed (FMA), at the start. */
+  ceiling: MadCeiling;
   trainImagesPerSecond: Record<string, number>;
   rows: BenchRow[];
   skipped: { key: string; reason: string }[];
@@ -90,6 +100,11 @@ export interface BenchReport {
    * what the kernels are worth on this machine (ratio = wasm-1 / this).
    */
   stockKernels?: { imagesPerSecond: number; steps: number; warmupSteps: number; ratio: number } | { skipped: string };
+  /**
+   * The wasm-1 step on the exact (mul + add) build of our kernels, timed right after wasm-1 when
+   * that ran on the relaxed-SIMD (FMA) build: what FMA is worth here (ratio = wasm-1 / this).
+   */
+  exactSimd?: { imagesPerSecond: number; steps: number; warmupSteps: number; ratio: number } | { skipped: string };
   /** With --kernels: GFLOP/s of our conv kernels and the stock paths, per ResNet-20 layer shape. */
   kernels?: KernelBenchRow[] | { skipped: string };
   /** The same step in PyTorch eager on this machine, right after our rows, with ours/PyTorch per wasm row. */
@@ -99,12 +114,12 @@ export interface BenchReport {
 export const SPEC: ModelSpec = { arch: 'resnet20', width: 16, inputHeight: 32, inputWidth: 32, inputChannels: 3, numClasses: 10 };
 const BATCH = 64;
 /**
- * BN groups as a training run would have them: the default config's two groups, or one per worker
- * when there are more workers (a pass is computed one group at a time, so fewer groups than
- * workers would leave workers idle).
+ * BN groups as a training run has them: the default config's two, whatever the worker count. On
+ * wasm, more workers than groups split each group across a team (exec/shard.ts), as training does,
+ * so the rows past wasm-2 measure that split with the results of the 2-group step.
  */
-function benchGroupSize(batch: number, workers: number): number {
-  return Math.max(1, 2 ** Math.floor(Math.log2(batch / Math.max(2, workers))));
+function benchGroupSize(batch: number): number {
+  return Math.max(1, batch / 2);
 }
 const TARGET = 150;
 /** The GPU rows' batches: where a GPU's throughput levels off is part of the answer. */
@@ -141,14 +156,13 @@ export function forwardFlopsPerImage(spec: ModelSpec): number {
   return flops;
 }
 
-export function request(batch: number, workers: number): PassRequest {
+export function request(batch: number): PassRequest {
   const px = SPEC.inputHeight * SPEC.inputWidth * SPEC.inputChannels;
   return {
     images: Float32Array.from({ length: batch * px }, (_, i) => Math.sin(i * 0.0137) * 0.8),
     count: batch,
     labels: Int32Array.from({ length: batch }, (_, i) => i % SPEC.numClasses),
-    // Past 8 workers, smaller groups so every worker still gets a share (BN group size barely affects cost).
-    bn: 'main', training: true, groupSize: benchGroupSize(batch, workers), lossWeight: 1 / batch, paramGrads: true,
+    bn: 'main', training: true, groupSize: benchGroupSize(batch), lossWeight: 1 / batch, paramGrads: true,
   };
 }
 
@@ -182,7 +196,7 @@ async function timeSteps(ex: Executor, batch: number, steps: number, warmupSecon
   const state = initParams(SPEC, 1);
   await ex.setState(state.params, state.running);
   // Built once: at batch 512 building it (1.5 M sines) would take a tenth of a GPU step's time.
-  const req = request(batch, ex.workers);
+  const req = request(batch);
   const w0 = process.hrtime.bigint();
   let warmupSteps = 0;
   do {
@@ -251,6 +265,8 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   const one = await matMulGflops(quick || gpuOnly);
   const machine = one * cores;
   say(`wasm matMul 1024×1024: ${fmt(one)} GFLOP/s on one core, ${fmt(machine)} GFLOP/s for ${cores} cores`);
+  const ceiling = madCeiling(quick ? 0.3 : 1);
+  say(`wasm SIMD multiply-add ceiling, one core: ${fmt(ceiling.exact)} GFLOP/s mul + add, ${ceiling.relaxed === null ? 'no relaxed SIMD in this runtime' : `${fmt(ceiling.relaxed)} GFLOP/s relaxed-SIMD FMA`}; our kernels run the ${ceiling.used === 'relaxed' ? 'FMA' : 'exact'} build`);
 
   type Plan = { key: string; backend: BackendName; workers: number; batch: number; steps: number; cores: number; adapter?: AdapterDescription };
   const plans: Plan[] = [];
@@ -259,7 +275,11 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     // Stock cpu is two orders slower: a short sample at a small batch says enough.
     plans.push({ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, steps: 1, cores: 1 });
     plans.push({ key: 'wasm-1', backend: 'wasm', workers: 1, batch: BATCH, steps: quick ? 1 : 4, cores: 1 });
-    for (const n of new Set([2, cores])) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
+    // Every power of two up to the core count, and the core count: how the step scales.
+    const counts = new Set<number>();
+    for (let n = 2; n <= cores; n *= 2) counts.add(n);
+    counts.add(cores);
+    for (const n of counts) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
     // Native TensorFlow asked for by name: through "auto", a hardware WebGPU adapter would answer
     // first and hide whether tfjs-node is there.
     const reasons: string[] = [];
@@ -293,12 +313,14 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   for (const p of plans) {
     try {
       const oneNow = p.backend === 'wasm' ? await matMulGflops(true) : one;
+      const ceilingNow = p.backend === 'webgpu' ? null : p.backend === 'wasm' ? madCeiling(0.2).oneCore : ceiling.oneCore;
       const m = await measure(p.backend, p.workers, p.batch, p.steps, warmupFor(p.backend));
       const gflops = (m.imagesPerSecond * stepFlops) / 1e9;
       const gpu = p.backend === 'webgpu';
       rows.push({
         key: p.key, backend: m.backend, workers: m.workers, batch: p.batch, steps: p.steps, warmupSteps: m.warmupSteps, imagesPerSecond: m.imagesPerSecond,
-        gflops, fractionOfPeak: gpu ? null : gflops / (oneNow * p.cores), matMulOneCore: gpu ? null : oneNow, tensorsBefore: m.before, tensorsAfter: m.after,
+        gflops, fractionOfPeak: gpu ? null : gflops / (oneNow * p.cores), matMulOneCore: gpu ? null : oneNow,
+        fractionOfCeiling: ceilingNow === null ? null : gflops / (ceilingNow * p.cores), ceilingOneCore: ceilingNow, tensorsBefore: m.before, tensorsAfter: m.after,
         ...(p.adapter ? { adapter: adapterLabel(p.adapter), software: p.adapter.software } : {}),
       });
       trainImagesPerSecond[p.key] = Math.round(m.imagesPerSecond * 10) / 10;
@@ -329,10 +351,26 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     }
   }
 
+  // The same row on the exact build: what fused multiply-add is worth, in this process.
+  let exactSimd: BenchReport['exactSimd'];
+  if (wasm1 && oursIps && !gpuOnly) {
+    if (simdVariant() !== 'relaxed') exactSimd = { skipped: 'the kernels already run the exact build (no relaxed SIMD, or FAST_ADVPROP_EXACT_SIMD=1)' };
+    else try {
+      setSimdVariant('exact');
+      const m = await measure(wasm1.backend, wasm1.workers, wasm1.batch, wasm1.steps, warmupFor(wasm1.backend));
+      exactSimd = { imagesPerSecond: Math.round(m.imagesPerSecond * 10) / 10, steps: wasm1.steps, warmupSteps: m.warmupSteps, ratio: oursIps / m.imagesPerSecond };
+      say(`  wasm-1 on the exact (mul + add) build: ${fmt(m.imagesPerSecond)} images/s`);
+    } catch (e) {
+      exactSimd = { skipped: (e as Error).message.split('\n')[0] };
+    } finally {
+      setSimdVariant('relaxed');
+    }
+  }
+
   let profile: BenchReport['profile'];
   if (opts.profile) {
     try {
-      profile = await profileStep(SPEC, request(BATCH, 1), quick ? 1 : 3);
+      profile = await profileStep(SPEC, request(BATCH), quick ? 1 : 3);
     } catch (e) {
       profile = { skipped: (e as Error).message.split('\n')[0] };
     }
@@ -384,6 +422,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     model: { arch: SPEC.arch, width: SPEC.width, input: [SPEC.inputHeight, SPEC.inputWidth, SPEC.inputChannels], numClasses: SPEC.numClasses, params: paramCount, gflopPerImageStep: stepFlops / 1e9 },
     cores,
     matMulGflops: { oneCore: one, machine },
+    ceiling,
     trainImagesPerSecond,
     rows,
     skipped,
@@ -392,6 +431,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     webgpu,
     ...(gpuTarget ? { gpuTarget } : {}),
     ...(stockKernels ? { stockKernels } : {}),
+    ...(exactSimd ? { exactSimd } : {}),
     ...(profile ? { profile } : {}),
     ...(kernels ? { kernels } : {}),
     ...(peer ? { peer } : {}),
@@ -401,17 +441,20 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     out(JSON.stringify(report, null, 2));
   } else {
     out('');
-    out('| run | backend | workers | batch | warm-up + timed steps | images/s | GFLOP/s | of matMul peak (1-core rate just before) | tensors before → after |');
-    out('|---|---|---|---|---|---|---|---|---|');
+    out(`| run | backend | workers | batch | warm-up + timed steps | images/s | GFLOP/s | of the ${ceiling.used === 'relaxed' ? 'FMA' : 'mul + add'} ceiling (1-core rate just before) | of matMul peak (1-core rate just before) | tensors before → after |`);
+    out('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const peak = r.fractionOfPeak === null ? '-' : `${fmt(100 * r.fractionOfPeak, 0)} % (${fmt(r.matMulOneCore)} GFLOP/s)`;
-      out(`| ${r.key} | ${r.backend}${r.adapter ? ` · ${r.adapter}` : ''} | ${r.workers} | ${r.batch} | ${r.warmupSteps} + ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${peak} | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
+      const ceil = r.fractionOfCeiling === null ? '-' : `${fmt(100 * r.fractionOfCeiling, 0)} % (${fmt(r.ceilingOneCore)} GFLOP/s)`;
+      out(`| ${r.key} | ${r.backend}${r.adapter ? ` · ${r.adapter}` : ''} | ${r.workers} | ${r.batch} | ${r.warmupSteps} + ${r.steps} | ${fmt(r.imagesPerSecond)} | ${fmt(r.gflops)} | ${ceil} | ${peak} | ${r.tensorsBefore} → ${r.tensorsAfter}${r.workers > 1 ? ' (main thread)' : ''} |`);
     }
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
     if (stockKernels && 'ratio' in stockKernels) out(`our wasm kernels: wasm-1 ${fmt(oursIps)} vs ${fmt(stockKernels.imagesPerSecond)} images/s on the stock kernels, ×${fmt(stockKernels.ratio, 2)} (same process)`);
     else if (stockKernels) out(`our wasm kernels: baseline skipped (${stockKernels.skipped})`);
+    if (exactSimd && 'ratio' in exactSimd) out(`fused multiply-add: wasm-1 ${fmt(oursIps)} vs ${fmt(exactSimd.imagesPerSecond)} images/s on the exact build, ×${fmt(exactSimd.ratio, 2)} (same process)`);
+    else if (exactSimd) out(`fused multiply-add: exact baseline skipped (${exactSimd.skipped})`);
     if (peer && 'rows' in peer) {
       for (const r of peer.rows) out(`peer ${r.key}: PyTorch ${peer.torch} eager, ${r.threads} thread${r.threads > 1 ? 's' : ''}, batch ${r.batch}: ${fmt(r.channelsLast)} images/s channels-last, ${fmt(r.nchw)} NCHW; ours/PyTorch ${fmt(r.ratio, 2)}`);
       for (const f of peer.failed) out(`peer ${f.key}: failed (${f.reason})`);

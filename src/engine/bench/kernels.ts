@@ -1,25 +1,32 @@
 // `fast-advprop bench --kernels`: our wasm conv kernels against the stock paths, shape by shape
 // (the ResNet-20 layers at batch 64), in one process: GFLOP/s, median of several runs each.
+// "ours" is the build the engine runs (relaxed SIMD where available); "exact" the mul+add build.
 import * as tf from '@tensorflow/tfjs';
-import { conv2dFilterGradAsConv } from '../backend/convGrad';
-import { fastConv2dFilterGrad, setFastKernels } from '../backend/fastKernels';
+import { conv2dFilterGradAsConv, conv2dInputGradAsConv } from '../backend/convGrad';
+import { fastConv2dFilterGrad, fastConv2dInputGrad, setFastKernels, setSimdVariant, simdVariant, type SimdVariant } from '../backend/fastKernels';
 import { selectBackend } from '../backend/select';
 
 export interface KernelBenchRow {
   shape: string;
-  /** GFLOP/s: forward conv on our kernel vs on XNNPACK; filter gradient ours vs as a convolution. */
+  /** GFLOP/s: forward conv on our kernel (the build in use, and the exact build) vs on XNNPACK. */
   convOurs: number;
+  convExact: number;
   convXnnpack: number;
+  /** Filter gradient ours vs as a convolution (convGrad.ts). */
   filterGradOurs: number;
   filterGradAsConv: number;
+  /** Input gradient ours vs as a convolution (flipped filter; sub-pixel phases at stride 2); null where Ci % 8 ≠ 0. */
+  inputGradOurs: number | null;
+  inputGradAsConv: number;
 }
 
-const SHAPES: [number, number, number, number][] = [
-  // [batch, height = width, in channels, out channels], 3×3 stride 1 'same'
-  [64, 32, 16, 16],
-  [64, 16, 32, 32],
-  [64, 8, 64, 64],
-  [64, 32, 3, 16],
+const SHAPES: [number, number, number, number, number][] = [
+  // [batch, input height = width, in channels, out channels, stride], 3×3 'same'
+  [64, 32, 16, 16, 1],
+  [64, 16, 32, 32, 1],
+  [64, 8, 64, 64, 1],
+  [64, 32, 16, 32, 2],
+  [64, 32, 3, 16, 1],
 ];
 
 function median(f: () => tf.Tensor, reps: number): number {
@@ -39,34 +46,42 @@ function median(f: () => tf.Tensor, reps: number): number {
 export async function benchKernels(reps = 9): Promise<KernelBenchRow[]> {
   await selectBackend('wasm');
   const rows: KernelBenchRow[] = [];
+  const inUse: SimdVariant = simdVariant();
   try {
-    for (const [n, h, ci, co] of SHAPES) {
+    for (const [n, h, ci, co, s] of SHAPES) {
+      const oh = Math.ceil(h / s);
       const x = tf.randomNormal([n, h, h, ci]) as tf.Tensor4D;
       const w = tf.randomNormal([3, 3, ci, co]) as tf.Tensor4D;
-      const dy = tf.randomNormal([n, h, h, co]) as tf.Tensor4D;
-      const gflops = (ms: number): number => (2 * n * h * h * co * 9 * ci) / ms / 1e6;
+      const dy = tf.randomNormal([n, oh, oh, co]) as tf.Tensor4D;
+      const gflops = (ms: number): number => (2 * n * oh * oh * co * 9 * ci) / ms / 1e6;
       setFastKernels(true);
-      const convOurs = gflops(median(() => tf.conv2d(x, w, 1, 'same'), reps));
-      const filterGradOurs = gflops(median(() => fastConv2dFilterGrad(x, dy, w.shape, 1, 'same'), reps));
+      const convOurs = gflops(median(() => tf.conv2d(x, w, s, 'same'), reps));
+      const filterGradOurs = gflops(median(() => fastConv2dFilterGrad(x, dy, w.shape, s, 'same'), reps));
+      const inputGradOurs = ci % 8 === 0 ? gflops(median(() => fastConv2dInputGrad(dy, w, x.shape, s, 'same'), reps)) : null;
+      setSimdVariant('exact');
+      const convExact = gflops(median(() => tf.conv2d(x, w, s, 'same'), reps));
+      setSimdVariant(inUse);
       setFastKernels(false);
-      const convXnnpack = gflops(median(() => tf.conv2d(x, w, 1, 'same'), reps));
-      const filterGradAsConv = gflops(median(() => conv2dFilterGradAsConv(x, dy, w.shape, 1, 'same'), reps));
+      const convXnnpack = gflops(median(() => tf.conv2d(x, w, s, 'same'), reps));
+      const filterGradAsConv = gflops(median(() => conv2dFilterGradAsConv(x, dy, w.shape, s, 'same'), reps));
+      const inputGradAsConv = gflops(median(() => conv2dInputGradAsConv(dy, w, x.shape, s, 'same'), reps));
       setFastKernels(true);
-      rows.push({ shape: `${n}×${h}×${h}×${ci}→${co}`, convOurs, convXnnpack, filterGradOurs, filterGradAsConv });
+      rows.push({ shape: `${n}×${h}×${h}×${ci}→${co}${s > 1 ? ` /${s}` : ''}`, convOurs, convExact, convXnnpack, filterGradOurs, filterGradAsConv, inputGradOurs, inputGradAsConv });
       tf.dispose([x, w, dy]);
     }
   } finally {
     setFastKernels(true);
+    setSimdVariant(inUse);
   }
   return rows;
 }
 
 export function formatKernelBench(rows: KernelBenchRow[]): string[] {
-  const f = (v: number): string => v.toFixed(1);
+  const f = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
   return [
-    'conv kernels, 3×3 stride 1, GFLOP/s (median):',
-    '| shape | conv: ours | conv: XNNPACK | filter gradient: ours | filter gradient: as a conv |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.shape} | ${f(r.convOurs)} | ${f(r.convXnnpack)} | ${f(r.filterGradOurs)} | ${f(r.filterGradAsConv)} |`),
+    `conv kernels, 3×3 'same' (/2: stride 2), GFLOP/s (median); ours = the ${simdVariant() === 'relaxed' ? 'relaxed-SIMD (FMA)' : 'exact'} build:`,
+    '| shape | conv: ours | conv: exact build | conv: XNNPACK | filter gradient: ours | filter gradient: as a conv | input gradient: ours | input gradient: as a conv |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.shape} | ${f(r.convOurs)} | ${f(r.convExact)} | ${f(r.convXnnpack)} | ${f(r.filterGradOurs)} | ${f(r.filterGradAsConv)} | ${f(r.inputGradOurs)} | ${f(r.inputGradAsConv)} |`),
   ];
 }

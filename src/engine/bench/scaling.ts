@@ -84,7 +84,7 @@ async function matMulWorkers(n: number, seconds: number): Promise<number[]> {
 }
 
 async function step(ex: Executor): Promise<StepSample> {
-  const req = request(64, ex.workers);
+  const req = request(64);
   const t0 = performance.now();
   await ex.run([req]);
   const wallMs = performance.now() - t0;

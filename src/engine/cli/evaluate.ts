@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { CONFIG_BOUNDS, ConfigError, resolveConfig } from '../../shared/config';
 import { CORRUPTIONS, robustnessSummaryLines } from '../../shared/robustness';
-import { RUN_FILES, type RunConfigRecord } from '../../shared/runFormat';
+import type { RunConfigRecord } from '../../shared/runFormat';
 import { shellCommand } from '../../shared/shellQuote';
 import { makeAttackSpec } from '../attack';
 import type { Executor, ModelSpec } from '../exec/types';
@@ -10,11 +10,11 @@ import { CheckpointError, LAST_CHECKPOINT, NoCheckpointError, loadCheckpoint } f
 import { exportModel } from '../run/export';
 import { runLockScope, takeRunLock } from '../run/lock';
 import { RunDirError } from '../run/runDir';
+import { RunRecordError, readRunRecord } from '../run/runRecord';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import { defaultDeps, type EngineDeps } from '../train/engineDeps';
-import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
 import type { CliIo } from './io';
 
 // `evaluate` and `export-model` work from a run folder alone: config.json says what the model and
@@ -65,31 +65,14 @@ interface RunOnDisk {
 function openRun(flags: Record<string, string | number | boolean>): RunOnDisk {
   if (flags.run === undefined) throw new UsageError('--run', 'required; give the run folder, e.g. --run runs/fast-advprop-20250101-120000');
   const dir = path.resolve(String(flags.run));
-  const cfgFile = path.join(dir, RUN_FILES.config);
-  let text: string;
-  try {
-    text = readBoundedText(cfgFile, READ_LIMITS.config, "a run's config.json");
-  } catch (e) {
-    if (e instanceof FileReadError && e.code === 'ENOENT') throw new UsageError('--run', `${dir} is not a run folder (no ${RUN_FILES.config})`);
-    throw new UsageError('--run', (e as Error).message);
-  }
-  const damaged = (why: string): UsageError => new UsageError('--run', `${cfgFile} is damaged (${why}); the run cannot be evaluated without it`);
   let record: RunConfigRecord;
   try {
-    record = JSON.parse(text) as RunConfigRecord;
+    record = readRunRecord(dir, 'evaluated', false);
   } catch (e) {
-    throw damaged((e as Error).message.replace(/\s+/g, ' ').slice(0, 120));
-  }
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw damaged(`it holds ${record === null ? 'null' : typeof record}, not a run record`);
-  try {
-    record = { ...record, config: resolveConfig(record.config) };
-  } catch (e) {
-    throw damaged(`its config is invalid: ${(e as Error).message}`);
+    if (e instanceof RunRecordError) throw new UsageError('--run', e.message);
+    throw e;
   }
   const d = record.dataset;
-  if (!d || typeof d !== 'object' || !['height', 'width', 'channels', 'numClasses'].every((k) => Number.isInteger(d[k as keyof typeof d]) && (d[k as keyof typeof d] as number) > 0)) {
-    throw damaged('no valid "dataset" record');
-  }
   const spec: ModelSpec = { arch: record.config.model.arch, width: record.config.model.width, inputHeight: d.height, inputWidth: d.width, inputChannels: d.channels, numClasses: d.numClasses };
   const ckptFile = flags.checkpoint !== undefined ? path.resolve(String(flags.checkpoint)) : path.join(dir, 'checkpoints', LAST_CHECKPOINT);
   return { dir, record, spec, ckptFile };

@@ -318,8 +318,10 @@ async function runTrainer(a: {
       (a.resumeFrom ? `, resuming at step ${a.resumeFrom.step}` : ''),
   );
   // Worker threads beyond a step's pieces would idle while training: say so, and what would help.
-  const pieces = stepPieces(plan);
-  const why = `a training step splits into ${pieces} pieces (${plan.bnGroups} BN groups${pieces > plan.bnGroups ? ' × the clean and the attacked pass' : ''})`;
+  const split = executor.backend.name === 'wasm';
+  const pieces = stepPieces(plan, split);
+  const groups = stepPieces(plan);
+  const why = `a training step splits into ${pieces} pieces (${plan.bnGroups} BN groups${groups > plan.bnGroups ? ' × the clean and the attacked pass' : ''}${pieces > groups ? `, each over ${pieces / groups} workers` : ''})`;
   const more = 'a larger bnGroups trains on more cores (it changes the BN statistics, and so the results)';
   if (executor.workers > pieces) say(`note: ${executor.workers} workers, but ${why}: the others only speed up evaluation; ${more}`);
   else if (config.workers === 0 && !['tensorflow', 'webgpu'].includes(executor.backend.name) && executor.workers < os.availableParallelism()) say(`using ${executor.workers} of ${os.availableParallelism()} cores: ${why}; ${more}`);

@@ -19,6 +19,8 @@ export interface CreateExecutorOptions {
    * train/plan.ts stepPieces); idle workers would only cost memory and a state copy per step.
    */
   usefulWorkers?: number;
+  /** The same on wasm, where a BN group can be split across workers (stepPieces with splitGroups). */
+  usefulWorkersSplit?: number;
   /** Path of a module exporting createReplica(spec), used instead of the real replica (tests). */
   replicaModule?: string;
 }
@@ -47,12 +49,13 @@ function resolvedName(info: BackendInfo): BackendName {
 export async function createExecutor(opts: CreateExecutorOptions): Promise<Executor> {
   const selected = await selectBackend(opts.backend);
   const cores = os.availableParallelism();
-  const n = resolveWorkers(opts.workers, selected, opts.usefulWorkers, cores);
+  const useful = selected.name === 'wasm' && opts.usefulWorkersSplit !== undefined ? opts.usefulWorkersSplit : opts.usefulWorkers;
+  const n = resolveWorkers(opts.workers, selected, useful, cores);
   let info = selected;
   if (selected.name === 'webgpu') {
     if (opts.workers > 1) info = { ...selected, reason: `${selected.reason}; workers ${opts.workers} ignored: one process drives the GPU` };
   } else if (opts.workers === 0 && selected.name !== 'tensorflow' && n < cores) {
-    info = { ...selected, reason: `${selected.reason}; ${n} of ${cores} cores (a training step splits into ${opts.usefulWorkers} pieces)` };
+    info = { ...selected, reason: `${selected.reason}; ${n} of ${cores} cores (a training step splits into ${useful} pieces)` };
   }
   if (n === 1) {
     const replica = replicaFactory(opts.replicaModule)(opts.spec);

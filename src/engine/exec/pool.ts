@@ -1,12 +1,13 @@
 // N worker threads, each with its own backend and Replica (see worker.ts). Every pass is cut at
 // BN-group boundaries across the workers (shard.ts) and merged back, so the pool returns what one
-// replica would, only faster.
+// replica would, only faster. With more workers than a step has BN groups (wasm), each group is
+// split across a team of workers that reduce its BN sums between them (backend/bnTeam.ts).
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../shared/config';
 import type { BackendInfo } from '../../shared/runFormat';
-import { mergeResults, planUnits, sliceRequest } from './shard';
+import { mergeResults, mergeTeam, planUnits, sliceRequest, teamRequests, teamSize } from './shard';
 import type { Executor, ModelLayout, ModelSpec, PassRequest, PassResult } from './types';
 
 // ---- protocol (type-only, shared with worker.ts) ----
@@ -38,6 +39,11 @@ export interface PoolOptions {
   replicaModule?: string;
   /** Worker script; defaults to worker.js next to this file (dist/ bundle or out/ transpile). */
   script?: string;
+  /**
+   * Split BN groups across workers when a training step has fewer groups than the pool has workers
+   * (shard.ts teamSize). Default: on wasm, whose BN kernels reduce the split group's sums.
+   */
+  splitGroups?: boolean;
 }
 
 /** When one worker's 'run' started and ended (epoch ms, comparable across threads) and each pass's compute time. */
@@ -116,6 +122,7 @@ export class WorkerPool implements Executor {
     private readonly threads: Thread[],
     readonly layout: ModelLayout,
     readonly backend: BackendInfo,
+    private readonly teamsAllowed: boolean,
   ) {
     this.workers = threads.length;
   }
@@ -172,7 +179,7 @@ export class WorkerPool implements Executor {
       workers: threads.length,
       reason: `${opts.info.reason}; ${threads.length} worker threads, one ${started[0].backend.name} backend each`,
     };
-    const pool = new WorkerPool(threads, started[0].layout, info);
+    const pool = new WorkerPool(threads, started[0].layout, info, opts.splitGroups ?? opts.backend === 'wasm');
     for (const t of threads) pool.attach(t);
     return pool;
   }
@@ -220,14 +227,27 @@ export class WorkerPool implements Executor {
     const enterMs = now();
     const n = this.threads.length;
     const perWorker: PassRequest[][] = this.threads.map(() => []);
-    const where: [number, number][][] = [];
+    // Per request, per unit, the [worker, index in its list] of each piece (several for a team).
+    const where: [number, number][][][] = [];
+    // More workers than BN groups: split each group across a team (one share per worker, so all
+    // members of every team run at once).
+    const team = this.teamsAllowed ? teamSize(requests, n) : 1;
+    let next = 0;
     for (const req of requests) {
       const shards = planUnits(req, n);
+      if (team > 1) {
+        where.push(shards.map((s) => teamRequests(req, s, team).map((sub) => {
+          const w = next++;
+          perWorker[w].push(sub);
+          return [w, perWorker[w].length - 1] as [number, number];
+        })));
+        continue;
+      }
       // Rotate the first worker so requests with fewer shards than workers still spread out.
       where.push(shards.map((s, k) => {
         const w = (this.rotation + k) % n;
         perWorker[w].push(sliceRequest(req, s));
-        return [w, perWorker[w].length - 1];
+        return [[w, perWorker[w].length - 1]];
       }));
       this.rotation = (this.rotation + shards.length) % n;
     }
@@ -242,7 +262,9 @@ export class WorkerPool implements Executor {
     });
     const postedMs = now();
     const answers = await Promise.all(calls);
-    const merged = where.map((parts) => mergeResults(parts.map(([w, j]) => answers[w].results![j])));
+    const merged = where.map((units, r) => mergeResults(units.map((members) => (members.length === 1
+      ? answers[members[0][0]].results![members[0][1]]
+      : mergeTeam(members.map(([w, j]) => answers[w].results![j]), requests[r].groupSize)))));
     this.lastRun = { enterMs, slicedMs, postedMs, receivedMs, mergedMs: now(), workers: answers.map((a) => a.timing) };
     return merged;
   }

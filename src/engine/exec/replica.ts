@@ -27,6 +27,7 @@
 //   parameter gradient would train towards the wrong labels. Such a request throws.
 
 import * as tf from '@tensorflow/tfjs';
+import { abortBnTeam, setBnTeam } from '../backend/bnTeam';
 import { compileModel, crossEntropySum, forward, type ForwardOptions, type ForwardState } from '../model/forward';
 import type { BatchStats, BnSet, ModelSpec, PassRequest, PassResult, Replica } from './types';
 
@@ -221,13 +222,25 @@ export function createReplica(spec: ModelSpec): Replica {
   // Values are copied (slice) because a backend may reuse or free the buffer behind them.
   const runPass = (req: PassRequest): PassResult => {
     if (tf.getBackend() === 'webgpu') throw new Error('replica: webgpu cannot read tensors synchronously; use runPassAsync');
-    const g = pass(req);
-    let r = g.next();
-    while (!r.done) r = g.next(r.value.map((t) => t.dataSync().slice() as Float32Array));
-    return r.value;
+    // A team member's pass runs in lock-step with the others' (their BN sums meet in teamReduce);
+    // if it fails, the others must not wait for it.
+    setBnTeam(req.team ?? null);
+    try {
+      const g = pass(req);
+      let r = g.next();
+      while (!r.done) r = g.next(r.value.map((t) => t.dataSync().slice() as Float32Array));
+      return r.value;
+    } catch (e) {
+      if (req.team) abortBnTeam(req.team);
+      throw e;
+    } finally {
+      setBnTeam(null);
+    }
   };
 
   const runPassAsync = async (req: PassRequest): Promise<PassResult> => {
+    // Teams block their thread in Atomics.wait: only the synchronous runPass may take part in one.
+    if (req.team) throw new Error('replica: a BN group split across workers runs only through runPass (cpu/wasm)');
     const g = pass(req);
     let r = g.next();
     try {

@@ -3,6 +3,12 @@
 // order: a float sum depends on its order, and SGD amplifies a 1e-7 difference to 1e-2 within a
 // dozen steps, so this is what makes a run's weights identical for 1, 2 or N workers. The merge sums
 // what is additive and weights the per-group BN statistics by group count.
+//
+// With more workers than a step has BN groups, each group can be split further across a team of
+// workers that reduce the group's BN sums between them (backend/bnTeam.ts): what a group means does
+// not change, only the float summation order inside it (results then agree with the unsplit run
+// to float rounding, not bit for bit, and a given worker count always gives the same bits).
+import { teamBuffer } from '../backend/bnTeam';
 import type { BatchStats, PassRequest, PassResult } from './types';
 
 /** A contiguous run of samples [start, start + count) of a request. */
@@ -127,4 +133,55 @@ export function mergeResults(parts: PassResult[]): PassResult {
   const ac = sum((r) => r.attackCorrect);
   if (ac !== undefined) out.attackCorrect = ac;
   return out;
+}
+
+/**
+ * How many workers share each BN group of `requests` run together on `workers` workers: as many
+ * as leave no worker with two shares (every member of a team must run at the same time), dividing
+ * every group evenly into shares of at least MIN_TEAM_SHARE samples; 1 (no teams) for eval passes,
+ * which already spread per sample, and when there are at least as many groups as workers.
+ */
+export function teamSize(requests: PassRequest[], workers: number): number {
+  if (requests.length === 0 || !requests.every((r) => r.training && r.count > 0)) return 1;
+  const units = requests.reduce((n, r) => n + planUnits(r, workers).length, 0);
+  return maxTeam(requests.map((r) => r.groupSize), Math.floor(workers / units));
+}
+
+/**
+ * Fewest samples a team member gets: below that a share's fixed costs (kernel dispatch, ~60 BN
+ * barriers a pass) outweigh its compute.
+ */
+export const MIN_TEAM_SHARE = 4;
+
+/** The largest team (≤ cap) that splits every one of these BN group sizes evenly into shares of ≥ MIN_TEAM_SHARE samples. */
+export function maxTeam(groupSizes: number[], cap = Infinity): number {
+  let t = Math.max(1, Math.min(cap, Math.floor(Math.min(...groupSizes) / MIN_TEAM_SHARE)));
+  while (t > 1 && !groupSizes.every((g) => g % t === 0)) t--;
+  return t;
+}
+
+/**
+ * One BN group's unit cut into `size` equal member requests sharing one team buffer, in sample order.
+ * Each member's groupSize is its share; the group-wide statistics come back from teamReduce.
+ */
+export function teamRequests(req: PassRequest, unit: Shard, size: number): PassRequest[] {
+  const share = unit.count / size;
+  if (!Number.isInteger(share) || share < 1 || share % (req.groupSize / size) !== 0) throw new Error(`pass: a unit of ${unit.count} samples cannot be split across ${size} workers`);
+  const buffer = teamBuffer(size);
+  return Array.from({ length: size }, (_, index) => {
+    const sub = sliceRequest(req, { start: unit.start + index * share, count: share });
+    sub.groupSize = req.groupSize / size;
+    sub.team = { buffer, size, index };
+    return sub;
+  });
+}
+
+/**
+ * Merges the members of one team (in member order) into the result of their unit: sums and
+ * concatenations as mergeResults, and the BN statistics of member 0 (every member holds the same
+ * group-wide values), with the group's real size for the unbiased-variance correction.
+ */
+export function mergeTeam(parts: PassResult[], groupSize: number): PassResult {
+  const out = mergeResults(parts);
+  return { ...out, bnStats: parts[0].bnStats.map((b) => ({ ...b, groupSize })) };
 }

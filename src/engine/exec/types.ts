@@ -50,6 +50,11 @@ export interface PassRequest {
   paramGrads: boolean;
   /** When present, first run the attack on the images, then (if paramGrads) the pass on the result. */
   attack?: AttackSpec;
+  /**
+   * Set by the pool only: this request is one member's share of BN groups split across workers
+   * (backend/bnTeam.ts). Its groupSize is the share's; batch statistics are the whole group's.
+   */
+  team?: import('../backend/bnTeam').BnTeam;
 }
 
 export interface BatchStats {

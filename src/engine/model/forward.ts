@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BnSet, ModelLayout, ModelSpec } from './types';
+import { bnTeam } from '../backend/bnTeam';
 import { fastBatchNormBackward, fastBatchNormForward, fastBatchNormSupports, fastKernelsActive } from '../backend/fastKernels';
 import { buildLayout, paramIndex } from './layout';
 import { describeNet, type BnDef, type ConvDef, type NetDef, type Shortcut } from './net';
@@ -115,6 +116,7 @@ function forwardImpl(model: CompiledModel, state: ForwardState, x: tf.Tensor4D, 
       return y;
     }
     // Ghost BN: statistics per consecutive group of groupSize samples, emulating one device each.
+    if (bnTeam()) throw new Error('BN: a group split across workers needs the fused BN op (setBnImpl("fused"))');
     const h5 = tf.reshape(h, [G, opts.groupSize, H, W, C]);
     const { mean, variance } = tf.moments(h5, [1, 2, 3], true);
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
@@ -186,6 +188,8 @@ function groupSum(x: tf.Tensor3D): tf.Tensor3D {
 export function batchNormTrain(h: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, G: number, relu: boolean): { y: tf.Tensor4D; mean: tf.Tensor3D; variance: tf.Tensor3D } {
   const [N, H, W, C] = h.shape;
   if (fastKernelsActive() && fastBatchNormSupports(C)) return batchNormTrainFast(h, gamma, beta, G, relu);
+  // Only our BN kernels reduce a group split across workers; this path would use the local share's statistics.
+  if (bnTeam()) throw new Error(`BN: a group split across workers needs our wasm BN kernels (wasm backend, channels a multiple of 4; got ${tf.getBackend()}, ${C} channels)`);
   const M = (N / G) * H * W;
   let mean: tf.Tensor3D | null = null;
   let variance: tf.Tensor3D | null = null;

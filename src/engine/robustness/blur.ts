@@ -2,7 +2,7 @@
 // (one-sided line at a random angle), zoom (mean of centre zooms), gaussian.
 
 import type { Rng } from '../util/rng';
-import { clip01, clippedZoom, cvGaussianKernel, filter2D, gaussianFilter, makeImage, motionBlur as lineBlur, quantize8, type Image } from './image';
+import { clip01, clippedZoom, cvGaussianKernel, filter2D, gaussianFilter, makeImage, gaussianFilterScipy, motionBlur as lineBlur, quantizeMagick8, type Image } from './image';
 import { zoomFactors, type SeverityTable } from './params';
 
 /** Hendrycks' disk(): a hard disk on a 17×17 (or wider) grid, softened by a tiny Gaussian. */
@@ -63,7 +63,17 @@ export function glassShuffle(x: Float32Array, h: number, w: number, c: number, d
 export function glassBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
   const [sigma, delta, iterations] = p.glass_blur[s - 1];
   const { height: h, width: w, channels: c } = img;
-  const x = quantize8(gaussianFilter(img.data, h, w, c, sigma));
+  // The reference blurs the 8-bit image in float64 and truncates back to 8 bits; pixels on a
+  // level (flat areas) make that truncation hinge on the last bit, so it is done as scipy does.
+  const levels = new Float64Array(img.data.length);
+  for (let i = 0; i < levels.length; i++) {
+    const v = img.data[i];
+    const l = Math.round(v * 255);
+    levels[i] = Math.abs(v * 255 - l) < 1e-4 ? l / 255 : v;
+  }
+  const blurred = gaussianFilterScipy(levels, h, w, c, sigma);
+  const x = new Float32Array(blurred.length);
+  for (let i = 0; i < x.length; i++) x[i] = Math.floor(Math.min(1, Math.max(0, blurred[i])) * 255) / 255;
   glassShuffle(x, h, w, c, delta, iterations, rng);
   return makeImage(h, w, c, clip01(gaussianFilter(x, h, w, c, sigma)));
 }
@@ -71,12 +81,12 @@ export function glassBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Im
 export function motionBlur(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
   const [radius, sigma] = p.motion_blur[s - 1];
   const angle = rng.uniform(-45, 45);
-  return makeImage(img.height, img.width, img.channels, clip01(lineBlur(img.data, img.height, img.width, img.channels, radius, sigma, angle)));
+  return makeImage(img.height, img.width, img.channels, quantizeMagick8(lineBlur(img.data, img.height, img.width, img.channels, radius, sigma, angle)));
 }
 
 export function zoomBlur(img: Image, s: number, p: SeverityTable): Image {
-  const [last, step] = p.zoom_blur[s - 1];
-  const factors = zoomFactors(last, step);
+  const [stop, step] = p.zoom_blur[s - 1];
+  const factors = zoomFactors(stop, step);
   const { height: h, width: w, channels: c } = img;
   const acc = new Float32Array(img.data);
   for (const z of factors) {

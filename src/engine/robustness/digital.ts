@@ -1,8 +1,8 @@
 // Digital family: contrast, elastic transform, pixelate, JPEG, and the extra saturate.
 
-import * as jpeg from 'jpeg-js';
 import type { Rng } from '../util/rng';
 import { bilinear, clip01, gaussianFilter, hsvToRgb, makeImage, rgbToHsv, viaRgb, type Image } from './image';
+import { jpegRoundTripU8 } from './jpeg';
 import type { SeverityTable } from './params';
 
 export function contrast(img: Image, s: number, p: SeverityTable): Image {
@@ -51,19 +51,38 @@ function boxTaps(n: number, m: number): number[][] {
   return taps;
 }
 
+/**
+ * PIL's Image.resize(..., BOX) of an 8-bit image, one axis at a time (horizontal, then vertical)
+ * and each pass rounded back to 8 bits in PIL's fixed point (22 fraction bits, half up), as the
+ * reference's two resizes of a PIL image do.
+ */
 export function resizeBox(src: Float32Array, h: number, w: number, c: number, nh: number, nw: number): Float32Array {
-  const ty = boxTaps(h, nh);
-  const tx = boxTaps(w, nw);
-  const out = new Float32Array(nh * nw * c);
-  for (let y = 0; y < nh; y++) {
-    for (let x = 0; x < nw; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let sum = 0;
-        for (const yy of ty[y]) for (const xx of tx[x]) sum += src[(yy * w + xx) * c + ch];
-        out[(y * nw + x) * c + ch] = sum / (ty[y].length * tx[x].length);
+  const PREC = 2 ** 22;
+  const pass = (data: Float64Array, n: number, m: number, stride: number, count: number, taps: number[][]): Float64Array => {
+    // data holds `count` lines of n samples along the axis, `stride` apart; returns m samples per line.
+    const out = new Float64Array((data.length / n) * m);
+    const flat = taps.map((t) => Int32Array.from(t, (k) => k * stride));
+    const weight = taps.map((t) => Math.floor(0.5 + PREC / t.length));
+    for (let line = 0; line < count; line++) {
+      const outer = Math.floor(line / stride) * stride, inner = line % stride;
+      const base = outer * n + inner;
+      const obase = outer * m + inner;
+      for (let j = 0; j < m; j++) {
+        const t = flat[j];
+        let acc = 0;
+        for (let q = 0; q < t.length; q++) acc += data[base + t[q]];
+        // Every tap of a BOX filter has the same weight, so one multiply does.
+        out[obase + j * stride] = Math.min(255, Math.max(0, Math.floor((acc * weight[j] + PREC / 2) / PREC)));
       }
     }
-  }
+    return out;
+  };
+  let px: Float64Array = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) px[i] = Math.round(Math.min(1, Math.max(0, src[i])) * 255);
+  if (nw !== w) px = pass(px, w, nw, c, h * c, boxTaps(w, nw));
+  if (nh !== h) px = pass(px, h, nh, nw * c, nw * c, boxTaps(h, nh));
+  const out = new Float32Array(px.length);
+  for (let i = 0; i < px.length; i++) out[i] = px[i] / 255;
   return out;
 }
 
@@ -77,51 +96,17 @@ export function pixelate(img: Image, s: number, p: SeverityTable): Image {
 }
 
 /**
- * Real JPEG round trip through jpeg-js (baseline, 4:4:4, so every 8×8 block is coded on its own).
- * jpeg-js rebuilds its encoder tables on every call (tens of ms), so a batch is coded as one
- * mosaic: each image sits in its own 8-aligned tile, padded by repeating its last row and column
- * exactly as the encoder pads a lone image, which makes the result identical to one call per image.
- * Grey images go through as R = G = B and come back as luminance.
+ * JPEG round trip as the reference's PIL save / open does it (see jpeg.ts): 4:2:0 chroma, quality
+ * tables and libjpeg-turbo's integer transforms, so pixels match the released CIFAR-10-C files.
+ * Grey images are coded as one component, as PIL codes an "L" image.
  */
 export function jpegRoundTrip(images: readonly Image[], quality: number): Image[] {
-  if (images.length === 0) return [];
-  const { height: h, width: w, channels: c } = images[0];
-  const th = Math.ceil(h / 8) * 8;
-  const tw = Math.ceil(w / 8) * 8;
-  const cols = Math.max(1, Math.min(images.length, Math.floor(16384 / tw), Math.ceil(Math.sqrt(images.length))));
-  const rows = Math.ceil(images.length / cols);
-  const W = cols * tw;
-  const H = rows * th;
-  const rgba = new Uint8Array(W * H * 4).fill(255);
-  images.forEach((img, k) => {
-    if (img.height !== h || img.width !== w || img.channels !== c) throw new Error('jpegRoundTrip: all images in a batch must share one shape');
-    const oy = Math.floor(k / cols) * th;
-    const ox = (k % cols) * tw;
-    for (let y = 0; y < th; y++) {
-      for (let x = 0; x < tw; x++) {
-        const src = (Math.min(y, h - 1) * w + Math.min(x, w - 1)) * c;
-        const dst = ((oy + y) * W + ox + x) * 4;
-        for (let ch = 0; ch < 3; ch++) rgba[dst + ch] = Math.round(Math.min(1, Math.max(0, img.data[src + (c === 3 ? ch : 0)])) * 255);
-      }
-    }
-  });
-  const encoded = jpeg.encode({ data: rgba, width: W, height: H }, quality);
-  const decoded = jpeg.decode(encoded.data, { useTArray: true, formatAsRGBA: true });
-  if (decoded.width !== W || decoded.height !== H) throw new Error(`JPEG round trip changed the size (${W}×${H} → ${decoded.width}×${decoded.height})`);
-  const d = decoded.data;
-  return images.map((_, k) => {
-    const oy = Math.floor(k / cols) * th;
-    const ox = (k % cols) * tw;
-    const out = new Float32Array(h * w * c);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const src = ((oy + y) * W + ox + x) * 4;
-        const i = y * w + x;
-        if (c === 3) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = d[src + ch] / 255;
-        else out[i] = (0.299 * d[src] + 0.587 * d[src + 1] + 0.114 * d[src + 2]) / 255;
-      }
-    }
-    return makeImage(h, w, c, clip01(out));
+  return images.map((img) => {
+    const { height: h, width: w, channels: c } = img;
+    const px = new Uint8Array(img.data.length);
+    for (let i = 0; i < px.length; i++) px[i] = Math.round(Math.min(1, Math.max(0, img.data[i])) * 255);
+    const back = jpegRoundTripU8(px, w, h, c, quality);
+    return makeImage(h, w, c, Float32Array.from(back, (v) => v / 255));
   });
 }
 
@@ -153,20 +138,33 @@ export function elasticTransform(img: Image, s: number, p: SeverityTable, rng: R
 export function elasticWarp(img: Image, alpha: number, sigma: number, affine: number, rng: Rng): Image {
   const { height: h, width: w, channels: c } = img;
 
-  // Random affine: jitter three points around the centre, warp with the inverse map (as warpAffine does).
+  // Random affine: jitter three points around the centre (float32, as the reference's points are)
+  // and warp as cv2.warpAffine does: sample positions rounded to 1/32 px in its fixed point
+  // (AB_BITS 10, INTER_BITS 5), bilinear weights for that grid, REFLECT_101 borders.
   const cx = Math.floor(w / 2);
   const cy = Math.floor(h / 2);
   const sq = Math.floor(Math.min(h, w) / 3);
   const pts1 = [[cx + sq, cy + sq], [cx + sq, cy - sq], [cx - sq, cy - sq]];
-  const pts2 = pts1.map(([x, y]) => [x + rng.uniform(-affine, affine), y + rng.uniform(-affine, affine)]);
+  const pts2 = pts1.map(([x, y]) => [Math.fround(x + Math.fround(rng.uniform(-affine, affine))), Math.fround(y + Math.fround(rng.uniform(-affine, affine)))]);
   const [a, b, tx, d, e, ty] = affineFrom3(pts1, pts2);
+  // cv2.invertAffineTransform
   const det = a * e - b * d;
-  const ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
+  const D = det !== 0 ? 1 / det : 0;
+  const ia = e * D, ib = -b * D, id = -d * D, ie = a * D;
+  const itx = -ia * tx - ib * ty, ity = -id * tx - ie * ty;
   const warped = new Float32Array(img.data.length);
+  const cvRound = (v: number): number => {
+    const r = Math.round(v);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r; // lrint: ties to even
+  };
   for (let y = 0; y < h; y++) {
+    const X0 = cvRound((ib * y + itx) * 1024) + 16;
+    const Y0 = cvRound((ie * y + ity) * 1024) + 16;
     for (let x = 0; x < w; x++) {
-      const sx = ia * (x - tx) + ib * (y - ty);
-      const sy = id * (x - tx) + ie * (y - ty);
+      const X = (X0 + cvRound(ia * x * 1024)) >> 5;
+      const Y = (Y0 + cvRound(id * x * 1024)) >> 5;
+      const sx = (X >> 5) + (X & 31) / 32;
+      const sy = (Y >> 5) + (Y & 31) / 32;
       for (let ch = 0; ch < c; ch++) warped[(y * w + x) * c + ch] = bilinear(img.data, h, w, c, ch, sy, sx, 'reflect101');
     }
   }

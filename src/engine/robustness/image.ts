@@ -53,9 +53,13 @@ export function clip01(a: Float32Array): Float32Array {
   return a;
 }
 
-/** Quantise to 8-bit levels, as the reference does where it round-trips through uint8. */
-export function quantize8(a: Float32Array): Float32Array {
-  for (let i = 0; i < a.length; i++) a[i] = Math.round(Math.min(1, Math.max(0, a[i])) * 255) / 255;
+/**
+ * ImageMagick's 8-bit result of a float value, as the reference reads its motion blur back from a
+ * PNG: the Q16 build rounds to 1/65535 and the 8-bit PNG then keeps the level below. Emulating
+ * both steps gave the reference's level for all 3072 values of the parity image.
+ */
+export function quantizeMagick8(a: Float32Array): Float32Array {
+  for (let i = 0; i < a.length; i++) a[i] = Math.floor(Math.round(Math.min(1, Math.max(0, a[i])) * 65535) / 257) / 255;
   return a;
 }
 
@@ -142,6 +146,58 @@ export function gaussianFilter(src: Float32Array, h: number, w: number, c: numbe
   return separable(src, h, w, c, gaussianKernel1D(sigma, truncate), mode);
 }
 
+/** numpy's pairwise sum for up to 128 values: eight running sums, combined as a tree. */
+function numpySum(a: Float64Array): number {
+  if (a.length < 8) {
+    let s = 0;
+    for (const v of a) s += v;
+    return s;
+  }
+  const r = Array.from(a.subarray(0, 8));
+  let i = 8;
+  for (; i + 8 <= a.length; i += 8) for (let k = 0; k < 8; k++) r[k] += a[i + k];
+  let s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+  for (; i < a.length; i++) s += a[i];
+  return s;
+}
+
+/**
+ * scipy.ndimage.gaussian_filter over the two image axes in float64, in scipy's order of operations
+ * (rows axis first; symmetric kernels summed outermost pair first), mode 'nearest'. Where the
+ * reference truncates a blurred 8-bit image to 8 bits again (glass blur), a value that lands
+ * exactly on a level must fall on the same side of it as in scipy, which float32 or another
+ * summation order does not promise.
+ */
+export function gaussianFilterScipy(src: Float64Array, h: number, w: number, c: number, sigma: number, truncate = 4): Float64Array {
+  const r = Math.floor(truncate * sigma + 0.5);
+  if (!(sigma > 1e-15) || r === 0) return new Float64Array(src);
+  const phi = new Float64Array(2 * r + 1);
+  const a = -0.5 / (sigma * sigma);
+  for (let i = -r; i <= r; i++) phi[i + r] = Math.exp(a * (i * i));
+  const sum = numpySum(phi);
+  for (let i = 0; i < phi.length; i++) phi[i] /= sum;
+  const pass = (x: Float64Array, n: number, stride: number, lines: (emit: (base: number) => void) => void): Float64Array => {
+    const out = new Float64Array(x.length);
+    // Clamped neighbour offsets per position, so the loop below is plain index arithmetic.
+    const lo: Int32Array[] = [], hi: Int32Array[] = [];
+    for (let i = 0; i < n; i++) {
+      lo.push(Int32Array.from({ length: r }, (_, k) => Math.max(0, i - r + k) * stride));
+      hi.push(Int32Array.from({ length: r }, (_, k) => Math.min(n - 1, i + r - k) * stride));
+    }
+    lines((base) => {
+      for (let i = 0; i < n; i++) {
+        const a = lo[i], b = hi[i];
+        let acc = x[base + i * stride] * phi[r];
+        for (let k = 0; k < r; k++) acc += (x[base + a[k]] + x[base + b[k]]) * phi[k];
+        out[base + i * stride] = acc;
+      }
+    });
+    return out;
+  };
+  const ys = pass(src, h, w * c, (emit) => { for (let k = 0; k < w * c; k++) emit(k); });
+  return pass(ys, w, c, (emit) => { for (let y = 0; y < h; y++) for (let ch = 0; ch < c; ch++) emit(y * w * c + ch); });
+}
+
 /** Correlation with a kh×kw kernel (centre at (kh>>1, kw>>1)), per channel. */
 export function filter2D(src: Float32Array, h: number, w: number, c: number, kernel: Float32Array, kh: number, kw: number, mode: Border = 'reflect101'): Float32Array {
   const out = new Float32Array(src.length);
@@ -198,9 +254,12 @@ export function bilinear(src: Float32Array, h: number, w: number, c: number, ch:
  */
 export function clippedZoom(src: Float32Array, h: number, w: number, c: number, zoom: number): Float32Array {
   const axisMap = (n: number): Float32Array => {
-    const crop = Math.ceil(n / zoom - 1e-9);
+    const crop = Math.ceil(n / zoom);
     const top = Math.floor((n - crop) / 2);
-    const zoomed = Math.round(crop * zoom);
+    // scipy sizes the zoomed crop with Python's round(), which sends halves to even (26 × 1.25 → 32).
+    const exact = crop * zoom;
+    let zoomed = Math.round(exact);
+    if (zoomed - exact === 0.5 && zoomed % 2 !== 0) zoomed--;
     const trim = Math.floor((zoomed - n) / 2);
     const m = new Float32Array(n);
     for (let i = 0; i < n; i++) m[i] = zoomed > 1 ? top + ((i + trim) * (crop - 1)) / (zoomed - 1) : top;

@@ -81,7 +81,7 @@ export function corruptBatch(name: string, severity: number, data: Float32Array,
   const out = new Float32Array(n * size);
   const p = paramsFor(h, w);
   if (name === 'jpeg_compression') {
-    // Deterministic and far cheaper coded as one mosaic than image by image (see jpegRoundTrip).
+    // Deterministic: no per-image stream to derive.
     const imgs: Image[] = [];
     for (let i = 0; i < n; i++) imgs.push({ data: data.subarray(i * size, (i + 1) * size), height: h, width: w, channels: c });
     jpegRoundTrip(imgs, p.jpeg_compression[severity - 1]).forEach((img, i) => out.set(img.data, i * size));

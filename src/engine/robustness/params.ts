@@ -21,7 +21,7 @@ export interface SeverityTable {
   defocus_blur: Five<readonly [number, number]>;
   /** [radius, sigma] */
   motion_blur: Five<readonly [number, number]>;
-  /** [last zoom factor (inclusive), step] starting at 1 */
+  /** [stop, step] of the reference's np.arange(1, stop, step) of zoom factors */
   zoom_blur: Five<readonly [number, number]>;
   /** [loc, scale, zoom, threshold, blurRadius, blurSigma, blend] */
   snow: Five<readonly [number, number, number, number, number, number, number]>;
@@ -52,7 +52,7 @@ export const CIFAR_PARAMS: SeverityTable = {
   glass_blur: [[0.05, 1, 1], [0.25, 1, 1], [0.4, 1, 1], [0.25, 1, 2], [0.4, 1, 2]],
   defocus_blur: [[0.3, 0.4], [0.4, 0.5], [0.5, 0.6], [1, 0.2], [1.5, 0.1]],
   motion_blur: [[6, 1], [6, 1.5], [6, 2], [8, 2], [9, 2.5]],
-  zoom_blur: [[1.05, 0.01], [1.1, 0.01], [1.15, 0.01], [1.2, 0.01], [1.25, 0.01]],
+  zoom_blur: [[1.06, 0.01], [1.11, 0.01], [1.16, 0.01], [1.21, 0.01], [1.26, 0.01]],
   snow: [
     [0.1, 0.2, 1, 0.6, 8, 3, 0.95],
     [0.1, 0.2, 1, 0.5, 10, 4, 0.9],
@@ -87,7 +87,7 @@ export const IMAGENET_PARAMS: SeverityTable = {
   glass_blur: [[0.7, 1, 2], [0.9, 2, 1], [1, 2, 3], [1.1, 3, 2], [1.5, 4, 2]],
   defocus_blur: [[3, 0.1], [4, 0.5], [6, 0.5], [8, 0.5], [10, 0.5]],
   motion_blur: [[10, 3], [15, 5], [15, 8], [15, 12], [20, 15]],
-  zoom_blur: [[1.1, 0.01], [1.15, 0.01], [1.2, 0.02], [1.24, 0.02], [1.3, 0.03]],
+  zoom_blur: [[1.11, 0.01], [1.16, 0.01], [1.21, 0.02], [1.26, 0.02], [1.31, 0.03]],
   snow: [
     [0.1, 0.3, 3, 0.5, 10, 4, 0.8],
     [0.2, 0.3, 2, 0.5, 12, 4, 0.7],
@@ -117,9 +117,14 @@ export function paramsFor(height: number, width: number): SeverityTable {
   return sizeClass(height, width) === 'cifar' ? CIFAR_PARAMS : IMAGENET_PARAMS;
 }
 
-/** Zoom factors 1, 1+step, … up to `last`, as numpy's arange(1, last + step/2, step) would give. */
-export function zoomFactors(last: number, step: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; 1 + i * step <= last + 1e-9; i++) out.push(1 + i * step);
-  return out;
+/**
+ * numpy's arange(1, stop, step): ceil((stop − 1) / step) factors 1 + i·step, float rounding
+ * included, so arange(1, 1.06, 0.01) ends at 1.06 (7 factors) but arange(1, 1.16, 0.01) at
+ * 1.1500000000000001 (16), and that last bit decides how scipy sizes the zoomed crop.
+ */
+export function zoomFactors(stop: number, step: number): number[] {
+  const n = Math.ceil((stop - 1) / step);
+  // numpy fills with the step as stored after the first addition: (1 + step) − 1.
+  const delta = 1 + step - 1;
+  return Array.from({ length: n }, (_, i) => 1 + i * delta);
 }

@@ -2,7 +2,7 @@
 // fractal), brightness, and the extra spatter.
 
 import type { Rng } from '../util/rng';
-import { borderIndex, clip01, clippedZoom, filter2D, gaussianFilter, hsvToRgb, makeImage, motionBlur, rgbToHsv, viaRgb, type Image } from './image';
+import { borderIndex, clip01, clippedZoom, filter2D, gaussianFilter, gaussianFilterScipy, hsvToRgb, makeImage, motionBlur, quantizeMagick8, rgbToHsv, viaRgb, type Image } from './image';
 import type { SeverityTable } from './params';
 
 /** Diamond-square height map (Hendrycks' plasma_fractal), side `mapsize` (a power of two), in [0, 1]. */
@@ -21,14 +21,14 @@ export function plasmaFractal(mapsize: number, wibbleDecay: number, rng: Rng): F
         m[(y + half) * n + x + half] = wibbled(at(y, x) + at(y + step, x) + at(y, x + step) + at(y + step, x + step));
       }
     }
+    // Each new diamond point averages its two square centres and two corners, wrapping at the
+    // edges. All points on the square rows are drawn before those on the centre rows, as the
+    // reference fills one array and then the other, so the same draws give the same map.
     for (let y = 0; y < n; y += step) {
-      for (let x = 0; x < n; x += step) {
-        // Each new diamond point averages its two square centres and two corners, wrapping at the edges.
-        const top = at(y + half, x + half) + at(y - half, x + half) + at(y, x) + at(y, x + step);
-        const left = at(y + half, x + half) + at(y + half, x - half) + at(y, x) + at(y + step, x);
-        m[y * n + x + half] = wibbled(top);
-        m[(y + half) * n + x] = wibbled(left);
-      }
+      for (let x = 0; x < n; x += step) m[y * n + x + half] = wibbled(at(y + half, x + half) + at(y - half, x + half) + at(y, x) + at(y, x + step));
+    }
+    for (let y = 0; y < n; y += step) {
+      for (let x = 0; x < n; x += step) m[(y + half) * n + x] = wibbled(at(y + half, x + half) + at(y + half, x - half) + at(y, x) + at(y + step, x));
     }
     step = half;
     wibble /= wibbleDecay;
@@ -88,10 +88,10 @@ export function snow(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
   layer = clippedZoom(layer, h, w, 1, zoom);
   for (let i = 0; i < n; i++) {
     const v = layer[i] < thresh ? 0 : Math.min(1, Math.max(0, layer[i]));
-    // The reference round-trips the layer through an 8-bit image before blurring it.
-    layer[i] = Math.round(v * 255) / 255;
+    // The reference round-trips the layer through an 8-bit image (truncating) before blurring it.
+    layer[i] = Math.floor(v * 255) / 255;
   }
-  layer = motionBlur(layer, h, w, 1, blurRadius, blurSigma, rng.uniform(-135, -45));
+  layer = quantizeMagick8(motionBlur(layer, h, w, 1, blurRadius, blurSigma, rng.uniform(-135, -45)));
   const out = new Float32Array(img.data.length);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -140,79 +140,138 @@ export function frostTexture(h: number, w: number, rng: Rng): Float32Array {
   return clip01(gaussianFilter(t, h, w, 1, Math.max(0.4, side / 200)));
 }
 
-export function frost(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
+/** Our frost "photograph": the procedural texture tinted blue-white, RGB in [0, 1]. */
+export function frostLayer(h: number, w: number, rng: Rng): Float32Array {
+  const tex = frostTexture(h, w, rng);
+  const tint = [0.83, 0.92, 1];
+  const out = new Float32Array(h * w * 3);
+  for (let i = 0; i < h * w; i++) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = tex[i] * tint[ch];
+  return out;
+}
+
+/** The reference's blend: clip(imageWeight · x + frostWeight · frost), both on one scale. */
+export function frostBlend(rgb: Image, layer: Float32Array, s: number, p: SeverityTable): Image {
   const [imgWeight, frostWeight] = p.frost[s - 1];
-  return viaRgb(img, (rgb) => {
-    const { height: h, width: w } = rgb;
-    const tex = frostTexture(h, w, rng);
-    const tint = [0.83, 0.92, 1];
-    const out = new Float32Array(rgb.data.length);
-    for (let i = 0; i < h * w; i++) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = imgWeight * rgb.data[3 * i + ch] + frostWeight * tex[i] * tint[ch];
-    return makeImage(h, w, 3, clip01(out));
-  });
+  const out = new Float32Array(rgb.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = imgWeight * rgb.data[i] + frostWeight * layer[i];
+  return makeImage(rgb.height, rgb.width, 3, clip01(out));
 }
 
-/** Two-pass chamfer distance (1, √2) to the nearest marked pixel; stands in for cv2.distanceTransform. */
-function distanceTo(mask: Uint8Array, h: number, w: number): Float32Array {
-  const d = new Float32Array(h * w).fill(1e9);
-  for (let i = 0; i < d.length; i++) if (mask[i]) d[i] = 0;
-  const r2 = Math.SQRT2;
-  const relax = (y: number, x: number, dy: number, dx: number, cost: number): void => {
-    const yy = y + dy;
-    const xx = x + dx;
-    if (yy < 0 || yy >= h || xx < 0 || xx >= w) return;
-    const v = d[yy * w + xx] + cost;
-    if (v < d[y * w + x]) d[y * w + x] = v;
-  };
+export function frost(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
+  return viaRgb(img, (rgb) => frostBlend(rgb, frostLayer(rgb.height, rgb.width, rng), s, p));
+}
+
+/**
+ * cv2.distanceTransform(src, DIST_L2, 5): the two-pass 5×5 chamfer with OpenCV's weights 1, 1.4
+ * and 2.1969 in 16-bit fixed point, distance from each marked pixel to the nearest unmarked one
+ * (`far[i]` true), outside the image counting as far.
+ */
+function chamferL2Mask5(far: Uint8Array, h: number, w: number): Float32Array {
+  const HV = Math.round(65536), DIAG = Math.round(1.4 * 65536), LONG = Math.round(2.1969 * 65536);
+  const MAX = 0xffffffff - LONG;
+  const W = w + 4;
+  const t = new Float64Array((h + 4) * W).fill(MAX);
+  const at = (y: number, x: number): number => (y + 2) * W + x + 2;
+  const fwd: [number, number, number][] = [[-2, -1, LONG], [-2, 1, LONG], [-1, -2, LONG], [-1, -1, DIAG], [-1, 0, HV], [-1, 1, DIAG], [-1, 2, LONG], [0, -1, HV]];
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    relax(y, x, 0, -1, 1); relax(y, x, -1, 0, 1); relax(y, x, -1, -1, r2); relax(y, x, -1, 1, r2);
+    if (!far[y * w + x]) { t[at(y, x)] = 0; continue; }
+    let t0 = Infinity;
+    for (const [dy, dx, c] of fwd) t0 = Math.min(t0, t[at(y + dy, x + dx)] + c);
+    t[at(y, x)] = Math.min(t0, MAX);
   }
+  const out = new Float32Array(h * w);
   for (let y = h - 1; y >= 0; y--) for (let x = w - 1; x >= 0; x--) {
-    relax(y, x, 0, 1, 1); relax(y, x, 1, 0, 1); relax(y, x, 1, 1, r2); relax(y, x, 1, -1, r2);
+    let t0 = t[at(y, x)];
+    if (t0 > HV) {
+      for (const [dy, dx, c] of fwd) t0 = Math.min(t0, t[at(y - dy, x - dx)] + c);
+      t[at(y, x)] = t0;
+    }
+    out[y * w + x] = t0 / 65536;
   }
-  return d;
+  return out;
 }
 
-function boxBlur3(src: Float32Array, h: number, w: number): Float32Array {
-  return filter2D(src, h, w, 1, new Float32Array(9).fill(1 / 9), 3, 3, 'reflect101');
+/** cv2.blur(src, (3, 3)): 3×3 mean with REFLECT_101 borders, in float64 (as OpenCV sums float input). */
+function boxBlur3(src: Float32Array, h: number, w: number): Float64Array {
+  const out = new Float64Array(h * w);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    let sum = 0;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += src[borderIndex(y + dy, h, 'reflect101') * w + borderIndex(x + dx, w, 'reflect101')];
+    out[y * w + x] = sum * (1 / 9);
+  }
+  return out;
 }
 
+/** cv2.equalizeHist on 8-bit levels. */
 function equalizeHist(v: Float32Array): Float32Array {
   const hist = new Uint32Array(256);
   for (const x of v) hist[x]++;
-  let cdfMin = 0;
-  for (let i = 0; i < 256; i++) if (hist[i]) { cdfMin = hist[i]; break; }
-  if (cdfMin === v.length) return new Float32Array(v);
+  let first = 0;
+  while (!hist[first]) first++;
+  if (hist[first] === v.length) return new Float32Array(v);
+  const scale = Math.fround(255 / (v.length - hist[first]));
   const lut = new Float32Array(256);
-  let cdf = 0;
-  for (let i = 0; i < 256; i++) {
-    cdf += hist[i];
-    lut[i] = Math.round(((cdf - cdfMin) * 255) / (v.length - cdfMin));
+  let sum = 0;
+  for (let i = first + 1; i < 256; i++) {
+    sum += hist[i];
+    lut[i] = Math.min(255, Math.round(Math.fround(sum * scale)));
   }
   return v.map((x) => lut[x]);
 }
 
-/** Edge map of an 8-bit plane: Sobel |gx|+|gy| with Canny's 50/150 hysteresis, one step deep. */
-function edges(l8: Float32Array, h: number, w: number): Uint8Array {
-  const mag = new Float32Array(h * w);
-  const at = (y: number, x: number): number => l8[borderIndex(y, h, 'reflect101') * w + borderIndex(x, w, 'reflect101')];
+/**
+ * cv2.Canny(l8, 50, 150): 3×3 Sobel (replicated borders), |gx| + |gy|, non-maximum suppression
+ * along the gradient's sector, then hysteresis: every candidate above 50 joined (8-connected) to
+ * one above 150 is an edge.
+ */
+function canny(l8: Float32Array, h: number, w: number, low = 50, high = 150): Uint8Array {
+  const at = (y: number, x: number): number => l8[borderIndex(y, h, 'nearest') * w + borderIndex(x, w, 'nearest')];
+  const gx = new Int32Array(h * w), gy = new Int32Array(h * w), mag = new Int32Array(h * w);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const gx = at(y - 1, x + 1) + 2 * at(y, x + 1) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y, x - 1) - at(y + 1, x - 1);
-    const gy = at(y + 1, x - 1) + 2 * at(y + 1, x) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y - 1, x) - at(y - 1, x + 1);
-    mag[y * w + x] = Math.abs(gx) + Math.abs(gy);
+    const i = y * w + x;
+    gx[i] = at(y - 1, x + 1) + 2 * at(y, x + 1) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y, x - 1) - at(y + 1, x - 1);
+    gy[i] = at(y + 1, x - 1) + 2 * at(y + 1, x) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y - 1, x) - at(y - 1, x + 1);
+    mag[i] = Math.abs(gx[i]) + Math.abs(gy[i]);
   }
-  const e = new Uint8Array(h * w);
+  const m = (y: number, x: number): number => (y < 0 || y >= h || x < 0 || x >= w ? 0 : mag[y * w + x]);
+  const TG22 = Math.floor(0.4142135623730950488 * 32768 + 0.5);
+  // 0 candidate, 1 not an edge, 2 edge
+  const map = new Uint8Array(h * w).fill(1);
+  const stack: number[] = [];
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const m = mag[y * w + x];
-    if (m >= 150) e[y * w + x] = 1;
-    else if (m >= 50) {
-      for (let dy = -1; dy <= 1 && !e[y * w + x]; dy++) for (let dx = -1; dx <= 1; dx++) {
-        const yy = y + dy, xx = x + dx;
-        if (yy >= 0 && yy < h && xx >= 0 && xx < w && mag[yy * w + xx] >= 150) { e[y * w + x] = 1; break; }
+    const i = y * w + x;
+    const v = mag[i];
+    if (v <= low) continue;
+    const ax = Math.abs(gx[i]), ay = Math.abs(gy[i]) * 32768;
+    const tg22x = ax * TG22;
+    let keep: boolean;
+    if (ay < tg22x) keep = v > m(y, x - 1) && v >= m(y, x + 1);
+    else if (ay > tg22x + ax * 65536) keep = v > m(y - 1, x) && v >= m(y + 1, x);
+    else {
+      const sgn = (gx[i] < 0) !== (gy[i] < 0) ? -1 : 1;
+      keep = v > m(y - 1, x - sgn) && v > m(y + 1, x + sgn);
+    }
+    if (!keep) continue;
+    map[i] = 0;
+    if (v > high) {
+      map[i] = 2;
+      stack.push(i);
+    }
+  }
+  while (stack.length) {
+    const i = stack.pop() as number;
+    const y = Math.floor(i / w), x = i % w;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const yy = y + dy, xx = x + dx;
+      if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+      const j = yy * w + xx;
+      if (map[j] === 0) {
+        map[j] = 2;
+        stack.push(j);
       }
     }
   }
-  return e;
+  return map.map((v) => (v === 2 ? 1 : 0));
 }
 
 export function spatter(img: Image, s: number, p: SeverityTable, rng: Rng): Image {
@@ -220,31 +279,36 @@ export function spatter(img: Image, s: number, p: SeverityTable, rng: Rng): Imag
   return viaRgb(img, (rgb) => {
     const { height: h, width: w } = rgb;
     const n = h * w;
-    const noise = new Float32Array(n);
+    const noise = new Float64Array(n);
     for (let i = 0; i < n; i++) noise[i] = rng.normal(loc, scale);
-    const liquid = gaussianFilter(noise, h, w, 1, sigma);
+    // float64 in scipy's order: the water branch truncates this layer to 8 bits.
+    const liquid = gaussianFilterScipy(noise, h, w, 1, sigma);
     for (let i = 0; i < n; i++) if (liquid[i] < thresh) liquid[i] = 0;
     const out = new Float32Array(rgb.data);
     if (mode === 0) {
-      // Water: shade the liquid by distance to its own edges, embossed, in pale turquoise.
-      const l8 = liquid.map((v) => Math.min(255, Math.max(0, Math.floor(v * 255))));
-      const edge = edges(l8, h, w);
-      let dist: Float32Array = distanceTo(edge, h, w).map((v) => Math.min(v, 20));
-      dist = boxBlur3(dist, h, w).map((v) => Math.floor(v));
+      // Water, step for step as the reference's OpenCV calls: distance to the liquid's Canny
+      // edges (capped at 20), blurred, equalised, embossed, blurred, times the 8-bit liquid,
+      // scaled to `intensity` at its peak, in pale turquoise.
+      // np.uint8 wraps, not saturates: liquid above 1 comes out as 256 less (the reference's
+      // behaviour, kept so the water matches the released files).
+      const l8 = Float32Array.from(liquid, (v) => Math.trunc(v * 255) & 255);
+      const edge = canny(l8, h, w);
+      const capped = chamferL2Mask5(edge.map((e) => 1 - e), h, w).map((v) => Math.min(v, 20));
+      let dist: Float32Array = Float32Array.from(boxBlur3(capped, h, w), (v) => Math.floor(Math.fround(v)));
       dist = equalizeHist(dist);
       const ker = Float32Array.of(-2, -1, 0, -1, 1, 1, 0, 1, 2);
       dist = filter2D(dist, h, w, 1, ker, 3, 3, 'reflect101').map((v) => Math.min(255, Math.max(0, Math.round(v))));
-      dist = boxBlur3(dist, h, w);
+      dist = Float32Array.from(boxBlur3(dist, h, w), (v) => Math.round(v));
       const m = new Float32Array(n);
       let max = 0;
-      for (let i = 0; i < n; i++) max = Math.max(max, (m[i] = liquid[i] * dist[i]));
+      for (let i = 0; i < n; i++) max = Math.max(max, (m[i] = l8[i] * dist[i]));
       if (max > 0) {
         const color = [175 / 255, 238 / 255, 238 / 255];
         for (let i = 0; i < n; i++) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] += (m[i] / max) * intensity * color[ch];
       }
     } else {
       // Mud: opaque brown blotches where the liquid layer is thick.
-      let m = liquid.map((v) => (v > thresh ? 1 : 0));
+      let m = Float32Array.from(liquid, (v) => (v > thresh ? 1 : 0));
       m = gaussianFilter(m, h, w, 1, intensity).map((v) => (v < 0.8 ? 0 : v));
       const color = [63 / 255, 42 / 255, 20 / 255];
       for (let i = 0; i < n; i++) for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = out[3 * i + ch] * (1 - m[i]) + color[ch] * m[i];

@@ -8,7 +8,7 @@ import { initParams, validateSpec } from '../model';
 /** What train and evaluate need from the rest of the engine; tests swap in tiny fakes. */
 export interface EngineDeps {
   loadDataset(spec: unknown, baseDir: string): Promise<DatasetPair>;
-  createExecutor(o: { spec: ModelSpec; backend: BackendName; workers: number; usefulWorkers?: number }): Promise<Executor>;
+  createExecutor(o: { spec: ModelSpec; backend: BackendName; workers: number; usefulWorkers?: number; usefulWorkersSplit?: number }): Promise<Executor>;
   initParams(spec: ModelSpec, seed: number): { params: Float32Array; running: Float32Array };
   /** Checks the model fits the data (throws with a message); optional. */
   validateSpec?(spec: ModelSpec): void;

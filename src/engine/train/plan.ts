@@ -1,5 +1,6 @@
 import { ADVPROP_REFERENCE, ConfigError, type RunConfig } from '../../shared/config';
 import { batchSplit, calibrate, fittingBatchSizes, parseSplit, splitFromPAdv, updateSyncDivisors, type Split } from '../budget/costModel';
+import { maxTeam } from '../exec/shard';
 
 // Everything about a run that follows from its config and the dataset size, decided before the
 // run folder exists so that an impossible combination is refused without leaving anything behind.
@@ -122,8 +123,13 @@ export function planTraining(config: RunConfig, trainCount: number): TrainPlan {
 /**
  * How many pieces one training step's widest executor call splits into: a training pass is computed
  * one BN group at a time (exec/shard.ts), and Fast AdvProp and AdvProp send the clean pass and the
- * attacked pass together. More workers than this only speed up evaluation.
+ * attacked pass together. With `splitGroups` (wasm), each group may be split further across a team
+ * of workers (exec/shard.ts maxTeam). More workers than this only speed up evaluation.
  */
-export function stepPieces(plan: Pick<TrainPlan, 'method' | 'bnGroups' | 'batch'>): number {
-  return plan.method === 'vanilla' || plan.batch.adv === 0 ? plan.bnGroups : 2 * plan.bnGroups;
+export function stepPieces(plan: Pick<TrainPlan, 'method' | 'bnGroups' | 'batch'> & Partial<Pick<TrainPlan, 'cleanGroupSize' | 'advGroupSize'>>, splitGroups = false): number {
+  const both = !(plan.method === 'vanilla' || plan.batch.adv === 0);
+  const groups = both ? 2 * plan.bnGroups : plan.bnGroups;
+  if (!splitGroups) return groups;
+  const sizes = [plan.cleanGroupSize ?? plan.batch.clean / plan.bnGroups, ...(both ? [plan.advGroupSize ?? plan.batch.adv / plan.bnGroups] : [])];
+  return groups * maxTeam(sizes);
 }

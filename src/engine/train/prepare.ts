@@ -46,7 +46,7 @@ export async function prepare(config: RunConfig, baseDir: string, deps: EngineDe
 /** The executor a training run uses: its backend and workers, at most a step's pieces by default. A backend that cannot start is a `backend` config error. */
 export async function openExecutor(p: Prepared, deps: EngineDeps): Promise<Executor> {
   try {
-    return await deps.createExecutor({ spec: p.spec, backend: p.config.backend, workers: p.config.workers, usefulWorkers: stepPieces(p.plan) });
+    return await deps.createExecutor({ spec: p.spec, backend: p.config.backend, workers: p.config.workers, usefulWorkers: stepPieces(p.plan), usefulWorkersSplit: stepPieces(p.plan, true) });
   } catch (e) {
     throw new ConfigError('backend', (e as Error).message);
   }

@@ -7,7 +7,8 @@ import { removeStaleTemps } from '../run/atomic';
 import { CheckpointError, LAST_CHECKPOINT, NoCheckpointError, checkpointDir, loadCheckpoint } from '../run/checkpoint';
 import { cutMetricsAfter } from '../run/metricsTruncate';
 import { RunWriter } from '../run/runDir';
-import { READ_LIMITS, FileReadError, folderProblem, readBoundedText } from '../util/boundedRead';
+import { RunRecordError, readRunRecord } from '../run/runRecord';
+import { READ_LIMITS, folderProblem, readBoundedText } from '../util/boundedRead';
 import type { EngineDeps } from './engineDeps';
 import { datasetInfo, openExecutor, prepare, type Prepared } from './prepare';
 import { shellQuote } from '../../shared/shellQuote';
@@ -53,40 +54,13 @@ export interface ResumePlan {
 const FLAG_OF_FIELD: Record<string, string> = { maxSteps: '--max-steps', backend: '--backend', workers: '--workers' };
 
 function readRecord(runDir: string, flag: string): RunConfigRecord {
-  const cfgFile = path.join(runDir, RUN_FILES.config);
-  const bad = folderProblem(runDir);
-  if (bad) throw new ResumeRefusal(flag, `${runDir}: ${bad}; give the run folder (the one holding config.json)`);
-  // config.json is the only record of the run's schedule; without it nothing can be continued.
-  const damaged = (why: string): ResumeRefusal => new ResumeRefusal(flag, `${cfgFile} is damaged (${why}); the run cannot be resumed without it`);
-  let text: string;
   try {
-    text = readBoundedText(cfgFile, READ_LIMITS.config, "a run's config.json");
+    // config.json is the only record of the run's schedule; without it nothing can be continued.
+    return readRunRecord(runDir, 'resumed', true);
   } catch (e) {
-    if (e instanceof FileReadError && e.code === 'ENOENT') throw new ResumeRefusal(flag, `${runDir} is not a run folder (no ${RUN_FILES.config})`);
-    throw damaged((e as Error).message.slice(cfgFile.length + 2));
-  }
-  let record: RunConfigRecord;
-  try {
-    record = JSON.parse(text) as RunConfigRecord;
-  } catch (e) {
-    throw damaged((e as Error).message.replace(/\s+/g, ' ').slice(0, 120));
-  }
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw damaged(`it holds ${record === null ? 'null' : typeof record}, not a run record`);
-  if (record.config === null || typeof record.config !== 'object') throw damaged('no "config" object');
-  const d = record.dataset as Partial<RunConfigRecord['dataset']> | undefined;
-  if (!d || typeof d !== 'object' || !['train', 'test', 'height', 'width', 'channels', 'numClasses'].every((k) => Number.isInteger(d[k as keyof typeof d]))) {
-    throw damaged('no valid "dataset" record');
-  }
-  const sch = record.schedule as Partial<RunConfigRecord['schedule']> | undefined;
-  if (!sch || typeof sch !== 'object' || !Number.isInteger(sch.epochs) || !Number.isInteger(sch.totalSteps)) throw damaged('no valid "schedule" record');
-  if (record.resumedFrom !== undefined && !Array.isArray(record.resumedFrom)) throw damaged('"resumedFrom" is not a list');
-  try {
-    record = { ...record, config: resolveConfig(record.config) };
-  } catch (e) {
-    if (e instanceof ConfigError) throw damaged(`its config is invalid: ${e.message}`);
+    if (e instanceof RunRecordError) throw new ResumeRefusal(flag, e.message);
     throw e;
   }
-  return record;
 }
 
 function readStatus(runDir: string): RunStatus | undefined {

@@ -12,7 +12,7 @@ export function dashboardTitle(name: string): string {
 }
 
 export function dashboardRun(snap: RunSnapshot): DashboardRun {
-  return {
+  const run: DashboardRun = {
     runDir: snap.runDir,
     name: snap.name,
     config: snap.config,
@@ -22,6 +22,8 @@ export function dashboardRun(snap: RunSnapshot): DashboardRun {
     crashed: snap.crashed,
     hasRobustness: snap.robustness !== undefined && snap.robustness !== null,
   };
+  if (snap.foreign) run.origin = snap.foreign.origin;
+  return run;
 }
 
 export class DashboardPanel extends PanelBase<DashboardFromWebview, DashboardToWebview> {
@@ -46,6 +48,8 @@ export class DashboardPanel extends PanelBase<DashboardFromWebview, DashboardToW
       case 'applyLeakFix':
         return this.applyLeakFix();
       case 'stopRun':
+        // The webview shows no Stop for a foreign run; a forged message gets the same refusal.
+        if (runs.get(this.runDir)?.foreign) throw new Error('this run was written by another trainer; it is only read here');
         return this.host.services.jobs.stop(this.runDir);
       case 'resumeRun':
         // The palette's command, so the button refuses in Restricted Mode with the same words and

@@ -31,6 +31,7 @@ export class RobustnessPanel extends PanelBase<RobustnessFromWebview, Robustness
     if (r.record) view.record = r.record;
     if (r.thumbnails) view.thumbnails = r.thumbnails;
     if (r.error) view.error = r.error;
+    else if (!r.record && snap.foreign) view.error = 'no ImageNet-C log in this folder (eval_imagenet_c.txt, or a .txt/.log holding "CE (unnormalized)" lines), or no test accuracy to stand for its clean accuracy.';
     else if (!r.record) view.error = `no ${RUN_FILES.robustness} yet: run "Fast AdvProp: Evaluate Robustness" on this run (or set autoEvaluate).`;
     return view;
   }

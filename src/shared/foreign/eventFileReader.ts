@@ -2,7 +2,7 @@
 // decoded as an Event. A record whose CRCs pass but which is not an Event stops the read the same
 // way a bad CRC does: one error naming the file and the offset.
 
-import { scalarsOfEvent, type ScalarPoint } from './eventProto';
+import { ScalarScanner, type ScalarPoint } from './eventProto';
 import { TfRecordReader } from './tfrecord';
 
 export interface EventChunk {
@@ -14,6 +14,7 @@ export interface EventChunk {
 
 export class EventFileReader {
   private readonly framing: TfRecordReader;
+  private readonly scanner = new ScalarScanner();
   private stopped = false;
 
   constructor(private readonly file: string) {
@@ -32,20 +33,19 @@ export class EventFileReader {
   /** Give it the bytes appended since the last call; returns the scalars of the records they complete. */
   push(chunk: Uint8Array): EventChunk {
     if (this.stopped) return { scalars: [], records: 0 };
-    const start = this.framing.offset;
-    const { records, error } = this.framing.push(chunk);
     const scalars: ScalarPoint[] = [];
-    let at = start;
-    for (let i = 0; i < records.length; i++) {
-      try {
-        for (const s of scalarsOfEvent(records[i])) scalars.push(s);
-      } catch (e) {
-        this.stopped = true;
-        return { scalars, records: i, error: `${this.file}: record at byte ${at} is not a TensorBoard Event (${(e as Error).message}); read stops there` };
-      }
-      at += records[i].length + 16;
+    let decoded = 0;
+    try {
+      const { error } = this.framing.pushEach(chunk, (buf, start, end) => {
+        this.scanner.scan(buf, start, end, scalars);
+        decoded++;
+      });
+      return error ? { scalars, records: decoded, error } : { scalars, records: decoded };
+    } catch (e) {
+      // The scanner refused a record whose CRCs passed; the framing's offset is still that record's.
+      this.stopped = true;
+      return { scalars, records: decoded, error: `${this.file}: record at byte ${this.framing.offset} is not a TensorBoard Event (${(e as Error).message}); read stops there` };
     }
-    return error ? { scalars, records: records.length, error } : { scalars, records: records.length };
   }
 }
 

@@ -17,6 +17,9 @@ export interface TfRecordChunk {
   error?: string;
 }
 
+/** Sees one record's payload, buf[start, end); the bytes are valid only during the call. */
+export type RecordVisitor = (buf: Uint8Array, start: number, end: number) => void;
+
 /** A copy, also of a Node Buffer (whose slice() is a view). */
 function copyOf(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(b.length);
@@ -56,8 +59,20 @@ export class TfRecordReader {
    * are views into it, to be decoded before then).
    */
   push(chunk: Uint8Array): TfRecordChunk {
-    if (this.broken || chunk.length === 0) return { records: [] };
     const records: Uint8Array[] = [];
+    const { error } = this.pushEach(chunk, (buf, start, end) => void records.push(buf.subarray(start, end)));
+    return error ? { records, error } : { records };
+  }
+
+  /**
+   * As push(), but hands each whole record's payload to `visit` as buf[start, end) instead of
+   * making a view per record (a million small records make a million views otherwise). `visit`
+   * runs before `offset` moves past its record, so a visitor that throws leaves `offset` at the
+   * start of the record it refused.
+   */
+  pushEach(chunk: Uint8Array, visit: RecordVisitor): { records: number; error?: string } {
+    if (this.broken || chunk.length === 0) return { records: 0 };
+    let count = 0;
     let at = 0;
     if (this.pendingLen) {
       const held = this.pendingLen;
@@ -68,7 +83,7 @@ export class TfRecordReader {
       // appends from being copied once per append.
       if (needed === undefined || this.pendingLen < needed) {
         this.pending[this.pending.length - 1] = copyOf(chunk);
-        return { records };
+        return { records: 0 };
       }
       // Only the record that straddles the appends is joined; the rest is read in place.
       const first = new Uint8Array(needed);
@@ -80,34 +95,38 @@ export class TfRecordReader {
       first.set(chunk.subarray(0, needed - held), o);
       this.pending = [];
       this.pendingLen = 0;
-      const error = this.scan(first, 0, records).error;
-      if (error) return { records, error };
+      const got = this.scan(first, 0, visit);
+      count += got.records;
+      if (got.error) return { records: count, error: got.error };
       at = needed - held;
     }
-    const { at: end, error } = this.scan(chunk, at, records);
-    if (error) return { records, error };
+    const got = this.scan(chunk, at, visit);
+    count += got.records;
+    if (got.error) return { records: count, error: got.error };
     // A copy: the caller may refill its buffer, and a short tail should not keep it alive.
-    const rest = copyOf(chunk.subarray(end));
+    const rest = copyOf(chunk.subarray(got.at));
     this.pending = rest.length ? [rest] : [];
     this.pendingLen = rest.length;
-    return { records };
+    return { records: count };
   }
 
-  /** Whole records of buf from `at` on, into `records`; stops at an incomplete one, or at a bad one with an error. */
-  private scan(buf: Uint8Array, at: number, records: Uint8Array[]): { at: number; error?: string } {
+  /** Whole records of buf from `at` on, to `visit`; stops at an incomplete one, or at a bad one with an error. */
+  private scan(buf: Uint8Array, at: number, visit: RecordVisitor): { at: number; records: number; error?: string } {
+    let records = 0;
     while (buf.length - at >= HEADER) {
-      if (maskedCrc32c(buf, at, at + 8) !== u32(buf, at + 8)) return { at, error: this.fail('length CRC mismatch') };
+      if (maskedCrc32c(buf, at, at + 8) !== u32(buf, at + 8)) return { at, records, error: this.fail('length CRC mismatch') };
       const len = u32(buf, at + 4) * 2 ** 32 + u32(buf, at);
-      if (len > MAX_RECORD) return { at, error: this.fail(`record length ${len} is implausible`) };
+      if (len > MAX_RECORD) return { at, records, error: this.fail(`record length ${len} is implausible`) };
       const end = at + HEADER + len + FOOTER;
       if (end > buf.length) break;
       const dataStart = at + HEADER;
-      if (maskedCrc32c(buf, dataStart, dataStart + len) !== u32(buf, dataStart + len)) return { at, error: this.fail('data CRC mismatch') };
-      records.push(buf.subarray(dataStart, dataStart + len));
+      if (maskedCrc32c(buf, dataStart, dataStart + len) !== u32(buf, dataStart + len)) return { at, records, error: this.fail('data CRC mismatch') };
+      visit(buf, dataStart, dataStart + len);
+      records++;
       this.offset += end - at;
       at = end;
     }
-    return { at };
+    return { at, records };
   }
 
   /** Bytes the held-back record needs in all, once its header is in; undefined before that. */

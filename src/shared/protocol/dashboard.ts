@@ -17,6 +17,8 @@ export interface DashboardRun {
   alive: boolean;
   crashed: boolean;
   hasRobustness: boolean;
+  /** Set for a run another trainer wrote ("PyTorch reference", "timm", "TensorBoard"): read-only, one record per epoch. */
+  origin?: string;
 }
 
 export type DashboardToWebview =

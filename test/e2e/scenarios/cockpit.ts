@@ -244,6 +244,41 @@ export const cockpitScenarios: Scenario[] = [
     },
   },
   {
+    name: 'theme-switch-axes',
+    description: 'switching to a dark theme with the dashboard open redraws every chart\'s axis titles in the new theme\'s text colour (contrast ≥ 4.5 on the panel background)',
+    workspaceFiles: { ...tinyWorkspaceFiles(), ...runFiles({ name: 'themed-run', writtenBy: 'theme-switch-axes', epochs: 2, stepsPerEpoch: 4 }) },
+    async run(d) {
+      await d.command('Fast AdvProp: Open Dashboard');
+      await d.pick('themed-run');
+      const titles = async () => {
+        const f = await webviewFrame(d, 'canvas[data-title-color]', 15_000, 'themed-run');
+        return f.evaluate(() => {
+          const doc = (globalThis as unknown as { document: { body: { className: string; append(e: unknown): void }; createElement(t: string): { style: Record<string, string>; remove(): void }; querySelectorAll(s: string): ArrayLike<{ dataset: Record<string, string> }> } }).document;
+          const css = (prop: 'color' | 'backgroundColor', value: string) => {
+            const probe = doc.createElement('span');
+            probe.style[prop] = value;
+            doc.body.append(probe);
+            const out = (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(probe)[prop];
+            probe.remove();
+            return out;
+          };
+          return {
+            dark: doc.body.className.includes('vscode-dark'),
+            background: css('backgroundColor', 'var(--vscode-editor-background)'),
+            titles: Array.from(doc.querySelectorAll('canvas[data-title-color]')).map((c) => css('color', c.dataset.titleColor)),
+          };
+        });
+      };
+      await expectWebview(d, 'light theme: the axis titles are readable', titles, (v) => !v.dark && v.titles.length >= 4 && v.titles.every((c) => contrastRatio(c, v.background) >= 4.5));
+      await d.check('switch the workspace to Default Dark Modern', () => {
+        const file = path.join(d.workspace, '.vscode', 'settings.json');
+        fs.writeFileSync(file, JSON.stringify({ ...readJson(file), 'workbench.colorTheme': 'Default Dark Modern' }, null, 2) + '\n');
+      });
+      await expectWebview(d, 'dark theme: every chart\'s axis titles follow it', titles, (v) => v.dark && v.titles.length >= 4 && v.titles.every((c) => contrastRatio(c, v.background) >= 4.5 && luminance(c) > 0.4), 20_000);
+      await d.screenshot('dashboard-theme-switched.png', { settleMs: 500 });
+    },
+  },
+  {
     name: 'dashboard-starting',
     description: 'right after Start Training the dashboard says "starting…" until the engine\'s first status and config arrive, never "UNKNOWN", "method –" or "of ? planned"',
     workspaceFiles: tinyWorkspaceFiles(),

@@ -8,17 +8,13 @@ import * as path from 'node:path';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Driver } from '../driver';
 import type { Scenario } from '../scenarios';
-import { engine, ensureDashboard, readJson, runFolders, runState, tableCells, webviewFrame } from './helpers';
+import { engine, ensureDashboard, park, readJson, runFolders, runState, tableCells, webviewFrame } from './helpers';
 
 async function clearNotifications(d: Driver): Promise<void> {
   await d.command('Notifications: Clear All Notifications');
   await d.press('Escape');
 }
 
-/** The pointer to the activity bar's empty part, so no hover tooltip (e.g. a tab's "Close") is in the picture. */
-async function park(d: Driver): Promise<void> {
-  await d.step('park the pointer', async () => { await d.page.mouse.move(24, 600); return ''; });
-}
 
 /** Switches the colour theme through the workspace settings, as a user's settings.json would. */
 function setTheme(d: Driver, theme: string | undefined): void {

@@ -105,3 +105,8 @@ export async function expectWebview<T>(d: Driver, what: string, read: () => Prom
     throw new Error(`${what}: panel shows ${JSON.stringify(last)}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
   });
 }
+
+/** The pointer to the activity bar's empty part, so no hover tooltip (e.g. a tab's "Close") is in the picture. */
+export async function park(d: Driver): Promise<void> {
+  await d.step('park the pointer', async () => { await d.page.mouse.move(24, 600); return ''; });
+}

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src/engine/backend/select';
-import { fastKernelCalls, fastKernelsActive, setFastKernels } from '../../../src/engine/backend/fastKernels';
-import { KERNELS_SOURCE_SHA256 } from '../../../src/engine/backend/kernels/kernelsWasm';
+import { fastKernelCalls, fastKernelsActive, relaxedSimdSupported, setFastKernels, setSimdVariant, simdVariant, type SimdVariant } from '../../../src/engine/backend/fastKernels';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_SOURCE_SHA256 } from '../../../src/engine/backend/kernels/kernelsWasm';
 import { createReplica } from '../../../src/engine/exec/replica';
 import type { ModelSpec, PassRequest } from '../../../src/engine/exec/types';
 import { batchNormTrain } from '../../../src/engine/model/forward';
@@ -64,7 +64,18 @@ function bnRun(b: BnCase, seed: number): BnOut {
   });
 }
 
-describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', function () {
+// Both builds of kernels.c: relaxed SIMD (fused multiply-add) where this Node runs it, and exact.
+const variants: SimdVariant[] = ['relaxed', 'exact'];
+function withVariant<T>(v: SimdVariant, f: () => T): T {
+  setSimdVariant(v);
+  try {
+    return f();
+  } finally {
+    setSimdVariant('relaxed');
+  }
+}
+
+describe('backend: fast wasm kernels (conv, conv filter and input gradients, ghost BN)', function () {
   this.timeout(120_000);
   const convRefs = new Map<ConvCase, ConvOut>();
   const convInputs = new Map<ConvCase, ConvData>();
@@ -95,7 +106,7 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
   it('are active on wasm only, and the backend record says whether they ran', async () => {
     assert.doesNotMatch((await selectBackend('cpu')).reason, /wasm SIMD kernels/);
     assert.equal(fastKernelsActive(), false);
-    assert.match((await selectBackend('wasm')).reason, /our wasm SIMD kernels for conv, conv filter gradient and batch norm/);
+    assert.match((await selectBackend('wasm')).reason, /our wasm SIMD kernels for conv, conv filter and input gradients and batch norm/);
     assert.equal(fastKernelsActive(), true);
     setFastKernels(false);
     try {
@@ -105,17 +116,57 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
     }
   });
 
-  it('conv forward, input and filter gradients match the cpu stock kernels within 1e-4 relative', async () => {
+  it('the relaxed-SIMD build runs wherever this Node validates it (Node 20 after its flag is set), else the exact one', () => {
+    const relaxedBytes = Buffer.from(KERNELS_RELAXED_WASM_BASE64, 'base64');
+    const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
+    assert.equal(relaxedSimdSupported(), wasm.validate(relaxedBytes));
+    // Node 20's V8 (11.3) has relaxed SIMD behind a flag that the probe sets; every later V8 ships it.
+    assert.equal(relaxedSimdSupported(), true, `Node ${process.version} should run relaxed SIMD`);
+    assert.equal(simdVariant(), 'relaxed');
+    assert.equal(withVariant('exact', simdVariant), 'exact');
+  });
+
+  for (const v of variants) {
+    it(`${v}: conv forward, input and filter gradients match the cpu stock kernels within 1e-4 relative`, async () => {
+      await selectBackend('wasm');
+      withVariant(v, () => {
+        assert.equal(simdVariant(), v);
+        assert.match(tf.getBackend(), /wasm/);
+        for (const c of convCases) {
+          const before = fastKernelCalls();
+          const got = convViaGrads(c, convInputs.get(c)!);
+          assert.ok(used('conv2d', before) >= 2, `${convLabel(c)}: forward did not run on our kernel`);
+          assert.ok(used('conv2d_filter_grad', before) >= 1, `${convLabel(c)}: filter gradient did not run on our kernel`);
+          assert.equal(used('conv2d_input_grad', before) >= 1, c.ci % 8 === 0, `${convLabel(c)}: input gradient on our kernel iff Ci % 8 == 0`);
+          const ref = convRefs.get(c)!;
+          assert.ok(relErr(got.y, ref.y) < 1e-4, `y ${convLabel(c)}: ${relErr(got.y, ref.y)}`);
+          assert.ok(relErr(got.df, ref.df) < 1e-4, `filter ${convLabel(c)}: ${relErr(got.df, ref.df)}`);
+          assert.ok(relErr(got.dx, ref.dx) < 1e-4, `input ${convLabel(c)}: ${relErr(got.dx, ref.dx)}`);
+        }
+      });
+    });
+  }
+
+  it('the input-gradient kernel takes the ResNets\' strided and padded shapes (8–24 input channels)', async () => {
+    const cases: ConvCase[] = [
+      { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 3, s: 2, pad: 'same' }, // stage transition
+      { n: 2, h: 9, w: 7, ci: 8, co: 8, k: 3, s: 2, pad: 'same' }, // odd sizes
+      { n: 1, h: 6, w: 10, ci: 24, co: 16, k: 3, s: 3, pad: 'valid' }, // stride 3
+      { n: 2, h: 8, w: 8, ci: 8, co: 8, k: 2, s: 1, pad: [[0, 0], [0, 1], [1, 0], [0, 0]] },
+      { n: 1, h: 11, w: 11, ci: 8, co: 16, k: 5, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
+      { n: 2, h: 8, w: 8, ci: 16, co: 8, k: 1, s: 2, pad: 'valid' }, // 1×1 projection shortcut
+    ];
+    await selectBackend('cpu');
+    const data = cases.map((c, i) => convData(c, 1300 + i));
+    const refs = cases.map((c, i) => convStock(c, data[i]));
     await selectBackend('wasm');
-    for (const c of convCases) {
-      const before = fastKernelCalls();
-      const got = convViaGrads(c, convInputs.get(c)!);
-      assert.ok(used('conv2d', before) >= 2, `${convLabel(c)}: forward did not run on our kernel`);
-      assert.ok(used('conv2d_filter_grad', before) >= 1, `${convLabel(c)}: filter gradient did not run on our kernel`);
-      const ref = convRefs.get(c)!;
-      assert.ok(relErr(got.y, ref.y) < 1e-4, `y ${convLabel(c)}: ${relErr(got.y, ref.y)}`);
-      assert.ok(relErr(got.df, ref.df) < 1e-4, `filter ${convLabel(c)}: ${relErr(got.df, ref.df)}`);
-      assert.ok(relErr(got.dx, ref.dx) < 1e-4, `input ${convLabel(c)}: ${relErr(got.dx, ref.dx)}`);
+    for (const v of variants) {
+      withVariant(v, () => cases.forEach((c, i) => {
+        const before = fastKernelCalls();
+        const got = convViaGrads(c, data[i]);
+        assert.ok(used('conv2d_input_grad', before) >= 1, `${v} ${convLabel(c)}: not on our kernel`);
+        assert.ok(relErr(got.dx, refs[i].dx) < 1e-4, `${v} input ${convLabel(c)}: ${relErr(got.dx, refs[i].dx)}`);
+      }));
     }
   });
 
@@ -135,9 +186,9 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
     }
   });
 
-  it('ghost BN (+ReLU) forward, statistics and all three gradients match the tf-op formulation on cpu', async () => {
+  for (const v of variants) it(`${v}: ghost BN (+ReLU) forward, statistics and all three gradients match the tf-op formulation on cpu`, async () => {
     await selectBackend('wasm');
-    bnCases.forEach((b, i) => {
+    withVariant(v, () => bnCases.forEach((b, i) => {
       const before = fastKernelCalls();
       const got = bnRun(b, 700 + i);
       assert.ok(used('bn_forward', before) >= 2 && used('bn_backward', before) >= 1, `${bnLabel(b)}: not on our kernels`);
@@ -145,7 +196,7 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
       for (const k of ['y', 'mean', 'variance', 'dh', 'dgamma', 'dbeta'] as const) {
         assert.ok(relErr(got[k], ref[k]) < 1e-4, `${k} ${bnLabel(b)}: ${relErr(got[k], ref[k])}`);
       }
-    });
+    }));
   });
 
   it('refuse BN groups that do not divide the batch (the kernels would leave rows unwritten)', async () => {
@@ -196,7 +247,7 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
     assert.equal(tf.memory().numTensors, before);
   });
 
-  it('a ResNet training pass on wasm gives the same loss and gradients with and without them', async () => {
+  for (const v of variants) it(`${v}: a ResNet training pass on wasm gives the same loss and gradients with and without them`, async () => {
     await selectBackend('wasm');
     const spec: ModelSpec = { arch: 'resnet8', width: 8, inputHeight: 12, inputWidth: 12, inputChannels: 3, numClasses: 10 };
     const st = initParams(spec, 3);
@@ -220,7 +271,7 @@ describe('backend: fast wasm kernels (conv, conv filter gradient, ghost BN)', fu
       }
     };
     const off = pass(false);
-    const on = pass(true);
+    const on = withVariant(v, () => pass(true));
     assert.ok(Math.abs(on.loss - off.loss) / Math.abs(off.loss) < 1e-5, `loss ${on.loss} vs ${off.loss}`);
     assert.ok(relErr(on.grads, off.grads) < 1e-4, `grads: ${relErr(on.grads, off.grads)}`);
     assert.ok(relErr(on.stats, off.stats) < 1e-5, `BN statistics: ${relErr(on.stats, off.stats)}`);

@@ -321,7 +321,7 @@ describe('cli: evaluate and export-model on a trained run', () => {
     assert.match(c.err[0], /^error: --severities: expected numbers 1\.\.5/);
     c = capture();
     assert.equal(await main(['evaluate', '--run', path.join(run, 'nope')], c.io, await tinyDeps()), 2);
-    assert.match(c.err[0], /^error: --run: .* is not a run folder/);
+    assert.match(c.err[0], /^error: --run: .*nope: folder not found; give the run folder/);
     c = capture();
     assert.equal(await main(['evaluate', '--run', run, '--pgd', 'ten'], c.io, await tinyDeps()), 2);
     assert.match(c.err[0], /^error: --pgd:/);
@@ -372,9 +372,20 @@ describe('cli: the built script (spawned)', function () {
     assert.match(r.stdout, /\| kernel \| calls \| ms \| share \|/);
     assert.ok(report.stockKernels.imagesPerSecond > 0 && report.stockKernels.ratio > 0, JSON.stringify(report.stockKernels));
     assert.match(r.stdout, /our wasm kernels: wasm-1 .* images\/s on the stock kernels, ×[\d.]+ \(same process\)/);
-    assert.equal(report.kernels.length, 4);
-    for (const row of report.kernels) for (const k of ['convOurs', 'convXnnpack', 'filterGradOurs', 'filterGradAsConv']) assert.ok(row[k] > 0, `${row.shape} ${k}`);
-    assert.match(r.stdout, /\| shape \| conv: ours \| conv: XNNPACK \|/);
+    assert.equal(report.kernels.length, 5);
+    for (const row of report.kernels) for (const k of ['convOurs', 'convExact', 'convXnnpack', 'filterGradOurs', 'filterGradAsConv', 'inputGradAsConv']) assert.ok(row[k] > 0, `${row.shape} ${k}`);
+    // Our input-gradient kernel takes input channels in multiples of 8: not the 3-channel stem.
+    for (const row of report.kernels) assert.equal(row.inputGradOurs === null, /×3→/.test(row.shape), `${row.shape} inputGradOurs ${row.inputGradOurs}`);
+    assert.match(r.stdout, /\| shape \| conv: ours \| conv: exact build \| conv: XNNPACK \|.*\| input gradient: ours \| input gradient: as a conv \|/);
+    // The multiply-add ceiling: both builds measured, every CPU row a fraction of the one in use.
+    assert.ok(report.ceiling.exact > 0 && report.ceiling.relaxed > 0, JSON.stringify(report.ceiling));
+    assert.equal(report.ceiling.used, 'relaxed');
+    assert.equal(report.ceiling.oneCore, report.ceiling.relaxed);
+    for (const row of report.rows) assert.ok(row.fractionOfCeiling > 0 && row.ceilingOneCore > 0, `${row.key}: ${row.fractionOfCeiling}`);
+    assert.match(r.stdout, /wasm SIMD multiply-add ceiling, one core: [\d.]+ GFLOP\/s mul \+ add, [\d.]+ GFLOP\/s relaxed-SIMD FMA/);
+    assert.match(r.stdout, /\| of the FMA ceiling \(1-core rate just before\) \|/);
+    assert.ok(report.exactSimd.imagesPerSecond > 0 && report.exactSimd.ratio > 0, JSON.stringify(report.exactSimd));
+    assert.match(r.stdout, /fused multiply-add: wasm-1 .* images\/s on the exact build, ×[\d.]+ \(same process\)/);
   });
 
   it('bench refuses an --out in a folder that does not exist, or naming a folder, before measuring anything', () => {

@@ -21,6 +21,13 @@ describe('exec: the automatic worker count follows the pieces of a training step
     assert.equal(stepPieces({ method: 'fast-advprop', bnGroups: 3, batch: { clean: 64, adv: 0 } }), 3);
   });
 
+  it('stepPieces on wasm: each group over as many workers as give shares of ≥ 4 samples dividing every group', () => {
+    assert.equal(stepPieces({ method: 'vanilla', bnGroups: 2, batch: { clean: 64, adv: 0 } }, true), 16); // 2 groups × 8 shares of 4
+    assert.equal(stepPieces({ method: 'fast-advprop', bnGroups: 2, batch: { clean: 64, adv: 16 } }, true), 8); // adv groups of 8: 2 shares
+    assert.equal(stepPieces({ method: 'advprop', bnGroups: 4, batch: { clean: 64, adv: 64 } }, true), 32);
+    assert.equal(stepPieces({ method: 'vanilla', bnGroups: 2, batch: { clean: 12, adv: 0 } }, true), 2); // groups of 6: no even shares of ≥ 4
+  });
+
   it('resolveWorkers: min(cores, pieces) when automatic; an explicit count is kept; native TensorFlow gets one', () => {
     assert.equal(resolveWorkers(0, backend('wasm'), 4, 16), 4);
     assert.equal(resolveWorkers(0, backend('wasm'), 4, 2), 2);
@@ -36,7 +43,7 @@ describe('exec: the automatic worker count follows the pieces of a training step
     const wrapped: EngineDeps = {
       ...deps,
       createExecutor: async (o) => {
-        seen.push(o.usefulWorkers);
+        seen.push([o.usefulWorkers, o.usefulWorkersSplit]);
         const ex = await deps.createExecutor({ ...o, workers: 1 });
         return { layout: ex.layout, workers: reportedWorkers, backend: ex.backend, setState: (p, r) => ex.setState(p, r), dispose: () => ex.dispose(), run: (reqs) => ex.run(reqs) };
       },
@@ -52,7 +59,7 @@ describe('exec: the automatic worker count follows the pieces of a training step
       const err: string[] = [];
       const code = await main(['train', '--config', cfg, '--run-dir', path.join(dir, 'run')], { out: (l) => out.push(l), err: (l) => err.push(l) }, wrapped);
       assert.equal(code, 0, err.join('\n'));
-      assert.deepEqual(seen, [4]);
+      assert.deepEqual(seen, [[4, 4]]); // batch 8 + 2 in 2 groups: shares of 4 would not divide them
       assert.ok(out.includes('note: 5 workers, but a training step splits into 4 pieces (2 BN groups × the clean and the attacked pass): the others only speed up evaluation; a larger bnGroups trains on more cores (it changes the BN statistics, and so the results)'), out.join('\n'));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

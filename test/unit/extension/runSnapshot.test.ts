@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { processStartTime } from '../../../src/extension/runs/processIdentity';
+import { runGroupOf } from '../../../src/extension/runGroups';
 import { RunFolderReader, isPidAlive } from '../../../src/extension/runSnapshot';
 
 function deadPid(): number {
@@ -68,6 +69,21 @@ describe('run folder reader', () => {
     status({ pid: deadPid() });
     assert.equal(r.poll(), true);
     assert.equal(r.snapshot.alive, false);
+    assert.equal(r.snapshot.crashed, true);
+  });
+
+  it('a lock naming another machine (a cluster node on a shared filesystem) is running there, not crashed; the queue does not count it as alive here', () => {
+    status({ pid: deadPid() });
+    fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ schema: 1, pid: deadPid(), startTime: null, nonce: 'n', host: `node-of-${os.hostname()}`, acquiredAt: '', command: 'train' }));
+    const r = new RunFolderReader(dir);
+    r.poll();
+    assert.equal(r.snapshot.elsewhere, `node-of-${os.hostname()}`);
+    assert.equal(r.snapshot.crashed, false);
+    assert.equal(r.snapshot.alive, false);
+    assert.equal(runGroupOf(r.snapshot), 'running');
+    fs.rmSync(path.join(dir, 'run.lock'));
+    assert.equal(r.poll(), true);
+    assert.equal(r.snapshot.elsewhere, undefined);
     assert.equal(r.snapshot.crashed, true);
   });
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EventFileFollower, ForeignRunFollower, readForeignRunFolder } from '../../../src/extension/foreignRunFolder';
+import { EventFileFollower, ForeignRunFollower, readForeignRunFolder } from '../../../src/extension/foreign/foreignRunFolder';
 import { concat, eventBytes, referenceEventFile } from './eventFixtures';
 
 const IMAGENET_C = path.join(__dirname, '../../../../test/fixtures/foreign/eval_imagenet_c.txt');

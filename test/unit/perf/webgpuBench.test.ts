@@ -59,6 +59,7 @@ describe('bench: webgpu rows and gpu-check (built CLI)', function () {
     assert.equal(row.batch, 8);
     assert.ok(row.imagesPerSecond > 0 && row.gflops > 0, JSON.stringify(row));
     assert.equal(row.fractionOfPeak, null, 'no CPU matMul bound for a GPU row');
+    assert.equal(row.fractionOfCeiling, null, 'no wasm multiply-add ceiling for a GPU row');
     assert.equal(row.adapter, adapter!.label);
     assert.equal(row.software, adapter!.software);
     assert.equal(report.webgpu.label, adapter!.label);

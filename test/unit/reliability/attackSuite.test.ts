@@ -341,7 +341,7 @@ describe('reliability: attack suite (issue #12, real CLI processes)', function (
         fs.mkdirSync(run, { recursive: true });
         if (!fs.existsSync(path.join(run, 'config.json'))) execFileSync('mkfifo', [path.join(run, 'config.json')]);
         return ['evaluate', '--run', run];
-      }, /--run: .*config\.json: is a FIFO/],
+      }, /--run: .*config\.json is damaged \(is a FIFO/],
     ];
     for (const [label, args, what] of cases) {
       it(`${label}`, async () => {

@@ -20,6 +20,7 @@ import { writeFakeRun } from '../../fixtures/runFolder';
 import { DEFAULT_CONFIG, resolveConfig, stripJsonComments } from '../../../src/shared/config';
 import { addMetricsRecord, oneRecordPerStep, parseMetricsLines, type MetricsRecord } from '../../../src/shared/runFormat';
 import { SeededRandom, rmDir, tmpDir } from './helpers';
+import { countingReadSync } from '../readCounter';
 
 const S = (step: number): MetricsRecord => ({ v: 1, kind: 'step', t: '', step, epoch: 0, lr: 0.1, loss: step, clean: { loss: 1, acc: 0, images: 1 }, imagesPerSecond: 1, passes: { clean: step, attack: 0, adv: 0 } });
 const E = (step: number, event: string): MetricsRecord => ({ v: 1, kind: 'event', t: '', step, event, message: event });
@@ -59,27 +60,6 @@ function referenceStrip(text: string): string {
     }
   }
   return out;
-}
-
-/**
- * Runs `fn` while every fs.readSync in this process is counted: what a tail really reads. Patches
- * the module object itself (an `import *` namespace is read-only), which the tails read through.
- */
-function countingReadSync(fn: (bytes: () => number) => void): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const nodeFs = require('node:fs') as { readSync: (...a: unknown[]) => number };
-  const real = nodeFs.readSync;
-  let bytes = 0;
-  nodeFs.readSync = (...a: unknown[]) => {
-    const n = real(...a);
-    bytes += n;
-    return n;
-  };
-  try {
-    fn(() => bytes);
-  } finally {
-    nodeFs.readSync = real;
-  }
 }
 
 describe('reliability: bounded reads, one record per step (in process)', () => {

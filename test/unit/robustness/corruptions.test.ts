@@ -215,9 +215,10 @@ describe('robustness: corruption suite', () => {
     for (let i = 1; i < 4; i++) assert.ok(byAffine[i] < byAffine[i - 1], byAffine.join(' '));
   });
 
-  it('spatter: mud severities (4, 5) distort more than any water severity (1–3), and 5 more than 4', () => {
+  it('spatter: water (severities 1–3) and mud (4, 5) each get worse with severity', () => {
+    // Water 3 can out-distort mud 4: so does make_cifar_c.py, which parity.test.ts pins exactly.
     const p = [1, 2, 3, 4, 5].map((s) => meanPsnr('spatter', s, 32, 3, 6));
-    assert.ok(Math.max(p[3], p[4]) < Math.min(p[0], p[1], p[2]), p.join(' '));
+    assert.ok(p[0] > p[1] && p[1] > p[2], p.join(' '));
     assert.ok(p[4] < p[3], p.join(' '));
   });
 

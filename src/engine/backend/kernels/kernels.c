@@ -5,6 +5,12 @@
 // static data, no stack frames): scripts/build-kernels.mjs checks the output for both.
 //
 // Layouts are tfjs': activations NHWC, filters [KH, KW, Ci, Co].
+//
+// Compiled twice (scripts/build-kernels.mjs): the exact module multiplies and adds separately (two
+// roundings, the same values on every machine); with RELAXED defined every multiply-add is wasm
+// relaxed SIMD's f32x4.relaxed_madd, which V8 runs as one fused FMA instruction where the CPU has
+// one (one rounding: results differ from the exact module in the last bits, and may differ
+// between CPUs with and without FMA). fastKernels.ts picks RELAXED where the runtime validates it.
 #include <wasm_simd128.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -14,7 +20,32 @@ typedef v128_t v;
 static inline v splat(const f32 *p) { return wasm_v128_load32_splat(p); }
 static inline v ld(const f32 *p) { return wasm_v128_load(p); }
 static inline void st(f32 *p, v a) { wasm_v128_store(p, a); }
+#ifdef RELAXED
+typedef float f32x4 __attribute__((vector_size(16)));
+// a·b + acc, fused where the hardware can (clang ≥ 16 has only the builtin, no wasm_simd128.h name).
+static inline v mad(v acc, v a, v b) { return (v)__builtin_wasm_relaxed_madd_f32x4((f32x4)a, (f32x4)b, (f32x4)acc); }
+#else
 static inline v mad(v acc, v a, v b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
+
+// The multiply-add rate this module's `mad` reaches with nothing else in the way: 12 independent
+// chains c = c·x + y (enough to hide the mul/add/FMA latency on 2 ports), no memory traffic. The
+// product depends on the chain, so the compiler cannot hoist it out of the loop. Runs
+// `iters` × 12 × 4 multiply-adds (96·iters FLOPs); the result only keeps the work from being dropped.
+EXPORT(peak_mad)
+float peak_mad(int iters, float x, float y) {
+  const v a = wasm_f32x4_splat(x), b = wasm_f32x4_splat(y);
+  v c0 = wasm_f32x4_splat(1), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+  for (int i = 0; i < iters; i++) {
+    c0 = mad(b, c0, a); c1 = mad(b, c1, a); c2 = mad(b, c2, a); c3 = mad(b, c3, a);
+    c4 = mad(b, c4, a); c5 = mad(b, c5, a); c6 = mad(b, c6, a); c7 = mad(b, c7, a);
+    c8 = mad(b, c8, a); c9 = mad(b, c9, a); c10 = mad(b, c10, a); c11 = mad(b, c11, a);
+  }
+  const v s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(c0, c1), wasm_f32x4_add(c2, c3)),
+                             wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(c4, c5), wasm_f32x4_add(c6, c7)),
+                                            wasm_f32x4_add(wasm_f32x4_add(c8, c9), wasm_f32x4_add(c10, c11))));
+  return wasm_f32x4_extract_lane(s, 0);
+}
 
 // y = conv2d(x, w): y[n,oh,ow,co] = Σ x[n, oh·sh − top + kh, ow·sw − left + kw, ci] · w[kh,kw,ci,co],
 // reading 0 outside x. Co % 8 == 0. `zeros` points at ≥ Ci zero floats: a tap that falls in the
@@ -130,11 +161,77 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw,
   }
 }
 
+// dx = ∂L/∂x of y = conv2d(x, w) given dy (the transposed convolution):
+// dx[n,ih,iw,ci] = Σ dy[n,oh,ow,co] · w[kh,kw,ci,co] over oh·sh − top + kh = ih, ow·sw − left + kw = iw.
+// Ci % 8 == 0. `wt` is scratch for KH·KW·Co·Ci floats (w with its last two axes swapped, so that a
+// block of 8 input channels is one contiguous load); `zeros` points at ≥ Co zero floats.
+// Each dx row is written one column phase (iw mod sw) at a time: the pixels of a phase all meet the
+// same taps, so a block of 4 of them × 8 input channels shares every weight load, and only taps
+// that hit a dy pixel are visited (no zero-upsampled dy, no flipped filter, no phase interleave).
+EXPORT(conv2d_input_grad)
+void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt, const f32 *zeros,
+                       int N, int H, int W, int Ci, int KH, int KW, int Co,
+                       int OH, int OW, int sh, int sw, int top, int left) {
+  for (int t = 0; t < KH * KW; t++)
+    for (int ci = 0; ci < Ci; ci++)
+      for (int co = 0; co < Co; co++) wt[((long)t * Co + co) * Ci + ci] = w[((long)t * Ci + ci) * Co + co];
+  for (int n = 0; n < N; n++) {
+    for (int ih = 0; ih < H; ih++) {
+      f32 *dxrow = dx + ((long)(n * H + ih) * W) * Ci;
+      for (int pw = 0; pw < sw && pw < W; pw++) {
+        const int nj = (W - pw + sw - 1) / sw; // pixels iw = pw + sw·j of this phase
+        for (int j0 = 0; j0 < nj; j0 += 4) {
+          const int np = nj - j0 < 4 ? nj - j0 : 4;
+          for (int ci = 0; ci < Ci; ci += 8) {
+            v a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int kh = 0; kh < KH; kh++) {
+              const int th = ih + top - kh;
+              if (th < 0 || th % sh != 0 || th / sh >= OH) continue;
+              const f32 *dyrow = dy + ((long)(n * OH + th / sh) * OW) * Co;
+              for (int kw = 0; kw < KW; kw++) {
+                const int tw = pw + left - kw; // ow = (tw + sw·j) / sw
+                if (((tw % sw) + sw) % sw != 0) continue;
+                const f32 *p[4];
+                for (int q = 0; q < 4; q++) {
+                  const int ow = tw / sw + j0 + (q < np ? q : 0);
+                  p[q] = ow >= 0 && ow < OW ? dyrow + (long)ow * Co : zeros;
+                }
+                const f32 *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+                const f32 *wp = wt + ((long)(kh * KW + kw) * Co) * Ci + ci;
+                for (int co = 0; co < Co; co++, wp += Ci) {
+                  const v w0 = ld(wp), w1 = ld(wp + 4);
+                  v s = splat(p0 + co); a00 = mad(a00, s, w0); a01 = mad(a01, s, w1);
+                  s = splat(p1 + co); a10 = mad(a10, s, w0); a11 = mad(a11, s, w1);
+                  s = splat(p2 + co); a20 = mad(a20, s, w0); a21 = mad(a21, s, w1);
+                  s = splat(p3 + co); a30 = mad(a30, s, w0); a31 = mad(a31, s, w1);
+                }
+              }
+            }
+            const long step = (long)sw * Ci;
+            f32 *xp = dxrow + (long)(pw + sw * j0) * Ci + ci;
+            st(xp, a00); st(xp + 4, a01);
+            if (np > 1) { st(xp + step, a10); st(xp + step + 4, a11); }
+            if (np > 2) { st(xp + 2 * step, a20); st(xp + 2 * step + 4, a21); }
+            if (np > 3) { st(xp + 3 * step, a30); st(xp + 3 * step + 4, a31); }
+          }
+        }
+      }
+    }
+  }
+}
+
 // ---- Ghost batch norm (+ ReLU), training mode --------------------------------------------------
 // h, y, dy, dh: [G, M, C] (G ghost groups of M = samples·H·W rows); per-group statistics [G, C].
 // C % 4 == 0. Sums run in blocks of SUM_BLOCK rows whose partial sums are added to the total, so the
 // rounding error grows with √block + √(M / block) rather than √M. `scratch` holds ≥ 4·C floats.
+//
+// A BN group may be split across worker threads (a "team", exec/team.ts): each holds M of the group's
+// Mtot rows, and every per-group column sum is handed to team_reduce, which replaces it by the sum
+// over the team's members, the same on every member. Without a team Mtot == M and team_reduce
+// returns at once.
 #define SUM_BLOCK 128
+
+__attribute__((import_module("env"), import_name("team_reduce"))) void team_reduce(f32 *sums, int count);
 
 // total[c] = Σ_rows f(row)[c], f given by the macro body over vector `a` at row pointer `r`.
 static void column_sums(const f32 *src, int M, int C, f32 *total, f32 *part) {
@@ -171,8 +268,8 @@ static void column_sq_dev(const f32 *src, const f32 *mean, int M, int C, f32 *to
 // max(0, ·) when relu. mean, var, rstd: [G, C].
 EXPORT(bn_forward)
 void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *mean, f32 *var, f32 *rstd,
-                f32 *scratch, int G, int M, int C, int relu, f32 eps) {
-  const v invM = wasm_f32x4_splat(1.0f / (f32)M);
+                f32 *scratch, int G, int M, int Mtot, int C, int relu, f32 eps) {
+  const v invM = wasm_f32x4_splat(1.0f / (f32)Mtot);
   const v one = wasm_f32x4_splat(1.0f), veps = wasm_f32x4_splat(eps), zero = wasm_f32x4_splat(0);
   f32 *k = scratch, *part = scratch + C;
   for (int g = 0; g < G; g++) {
@@ -180,8 +277,10 @@ void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *me
     f32 *yg = y + (long)g * M * C;
     f32 *mu = mean + (long)g * C, *va = var + (long)g * C, *rs = rstd + (long)g * C;
     column_sums(hg, M, C, mu, part);
+    team_reduce(mu, C);
     for (int c = 0; c < C; c += 4) st(mu + c, wasm_f32x4_mul(ld(mu + c), invM));
     column_sq_dev(hg, mu, M, C, va, part);
+    team_reduce(va, C);
     for (int c = 0; c < C; c += 4) {
       const v vv = wasm_f32x4_mul(ld(va + c), invM);
       st(va + c, vv);
@@ -203,11 +302,12 @@ void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *me
 
 // Gradient of bn_forward. With d = h − mean, r = rstd, k = gamma·r and g = dy masked by y > 0 when
 // relu: dbeta = Σ g, dgamma = Σ_groups r·Σ g·d, dh = k·(g − Σ_g g / M − d·r²·Σ_g (g·d) / M).
-// dgamma, dbeta: [C], summed over the groups.
+// dgamma, dbeta: [C], summed over the groups; in a team only the member with own_params set writes
+// them (the others write zeros), so that summing the members' parameter gradients counts them once.
 EXPORT(bn_backward)
 void bn_backward(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, const f32 *rstd, const f32 *gamma,
-                 f32 *dh, f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int C, int relu) {
-  const v invM = wasm_f32x4_splat(1.0f / (f32)M), zero = wasm_f32x4_splat(0);
+                 f32 *dh, f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int Mtot, int C, int relu, int own_params) {
+  const v invM = wasm_f32x4_splat(1.0f / (f32)Mtot), zero = wasm_f32x4_splat(0);
   f32 *sg = scratch, *sgd = scratch + C, *psg = scratch + 2 * C, *psgd = scratch + 3 * C;
   for (int c = 0; c < C; c += 4) { st(dgamma + c, zero); st(dbeta + c, zero); }
   for (int g = 0; g < G; g++) {
@@ -231,13 +331,16 @@ void bn_backward(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, con
         st(sgd + c, wasm_f32x4_add(ld(sgd + c), ld(psgd + c)));
       }
     }
+    team_reduce(sg, 2 * C); // sg and sgd are adjacent
     // dh = k·g + d·a + b with a = −k·r²·Σgd/M, b = −k·Σg/M (psg/psgd reused for a and b; k in sgd's
     // slot once dgamma/dbeta have taken the sums).
     for (int c = 0; c < C; c += 4) {
       const v r = ld(rs + c), k = wasm_f32x4_mul(ld(gamma + c), r);
       const v rsgd = wasm_f32x4_mul(r, ld(sgd + c));
-      st(dgamma + c, wasm_f32x4_add(ld(dgamma + c), rsgd));
-      st(dbeta + c, wasm_f32x4_add(ld(dbeta + c), ld(sg + c)));
+      if (own_params) {
+        st(dgamma + c, wasm_f32x4_add(ld(dgamma + c), rsgd));
+        st(dbeta + c, wasm_f32x4_add(ld(dbeta + c), ld(sg + c)));
+      }
       st(psgd + c, wasm_f32x4_neg(wasm_f32x4_mul(wasm_f32x4_mul(k, wasm_f32x4_mul(r, rsgd)), invM)));
       st(psg + c, wasm_f32x4_neg(wasm_f32x4_mul(wasm_f32x4_mul(k, ld(sg + c)), invM)));
       st(sgd + c, k);

@@ -3,15 +3,15 @@
 // last one. The small text files are read again only when their size or mtime changed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectForeignRun, type ForeignFolder } from '../shared/foreign/detect';
-import { EventFileReader } from '../shared/foreign/eventFileReader';
-import type { ScalarPoint } from '../shared/foreign/eventProto';
-import type { ForeignRun } from '../shared/foreign/foreignRun';
-import { readImagenetCLog } from '../shared/foreign/imagenetCLog';
-import { ScalarRunBuilder } from '../shared/foreign/referenceTags';
-import { readReferenceLog } from '../shared/foreign/referenceLog';
-import { readTimmArgs, readTimmSummary } from '../shared/foreign/timmRun';
-import { readSmallFileOrExplain } from './readSmall';
+import { detectForeignRun, type ForeignFolder } from '../../shared/foreign/detect';
+import { EventFileReader } from '../../shared/foreign/eventFileReader';
+import type { ScalarPoint } from '../../shared/foreign/eventProto';
+import type { ForeignRun } from '../../shared/foreign/foreignRun';
+import { readImagenetCLog } from '../../shared/foreign/imagenetCLog';
+import { ScalarRunBuilder } from '../../shared/foreign/referenceTags';
+import { readReferenceLog } from '../../shared/foreign/referenceLog';
+import { readTimmArgs, readTimmSummary } from '../../shared/foreign/timmRun';
+import { readSmallFileOrExplain } from '../readSmall';
 
 const MiB = 1024 * 1024;
 /** Per read() while catching up: bounds the memory of one poll whatever the file's size. */

@@ -1,0 +1,95 @@
+// Ours against PyTorch in alternation (A B A B …), for a shared machine where only side-by-side
+// ratios mean anything: each pair times our ResNet-20 step on a wasm pool of `workers`, then the
+// same step in PyTorch with as many threads (bench/peer.ts), and the answer is the median of the
+// per-pair ratios. Optionally a third arm, the same pool on the exact (mul + add) kernel build.
+//   node -e "require('./out/src/engine/bench/abab').runAbab({ workers: 2, pairs: 5 }).then(r => console.log(r.text))"
+import { performance } from 'node:perf_hooks';
+import { createExecutor } from '../exec/createExecutor';
+import type { Executor } from '../exec/types';
+import { initParams } from '../model/init';
+import { DEFAULT_PYTHONS, runPeer } from './peer';
+import { request, SPEC, WARMUP_SECONDS } from './index';
+
+export interface AbabOptions {
+  workers: number;
+  pairs: number;
+  batch?: number;
+  /** Timed steps of ours per pair. */
+  steps?: number;
+  /** Also time a pool whose kernels run the exact build (FAST_ADVPROP_EXACT_SIMD=1 in its workers). */
+  exact?: boolean;
+  python?: string | readonly string[];
+}
+
+export interface AbabResult {
+  ours: number[];
+  exact: number[];
+  torchChannelsLast: number[];
+  torchNchw: number[];
+  /** Per pair: ours / PyTorch's faster format. */
+  ratios: number[];
+  medianRatio: number;
+  text: string;
+}
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+async function pool(workers: number, exact: boolean): Promise<Executor> {
+  // Workers read the variant from the environment when they load the kernels.
+  const before = process.env.FAST_ADVPROP_EXACT_SIMD;
+  if (exact) process.env.FAST_ADVPROP_EXACT_SIMD = '1';
+  try {
+    return await createExecutor({ spec: SPEC, backend: 'wasm', workers });
+  } finally {
+    if (before === undefined) delete process.env.FAST_ADVPROP_EXACT_SIMD;
+    else process.env.FAST_ADVPROP_EXACT_SIMD = before;
+  }
+}
+
+async function ips(ex: Executor, batch: number, steps: number): Promise<number> {
+  const req = request(batch);
+  const t0 = performance.now();
+  for (let s = 0; s < steps; s++) await ex.run([req]);
+  return (batch * steps) / ((performance.now() - t0) / 1000);
+}
+
+export async function runAbab(o: AbabOptions): Promise<AbabResult> {
+  const batch = o.batch ?? 64;
+  const steps = o.steps ?? 6;
+  const arms: { name: 'ours' | 'exact'; ex: Executor }[] = [{ name: 'ours', ex: await pool(o.workers, false) }];
+  if (o.exact) arms.push({ name: 'exact', ex: await pool(o.workers, true) });
+  const r: AbabResult = { ours: [], exact: [], torchChannelsLast: [], torchNchw: [], ratios: [], medianRatio: NaN, text: '' };
+  const lines: string[] = [];
+  try {
+    const st = initParams(SPEC, 1);
+    for (const a of arms) {
+      await a.ex.setState(st.params, st.running);
+      const t0 = performance.now();
+      while (performance.now() - t0 < WARMUP_SECONDS * 1000) await a.ex.run([request(batch)]);
+    }
+    for (let p = 0; p < o.pairs; p++) {
+      for (const a of arms) r[a.name].push(await ips(a.ex, batch, steps));
+      const peer = runPeer([{ key: `wasm-${o.workers}`, workers: o.workers, batch, imagesPerSecond: r.ours[p] }], { python: o.python ?? DEFAULT_PYTHONS, seconds: 8, warmup: 3 });
+      if (!('rows' in peer) || !peer.rows.length) throw new Error(`PyTorch peer: ${'skipped' in peer ? peer.skipped : peer.failed.map((f) => f.reason).join('; ')}`);
+      const t = peer.rows[0];
+      r.torchChannelsLast.push(t.channelsLast);
+      r.torchNchw.push(t.nchw);
+      r.ratios.push(t.ratio);
+      lines.push(`| ${p + 1} | ${r.ours[p].toFixed(1)} |${o.exact ? ` ${r.exact[p].toFixed(1)} |` : ''} ${t.channelsLast.toFixed(1)} | ${t.nchw.toFixed(1)} | ${t.ratio.toFixed(2)} |`);
+    }
+  } finally {
+    for (const a of arms) await a.ex.dispose();
+  }
+  r.medianRatio = median(r.ratios);
+  r.text = [
+    `ResNet-20 step, batch ${batch}, ${o.workers} wasm workers vs PyTorch ${o.workers} threads, alternating (${o.pairs} pairs):`,
+    `| pair | ours, images/s |${o.exact ? ' ours, exact build |' : ''} PyTorch channels-last | PyTorch NCHW | ours / PyTorch (faster format) |`,
+    `|---|---|${o.exact ? '---|' : ''}---|---|---|`,
+    ...lines,
+    `median ours/PyTorch: ${r.medianRatio.toFixed(2)}${o.exact ? `; median FMA/exact: ${median(r.ours.map((v, i) => v / r.exact[i])).toFixed(2)}` : ''}`,
+  ].join('\n');
+  return r;
+}

@@ -1,0 +1,313 @@
+// `fast-advprop sweep`: a grid of runs from one base config, run locally or on a Slurm cluster,
+// followed through the run folders (`sweep status|table|cancel DIR`).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, DEFAULT_CONFIG, parseConfigText, type RunConfig } from '../../shared/config';
+import { aggregateBySeed, formatGroupTable, type GroupRow } from '../sweep/aggregate';
+import { createSweep, planSweep } from '../sweep/create';
+import type { SweepExecutor } from '../sweep/executor';
+import { checkCommand, commandFor, parseGridText, parseSetFlag, type GridSpec } from '../sweep/grid';
+import { LocalExecutor } from '../sweep/local';
+import { SWEEP_EXECUTORS, readManifest, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
+import { DEFAULT_SLURM, batchScript, checkSlurmSettings } from '../sweep/slurm/script';
+import { BATCH_SCRIPT, SlurmExecutor } from '../sweep/slurm/executor';
+import { displayState, isSettled, readSweepState, seedRows, type PointState } from '../sweep/state';
+import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
+import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
+import type { CliIo } from './io';
+
+export const SWEEP_FLAGS: Record<string, FlagSpec> = {
+  config: { type: 'string', metavar: 'FILE', help: 'base run config (default: the built-in default)' },
+  grid: { type: 'string', metavar: 'FILE', help: 'grid file: {"axes": {"key": [values]}, "variants": {name: {overrides}}, "seeds": N}' },
+  set: { type: 'string', metavar: 'KEY=V1,V2', help: 'one axis of dotted config key and values (repeatable), e.g. --set split=8:1,4:1' },
+  seeds: { type: 'int', metavar: 'N', help: 'train each point with seeds s…s+N-1 (s = the base config\'s seed)' },
+  command: { type: 'string', metavar: 'TEMPLATE', help: 'run this shell command per point instead of our engine, {key} filled in, e.g. "python imagenet.py --lr {lr} --checkpoint {runDir}"' },
+  executor: { type: 'string', metavar: 'NAME', help: 'local (child processes here, default) | slurm (one sbatch --array)' },
+  out: { type: 'string', metavar: 'DIR', help: 'sweep folder (default runs/sweep-<timestamp>); run folders go in DIR/runs/' },
+  name: { type: 'string', metavar: 'NAME', help: 'sweep name (default: the folder name)' },
+  parallel: { type: 'int', metavar: 'N', help: 'local: points at once (default 1: a run already uses the cores it can)' },
+  partition: { type: 'string', metavar: 'P', help: 'slurm: --partition' },
+  account: { type: 'string', metavar: 'A', help: 'slurm: --account' },
+  time: { type: 'string', metavar: 'T', help: 'slurm: --time per run, e.g. 04:00:00' },
+  gpus: { type: 'int', metavar: 'N', help: 'slurm: GPUs per run (--gres=gpu:N; default 0)' },
+  cpus: { type: 'int', metavar: 'N', help: 'slurm: --cpus-per-task (default 1)' },
+  sbatch: { type: 'string', metavar: 'OPTION', help: 'slurm: an extra #SBATCH option, e.g. --qos=high (repeatable)' },
+  setup: { type: 'string', metavar: 'LINE', help: 'slurm: a shell line run on the node first, e.g. "module load nodejs" (repeatable)' },
+  prefix: { type: 'string', metavar: 'CMD', help: 'slurm: put in front of the node command, e.g. "apptainer exec img.sif"' },
+  node: { type: 'string', metavar: 'PATH', help: 'slurm: the node binary on the compute nodes (default: this one\'s path)' },
+  'signal-seconds': { type: 'int', metavar: 'S', help: 'slurm: checkpoint and requeue this long before the time limit (default 120)' },
+  'max-parallel': { type: 'int', metavar: 'N', help: 'slurm: at most N array tasks at once (default no limit)' },
+  wait: { type: 'bool', help: 'slurm: stay until every point ended, then print the table and submit-to-RUNNING times' },
+  'dry-run': { type: 'bool', help: 'print the points (and for slurm the batch script) without creating anything' },
+  cli: { type: 'string', metavar: 'PATH', help: 'the cli.js that trains the runs (default: the one running)' },
+  json: { type: 'bool', help: 'status/table: print JSON' },
+  point: { type: 'int', metavar: 'I', help: 'cancel: only this point' },
+  help: { type: 'bool', help: 'show this help' },
+};
+
+const REPEATABLE = ['set', 'sbatch', 'setup'];
+
+export const SWEEP_USAGE = `usage: fast-advprop sweep [--config BASE] (--grid FILE | --set KEY=V1,V2 …) [--seeds N]
+                         [--executor local|slurm] [--out DIR] [slurm flags] [--wait]
+       fast-advprop sweep --command TEMPLATE (--grid FILE | --set KEY=V1,V2 …) [--seeds N] [--executor …]
+       fast-advprop sweep status DIR [--wait] [--json]
+       fast-advprop sweep table DIR [--json]
+       fast-advprop sweep cancel DIR [--point I]
+
+Trains the cartesian product of the grid's values (× variants × seeds), one run folder per point
+under DIR/runs/, and keeps DIR/sweep.json (points, run folders, executor, job ids). The table is
+built from the run folders: test accuracy, mean ± std over seeds. local runs the points as child
+processes and returns when all ended; slurm submits one sbatch --array and returns (or --wait).
+Exit codes: 0 done (or submitted), 1 a point failed, 2 bad flag, grid or config (nothing created).
+
+${formatFlags(SWEEP_FLAGS)}`;
+
+function splitRepeatable(argv: readonly string[]): { rest: string[]; multi: Record<string, string[]> } {
+  const rest: string[] = [];
+  const multi: Record<string, string[]> = Object.fromEntries(REPEATABLE.map((k) => [k, []]));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const k = REPEATABLE.find((r) => a === `--${r}` || a.startsWith(`--${r}=`));
+    if (!k) {
+      rest.push(a);
+      continue;
+    }
+    const v = a.includes('=') && a.startsWith(`--${k}=`) ? a.slice(k.length + 3) : argv[++i];
+    if (v === undefined || v === '') throw new UsageError(`--${k}`, `needs a value; e.g. ${SWEEP_FLAGS[k].help}`);
+    multi[k].push(v);
+  }
+  return { rest, multi };
+}
+
+function stamp(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+export function executorFor(kind: SweepExecutorKind, cli: string): SweepExecutor {
+  switch (kind) {
+    case 'local':
+      return new LocalExecutor(cli);
+    case 'slurm':
+      return new SlurmExecutor(cli);
+  }
+}
+
+function cliPath(flag: unknown): string {
+  const cli = path.resolve(String(flag ?? process.argv[1] ?? ''));
+  if (!flag && !/\.js$/.test(cli)) throw new UsageError('--cli', `cannot tell which cli.js to run (this process runs ${cli}); pass --cli dist/cli.js`);
+  return cli;
+}
+
+export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  let flags: Record<string, string | number | boolean>;
+  let positional: string[];
+  let multi: Record<string, string[]>;
+  try {
+    const split = splitRepeatable(argv);
+    multi = split.multi;
+    ({ flags, positional } = parseFlags('sweep', split.rest, SWEEP_FLAGS));
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.out(SWEEP_USAGE);
+    return 0;
+  }
+  try {
+    const [sub, dir, ...extra] = positional;
+    if (extra.length) throw new UsageError(extra[0], 'unexpected argument; see fast-advprop sweep --help');
+    if (sub === undefined) return await submitCommand(flags, multi, io);
+    if (!['status', 'table', 'cancel'].includes(sub)) throw new UsageError(sub, 'unknown sweep subcommand; use status, table or cancel (or flags only to start a sweep)');
+    if (!dir) throw new UsageError(sub, `needs the sweep folder: fast-advprop sweep ${sub} DIR`);
+    const m = readManifest(dir);
+    if (sub === 'cancel') return await cancelCommand(dir, m, flags, io);
+    if (sub === 'status' && flags.wait) await waitSettled(dir, m, io, executorFor(m.executor, cliPath(flags.cli ?? process.argv[1])));
+    const states = await sweepStates(dir, m, io);
+    if (sub === 'table') printTable(states, flags.json === true, io);
+    else printStatus(dir, m, states, flags.json === true, io);
+    return states.some((s) => s.run === 'failed') ? 1 : 0;
+  } catch (e) {
+    io.err(`error: ${e instanceof UsageError || e instanceof ConfigError ? `${e.field}: ${e.message.slice(e.field.length + 2)}` : (e as Error).message}`);
+    return 2;
+  }
+}
+
+function readBase(file: string | undefined): { base: RunConfig; baseFile?: string } {
+  if (file === undefined) return { base: DEFAULT_CONFIG };
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readBoundedText(abs, READ_LIMITS.config, 'a run config');
+  } catch (e) {
+    throw new UsageError('--config', e instanceof FileReadError ? e.message : `cannot read ${abs} (${(e as Error).message})`);
+  }
+  let base = parseConfigText(text, abs);
+  // Each point's config file sits in the sweep folder: a relative dataset path must not move with it.
+  if (base.dataset.path !== undefined && !path.isAbsolute(base.dataset.path)) base = { ...base, dataset: { ...base.dataset, path: path.resolve(path.dirname(abs), base.dataset.path) } };
+  return { base, baseFile: abs };
+}
+
+function slurmSettings(flags: Record<string, string | number | boolean>, multi: Record<string, string[]>): SlurmSettings {
+  const s: SlurmSettings = {
+    ...DEFAULT_SLURM,
+    node: flags.node !== undefined ? String(flags.node) : process.execPath,
+    extra: multi.sbatch,
+    setup: multi.setup,
+    ...(flags.partition !== undefined ? { partition: String(flags.partition) } : {}),
+    ...(flags.account !== undefined ? { account: String(flags.account) } : {}),
+    ...(flags.time !== undefined ? { time: String(flags.time) } : {}),
+    ...(flags.prefix !== undefined ? { prefix: String(flags.prefix) } : {}),
+    ...(flags.gpus !== undefined ? { gpus: Number(flags.gpus) } : {}),
+    ...(flags.cpus !== undefined ? { cpus: Number(flags.cpus) } : {}),
+    ...(flags['signal-seconds'] !== undefined ? { signalSeconds: Number(flags['signal-seconds']) } : {}),
+    ...(flags['max-parallel'] !== undefined ? { maxParallel: Number(flags['max-parallel']) } : {}),
+  };
+  checkSlurmSettings(s);
+  return s;
+}
+
+async function submitCommand(flags: Record<string, string | number | boolean>, multi: Record<string, string[]>, io: CliIo): Promise<number> {
+  const kind = String(flags.executor ?? 'local') as SweepExecutorKind;
+  if (!SWEEP_EXECUTORS.includes(kind)) throw new UsageError('--executor', `must be ${SWEEP_EXECUTORS.join(' or ')}, got ${JSON.stringify(flags.executor)}`);
+  if (kind === 'local') {
+    for (const k of ['partition', 'account', 'time', 'gpus', 'cpus', 'prefix', 'node', 'signal-seconds', 'max-parallel']) {
+      if (flags[k] !== undefined) throw new UsageError(`--${k}`, 'is a Slurm setting; add --executor slurm');
+    }
+    if (multi.sbatch.length || multi.setup.length) throw new UsageError(multi.sbatch.length ? '--sbatch' : '--setup', 'is a Slurm setting; add --executor slurm');
+  } else if (flags.parallel !== undefined) throw new UsageError('--parallel', 'is for --executor local; on Slurm use --max-parallel');
+  if (flags.parallel !== undefined && (Number(flags.parallel) < 1 || Number(flags.parallel) > 256)) throw new UsageError('--parallel', 'must be 1 to 256');
+  if (flags.seeds !== undefined && (Number(flags.seeds) < 1 || Number(flags.seeds) > 1000)) throw new UsageError('--seeds', 'must be 1 to 1000');
+  let grid: GridSpec = { axes: [], variants: [], seeds: 0 };
+  if (flags.grid !== undefined) {
+    const file = path.resolve(String(flags.grid));
+    let text: string;
+    try {
+      text = readBoundedText(file, READ_LIMITS.config, 'a grid file');
+    } catch (e) {
+      throw new UsageError('--grid', (e as Error).message);
+    }
+    grid = parseGridText(text, file);
+  }
+  for (const s of multi.set) {
+    const [k, vs] = parseSetFlag(s);
+    if (grid.axes.some(([a]) => a === k)) throw new UsageError('--set', `${k} is already an axis (given twice, or also in the grid file)`);
+    grid.axes.push([k, vs]);
+  }
+  if (flags.seeds !== undefined) grid = { ...grid, seeds: Number(flags.seeds) };
+  if (flags.command !== undefined) grid = { ...grid, command: checkCommand(flags.command, '--command') };
+  if (grid.command !== undefined && flags.config !== undefined) throw new UsageError('--config', 'a command sweep runs your command, not our engine: leave out --config (the grid\'s keys fill the command\'s {placeholders})');
+  const { base, baseFile } = readBase(flags.config as string | undefined);
+  const slurm = kind === 'slurm' ? slurmSettings(flags, multi) : undefined;
+  const cli = cliPath(flags.cli);
+  const dir = path.resolve(String(flags.out ?? path.join('runs', `sweep-${stamp(new Date())}`)));
+  const name = String(flags.name ?? path.basename(dir));
+  const input = { dir, name, base, ...(baseFile ? { baseFile } : {}), grid, executor: kind, ...(flags.parallel !== undefined ? { parallel: Number(flags.parallel) } : {}), ...(slurm ? { slurm } : {}) };
+  const points = planSweep(input);
+  if (flags['dry-run']) {
+    io.out(`${points.length} points (${kind}):`);
+    for (const p of points) io.out(`  ${p.name}  ${grid.command !== undefined ? commandFor(grid.command, p, path.join(dir, 'runs', p.name)) : JSON.stringify(p.overrides)}`);
+    if (slurm) {
+      const ext = grid.command !== undefined ? 'command.sh' : 'advprop.json';
+      io.out(`\n${BATCH_SCRIPT} (sbatch --array=0-${points.length - 1}${slurm.maxParallel > 0 ? `%${slurm.maxParallel}` : ''}):`);
+      io.out(batchScript({ name, sweepDir: dir, cli, settings: slurm, ...(grid.command !== undefined ? { command: true } : {}), points: points.map((p) => ({ runDir: path.join(dir, 'runs', p.name), config: path.join(dir, 'configs', `${p.name}.${ext}`) })) }));
+    }
+    return 0;
+  }
+  let m = createSweep(input, points);
+  io.out(`sweep ${dir}: ${points.length} point${points.length === 1 ? "" : "s"}, executor ${kind}`);
+  const save = (next: SweepManifest): void => {
+    m = next;
+    writeManifest(dir, next);
+  };
+  const ex = executorFor(kind, cli);
+  await ex.submit(dir, m, save, io.out);
+  if (kind === 'slurm' && !flags.wait) {
+    io.out(`follow it with: fast-advprop sweep status ${dir}   (stop: fast-advprop sweep cancel ${dir})`);
+    return 0;
+  }
+  if (kind === 'slurm') await waitSettled(dir, m, io, ex);
+  // Read again: a cancel from elsewhere recorded its points in the manifest on disk.
+  const final = readManifest(dir);
+  const states = readSweepState(dir, final, await ex.query(dir, final).catch(() => new Map()));
+  printTable(states, false, io);
+  if (kind === 'slurm') printStartTimes(dir, final, io);
+  return states.some((s) => s.run !== 'completed') ? 1 : 0;
+}
+
+async function sweepStates(dir: string, m: SweepManifest, io: CliIo): Promise<PointState[]> {
+  let q = new Map();
+  if (m.executor === 'slurm') {
+    try {
+      q = await executorFor('slurm', '').query(dir, m);
+    } catch (e) {
+      io.err(`note: ${(e as Error).message}; showing the run folders only`);
+    }
+  }
+  return readSweepState(dir, m, q);
+}
+
+async function waitSettled(dir: string, m: SweepManifest, io: CliIo, ex: SweepExecutor): Promise<void> {
+  let last = '';
+  for (;;) {
+    const states = readSweepState(dir, m, await ex.query(dir, m));
+    const line = states.map((s) => `${s.index}:${displayState(s)}`).join('  ');
+    if (line !== last) io.out(`${new Date().toISOString().slice(11, 19)}  ${line}`);
+    last = line;
+    if (states.every(isSettled)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Submit-to-RUNNING per point: from just before sbatch to the first line the batch script ran. */
+export function startDelays(dir: string, m: SweepManifest): (number | null)[] {
+  return m.points.map((p) => {
+    try {
+      const first = fs.readFileSync(path.join(dir, 'slurm', `started-${p.index}`), 'utf8').split('\n')[0].split(' ');
+      const t = Number(first[1]);
+      return m.submittedAtMs !== undefined && Number.isFinite(t) ? t - m.submittedAtMs / 1000 : null;
+    } catch {
+      return null;
+    }
+  });
+}
+
+function printStartTimes(dir: string, m: SweepManifest, io: CliIo): void {
+  const d = startDelays(dir, m);
+  io.out(`submit-to-RUNNING per point (s): ${d.map((x, i) => `${i}: ${x === null ? '—' : x.toFixed(2)}`).join(', ')}`);
+}
+
+function printStatus(dir: string, m: SweepManifest, states: PointState[], json: boolean, io: CliIo): void {
+  if (json) {
+    io.out(JSON.stringify({ dir, name: m.name, executor: m.executor, jobId: m.jobId ?? null, points: states.map((s) => ({ ...s, state: displayState(s) })) }, null, 2));
+    return;
+  }
+  io.out(`sweep ${m.name} (${m.executor}${m.jobId ? `, array job ${m.jobId}` : ''}): ${states.filter((s) => s.run === 'completed').length}/${states.length} completed`);
+  for (const s of states) io.out(`  ${String(s.index).padStart(3)}  ${s.name.padEnd(36)} ${displayState(s)}${s.scheduler ? `  [${s.scheduler.jobId}]` : ''}${s.error ? `  ${s.error}` : ''}`);
+}
+
+function printTable(states: PointState[], json: boolean, io: CliIo): GroupRow[] {
+  const rows = aggregateBySeed(seedRows(states));
+  if (json) io.out(JSON.stringify(rows, null, 2));
+  else for (const l of formatGroupTable(rows)) io.out(l);
+  return rows;
+}
+
+async function cancelCommand(dir: string, m: SweepManifest, flags: Record<string, string | number | boolean>, io: CliIo): Promise<number> {
+  const point = flags.point as number | undefined;
+  if (point !== undefined && (point < 0 || point >= m.points.length)) throw new UsageError('--point', `must be 0 to ${m.points.length - 1}`);
+  const lines = await cancelSweep(dir, m, point === undefined ? undefined : [point], cliPath(flags.cli ?? process.argv[1]));
+  for (const l of lines) io.out(l);
+  return 0;
+}
+
+/** Cancels through the sweep's executor and records it in the manifest (pending Slurm tasks leave no other trace). */
+export async function cancelSweep(dir: string, m: SweepManifest, indices: readonly number[] | undefined, cli = ''): Promise<string[]> {
+  const lines = await executorFor(m.executor, cli).cancel(dir, m, indices);
+  const now = new Date().toISOString();
+  const fresh = readManifest(dir);
+  writeManifest(dir, { ...fresh, points: fresh.points.map((p) => (!indices || indices.includes(p.index) ? { ...p, cancelledAt: p.cancelledAt ?? now } : p)) });
+  return lines;
+}

@@ -1,0 +1,65 @@
+// Mean ± std over seeds, per group of runs that differ only in their seed. Pure (no files), so
+// `study` can move onto it: give it one row per run with a group label and a figure.
+
+export interface SeedRow {
+  group: string;
+  seed: number;
+  /** The run's state (completed, running, failed, pending, …). */
+  state: string;
+  /** The figure aggregated (test accuracy in [0, 1]); null until the run completed. */
+  value: number | null;
+}
+
+export interface GroupRow {
+  group: string;
+  runs: number;
+  completed: number;
+  /** Over completed runs only; null when none completed. */
+  mean: number | null;
+  /** Sample standard deviation (n - 1); null below two completed runs. */
+  std: number | null;
+  values: (number | null)[];
+  states: Record<string, number>;
+}
+
+export function meanStd(xs: readonly number[]): { mean: number | null; std: number | null } {
+  if (xs.length === 0) return { mean: null, std: null };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length < 2) return { mean, std: null };
+  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
+  return { mean, std: Math.sqrt(v) };
+}
+
+/** Groups in order of first appearance; values in seed order within a group. */
+export function aggregateBySeed(rows: readonly SeedRow[]): GroupRow[] {
+  const groups = new Map<string, SeedRow[]>();
+  for (const r of rows) {
+    const g = groups.get(r.group);
+    if (g) g.push(r);
+    else groups.set(r.group, [r]);
+  }
+  return [...groups.entries()].map(([group, rs]) => {
+    const sorted = [...rs].sort((a, b) => a.seed - b.seed);
+    const done = sorted.filter((r) => r.value !== null && Number.isFinite(r.value)).map((r) => r.value as number);
+    const states: Record<string, number> = {};
+    for (const r of sorted) states[r.state] = (states[r.state] ?? 0) + 1;
+    return { group, runs: rs.length, completed: done.length, ...meanStd(done), values: sorted.map((r) => r.value), states };
+  });
+}
+
+const pct = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(2)}`);
+
+/** A plain-text table: group, completed/runs, accuracy mean ± std (%), per-seed values, states. */
+export function formatGroupTable(rows: readonly GroupRow[], figure = 'test acc %'): string[] {
+  const body = rows.map((r) => [
+    r.group,
+    `${r.completed}/${r.runs}`,
+    r.mean === null ? '—' : `${pct(r.mean)}${r.std === null ? '' : ` ± ${pct(r.std)}`}`,
+    r.values.map(pct).join(' '),
+    Object.entries(r.states).map(([s, n]) => `${n} ${s}`).join(', '),
+  ]);
+  const head = ['group', 'done', `${figure} (mean ± std)`, 'per seed', 'states'];
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)];
+}

@@ -1,0 +1,125 @@
+// Where each point of a sweep stands. The run folder comes first: it is what the engine itself
+// wrote (running, step, completed with its accuracy, stopped, failed). The scheduler adds what
+// only it knows: a job that is PENDING (and why), which node it RUNS on, and how it ended when
+// the engine could not say (CANCELLED before it started, TIMEOUT, node failure).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RUN_FILES, parseStatus, type RunResults, type RunState } from '../../shared/runFormat';
+import { readBoundedText } from '../util/boundedRead';
+import { pointMarker, pointRunDir, type SweepManifest, type SweepPointRecord } from './manifest';
+import type { SeedRow } from './aggregate';
+
+/** What a scheduler (squeue) says about one task. */
+export interface SchedulerInfo {
+  jobId: string;
+  /** PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, … as Slurm spells them. */
+  state: string;
+  reason?: string;
+  node?: string;
+}
+
+export interface PointState {
+  index: number;
+  name: string;
+  group: string;
+  seed: number;
+  runDir: string;
+  /** From the run folder; 'pending' while it has none, 'cancelled' when cancelled before it had one. */
+  run: RunState | 'pending' | 'cancelled';
+  step?: number;
+  totalSteps?: number;
+  accuracy?: number;
+  error?: string;
+  scheduler?: SchedulerInfo;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readBoundedText(file, 4 * 1024 * 1024));
+  } catch {
+    return undefined;
+  }
+}
+
+export function readPointState(dir: string, p: SweepPointRecord, scheduler?: SchedulerInfo): PointState {
+  const runDir = pointRunDir(dir, p);
+  const base = { index: p.index, name: p.name, group: p.group, seed: p.seed, runDir, ...(scheduler ? { scheduler } : {}) };
+  if (p.command !== undefined) return commandPointState(dir, p, base);
+  let text: string | undefined;
+  try {
+    text = readBoundedText(path.join(runDir, RUN_FILES.status), 1024 * 1024);
+  } catch {
+    /* no folder yet */
+  }
+  const st = text === undefined ? undefined : parseStatus(text);
+  if (!st) {
+    // The engine refused the point before it made a run folder (a dataset that is not there on the node…).
+    const exit = exitCode(dir, p);
+    if (exit !== undefined && exit !== '0') return { ...base, run: 'failed', error: `train exited ${exit} before writing its run folder; see the sweep's log or slurm/*.out` };
+    return { ...base, run: p.cancelledAt && !fs.existsSync(runDir) ? 'cancelled' : 'pending' };
+  }
+  const out: PointState = { ...base, run: st.state, step: st.progress.step, totalSteps: st.progress.totalSteps };
+  if (st.error) out.error = st.error.message;
+  if (st.state === 'completed') {
+    const r = readJson(path.join(runDir, RUN_FILES.results)) as RunResults | undefined;
+    const acc = r?.clean?.accuracy;
+    if (typeof acc === 'number' && Number.isFinite(acc)) out.accuracy = acc;
+  }
+  return out;
+}
+
+/**
+ * A command point (someone else's training code) writes no status.json: its exit code, recorded by
+ * the executor, says completed or failed; until then it is running once started. No accuracy is
+ * read from its folder (that is the foreign-run readers' job), so the table shows its state only.
+ */
+function exitCode(dir: string, p: SweepPointRecord): string | undefined {
+  try {
+    return readBoundedText(pointMarker(dir, p.index, 'exit'), 1024).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function commandPointState(dir: string, p: SweepPointRecord, base: Omit<PointState, 'run'>): PointState {
+  const exit = exitCode(dir, p);
+  if (exit !== undefined) return exit === '0' ? { ...base, run: 'completed' } : { ...base, run: 'failed', error: `the command exited ${exit}` };
+  if (fs.existsSync(pointMarker(dir, p.index, 'started'))) return { ...base, run: 'running' };
+  return { ...base, run: p.cancelledAt ? 'cancelled' : 'pending' };
+}
+
+export function readSweepState(dir: string, m: SweepManifest, scheduler: ReadonlyMap<number, SchedulerInfo> = new Map()): PointState[] {
+  return m.points.map((p) => readPointState(dir, p, scheduler.get(p.index)));
+}
+
+const FINAL = new Set(['completed', 'failed', 'stopped', 'cancelled']);
+
+/**
+ * One word for a point: the run folder's final state wins; while it is not final, a scheduler
+ * state that is (CANCELLED, TIMEOUT, FAILED, NODE_FAIL…) or that says more (PENDING) is shown.
+ */
+export function displayState(s: PointState): string {
+  if (FINAL.has(s.run)) return s.run;
+  const q = s.scheduler;
+  if (q) {
+    if (q.state === 'PENDING') return `PENDING${q.reason && q.reason !== 'None' ? ` (${q.reason})` : ''}`;
+    if (q.state === 'RUNNING') return `RUNNING${q.node ? ` on ${q.node}` : ''}${s.step !== undefined && s.totalSteps ? ` ${s.step}/${s.totalSteps}` : ''}`;
+    return q.state;
+  }
+  if (s.run === 'running' && s.step !== undefined && s.totalSteps) return `running ${s.step}/${s.totalSteps}`;
+  return s.run;
+}
+
+export function isSettled(s: PointState): boolean {
+  if (FINAL.has(s.run)) {
+    // A stopped run whose job is requeued (or still writing its checkpoint) is not done yet.
+    return !(s.run === 'stopped' && s.scheduler && ['PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING'].includes(s.scheduler.state));
+  }
+  const q = s.scheduler?.state;
+  return q !== undefined && !['PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'RESIZING', 'REQUEUE_HOLD', 'REQUEUE_FED'].includes(q);
+}
+
+export function seedRows(states: readonly PointState[]): SeedRow[] {
+  return states.map((s) => ({ group: s.group, seed: s.seed, state: displayState(s).split(' ')[0], value: s.run === 'completed' && s.accuracy !== undefined ? s.accuracy : null }));
+}

@@ -1,0 +1,130 @@
+// Sweeps in a real VS Code: Start Sweep (local executor, the default setting) trains a 2-point
+// grid into one sweep folder whose runs the Runs model follows; Open Sweep Results opens Compare
+// with them and prints mean ± std; a Slurm sweep whose scheduler cannot be reached fails Stop with
+// one clear line instead of a stack. The Slurm path itself runs against a real cluster in
+// test/unit/sweep/slurm.test.ts.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Services } from '../../src/extension/services';
+import { RunsTreeProvider, type RunsTreeNode } from '../../src/extension/runsTree';
+import { SweepsModel } from '../../src/extension/sweeps/sweepsModel';
+
+const EXTENSION_ID = 'fast-advprop.fast-advprop';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const TINY = { method: 'fast-advprop', model: { arch: 'resnet8', width: 4 }, maxSteps: 3, batchSize: 16, workers: 1, dataset: { name: 'fashion-mnist-subset', trainLimit: 200, testLimit: 100 } };
+
+function stateOf(runDir: string): string | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(runDir, 'status.json'), 'utf8')).state;
+  } catch {
+    return undefined;
+  }
+}
+
+if (process.env.FAST_ADVPROP_UNTRUSTED !== '1') {
+  suite('Fast AdvProp sweeps', () => {
+    let services: Services;
+    let ws = '';
+
+    suiteSetup(async () => {
+      services = (await vscode.extensions.getExtension<Services>(EXTENSION_ID)!.activate());
+      ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      fs.writeFileSync(path.join(ws, 'sweep-tiny.advprop.json'), JSON.stringify(TINY, null, 2));
+    });
+
+    suiteTeardown(async () => {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    test('Start Sweep trains a 2-point grid; the Runs model follows its runs; Open Sweep Results compares them with mean ± std', async function () {
+      this.timeout(240_000);
+      const name = `sweep-it-${Date.now()}`;
+      const r = (await vscode.commands.executeCommand('fastAdvprop.startSweep', { configPath: path.join(ws, 'sweep-tiny.advprop.json'), set: ['split=4:1,1:1'], name })) as { dir: string };
+      assert.equal(r.dir, path.join(services.runs.runsFolder, name));
+      const m = JSON.parse(fs.readFileSync(path.join(r.dir, 'sweep.json'), 'utf8')) as { executor: string; points: { runDir: string }[] };
+      assert.equal(m.executor, 'local');
+      const runDirs = m.points.map((p) => path.join(r.dir, p.runDir));
+      assert.equal(runDirs.length, 2);
+      const deadline = Date.now() + 200_000;
+      while (Date.now() < deadline && !runDirs.every((d) => stateOf(d) === 'completed')) await sleep(500);
+      assert.deepEqual(runDirs.map(stateOf), ['completed', 'completed']);
+      services.runs.refresh();
+      for (const d of runDirs) assert.ok(services.runs.get(d), `the Runs model does not follow ${d}`);
+      const res = (await vscode.commands.executeCommand('fastAdvprop.openSweepResults', r.dir)) as { table: string[]; runDirs: string[] };
+      assert.deepEqual(res.runDirs, runDirs);
+      assert.match(res.table[2], /^split=4:1\s+1\/1\s+\d+\.\d\d/);
+      assert.match(res.table[3], /^split=1:1\s+1\/1\s+\d+\.\d\d/);
+      const tabs = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
+      const t0 = Date.now();
+      while (!tabs().includes('Fast AdvProp: Compare Runs') && Date.now() - t0 < 15_000) await sleep(200);
+      assert.ok(tabs().includes('Fast AdvProp: Compare Runs'), `no Compare tab among ${tabs().join(', ')}`);
+    });
+
+    test('a bad grid value is refused with the field named and creates no sweep folder', async () => {
+      const name = `sweep-bad-${Date.now()}`;
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('fastAdvprop.startSweep', { set: ['attack.steps=1,0'], seeds: 1, name })),
+        (e: Error) => /^attack\.steps: .*from attack\.steps=0/.test(e.message),
+      );
+      assert.equal(fs.existsSync(path.join(services.runs.runsFolder, name)), false);
+    });
+
+    test('a 100-point sweep: one Runs view update (sweep states + every tree item) is timed and printed', async function () {
+      this.timeout(120_000);
+      const dir = path.join(services.runs.runsFolder, `sweep-100-${Date.now()}`);
+      const points = Array.from({ length: 100 }, (_, i) => ({ index: i, name: `p${i}`, group: `g${i >> 2}`, seed: i & 3, overrides: {}, runDir: `runs/p${i}`, config: `configs/p${i}.json` }));
+      fs.mkdirSync(dir, { recursive: true });
+      for (const p of points) {
+        fs.mkdirSync(path.join(dir, p.runDir), { recursive: true });
+        fs.writeFileSync(path.join(dir, p.runDir, 'status.json'), JSON.stringify({ schema: 1, state: p.index % 2 ? 'completed' : 'stopped', pid: null, startedAt: null, updatedAt: new Date().toISOString(), progress: { epoch: 0, epochs: 5, step: 10, totalSteps: 100 } }));
+      }
+      fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ schema: 1, kind: 'fast-advprop-sweep', name: 'hundred', createdAt: new Date().toISOString(), executor: 'local', points }));
+      services.runs.refresh();
+      const sweeps = new SweepsModel(services.runs, () => undefined);
+      const tree = new RunsTreeProvider(services.runs, sweeps);
+      try {
+        const update = (): number => {
+          sweeps.refresh();
+          let items = 0;
+          const walk = (n?: RunsTreeNode): void => {
+            for (const c of tree.getChildren(n)) {
+              tree.getTreeItem(c);
+              items++;
+              walk(c);
+            }
+          };
+          walk();
+          return items;
+        };
+        const items = update();
+        assert.ok(items >= 101, `only ${items} tree items`);
+        const n = 20;
+        const t0 = Date.now();
+        for (let i = 0; i < n; i++) update();
+        const ms = (Date.now() - t0) / n;
+        console.log(`      one Runs view update with a 100-point sweep (${items} items): ${ms.toFixed(1)} ms (mean of ${n}; rendering not included)`);
+      } finally {
+        tree.dispose();
+        sweeps.dispose();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('Stop on a Slurm sweep whose scheduler cannot be reached fails with one clear line', async function () {
+      this.timeout(60_000);
+      const dir = path.join(services.runs.runsFolder, `sweep-noslurm-${Date.now()}`);
+      fs.mkdirSync(path.join(dir, 'runs'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ schema: 1, kind: 'fast-advprop-sweep', name: 'noslurm', createdAt: new Date().toISOString(), executor: 'slurm', jobId: '424242',
+        points: [{ index: 0, name: 'p0', group: 'g', seed: 0, overrides: {}, runDir: 'runs/p0', config: 'configs/p0.advprop.json', jobId: '424242_0' }] }));
+      // No cluster here (or no Slurm at all): scancel is missing or cannot reach a controller.
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('fastAdvprop.stopSweep', dir)), (e: Error) => {
+        assert.match(e.message, /scancel/);
+        assert.equal(e.message.split('\n').length, 1, e.message);
+        return true;
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  });
+}
