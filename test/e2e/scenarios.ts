@@ -13,6 +13,7 @@ import { docsScenario } from './scenarios/docs';
 import { foreignScenario } from './scenarios/foreign';
 import { sweepScenario } from './scenarios/sweeps';
 import { trustGrantScenario } from './scenarios/trust';
+import { leakScenario } from './scenarios/leak';
 
 export interface Scenario {
   name: string;
@@ -76,6 +77,7 @@ export const scenarios: Scenario[] = [
   reloadScenario,
   ...cockpitScenarios,
   foreignScenario,
+  leakScenario,
   docsScenario,
   sweepScenario,
   trustGrantScenario,

@@ -13,8 +13,9 @@ import { ConfigError, DEFAULT_CONFIG, resolveConfig, stripJsonComments, type Run
 import { RUN_FILES, oneRecordPerStep, parseMetricsLines, type MetricsRecord, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import {
-  STUDY_VARIANTS, VARIANT_LABELS, calibrationOf, formatStudyTable, scaleMilestones, summarizeStudy, variantConfig,
-  type StudyRunInput, type StudyRunSummary, type StudyVariant,
+  STUDY_VARIANTS, TABLE1_VARIANTS, VARIANT_LABELS, VARIANT_SETS, aggregateStudy, calibrationOf, formatAggregateTable, formatStudyTable,
+  scaleMilestones, summarizeStudy, variantConfig,
+  type StudyAggregate, type StudyRunInput, type StudyRunSummary, type StudyVariant,
 } from './summary';
 import { READ_LIMITS, readBoundedText } from '../util/boundedRead';
 
@@ -33,38 +34,60 @@ export const STUDY_BASE: Readonly<Record<string, unknown>> = {};
  */
 export const DEFAULT_STUDY_EPOCHS = DEFAULT_CONFIG.epochs;
 
+/**
+ * What `evaluate` computes per run unless told otherwise: all 15 corruptions at severities 1, 3
+ * and 5 on the first 1,000 test images (45 cells: 33 s for the default model on two nearly
+ * idle cores, against about 1.8 min scaled to all 75 cells on all 2,000), so robustness can stay on by default.
+ */
+export const STUDY_ROBUSTNESS_DEFAULTS = { severities: [1, 3, 5], images: 1000 } as const;
+
+/** The most seeds one study trains: each seed is a full set of runs. */
+export const MAX_STUDY_SEEDS = 100;
+
 export function studyBaseConfig(): RunConfig {
   return resolveConfig(structuredClone(STUDY_BASE));
 }
 
 export const STUDY_FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'int', metavar: 'E', help: `vanilla epochs, the shared budget; the others get E / cost factor (default ${DEFAULT_STUDY_EPOCHS})` },
-  out: { type: 'string', metavar: 'DIR', help: 'study folder, one run folder per variant inside (default runs/study-<timestamp>)' },
-  variants: { type: 'string', metavar: 'LIST', help: `comma-separated subset of ${STUDY_VARIANTS.join(', ')} (default all, in that order)` },
+  out: { type: 'string', metavar: 'DIR', help: 'study folder: a run folder per variant inside, <variant>/seed-<s> with --seeds above 1 (default runs/study-<timestamp>)' },
+  variants: { type: 'string', metavar: 'LIST', help: `comma-separated variants or sets: table1 (${TABLE1_VARIANTS.join(', ')}; the default), table4 (${VARIANT_SETS.table4.join(', ')}), or any of the names` },
   'max-steps': { type: 'int', metavar: 'N', help: 'stop every run after N optimizer steps (smoke tests); the table then shows fractional epochs' },
-  seed: { type: 'int', metavar: 'N', help: 'seed shared by all runs (default: the config\'s, 0)' },
+  seed: { type: 'int', metavar: 'S', help: 'first seed (default: the config\'s, 0)' },
+  seeds: { type: 'int', metavar: 'N', help: 'train every variant with seeds S..S+N-1 and show mean ± sample std over them (default 1)' },
   'config-base': { type: 'string', metavar: 'FILE', help: 'partial run config applied to every variant first (model, dataset limits, backend…)' },
   'leak-window': { type: 'int', metavar: 'N', help: 'logged steps averaged for the clean/adv train accuracy (default: the run\'s leak.window, 5)' },
-  robustness: { type: 'bool', help: 'also run "evaluate --run DIR --json" on each run and show the mean corruption error' },
+  robustness: { type: 'bool', help: `run "evaluate" on each run and show the mean corruption error (the default; see --robustness-severities, --robustness-images)` },
+  'no-robustness': { type: 'bool', help: 'skip the corruption evaluation' },
+  'robustness-severities': { type: 'string', metavar: 'LIST', help: `severities evaluated, all 15 corruptions at each (default ${STUDY_ROBUSTNESS_DEFAULTS.severities.join(',')})` },
+  'robustness-images': { type: 'int', metavar: 'N', help: `first N test images evaluated (default ${STUDY_ROBUSTNESS_DEFAULTS.images})` },
   cli: { type: 'string', metavar: 'PATH', help: 'the cli.js that trains the runs (default: the one running)' },
   json: { type: 'bool', help: 'print one JSON object instead of the table (progress then goes to stderr)' },
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const STUDY_USAGE = `usage: fast-advprop study [--epochs E] [--out DIR] [--variants LIST] [--robustness] [--json]
+export const STUDY_USAGE = `usage: fast-advprop study [--epochs E] [--out DIR] [--variants LIST] [--seeds N] [--no-robustness] [--json]
 
 Trains, one after another and at equal budget on the same data: vanilla; same-budget PGD-5
 AdvProp (epochs and milestones divided by 7); Fast AdvProp (the default config); Fast AdvProp
-without shuffle BN. All four use the default config (ResNet-8 of width 16; override with
---config-base). Then prints a Table-1-like comparison read from the run folders: cost factor,
-epochs trained, counted image-passes, clean test accuracy, clean vs adversarial train accuracy
-and the leak detector's verdict. Exit codes: 0 all runs completed, 1 a run failed (the others
-still run and are reported), 2 bad flag or config (nothing is trained).
+without shuffle BN (the paper's Table 1; --variants table4 trains Fast AdvProp at the splits
+8:1, 4:1, 2:1 and 1:1 instead). All use the default config (ResNet-8 of width 16; override with
+--config-base). With --seeds N each variant trains once per seed. Then prints a comparison read
+from the run folders: cost factor, epochs trained, counted image-passes, clean test accuracy,
+clean vs adversarial train accuracy, the leak detector's verdict and the mean corruption error
+(mean ± sample std over seeds when N > 1). Exit codes: 0 all runs completed, 1 a run failed
+(the others still run and are reported), 2 bad flag or config (nothing is trained).
 
 ${formatFlags(STUDY_FLAGS)}`;
 
 export interface StudyJson {
+  /** One per run (variant × seed), in the order trained. */
   runs: (Omit<StudyRunSummary, 'label'> & { leak: { clean: number | null; adv: number | null; flagged: boolean; window: number; steps: number } })[];
+  /** One per variant: mean ± sample std over its completed seeds. */
+  aggregate: Omit<StudyAggregate, 'label'>[];
+  seeds: number[];
+  /** What each run's corruption evaluation covered; null with --no-robustness. */
+  robustness: { corruptions: 'all'; severities: number[]; images: number } | null;
   budget: {
     baseEpochs: number;
     baseMilestones: number[];
@@ -100,22 +123,36 @@ interface Plan {
   cli: string;
   maxSteps?: number;
   leakWindow?: number;
-  robustness: boolean;
+  seeds: number[];
+  robustness: { severities: number[]; images: number } | null;
   json: boolean;
 }
 
 function parseVariants(text: string): StudyVariant[] {
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new UsageError('--variants', `needs at least one of ${STUDY_VARIANTS.join(', ')}`);
+  const sets = Object.keys(VARIANT_SETS);
+  if (names.length === 0) throw new UsageError('--variants', `needs at least one of ${[...sets, ...STUDY_VARIANTS].join(', ')}`);
   const out: StudyVariant[] = [];
   for (const n of names) {
-    if (!(STUDY_VARIANTS as readonly string[]).includes(n)) {
-      throw new UsageError('--variants', `unknown variant ${JSON.stringify(n)}; use a comma-separated list of ${STUDY_VARIANTS.join(', ')}`);
+    const expanded = VARIANT_SETS[n] ?? ((STUDY_VARIANTS as readonly string[]).includes(n) ? [n as StudyVariant] : undefined);
+    if (!expanded) {
+      throw new UsageError('--variants', `unknown variant ${JSON.stringify(n)}; use a comma-separated list of ${[...sets, ...STUDY_VARIANTS].join(', ')}`);
     }
-    if (out.includes(n as StudyVariant)) throw new UsageError('--variants', `${n} is listed twice; list each variant once`);
-    out.push(n as StudyVariant);
+    for (const v of expanded) {
+      if (out.includes(v)) throw new UsageError('--variants', `${v} is listed twice${expanded.length > 1 ? ` (${n} includes it)` : ''}; list each variant once`);
+      out.push(v);
+    }
   }
   return out;
+}
+
+function parseSeverities(text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => !/^[1-5]$/.test(p))) {
+    throw new UsageError('--robustness-severities', `expected a comma-separated list of severities 1..5, got ${JSON.stringify(text)}; e.g. --robustness-severities 1,3,5`);
+  }
+  const out = [...new Set(parts.map(Number))];
+  return out.sort((a, b) => a - b);
 }
 
 function readBase(file: string): RunConfig {
@@ -158,7 +195,16 @@ function makePlan(args: readonly string[]): Plan | 'help' {
   const maxSteps = intAtLeast('max-steps', 1, '2');
   const seed = intAtLeast('seed', 0, '0');
   const leakWindow = intAtLeast('leak-window', 1, '5');
-  const variants = flags.variants !== undefined ? parseVariants(String(flags.variants)) : [...STUDY_VARIANTS];
+  const nSeeds = intAtLeast('seeds', 1, '3') ?? 1;
+  if (nSeeds > MAX_STUDY_SEEDS) throw new UsageError('--seeds', `at most ${MAX_STUDY_SEEDS}, got ${nSeeds}; each seed trains every variant again`);
+  if (flags.robustness === true && flags['no-robustness'] === true) throw new UsageError('--no-robustness', 'contradicts --robustness; pass one of them');
+  const images = intAtLeast('robustness-images', 1, String(STUDY_ROBUSTNESS_DEFAULTS.images));
+  const severities = flags['robustness-severities'] !== undefined ? parseSeverities(String(flags['robustness-severities'])) : undefined;
+  const skipRobustness = flags['no-robustness'] === true;
+  if (skipRobustness && (images !== undefined || severities !== undefined)) {
+    throw new UsageError(images !== undefined ? '--robustness-images' : '--robustness-severities', 'has no effect with --no-robustness; drop one of them');
+  }
+  const variants = flags.variants !== undefined ? parseVariants(String(flags.variants)) : [...TABLE1_VARIANTS];
 
   const cli = path.resolve(String(flags.cli ?? process.argv[1] ?? ''));
   if (!flags.cli && !/\.js$/.test(cli)) throw new UsageError('--cli', `cannot tell which cli.js to run (this process runs ${cli}); pass --cli dist/cli.js`);
@@ -168,14 +214,20 @@ function makePlan(args: readonly string[]): Plan | 'help' {
   const baseEpochs = epochsFlag ?? base.epochs;
   const baseMilestones = epochsFlag !== undefined && epochsFlag !== base.epochs ? scaleMilestones(base.milestones, base.epochs, epochsFlag) : [...base.milestones];
 
+  const firstSeed = seed ?? base.seed;
+  const seeds = Array.from({ length: nSeeds }, (_, i) => firstSeed + i);
+
   const configs = new Map<StudyVariant, RunConfig>();
   for (const v of variants) {
     let c: RunConfig;
     try {
-      c = variantConfig(v, base, { epochs: baseEpochs, milestones: baseMilestones, seed, maxSteps });
+      c = variantConfig(v, base, { epochs: baseEpochs, milestones: baseMilestones, seed: firstSeed, maxSteps });
+      // The last seed too, so a seed range past the config's bound is refused before anything trains.
+      if (seeds.length > 1) variantConfig(v, base, { epochs: baseEpochs, milestones: baseMilestones, seed: seeds[seeds.length - 1], maxSteps });
     } catch (e) {
       const field = e instanceof ConfigError ? e.field : 'config';
-      throw new UsageError(flags['config-base'] !== undefined ? '--config-base' : field, `variant ${v}: ${(e as Error).message}`);
+      const flag = field === 'seed' ? (seeds.length > 1 ? '--seeds' : '--seed') : flags['config-base'] !== undefined ? '--config-base' : field;
+      throw new UsageError(flag, `variant ${v}: ${(e as Error).message}`);
     }
     const cal = calibrationOf(c);
     if (cal.epochs < 1) {
@@ -190,7 +242,11 @@ function makePlan(args: readonly string[]): Plan | 'help' {
     if (!fs.statSync(outDir).isDirectory()) throw new UsageError('--out', `${outDir} exists and is not a folder; pick a new folder`);
     if (fs.readdirSync(outDir).length > 0) throw new UsageError('--out', `${outDir} is not empty; pick a new folder so no earlier run is mixed into the table`);
   }
-  return { variants, configs, baseEpochs, baseMilestones, outDir, cli, maxSteps, leakWindow, robustness: flags.robustness === true, json: flags.json === true };
+  return {
+    variants, configs, baseEpochs, baseMilestones, outDir, cli, maxSteps, leakWindow, seeds,
+    robustness: skipRobustness ? null : { severities: severities ?? [...STUDY_ROBUSTNESS_DEFAULTS.severities], images: images ?? STUDY_ROBUSTNESS_DEFAULTS.images },
+    json: flags.json === true,
+  };
 }
 
 interface ChildResult {
@@ -282,8 +338,9 @@ export function meanCorruptionErrorOf(json: unknown): number | null | undefined 
   return undefined;
 }
 
-async function evaluateRun(cli: string, runDir: string): Promise<{ mce?: number | null; note?: string }> {
-  const r = await runChild(cli, ['evaluate', '--run', runDir, '--json'], () => undefined, true);
+async function evaluateRun(cli: string, runDir: string, what: { severities: number[]; images: number }): Promise<{ mce?: number | null; note?: string }> {
+  const argv = ['evaluate', '--run', runDir, '--json', '--corruptions', 'all', '--severities', what.severities.join(','), '--limit', String(what.images)];
+  const r = await runChild(cli, argv, () => undefined, true);
   if (r.code !== 0) return { note: `robustness skipped: evaluate ${failureReason(r)}` };
   let parsed: unknown;
   try {
@@ -326,87 +383,108 @@ export async function studyCommand(
   fs.mkdirSync(p.outDir, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fast-advprop-study-'));
   const inputs: StudyRunInput[] = [];
-  say(`study ${p.outDir}: ${p.variants.length} runs at a budget of ${p.baseEpochs} vanilla epochs${p.maxSteps ? `, each stopped after ${p.maxSteps} steps` : ''}`);
+  const multi = p.seeds.length > 1;
+  const total = p.variants.length * p.seeds.length;
+  say(`study ${p.outDir}: ${total} runs (${p.variants.length} variant${p.variants.length === 1 ? '' : 's'}${multi ? ` × seeds ${p.seeds[0]}..${p.seeds[p.seeds.length - 1]}` : `, seed ${p.seeds[0]}`}) at a budget of ${p.baseEpochs} vanilla epochs${p.maxSteps ? `, each stopped after ${p.maxSteps} steps` : ''}`);
+  if (p.robustness) say(`robustness: all 15 corruptions at severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images, after each run`);
+  const build = (): { rows: StudyRunSummary[]; json: StudyJson } => {
+    const rows = summarizeStudy(inputs, { baseEpochs: p.baseEpochs, leakWindow: p.leakWindow });
+    const json: StudyJson = {
+      runs: rows.map(({ label: _label, ...r }) => r),
+      aggregate: aggregateStudy(rows).map(({ label: _label, ...a }) => a),
+      seeds: p.seeds,
+      robustness: p.robustness ? { corruptions: 'all', ...p.robustness } : null,
+      budget: {
+        baseEpochs: p.baseEpochs,
+        baseMilestones: p.baseMilestones,
+        schedules: p.variants.map((v) => {
+          const c = calibrationOf(p.configs.get(v)!);
+          return { variant: v, method: c.method, costFactor: c.costFactor, epochs: c.epochs, milestones: c.milestones, totalCost: c.totalCost };
+        }),
+        maxSteps: p.maxSteps ?? null,
+      },
+      seconds: (Date.now() - t0) / 1000,
+      outDir: p.outDir,
+      failed: rows.filter((r) => r.error !== undefined).map((r) => (r.seed !== undefined && multi ? `${r.variant}@${r.seed}` : r.variant)),
+    };
+    return { rows, json };
+  };
+  // Kept beside the runs, and rewritten after every run, so a long study stopped half-way still leaves its table.
+  const save = (json: StudyJson): void => {
+    try {
+      fs.writeFileSync(path.join(p.outDir, 'study.json'), JSON.stringify(json, null, 2) + '\n');
+    } catch (e) {
+      say(`could not write study.json: ${(e as Error).message}`);
+    }
+  };
   try {
-    for (const [i, v] of p.variants.entries()) {
-      const config = p.configs.get(v)!;
-      const cal = calibrationOf(config);
-      const runDir = path.join(p.outDir, v);
-      const cfgFile = path.join(tmp, `${v}.advprop.json`);
-      fs.writeFileSync(cfgFile, JSON.stringify(config, null, 2));
-      const tag = `[${i + 1}/${p.variants.length} ${v}]`;
-      say(`${tag} ${VARIANT_LABELS[v]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epoch${cal.epochs === 1 ? '' : 's'}${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);
-      const started = Date.now();
-      let lastShown = 0;
-      let pending: string | undefined;
-      const child = await runChild(p.cli, ['train', '--config', cfgFile, '--run-dir', runDir], (line, stream) => {
-        if (stream !== 'out' || !PROGRESS_RE.test(line)) return;
-        // Training logs every few seconds; one line per interval keeps four runs readable.
-        const now = Date.now();
-        if (now - lastShown >= progressMs) {
-          say(`${tag} ${line}`);
-          lastShown = now;
-          pending = undefined;
-        } else pending = line;
-      });
-      if (pending) say(`${tag} ${pending}`);
-      const wallSeconds = (Date.now() - started) / 1000;
-      const rec = readRun(runDir);
-      const input: StudyRunInput = { variant: v, runDir, requested: config, ...rec, exitCode: child.code, wallSeconds };
-      if (child.code !== 0 || child.spawnError) input.error = failureReason(child);
-      else if (!rec.results) input.error = `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`;
-      else if (rec.results.state !== 'completed') input.error = `the run ended ${rec.results.state}`;
-      if (input.error) say(`${tag} FAILED after ${duration(wallSeconds)}: ${input.error}`);
-      else {
-        const acc = rec.results!.clean.accuracy;
-        say(`${tag} completed ${rec.results!.steps} steps in ${duration(wallSeconds)}: test accuracy ${(100 * acc).toFixed(2)}%`);
-        if (p.robustness) {
-          say(`${tag} evaluating corruption robustness…`);
-          const ev = await evaluateRun(p.cli, runDir);
-          if (ev.mce !== undefined) input.meanCorruptionError = ev.mce;
-          if (ev.note) {
-            input.robustnessNote = ev.note;
-            say(`${tag} ${ev.note}`);
+    let i = 0;
+    // Seed-major: every variant gets seed s before any gets s + 1, so a study cut short is still balanced.
+    for (const seed of p.seeds) {
+      for (const v of p.variants) {
+        i++;
+        const config: RunConfig = { ...p.configs.get(v)!, seed };
+        const cal = calibrationOf(config);
+        const runDir = multi ? path.join(p.outDir, v, `seed-${seed}`) : path.join(p.outDir, v);
+        const cfgFile = path.join(tmp, `${v}-${seed}.advprop.json`);
+        fs.writeFileSync(cfgFile, JSON.stringify(config, null, 2));
+        const tag = `[${i}/${total} ${v}${multi ? ` seed ${seed}` : ''}]`;
+        say(`${tag} ${VARIANT_LABELS[v]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epoch${cal.epochs === 1 ? '' : 's'}${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);
+        const started = Date.now();
+        let lastShown = 0;
+        let pending: string | undefined;
+        const child = await runChild(p.cli, ['train', '--config', cfgFile, '--run-dir', runDir], (line, stream) => {
+          if (stream !== 'out' || !PROGRESS_RE.test(line)) return;
+          // Training logs every few seconds; one line per interval keeps many runs readable.
+          const now = Date.now();
+          if (now - lastShown >= progressMs) {
+            say(`${tag} ${line}`);
+            lastShown = now;
+            pending = undefined;
+          } else pending = line;
+        });
+        if (pending) say(`${tag} ${pending}`);
+        const wallSeconds = (Date.now() - started) / 1000;
+        const rec = readRun(runDir);
+        const input: StudyRunInput = { variant: v, seed, runDir, requested: config, ...rec, exitCode: child.code, wallSeconds };
+        if (child.code !== 0 || child.spawnError) input.error = failureReason(child);
+        else if (!rec.results) input.error = `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`;
+        else if (rec.results.state !== 'completed') input.error = `the run ended ${rec.results.state}`;
+        if (input.error) say(`${tag} FAILED after ${duration(wallSeconds)}: ${input.error}`);
+        else {
+          const acc = rec.results!.clean.accuracy;
+          say(`${tag} completed ${rec.results!.steps} steps in ${duration(wallSeconds)}: test accuracy ${(100 * acc).toFixed(2)}%`);
+          if (p.robustness) {
+            const evStarted = Date.now();
+            const ev = await evaluateRun(p.cli, runDir, p.robustness);
+            if (ev.mce !== undefined) input.meanCorruptionError = ev.mce;
+            if (ev.note) {
+              input.robustnessNote = ev.note;
+              say(`${tag} ${ev.note}`);
+            } else say(`${tag} mean corruption error ${ev.mce === null || ev.mce === undefined ? '–' : ev.mce.toFixed(2)} (${duration((Date.now() - evStarted) / 1000)})`);
           }
         }
+        inputs.push(input);
+        save(build().json);
       }
-      inputs.push(input);
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 
-  const rows = summarizeStudy(inputs, { baseEpochs: p.baseEpochs, leakWindow: p.leakWindow });
-  const seconds = (Date.now() - t0) / 1000;
-  const failed = rows.filter((r) => r.error !== undefined).map((r) => r.variant);
-  const json: StudyJson = {
-    runs: rows.map(({ label: _label, ...r }) => r),
-    budget: {
-      baseEpochs: p.baseEpochs,
-      baseMilestones: p.baseMilestones,
-      schedules: p.variants.map((v) => {
-        const c = calibrationOf(p.configs.get(v)!);
-        return { variant: v, method: c.method, costFactor: c.costFactor, epochs: c.epochs, milestones: c.milestones, totalCost: c.totalCost };
-      }),
-      maxSteps: p.maxSteps ?? null,
-    },
-    seconds,
-    outDir: p.outDir,
-    failed,
-  };
-  // Kept beside the runs so the table can be rebuilt or diffed later without re-reading every folder.
-  try {
-    fs.writeFileSync(path.join(p.outDir, 'study.json'), JSON.stringify(json, null, 2) + '\n');
-  } catch (e) {
-    say(`could not write study.json: ${(e as Error).message}`);
-  }
+  const { rows, json } = build();
+  save(json);
+  const seconds = json.seconds;
+  const failed = json.failed;
   if (p.json) {
     out(JSON.stringify(json, null, 2));
   } else {
     out('');
-    for (const l of formatStudyTable(rows, { robustness: p.robustness })) out(l);
+    const table = multi ? formatAggregateTable(rows, { robustness: p.robustness !== null }) : formatStudyTable(rows, { robustness: p.robustness !== null });
+    for (const l of table) out(l);
     out('');
     out(`budget: ${p.baseEpochs} vanilla epochs${p.baseMilestones.length ? ` (LR decay at ${p.baseMilestones.join(',')})` : ''}; ×budget = counted image-passes / (${p.baseEpochs} × training images)`);
+    if (p.robustness) out(`mean CE: 100 − mean accuracy (%) over all 15 corruptions × severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images (not the AlexNet-normalised mCE)`);
     out(`${rows.length} runs in ${duration(seconds)}; results in ${p.outDir}`);
     if (failed.length) out(`failed: ${failed.join(', ')}`);
   }

@@ -5,15 +5,26 @@
 import { resolveConfig, type RunConfig } from '../../shared/config';
 import type { MetricsRecord, RunConfigRecord, RunResults, RunState } from '../../shared/runFormat';
 import { calibrate, parseSplit, splitFromPAdv, type Calibration, type Split } from '../budget/costModel';
+import { aggregateBy, formatMeanStd, type MeanStd } from '../util/meanStd';
 
-export const STUDY_VARIANTS = ['vanilla', 'advprop-pgd5', 'fast-advprop', 'fast-advprop-noshuffle'] as const;
+/** The paper's Table 1 at equal budget: the default set. */
+export const TABLE1_VARIANTS = ['vanilla', 'advprop-pgd5', 'fast-advprop', 'fast-advprop-noshuffle'] as const;
+/** The paper's Table 4: Fast AdvProp at four clean:adv splits, each at the same budget. */
+export const TABLE4_VARIANTS = ['fast-advprop-8to1', 'fast-advprop-4to1', 'fast-advprop-2to1', 'fast-advprop-1to1'] as const;
+export const STUDY_VARIANTS = [...TABLE1_VARIANTS, ...TABLE4_VARIANTS] as const;
 export type StudyVariant = (typeof STUDY_VARIANTS)[number];
+/** Names --variants accepts for a whole set. */
+export const VARIANT_SETS: Record<string, readonly StudyVariant[]> = { table1: TABLE1_VARIANTS, table4: TABLE4_VARIANTS };
 
 export const VARIANT_LABELS: Record<StudyVariant, string> = {
   vanilla: 'Vanilla training',
   'advprop-pgd5': 'Same-budget PGD-5 AdvProp',
   'fast-advprop': 'Fast AdvProp',
   'fast-advprop-noshuffle': 'Fast AdvProp, no shuffle BN',
+  'fast-advprop-8to1': 'Fast AdvProp 8:1',
+  'fast-advprop-4to1': 'Fast AdvProp 4:1',
+  'fast-advprop-2to1': 'Fast AdvProp 2:1',
+  'fast-advprop-1to1': 'Fast AdvProp 1:1',
 };
 
 /**
@@ -31,6 +42,15 @@ export function variantOverrides(variant: StudyVariant): Record<string, unknown>
       return { method: 'fast-advprop', sameBudget: true };
     case 'fast-advprop-noshuffle':
       return { method: 'fast-advprop', shuffleBN: false, sameBudget: true };
+    // The split is written out even for 4:1 (the default's) so a --config-base with another split cannot change a Table-4 row.
+    case 'fast-advprop-8to1':
+      return { method: 'fast-advprop', split: '8:1', sameBudget: true };
+    case 'fast-advprop-4to1':
+      return { method: 'fast-advprop', split: '4:1', sameBudget: true };
+    case 'fast-advprop-2to1':
+      return { method: 'fast-advprop', split: '2:1', sameBudget: true };
+    case 'fast-advprop-1to1':
+      return { method: 'fast-advprop', split: '1:1', sameBudget: true };
   }
 }
 
@@ -114,6 +134,8 @@ export function leakFigures(records: readonly MetricsRecord[], window: number): 
 /** What the study knows about one run after it ended: the parsed run-folder records and how the child exited. */
 export interface StudyRunInput {
   variant: string;
+  /** The run's seed; the study trains each variant once per seed. */
+  seed?: number;
   runDir: string;
   /** The config the study asked for; used when the run died before writing config.json. */
   requested?: RunConfig;
@@ -130,6 +152,7 @@ export interface StudyRunInput {
 
 export interface StudyRunSummary {
   variant: string;
+  seed?: number;
   label: string;
   method: string;
   runDir: string;
@@ -200,6 +223,7 @@ export function summarizeStudy(runs: readonly StudyRunInput[], opts: { baseEpoch
     const out: StudyRunSummary = {
       variant: r.variant,
       label: (VARIANT_LABELS as Record<string, string>)[r.variant] ?? r.variant,
+      ...(r.seed !== undefined ? { seed: r.seed } : {}),
       method: cfg?.method ?? 'unknown',
       runDir: r.runDir,
       state,
@@ -270,6 +294,99 @@ export function formatStudyTable(rows: readonly StudyRunSummary[], opts: { robus
   for (const r of rows) {
     if (r.error) out.push(`${r.label}: ${r.state} — ${r.error}`);
     if (r.robustnessNote) out.push(`${r.label}: ${r.robustnessNote}`);
+  }
+  return out;
+}
+
+/** One variant over its seeds: what the table with error bars shows. */
+export interface StudyAggregate {
+  variant: string;
+  label: string;
+  method: string;
+  /** Seeds of the runs that make up the row, failed ones included. */
+  seeds: number[];
+  /** Runs that completed (their figures are the ones averaged). */
+  completed: number;
+  costFactor: number | null;
+  plannedEpochs: number | null;
+  budgetRatio: MeanStd;
+  cleanAccuracy: MeanStd;
+  trainClean: MeanStd;
+  trainAdv: MeanStd;
+  /** Runs whose leak detector flagged, out of `completed`. */
+  leakFlagged: number;
+  meanCorruptionError: MeanStd;
+  /** Per seed, in seed order: the clean test accuracy (null for a failed seed), so a reader can see the spread. */
+  cleanBySeed: { seed: number | null; accuracy: number | null }[];
+}
+
+/**
+ * One row per variant (in first-seen order): mean ± sample std over its completed seeds. Figures
+ * of failed runs are left out of the means, so `completed` (the n of each mean) can be below the
+ * number of seeds; a failed run is never averaged in as zero.
+ */
+export function aggregateStudy(rows: readonly StudyRunSummary[]): StudyAggregate[] {
+  const done = (r: StudyRunSummary): boolean => r.state === 'completed' && r.error === undefined;
+  const only = <T>(f: (r: StudyRunSummary) => T | null | undefined) => (r: StudyRunSummary): T | null => (done(r) ? (f(r) ?? null) : null);
+  const groups = aggregateBy(rows, (r) => r.variant, {
+    budgetRatio: only((r) => r.budgetRatio),
+    cleanAccuracy: only((r) => r.cleanAccuracy),
+    trainClean: only((r) => r.leak.clean),
+    trainAdv: only((r) => r.leak.adv),
+    meanCorruptionError: only((r) => r.meanCorruptionError),
+  });
+  return groups.map(({ rows: rs, stats }) => {
+    const first = rs.find(done) ?? rs[0];
+    return {
+      variant: first.variant,
+      label: first.label,
+      method: first.method,
+      seeds: rs.map((r) => r.seed).filter((x): x is number => x !== undefined),
+      completed: rs.filter(done).length,
+      costFactor: first.costFactor,
+      plannedEpochs: first.plannedEpochs,
+      ...stats,
+      leakFlagged: rs.filter((r) => done(r) && r.leak.flagged).length,
+      cleanBySeed: rs.map((r) => ({ seed: r.seed ?? null, accuracy: done(r) ? r.cleanAccuracy : null })),
+    };
+  });
+}
+
+/**
+ * The comparison over seeds as aligned text lines: mean ± sample std (percent points) and n per
+ * row, then each row's clean accuracy seed by seed, and a footnote per failed run.
+ */
+export function formatAggregateTable(rows: readonly StudyRunSummary[], opts: { robustness?: boolean } = {}): string[] {
+  const agg = aggregateStudy(rows);
+  const withMce = opts.robustness ?? rows.some((r) => r.meanCorruptionError !== undefined);
+  const window = rows.find((r) => r.leak)?.leak.window;
+  const header = ['method', 'n', 'cost×', 'epochs', '×budget', 'clean acc %', `train acc clean / adv % (last ${window ?? '?'})`, 'leak flags'];
+  if (withMce) header.push('mean CE');
+  const body = agg.map((a) => {
+    const cells = [
+      a.label,
+      a.completed === a.seeds.length || a.seeds.length === 0 ? String(a.completed) : `${a.completed}/${a.seeds.length}`,
+      a.costFactor === null ? DASH : a.costFactor.toFixed(2),
+      a.plannedEpochs === null ? DASH : String(a.plannedEpochs),
+      formatMeanStd({ ...a.budgetRatio, std: null }, { digits: 2 }),
+      formatMeanStd(a.cleanAccuracy, { scale: 100, digits: 2 }),
+      `${formatMeanStd(a.trainClean, { scale: 100, digits: 1 })} / ${formatMeanStd(a.trainAdv, { scale: 100, digits: 1 })}`,
+      a.trainAdv.mean === null ? DASH : `${a.leakFlagged}/${a.completed}`,
+    ];
+    if (withMce) cells.push(formatMeanStd(a.meanCorruptionError, { digits: 2 }));
+    return cells;
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  out.push('', 'mean ± sample standard deviation over the n completed seeds (no ± with one seed); clean acc by seed:');
+  for (const a of agg) {
+    out.push(`  ${a.label}: ${a.cleanBySeed.map((c) => `${c.seed ?? '?'}: ${c.accuracy === null ? 'failed' : (100 * c.accuracy).toFixed(2)}`).join(', ')}`);
+  }
+  for (const r of rows) {
+    const who = r.seed !== undefined ? `${r.label} (seed ${r.seed})` : r.label;
+    if (r.error) out.push(`${who}: ${r.state} — ${r.error}`);
+    if (r.robustnessNote) out.push(`${who}: ${r.robustnessNote}`);
   }
   return out;
 }

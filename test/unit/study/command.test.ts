@@ -24,11 +24,14 @@ const a = process.argv.slice(2);
 const arg = (n) => a[a.indexOf(n) + 1];
 if (a[0] === 'evaluate') {
   if (process.env.FAKE_EVAL_FAIL) { console.error('error: evaluate: not wired yet'); process.exit(2); }
-  console.log(JSON.stringify({ schema: 1, summary: { meanCorruptionError: 12.5 } })); process.exit(0);
+  fs.writeFileSync(path.join(arg('--run'), 'evaluate-args.txt'), a.slice(1).join(' '));
+  // With FAKE_BY_SEED the figures depend on the seed, so means and deviations over seeds can be checked by hand.
+  const seed = JSON.parse(fs.readFileSync(path.join(arg('--run'), 'config.json'), 'utf8')).config.seed;
+  console.log(JSON.stringify({ schema: 1, summary: { meanCorruptionError: 12.5 + (process.env.FAKE_BY_SEED ? seed : 0) } })); process.exit(0);
 }
 const cfg = JSON.parse(fs.readFileSync(arg('--config'), 'utf8'));
 const dir = arg('--run-dir');
-fs.appendFileSync(path.join(path.dirname(dir), 'order.log'), cfg.method + (cfg.shuffleBN ? '' : '-noshuffle') + '\\n');
+fs.appendFileSync(path.join(process.env.FAKE_LOG_DIR || path.dirname(dir), 'order.log'), cfg.method + (cfg.shuffleBN ? '' : '-noshuffle') + (process.env.FAKE_LOG_DIR ? ' ' + cfg.split + ' seed ' + cfg.seed + ' ' + path.relative(process.env.FAKE_LOG_DIR, dir) : '') + '\\n');
 if (cfg.method === 'advprop') { console.error('error: attack.steps: fake failure for ' + cfg.attack.steps + ' steps'); process.exit(1); }
 fs.mkdirSync(dir, { recursive: true });
 const spe = 10, steps = cfg.maxSteps || spe * cfg.epochs;
@@ -45,7 +48,7 @@ for (let s = 1; s <= steps; s++) {
 }
 fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.join('\\n') + '\\n');
 const total = (64 + 2 * adv) * steps;
-fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ schema: 1, state: 'completed', clean: { accuracy: adv ? 0.75 : 0.7, loss: 1 },
+fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ schema: 1, state: 'completed', clean: { accuracy: (adv ? 0.75 : 0.7) + (process.env.FAKE_BY_SEED ? 0.01 * cfg.seed : 0), loss: 1 },
   epochs: cfg.epochs, steps, wallSeconds: 1, imagesPerSecond: 1, passes: { clean: 64 * steps, attack: adv * steps, adv: adv * steps, total }, plannedPasses: total }));
 `;
 
@@ -89,6 +92,19 @@ describe('study command: flags', () => {
     await bad(['stray'], 'stray', /no positional arguments/);
   });
 
+  it('refuses bad --seeds, --variants sets and robustness flags before anything trains', async () => {
+    await bad(['--seeds', '0'], '--seeds', /≥ 1, got 0; e\.g\. --seeds 3/);
+    await bad(['--seeds', '101'], '--seeds', /at most 100/);
+    await bad(['--seed', '-1'], '--seed', /≥ 0/);
+    await bad(['--variants', 'table4,fast-advprop-2to1'], '--variants', /fast-advprop-2to1 is listed twice \(fast-advprop-2to1\)|fast-advprop-2to1 is listed twice/);
+    await bad(['--variants', 'fast-advprop-2to1,table4'], '--variants', /fast-advprop-2to1 is listed twice \(table4 includes it\)/);
+    await bad(['--variants', 'table5'], '--variants', /unknown variant "table5".*table1, table4/);
+    await bad(['--robustness', '--no-robustness'], '--no-robustness', /contradicts --robustness/);
+    await bad(['--robustness-severities', '1,6'], '--robustness-severities', /severities 1\.\.5.*e\.g\. --robustness-severities 1,3,5/);
+    await bad(['--robustness-images', '0'], '--robustness-images', /≥ 1/);
+    await bad(['--no-robustness', '--robustness-images', '10'], '--robustness-images', /no effect with --no-robustness/);
+  });
+
   it('refuses a bad --config-base key and a missing --cli', async () => {
     const cb = path.join(tmp, 'bad.json');
     fs.writeFileSync(cb, JSON.stringify({ modle: {} }));
@@ -121,7 +137,7 @@ describe('study command: orchestration (fake cli)', () => {
   it('runs the variants in order, keeps going after a failure, reports it and exits 1', async () => {
     const out = path.join(tmp, 'study');
     const c = capture();
-    const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '3'], c.out, c.opts);
+    const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '3', '--no-robustness'], c.out, c.opts);
     const text = c.lines.join('\n');
     assert.equal(code, 1, text);
     assert.deepEqual(fs.readFileSync(path.join(out, 'order.log'), 'utf8').trim().split('\n'), ['vanilla', 'advprop', 'fast-advprop', 'fast-advprop-noshuffle']);
@@ -167,7 +183,7 @@ describe('study command: orchestration (fake cli)', () => {
     const c = capture();
     process.env.FAKE_EVAL_FAIL = '1';
     try {
-      const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '1', '--variants', 'vanilla', '--robustness'], c.out, c.opts);
+      const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '1', '--variants', 'vanilla'], c.out, c.opts);
       assert.equal(code, 0);
     } finally {
       delete process.env.FAKE_EVAL_FAIL;
@@ -175,6 +191,62 @@ describe('study command: orchestration (fake cli)', () => {
     const text = c.lines.join('\n');
     assert.match(text, /^Vanilla training: robustness skipped: evaluate exit 2: evaluate: not wired yet$/m);
     assert.match(text.split('\n').find((l) => l.startsWith('method'))!, /mean CE$/);
+  });
+
+  it('--seeds 3 trains every variant per seed, seed-major, and prints mean ± sample std with n', async () => {
+    const out = path.join(tmp, 'seeds');
+    const c = capture();
+    process.env.FAKE_BY_SEED = '1';
+    process.env.FAKE_LOG_DIR = tmp;
+    try {
+      const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '2', '--variants', 'vanilla,fast-advprop-1to1', '--seed', '5', '--seeds', '3'], c.out, c.opts);
+      assert.equal(code, 0, c.lines.join('\n'));
+    } finally {
+      delete process.env.FAKE_BY_SEED;
+      delete process.env.FAKE_LOG_DIR;
+    }
+    assert.deepEqual(fs.readFileSync(path.join(tmp, 'order.log'), 'utf8').trim().split('\n'), [
+      'vanilla 4:1 seed 5 seeds/vanilla/seed-5', 'fast-advprop 1:1 seed 5 seeds/fast-advprop-1to1/seed-5',
+      'vanilla 4:1 seed 6 seeds/vanilla/seed-6', 'fast-advprop 1:1 seed 6 seeds/fast-advprop-1to1/seed-6',
+      'vanilla 4:1 seed 7 seeds/vanilla/seed-7', 'fast-advprop 1:1 seed 7 seeds/fast-advprop-1to1/seed-7',
+    ]);
+    // Robustness is on by default, on the affordable subset.
+    assert.equal(fs.readFileSync(path.join(out, 'vanilla', 'seed-6', 'evaluate-args.txt'), 'utf8'),
+      `--run ${path.join(out, 'vanilla', 'seed-6')} --json --corruptions all --severities 1,3,5 --limit 1000`);
+    const text = c.lines.join('\n');
+    assert.match(text, /^robustness: all 15 corruptions at severities 1,3,5 on the first 1000 test images, after each run$/m);
+    // Vanilla: 0.70 + 0.01·seed → 75, 76, 77 %: mean 76.00, sample std 1.00; mean CE 17.5, 18.5, 19.5 → 18.50 ± 1.00.
+    assert.match(text, /^Vanilla training\s+3\s+1\.00\s+6\s+\S+\s+76\.00 ± 1\.00\s+50\.0 ± 0\.0 \/ –\s+–\s+18\.50 ± 1\.00$/m);
+    assert.match(text, /^Fast AdvProp 1:1\s+3\s+.*81\.00 ± 1\.00\s+50\.0 ± 0\.0 \/ 40\.0 ± 0\.0\s+0\/3\s+18\.50 ± 1\.00$/m);
+    assert.match(text, /^ {2}Vanilla training: 5: 75\.00, 6: 76\.00, 7: 77\.00$/m);
+    const j = JSON.parse(fs.readFileSync(path.join(out, 'study.json'), 'utf8')) as StudyJson;
+    assert.deepEqual(j.seeds, [5, 6, 7]);
+    assert.deepEqual(j.robustness, { corruptions: 'all', severities: [1, 3, 5], images: 1000 });
+    assert.deepEqual(j.runs.map((r) => `${r.variant}@${r.seed}`), ['vanilla@5', 'fast-advprop-1to1@5', 'vanilla@6', 'fast-advprop-1to1@6', 'vanilla@7', 'fast-advprop-1to1@7']);
+    const v = j.aggregate.find((a) => a.variant === 'vanilla')!;
+    assert.equal(v.cleanAccuracy.n, 3);
+    assert.ok(Math.abs(v.cleanAccuracy.mean! - 0.76) < 1e-12 && Math.abs(v.cleanAccuracy.std! - 0.01) < 1e-12, JSON.stringify(v.cleanAccuracy));
+  });
+
+  it('--variants table4 trains the four splits; --no-robustness runs no evaluate and shows no mean CE', async () => {
+    const out = path.join(tmp, 't4');
+    const c = capture();
+    process.env.FAKE_LOG_DIR = tmp;
+    fs.rmSync(path.join(tmp, 'order.log'), { force: true });
+    try {
+      assert.equal(await studyCommand(['--cli', fake, '--out', out, '--max-steps', '1', '--variants', 'table4', '--no-robustness'], c.out, c.opts), 0);
+    } finally {
+      delete process.env.FAKE_LOG_DIR;
+    }
+    assert.deepEqual(fs.readFileSync(path.join(tmp, 'order.log'), 'utf8').trim().split('\n'), [
+      'fast-advprop 8:1 seed 0 t4/fast-advprop-8to1', 'fast-advprop 4:1 seed 0 t4/fast-advprop-4to1',
+      'fast-advprop 2:1 seed 0 t4/fast-advprop-2to1', 'fast-advprop 1:1 seed 0 t4/fast-advprop-1to1',
+    ]);
+    assert.equal(fs.existsSync(path.join(out, 'fast-advprop-8to1', 'evaluate-args.txt')), false);
+    const text = c.lines.join('\n');
+    assert.ok(!/mean CE/.test(text), text);
+    assert.match(text, /^\[3\/4 fast-advprop-2to1\] Fast AdvProp 2:1: cost ×1\.33, 4 epochs, LR decay at 3$/m);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(out, 'study.json'), 'utf8')) as StudyJson).robustness, null);
   });
 
   it('reads the mean corruption error from the record or a wrapper', () => {
@@ -203,7 +275,8 @@ describe('study command: smoke test through the real cli.js', function () {
     fs.writeFileSync(base, JSON.stringify({ model: { arch: 'resnet8', width: 4 }, dataset: { name: 'fashion-mnist-subset', trainLimit: 160, testLimit: 80 }, batchSize: 16, logEvery: 1, workers: 1 }));
     const out = path.join(tmp, 'study');
     const c = capture();
-    const code = await studyCommand(['--cli', REAL_CLI, '--config-base', base, '--out', out, '--max-steps', '2', '--json'], c.out, c.opts);
+    // Robustness on a sliver (16 images, severity 1) so the real evaluate path runs without costing much.
+    const code = await studyCommand(['--cli', REAL_CLI, '--config-base', base, '--out', out, '--max-steps', '2', '--json', '--robustness-images', '16', '--robustness-severities', '1'], c.out, c.opts);
     assert.equal(code, 0, c.log.join('\n'));
     const j = JSON.parse(c.lines[0]) as StudyJson;
     assert.deepEqual(j.runs.map((r) => r.variant), ['vanilla', 'advprop-pgd5', 'fast-advprop', 'fast-advprop-noshuffle']);
@@ -219,6 +292,9 @@ describe('study command: smoke test through the real cli.js', function () {
       const cfg = JSON.parse(fs.readFileSync(path.join(r.runDir, 'config.json'), 'utf8'));
       assert.deepEqual(cfg.config.model, { arch: 'resnet8', width: 4 });
       assert.equal(cfg.dataset.train, 160);
+      const rob = JSON.parse(fs.readFileSync(path.join(r.runDir, 'robustness.json'), 'utf8'));
+      assert.equal(r.meanCorruptionError, rob.summary.meanCorruptionError, r.variant);
+      assert.deepEqual(rob.summary.coverage, { corruptions: 15, severities: [1], cells: 15 });
     }
     assert.equal(by['vanilla'].leak.adv, null);
     assert.notEqual(by['advprop-pgd5'].leak.adv, null);

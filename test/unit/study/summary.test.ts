@@ -3,7 +3,8 @@ import { DEFAULT_CONFIG, resolveConfig, type RunConfig } from '../../../src/shar
 import type { MetricsRecord, RunConfigRecord, RunResults } from '../../../src/shared/runFormat';
 import { calibrate, parseSplit } from '../../../src/engine/budget/costModel';
 import {
-  STUDY_VARIANTS, calibrationOf, formatStudyTable, leakFigures, scaleMilestones, summarizeStudy, variantConfig,
+  STUDY_VARIANTS, TABLE1_VARIANTS, TABLE4_VARIANTS, aggregateStudy, calibrationOf, formatAggregateTable, formatStudyTable, leakFigures,
+  scaleMilestones, summarizeStudy, variantConfig,
   type StudyRunInput,
 } from '../../../src/engine/study/summary';
 
@@ -237,5 +238,91 @@ describe('study: table formatting', () => {
     assert.ok(!withMce[0].includes('mCE'));
     assert.match(withMce[2], /23\.46$/);
     assert.match(withMce[3], /–$/);
+  });
+});
+
+describe('study: the Table-4 grid', () => {
+  it('is Fast AdvProp at 8:1, 4:1, 2:1 and 1:1, differing from the default only in the split', () => {
+    assert.deepEqual([...TABLE4_VARIANTS], ['fast-advprop-8to1', 'fast-advprop-4to1', 'fast-advprop-2to1', 'fast-advprop-1to1']);
+    assert.deepEqual([...STUDY_VARIANTS], [...TABLE1_VARIANTS, ...TABLE4_VARIANTS]);
+    const shared = { epochs: 6, milestones: [4] };
+    const fast = variantConfig('fast-advprop', DEFAULT_CONFIG, shared);
+    const splits = TABLE4_VARIANTS.map((v) => variantConfig(v, DEFAULT_CONFIG, shared));
+    assert.deepEqual(splits.map((c) => c.split), ['8:1', '4:1', '2:1', '1:1']);
+    for (const c of splits) assert.deepEqual({ ...c, split: '4:1' }, fast);
+  });
+
+  it('keeps each split at the vanilla budget of 6 epochs (decay at 4), rounding half-to-even', () => {
+    const shared = { epochs: 6, milestones: [4] };
+    const cal = TABLE4_VARIANTS.map((v) => calibrationOf(variantConfig(v, DEFAULT_CONFIG, shared)));
+    // cost (C + 2A) / (C + A) image-passes per clean-batch image: 8:1 → 10/9, 4:1 → 6/5, 2:1 → 4/3, 1:1 → 3/2.
+    const expected = [[10 / 9, 5, [4]], [1.2, 5, [3]], [4 / 3, 4, [3]], [1.5, 4, [3]]] as const;
+    cal.forEach((c, i) => {
+      assert.ok(Math.abs(c.costFactor - expected[i][0]) < 1e-12, `${TABLE4_VARIANTS[i]}: ${c.costFactor}`);
+      // 6 / (4/3) = 4.5 → 4 (ties to even); 4 / 1.5 = 2.67 → 3; 4 / (10/9) = 3.6 → 4.
+      assert.equal(c.epochs, expected[i][1], TABLE4_VARIANTS[i]);
+      assert.deepEqual(c.milestones, expected[i][2], TABLE4_VARIANTS[i]);
+    });
+  });
+
+  it('overrides a --config-base split, so the 4:1 row is 4:1 whatever the base says', () => {
+    const base = resolveConfig({ split: '1:1' });
+    assert.equal(variantConfig('fast-advprop-4to1', base, { epochs: 6, milestones: [4] }).split, '4:1');
+  });
+});
+
+describe('study: mean ± std over seeds', () => {
+  const fast = variantConfig('fast-advprop', DEFAULT_CONFIG, { epochs: 6, milestones: [4] });
+  const van = variantConfig('vanilla', DEFAULT_CONFIG, { epochs: 6, milestones: [4] });
+  const run = (variant: string, seed: number, acc: number, clean: number, adv: number | undefined, mce: number | undefined, flagged = false): StudyRunInput => ({
+    variant, seed, runDir: `/${variant}/seed-${seed}`, config: record(variant === 'vanilla' ? van : fast, { stepsPerEpoch: 125, train: 10000 }),
+    metrics: [step(10, clean, adv, adv === undefined ? undefined : flagged)],
+    results: results({ steps: 625, clean: { accuracy: acc, loss: 1 }, passes: { clean: 40000, attack: 10000, adv: 10000, total: 60000 } }),
+    ...(mce !== undefined ? { meanCorruptionError: mce } : {}),
+  });
+  const rows = summarizeStudy([
+    run('vanilla', 0, 0.88, 0.9, undefined, 30),
+    run('fast-advprop', 0, 0.86, 0.8, 0.7, 32),
+    run('vanilla', 1, 0.87, 0.9, undefined, 31),
+    run('fast-advprop', 1, 0.87, 0.8, 0.9, 33, true),
+    run('vanilla', 2, 0.89, 0.9, undefined, 35),
+    { variant: 'fast-advprop', seed: 2, runDir: '/f/2', requested: fast, exitCode: 1, error: 'exit 1: diverged' },
+  ], { baseEpochs: 6, leakWindow: 1 });
+
+  it('one row per variant in first-seen order, with hand-computed mean and sample std', () => {
+    const [v, f] = aggregateStudy(rows);
+    assert.equal(v.variant, 'vanilla');
+    assert.deepEqual(v.seeds, [0, 1, 2]);
+    assert.equal(v.completed, 3);
+    // 0.88, 0.87, 0.89: mean 0.88, deviations 0, −0.01, +0.01 → std √(0.0002/2) = 0.01
+    assert.ok(Math.abs(v.cleanAccuracy.mean! - 0.88) < 1e-12);
+    assert.ok(Math.abs(v.cleanAccuracy.std! - 0.01) < 1e-12);
+    // 30, 31, 35: mean 32, squared deviations 4 + 1 + 9 = 14 → std √7
+    assert.equal(v.meanCorruptionError.mean, 32);
+    assert.ok(Math.abs(v.meanCorruptionError.std! - Math.sqrt(7)) < 1e-12);
+    assert.equal(v.trainAdv.n, 0);
+    assert.equal(f.variant, 'fast-advprop');
+    assert.deepEqual(f.cleanBySeed, [{ seed: 0, accuracy: 0.86 }, { seed: 1, accuracy: 0.87 }, { seed: 2, accuracy: null }]);
+  });
+
+  it('leaves a failed seed out of the means (never averaged in as zero) and counts flags per completed run', () => {
+    const f = aggregateStudy(rows)[1];
+    assert.equal(f.completed, 2);
+    assert.equal(f.cleanAccuracy.n, 2);
+    // 0.86, 0.87: mean 0.865, std |0.87 − 0.86| / √2
+    assert.ok(Math.abs(f.cleanAccuracy.mean! - 0.865) < 1e-12);
+    assert.ok(Math.abs(f.cleanAccuracy.std! - 0.01 / Math.SQRT2) < 1e-12);
+    assert.ok(Math.abs(f.trainAdv.mean! - 0.8) < 1e-12);
+    assert.equal(f.leakFlagged, 1);
+    assert.equal(f.budgetRatio.mean, 1);
+  });
+
+  it('prints mean ± std in points with n, the per-seed accuracies and a footnote for the failed seed', () => {
+    const lines = formatAggregateTable(rows, { robustness: true });
+    assert.match(lines[0], /^method\s+n\s+cost×\s+epochs\s+×budget\s+clean acc %\s+train acc clean \/ adv % \(last 1\)\s+leak flags\s+mean CE$/);
+    assert.match(lines[2], /^Vanilla training\s+3\s+1\.00\s+6\s+1\.00\s+88\.00 ± 1\.00\s+90\.0 ± 0\.0 \/ –\s+–\s+32\.00 ± 2\.65$/);
+    assert.match(lines[3], /^Fast AdvProp\s+2\/3\s+1\.20\s+5\s+1\.00\s+86\.50 ± 0\.71\s+80\.0 ± 0\.0 \/ 80\.0 ± 14\.1\s+1\/2\s+32\.50 ± 0\.71$/);
+    assert.ok(lines.includes('  Fast AdvProp: 0: 86.00, 1: 87.00, 2: failed'), lines.join('\n'));
+    assert.ok(lines.includes('Fast AdvProp (seed 2): failed — exit 1: diverged'), lines.join('\n'));
   });
 });
