@@ -1,5 +1,7 @@
 // Mean ± std over seeds, per group of runs that differ only in their seed. Pure (no files), so
-// `study` can move onto it: give it one row per run with a group label and a figure.
+// `study` can move onto it: give it one row per run with a group label and a figure. The error bar
+// itself is util/meanStd's, the one study prints.
+import { meanStd } from '../util/meanStd';
 
 export interface SeedRow {
   group: string;
@@ -22,14 +24,6 @@ export interface GroupRow {
   states: Record<string, number>;
 }
 
-export function meanStd(xs: readonly number[]): { mean: number | null; std: number | null } {
-  if (xs.length === 0) return { mean: null, std: null };
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  if (xs.length < 2) return { mean, std: null };
-  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
-  return { mean, std: Math.sqrt(v) };
-}
-
 /** Groups in order of first appearance; values in seed order within a group. */
 export function aggregateBySeed(rows: readonly SeedRow[]): GroupRow[] {
   const groups = new Map<string, SeedRow[]>();
@@ -43,7 +37,8 @@ export function aggregateBySeed(rows: readonly SeedRow[]): GroupRow[] {
     const done = sorted.filter((r) => r.value !== null && Number.isFinite(r.value)).map((r) => r.value as number);
     const states: Record<string, number> = {};
     for (const r of sorted) states[r.state] = (states[r.state] ?? 0) + 1;
-    return { group, runs: rs.length, completed: done.length, ...meanStd(done), values: sorted.map((r) => r.value), states };
+    const { mean, std } = meanStd(done);
+    return { group, runs: rs.length, completed: done.length, mean, std, values: sorted.map((r) => r.value), states };
   });
 }
 

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../../../src/shared/config';
-import { aggregateBySeed, formatGroupTable, meanStd } from '../../../src/engine/sweep/aggregate';
+import { aggregateBySeed, formatGroupTable } from '../../../src/engine/sweep/aggregate';
+import { meanStd } from '../../../src/engine/util/meanStd';
 import { MAX_POINTS, commandFor, expandGrid, parseGridText, parseSetFlag } from '../../../src/engine/sweep/grid';
 import { parseSqueue } from '../../../src/engine/sweep/slurm/commands';
 import { DEFAULT_SLURM, batchScript, checkSlurmSettings } from '../../../src/engine/sweep/slurm/script';
@@ -56,8 +57,8 @@ describe('sweep grid, table and Slurm text (pure)', () => {
   });
 
   it('mean ± std over seeds: sample std, only completed runs count, a failed run is not a zero', () => {
-    assert.deepEqual(meanStd([]), { mean: null, std: null });
-    assert.deepEqual(meanStd([0.5]), { mean: 0.5, std: null });
+    assert.deepEqual(meanStd([]), { n: 0, mean: null, std: null });
+    assert.deepEqual(meanStd([0.5]), { n: 1, mean: 0.5, std: null });
     const r = meanStd([0.8, 0.9, 1.0]);
     assert.ok(Math.abs(r.mean! - 0.9) < 1e-12 && Math.abs(r.std! - 0.1) < 1e-12);
     const rows = aggregateBySeed([
