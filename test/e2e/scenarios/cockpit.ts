@@ -6,7 +6,7 @@ import { TINY_CONFIG_FILE, tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Driver } from '../driver';
 import type { Scenario } from '../scenarios';
 import { fakeRunFiles, type FakeRun } from '../../fixtures/runFolder';
-import { RUNS_FOLDER, engine, expectWebview, readJson, runFolders, runState, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
+import { RUNS_FOLDER, engine, expectWebview, readJson, runFolders, runState, stopFromPalette, tableCells, textOf, tinyConfigText, webviewFrame } from './helpers';
 
 const VANILLA = 'vanilla-short';
 const FAST = 'fast-same-budget';
@@ -194,17 +194,7 @@ export const cockpitScenarios: Scenario[] = [
       await d.pick('hint.advprop.json');
       const dir = await d.step('a run folder appears', () => d.poll(() => runFolders(d.workspace)[0], 60_000, 'a run folder'));
       await trainsAFewSteps(d, dir);
-      // Stop asks which run; a palette click lost to a re-render shows no picker, so once more then.
-      await d.step('Stop Training from the palette opens the run picker', async () => {
-        for (let attempt = 1; ; attempt++) {
-          await d.command('Fast AdvProp: Stop Training');
-          const labels = await d.poll(async () => { const l = await d.visibleQuickPickLabels(); return l.length ? l : undefined; }, 5000, 'the run picker')
-            .catch((e: Error) => { if (attempt >= 2) throw e; return undefined; });
-          if (labels) return labels.join(', ');
-        }
-      });
-      await d.pick(path.basename(dir), { filter: false });
-      await d.check('the run stops', () => d.poll(() => (runState(dir) === 'stopped' ? 'stopped' : undefined), 30_000, 'state "stopped"'));
+      await stopFromPalette(d, dir);
       await d.command('Fast AdvProp: Show Log');
       await d.waitForText('resume it from the Runs view or the dashboard\'s Resume button', { timeout: 20_000 });
       await d.check('the engine\'s output names no CLI command', () => {

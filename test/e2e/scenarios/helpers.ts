@@ -110,3 +110,20 @@ export async function expectWebview<T>(d: Driver, what: string, read: () => Prom
 export async function park(d: Driver): Promise<void> {
   await d.step('park the pointer', async () => { await d.page.mouse.move(24, 600); return ''; });
 }
+
+/**
+ * Stop Training from the palette, pick the run, wait for "stopped". A palette click lost to a
+ * re-render shows no picker, so the command is tried once more then.
+ */
+export async function stopFromPalette(d: Driver, dir: string): Promise<void> {
+  await d.step('Stop Training from the palette opens the run picker', async () => {
+    for (let attempt = 1; ; attempt++) {
+      await d.command('Fast AdvProp: Stop Training');
+      const labels = await d.poll(async () => { const l = await d.visibleQuickPickLabels(); return l.length ? l : undefined; }, 5000, 'the run picker')
+        .catch((e: Error) => { if (attempt >= 2) throw e; return undefined; });
+      if (labels) return labels.join(', ');
+    }
+  });
+  await d.pick(path.basename(dir), { filter: false });
+  await d.check(`${path.basename(dir)} stops`, () => d.poll(() => (runState(dir) === 'stopped' ? 'stopped' : undefined), 30_000, 'state "stopped"'));
+}

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../../runner/codeServer';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Driver } from '../driver';
 import type { Scenario } from '../scenarios';
-import { ensureDashboard, expectWebview, readJson, runFolders, runState, textOf, webviewFrame } from './helpers';
+import { ensureDashboard, expectWebview, readJson, runFolders, runState, stopFromPalette, textOf, webviewFrame } from './helpers';
 
 const LEAK = 'label-leak.advprop.json';
 const FIXED = 'label-leak-fixed.advprop.json';
@@ -58,20 +58,6 @@ function trainsTo(d: Driver, dir: string, steps: number): Promise<string> {
   }, 8 * 60_000, `step ≥ ${steps}`, 500));
 }
 
-/** Stop Training from the palette; a palette click lost to a re-render shows no picker, so once more then. */
-async function stop(d: Driver, dir: string): Promise<void> {
-  await d.step('Stop Training from the palette opens the run picker', async () => {
-    for (let attempt = 1; ; attempt++) {
-      await d.command('Fast AdvProp: Stop Training');
-      const labels = await d.poll(async () => { const l = await d.visibleQuickPickLabels(); return l.length ? l : undefined; }, 5000, 'the run picker')
-        .catch((e: Error) => { if (attempt >= 2) throw e; return undefined; });
-      if (labels) return labels.join(', ');
-    }
-  });
-  await d.pick(path.basename(dir), { filter: false });
-  await d.check(`${path.basename(dir)} stops`, () => d.poll(() => (runState(dir) === 'stopped' ? 'stopped' : undefined), 30_000, 'state "stopped"'));
-}
-
 /** The two streams' train accuracies over the last five logged steps, as the detector averages them. */
 function lastAccuracies(dir: string): { clean: number; adv: number } {
   const steps = metrics(dir).filter((r) => r.kind === 'step' && typeof r.clean?.acc === 'number' && typeof r.adv?.acc === 'number').slice(-5);
@@ -104,7 +90,7 @@ export const leakScenario: Scenario = {
     await d.step('park the pointer', async () => { await d.page.mouse.move(24, 600); return ''; });
     await d.screenshot('leak-alarm.png', { settleMs: 1500, selector: '.part.editor' });
     await trainsTo(d, leakDir, STEPS);
-    await stop(d, leakDir);
+    await stopFromPalette(d, leakDir);
     const leakSteps = progressStep(leakDir);
     await d.check(`the leaking run: adversarial above clean over its last logged steps`, () => {
       const a = lastAccuracies(leakDir);
@@ -135,6 +121,6 @@ export const leakScenario: Scenario = {
     });
     await d.step('park the pointer', async () => { await d.page.mouse.move(24, 600); return ''; });
     await d.screenshot('leak-fixed.png', { settleMs: 1500, selector: '.part.editor' });
-    await stop(d, fixedDir);
+    await stopFromPalette(d, fixedDir);
   },
 };
