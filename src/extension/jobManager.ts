@@ -26,6 +26,7 @@ import { MANAGE_TRUST, trustRefusal } from './runs/trust';
 import type { FolderRunsModel } from './runsModel';
 import type { EvaluateOptions, JobManager, StartOptions } from './services';
 import type { Settings } from './settings';
+import { folderStamp } from '../shared/folderStamp';
 
 const STOP_GRACE_MS = 30_000;
 
@@ -46,14 +47,6 @@ interface Queued {
 /** An error already shown to the user; callers (commands) must not show it again. */
 export class ShownError extends Error {
   readonly shown = true;
-}
-
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-function stamp(d = new Date()): string {
-  return `${d.getFullYear()}${pad2(d.getMonth() + 1)}${pad2(d.getDate())}-${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
 }
 
 function readJsonFile(file: string, max: number = RUN_FILE_CAPS.config): unknown {
@@ -171,7 +164,7 @@ export class EngineJobManager implements JobManager {
         return dir;
       }
       const fromFile = opts.configPath ? path.basename(opts.configPath).replace(/\.advprop\.json$/i, '').replace(/[^A-Za-z0-9._-]/g, '-') : undefined;
-      const base = config.name ?? `${fromFile && /^[A-Za-z0-9]/.test(fromFile) ? fromFile : config.method}-${stamp()}`;
+      const base = config.name ?? `${fromFile && /^[A-Za-z0-9]/.test(fromFile) ? fromFile : config.method}-${folderStamp()}`;
       let dir = safeRunDir(folder, base.slice(0, 90));
       for (let i = 2; holdsRun(dir) || fs.existsSync(dir); i++) dir = safeRunDir(folder, `${base.slice(0, 90)}-${i}`);
       return dir;

@@ -16,6 +16,7 @@ import { displayState, isSettled, readSweepState, seedRows, type PointState } fr
 import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import type { CliIo } from './io';
+import { folderStamp } from '../../shared/folderStamp';
 
 export const SWEEP_FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', metavar: 'FILE', help: 'base run config (default: the built-in default)' },
@@ -78,11 +79,6 @@ function splitRepeatable(argv: readonly string[]): { rest: string[]; multi: Reco
     multi[k].push(v);
   }
   return { rest, multi };
-}
-
-function stamp(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 export function executorFor(kind: SweepExecutorKind, cli: string): SweepExecutor {
@@ -202,7 +198,7 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   const { base, baseFile } = readBase(flags.config as string | undefined);
   const slurm = kind === 'slurm' ? slurmSettings(flags, multi) : undefined;
   const cli = cliPath(flags.cli);
-  const dir = path.resolve(String(flags.out ?? path.join('runs', `sweep-${stamp(new Date())}`)));
+  const dir = path.resolve(String(flags.out ?? path.join('runs', `sweep-${folderStamp()}`)));
   const name = String(flags.name ?? path.basename(dir));
   const input = { dir, name, base, ...(baseFile ? { baseFile } : {}), grid, executor: kind, ...(flags.parallel !== undefined ? { parallel: Number(flags.parallel) } : {}), ...(slurm ? { slurm } : {}) };
   const points = planSweep(input);

@@ -7,20 +7,16 @@ import {
 } from '../../shared/runFormat';
 import { appendAll, runFs, writeFileAtomic } from './atomic';
 import { FileWriteError, diskFullCode, errnoText } from './writeError';
+import { folderStamp } from '../../shared/folderStamp';
 
 // The run folder is the engine's only output channel. Everything here writes strictly inside
 // `dir`; names that come from users (config `name`) are validated by resolveConfig to a safe
 // character set before they get here.
 
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
 /** `<method>-<yyyyMMdd-HHmmss>` in local time, or the config's `name`. */
 export function defaultRunName(config: Pick<RunConfig, 'method' | 'name'>, now: Date = new Date()): string {
   if (config.name) return config.name;
-  const stamp = `${now.getFullYear()}${pad2(now.getMonth() + 1)}${pad2(now.getDate())}-${pad2(now.getHours())}${pad2(now.getMinutes())}${pad2(now.getSeconds())}`;
-  return `${config.method}-${stamp}`;
+  return `${config.method}-${folderStamp(now)}`;
 }
 
 /**

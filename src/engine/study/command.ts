@@ -18,6 +18,7 @@ import {
   type StudyAggregate, type StudyRunInput, type StudyRunSummary, type StudyVariant,
 } from './summary';
 import { READ_LIMITS, readBoundedText } from '../util/boundedRead';
+import { folderStamp } from '../../shared/folderStamp';
 
 /**
  * What the study changes in the default config before the variants: nothing since our wasm
@@ -102,10 +103,6 @@ export interface StudyJson {
 
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
-}
-
-function stamp(d: Date): string {
-  return `${d.getFullYear()}${pad2(d.getMonth() + 1)}${pad2(d.getDate())}-${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
 }
 
 function duration(s: number): string {
@@ -237,7 +234,7 @@ function makePlan(args: readonly string[]): Plan | 'help' {
     configs.set(v, c);
   }
 
-  const outDir = path.resolve(String(flags.out ?? path.join('runs', `study-${stamp(new Date())}`)));
+  const outDir = path.resolve(String(flags.out ?? path.join('runs', `study-${folderStamp()}`)));
   if (fs.existsSync(outDir)) {
     if (!fs.statSync(outDir).isDirectory()) throw new UsageError('--out', `${outDir} exists and is not a folder; pick a new folder`);
     if (fs.readdirSync(outDir).length > 0) throw new UsageError('--out', `${outDir} is not empty; pick a new folder so no earlier run is mixed into the table`);

@@ -15,6 +15,7 @@ import { MANAGE_TRUST, trustRefusal } from '../runs/trust';
 import type { Services } from '../services';
 import { executorFlags, readSweepSettings } from './settings';
 import type { SweepsModel } from './sweepsModel';
+import { folderStamp } from '../../shared/folderStamp';
 
 export interface StartSweepOptions {
   configPath?: string;
@@ -30,11 +31,6 @@ function refuse(what: string, toWhat: string, why: string): string | undefined {
   const r = trustRefusal(what, toWhat, why);
   if (r) void vscode.window.showErrorMessage(r, MANAGE_TRUST.title).then((p) => p && MANAGE_TRUST.run());
   return r;
-}
-
-function stamp(d = new Date()): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 async function askStart(): Promise<StartSweepOptions | undefined> {
@@ -65,7 +61,7 @@ async function askStart(): Promise<StartSweepOptions | undefined> {
 
 /** Runs `fast-advprop sweep …`; resolves with the sweep folder once its manifest exists (Slurm: once submitted). */
 function startSweepProcess(services: Services, opts: StartSweepOptions): Promise<{ dir: string }> {
-  const dir = path.join(services.runs.runsFolder, opts.name ?? `sweep-${stamp()}`);
+  const dir = path.join(services.runs.runsFolder, opts.name ?? `sweep-${folderStamp()}`);
   const args = [cliPath(services.context.extensionPath), 'sweep', '--out', dir, ...executorFlags(readSweepSettings())];
   if (opts.configPath) args.push('--config', opts.configPath);
   if (opts.gridPath) args.push('--grid', opts.gridPath);
