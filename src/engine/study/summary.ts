@@ -5,7 +5,7 @@
 import { resolveConfig, type RunConfig } from '../../shared/config';
 import type { MetricsRecord, RunConfigRecord, RunResults, RunState } from '../../shared/runFormat';
 import { calibrate, parseSplit, splitFromPAdv, type Calibration, type Split } from '../budget/costModel';
-import { aggregateBy, formatMeanStd, type MeanStd } from '../util/meanStd';
+import { MISSING, aggregateBy, formatMeanStd, type MeanStd } from '../util/meanStd';
 
 /** The paper's Table 1 at equal budget: the default set. */
 export const TABLE1_VARIANTS = ['vanilla', 'advprop-pgd5', 'fast-advprop', 'fast-advprop-noshuffle'] as const;
@@ -247,7 +247,7 @@ export function summarizeStudy(runs: readonly StudyRunInput[], opts: { baseEpoch
   });
 }
 
-const DASH = '–';
+const DASH = MISSING;
 
 function pct(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined ? DASH : `${(100 * x).toFixed(digits)}%`;

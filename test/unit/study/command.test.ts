@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { studyCommand, meanCorruptionErrorOf, type StudyJson } from '../../../src/engine/study/command';
+import { readManifest } from '../../../src/engine/sweep/manifest';
+import { readSweepState } from '../../../src/engine/sweep/state';
+import { sweepCommand } from '../../../src/engine/cli/sweep';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const REAL_CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -140,8 +143,8 @@ describe('study command: orchestration (fake cli)', () => {
     const code = await studyCommand(['--cli', fake, '--out', out, '--max-steps', '3', '--no-robustness'], c.out, c.opts);
     const text = c.lines.join('\n');
     assert.equal(code, 1, text);
-    assert.deepEqual(fs.readFileSync(path.join(out, 'order.log'), 'utf8').trim().split('\n'), ['vanilla', 'advprop', 'fast-advprop', 'fast-advprop-noshuffle']);
-    assert.match(text, /\[2\/4 advprop-pgd5\] FAILED after .*: exit 1: attack\.steps: fake failure for 5 steps/);
+    assert.deepEqual(fs.readFileSync(path.join(out, 'runs', 'order.log'), 'utf8').trim().split('\n'), ['vanilla', 'advprop', 'fast-advprop', 'fast-advprop-noshuffle']);
+    assert.match(text, /\[2\/4 advprop-pgd5\] FAILED: exit 1: attack\.steps: fake failure for 5 steps/);
     assert.match(text, /\[3\/4 fast-advprop\] completed 3 steps/);
     assert.match(text, /^Same-budget PGD-5 AdvProp: failed — exit 1: attack\.steps: fake failure for 5 steps$/m);
     assert.match(text, /^failed: advprop-pgd5$/m);
@@ -151,6 +154,14 @@ describe('study command: orchestration (fake cli)', () => {
     assert.match(text, /^Vanilla training .*1\.00\s+0\.30\/6\s+192\s+0\.04\s+70\.00%/m);
     const saved = JSON.parse(fs.readFileSync(path.join(out, 'study.json'), 'utf8')) as StudyJson;
     assert.deepEqual(saved.failed, ['advprop-pgd5']);
+    // The study folder is a sweep folder: one point per variant, the failed one failed.
+    const m = readManifest(out);
+    assert.deepEqual(m.points.map((p) => [p.name, p.group, p.runDir]), [
+      ['vanilla', 'vanilla', 'runs/vanilla'], ['advprop-pgd5', 'advprop-pgd5', 'runs/advprop-pgd5'],
+      ['fast-advprop', 'fast-advprop', 'runs/fast-advprop'], ['fast-advprop-noshuffle', 'fast-advprop-noshuffle', 'runs/fast-advprop-noshuffle'],
+    ]);
+    assert.equal(readSweepState(out, m)[1].run, 'failed');
+    assert.deepEqual(saved.sweep, { dir: out, manifest: path.join(out, 'sweep.json'), executor: 'local', jobId: null });
   });
 
   it('prints one JSON object with --json (progress on the log) and reads mCE from evaluate', async () => {
@@ -163,7 +174,7 @@ describe('study command: orchestration (fake cli)', () => {
     assert.deepEqual(j.runs.map((r) => r.variant), ['fast-advprop', 'vanilla']);
     const [f, v] = j.runs;
     assert.equal(f.method, 'fast-advprop');
-    assert.equal(f.runDir, path.join(out, 'fast-advprop'));
+    assert.equal(f.runDir, path.join(out, 'runs', 'fast-advprop'));
     assert.equal(f.passes, 2 * (64 + 32));
     assert.equal(f.cleanAccuracy, 0.75);
     assert.deepEqual({ clean: f.leak.clean, adv: f.leak.adv, flagged: f.leak.flagged }, { clean: 0.5, adv: 0.4, flagged: false });
@@ -172,8 +183,8 @@ describe('study command: orchestration (fake cli)', () => {
     assert.equal(j.budget.baseEpochs, 6);
     assert.deepEqual(j.budget.schedules.map((s) => [s.variant, s.epochs]), [['fast-advprop', 5], ['vanilla', 6]]);
     assert.equal(typeof j.seconds, 'number');
-    assert.ok(c.log.some((l) => /\[1\/2 fast-advprop\] epoch 1\/1 {2}step/.test(l)), 'progress goes to the log with --json');
-    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'vanilla', 'config.json'), 'utf8'));
+    assert.ok(c.log.some((l) => /^\[1\/2 fast-advprop\] completed 2 steps/.test(l)), 'progress goes to the log with --json');
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'vanilla', 'config.json'), 'utf8'));
     assert.equal(cfg.config.seed, 3);
     assert.deepEqual(cfg.config.model, { arch: 'resnet8', width: 16 }, 'the study trains the default model unless told otherwise');
   });
@@ -206,13 +217,13 @@ describe('study command: orchestration (fake cli)', () => {
       delete process.env.FAKE_LOG_DIR;
     }
     assert.deepEqual(fs.readFileSync(path.join(tmp, 'order.log'), 'utf8').trim().split('\n'), [
-      'vanilla 4:1 seed 5 seeds/vanilla/seed-5', 'fast-advprop 1:1 seed 5 seeds/fast-advprop-1to1/seed-5',
-      'vanilla 4:1 seed 6 seeds/vanilla/seed-6', 'fast-advprop 1:1 seed 6 seeds/fast-advprop-1to1/seed-6',
-      'vanilla 4:1 seed 7 seeds/vanilla/seed-7', 'fast-advprop 1:1 seed 7 seeds/fast-advprop-1to1/seed-7',
+      'vanilla 4:1 seed 5 seeds/runs/vanilla-seed-5', 'fast-advprop 1:1 seed 5 seeds/runs/fast-advprop-1to1-seed-5',
+      'vanilla 4:1 seed 6 seeds/runs/vanilla-seed-6', 'fast-advprop 1:1 seed 6 seeds/runs/fast-advprop-1to1-seed-6',
+      'vanilla 4:1 seed 7 seeds/runs/vanilla-seed-7', 'fast-advprop 1:1 seed 7 seeds/runs/fast-advprop-1to1-seed-7',
     ]);
     // Robustness is on by default, on the affordable subset.
-    assert.equal(fs.readFileSync(path.join(out, 'vanilla', 'seed-6', 'evaluate-args.txt'), 'utf8'),
-      `--run ${path.join(out, 'vanilla', 'seed-6')} --json --corruptions all --severities 1,3,5 --limit 1000`);
+    assert.equal(fs.readFileSync(path.join(out, 'runs', 'vanilla-seed-6', 'evaluate-args.txt'), 'utf8'),
+      `--run ${path.join(out, 'runs', 'vanilla-seed-6')} --json --corruptions all --severities 1,3,5 --limit 1000`);
     const text = c.lines.join('\n');
     assert.match(text, /^robustness: all 15 corruptions at severities 1,3,5 on the first 1000 test images, after each run$/m);
     // Vanilla: 0.70 + 0.01·seed → 75, 76, 77 %: mean 76.00, sample std 1.00; mean CE 17.5, 18.5, 19.5 → 18.50 ± 1.00.
@@ -239,10 +250,10 @@ describe('study command: orchestration (fake cli)', () => {
       delete process.env.FAKE_LOG_DIR;
     }
     assert.deepEqual(fs.readFileSync(path.join(tmp, 'order.log'), 'utf8').trim().split('\n'), [
-      'fast-advprop 8:1 seed 0 t4/fast-advprop-8to1', 'fast-advprop 4:1 seed 0 t4/fast-advprop-4to1',
-      'fast-advprop 2:1 seed 0 t4/fast-advprop-2to1', 'fast-advprop 1:1 seed 0 t4/fast-advprop-1to1',
+      'fast-advprop 8:1 seed 0 t4/runs/fast-advprop-8to1', 'fast-advprop 4:1 seed 0 t4/runs/fast-advprop-4to1',
+      'fast-advprop 2:1 seed 0 t4/runs/fast-advprop-2to1', 'fast-advprop 1:1 seed 0 t4/runs/fast-advprop-1to1',
     ]);
-    assert.equal(fs.existsSync(path.join(out, 'fast-advprop-8to1', 'evaluate-args.txt')), false);
+    assert.equal(fs.existsSync(path.join(out, 'runs', 'fast-advprop-8to1', 'evaluate-args.txt')), false);
     const text = c.lines.join('\n');
     assert.ok(!/mean CE/.test(text), text);
     assert.match(text, /^\[3\/4 fast-advprop-2to1\] Fast AdvProp 2:1: cost ×1\.33, 4 epochs, LR decay at 3$/m);
@@ -306,7 +317,21 @@ describe('study command: smoke test through the real cli.js', function () {
     assert.ok(Math.abs(by['fast-advprop'].passes! / (2 * 20) - by['fast-advprop'].costFactor!) < 1e-9);
     assert.equal(by['fast-advprop-noshuffle'].passes, by['fast-advprop'].passes);
     assert.deepEqual(j.budget.schedules.map((s) => s.epochs), [6, 1, 5, 5]);
-    const noShuffle = JSON.parse(fs.readFileSync(path.join(out, 'fast-advprop-noshuffle', 'config.json'), 'utf8'));
+    const noShuffle = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'fast-advprop-noshuffle', 'config.json'), 'utf8'));
     assert.equal(noShuffle.config.shuffleBN, false);
+
+    // The study folder reads back as a sweep: its manifest, each point completed with the accuracy
+    // its results.json holds, and `sweep table` groups the points by variant.
+    const m = readManifest(out);
+    assert.equal(m.executor, 'local');
+    assert.equal(m.base, base);
+    const states = readSweepState(out, m);
+    assert.deepEqual(states.map((s) => [s.name, s.group, s.run, s.runDir]), j.runs.map((r) => [r.variant, r.variant, 'completed', r.runDir]));
+    for (const s of states) assert.equal(s.accuracy, by[s.name].cleanAccuracy, s.name);
+    const lines: string[] = [];
+    const err: string[] = [];
+    assert.equal(await sweepCommand(['table', out], { out: (l: string) => lines.push(l), err: (l: string) => err.push(l) }), 0, err.join('\n'));
+    assert.deepEqual(lines.slice(2).map((l) => l.split(/\s+/)[0]), ['vanilla', 'advprop-pgd5', 'fast-advprop', 'fast-advprop-noshuffle']);
+    assert.match(lines[2], new RegExp(`^vanilla\\s+1/1\\s+${(100 * by['vanilla'].cleanAccuracy!).toFixed(2)}\\s`));
   });
 });
