@@ -541,7 +541,7 @@ export async function studyCommand(
         settle(i, false);
         continue;
       }
-      if (s.run !== 'running' || s.step === undefined) continue;
+      if (s.run !== 'running' || !s.step) continue;
       const last = lastShown.get(i);
       const now = Date.now();
       if (last && (last.step === s.step || now - last.at < progressMs)) continue;
