@@ -455,7 +455,7 @@ export async function studyCommand(
     return 2;
   }
   say(`study ${p.outDir}: ${total} runs (${p.variants.length} variant${p.variants.length === 1 ? '' : 's'}${multi ? ` × seeds ${p.seeds[0]}..${p.seeds[p.seeds.length - 1]}` : `, seed ${p.seeds[0]}`}) at a budget of ${p.baseEpochs} vanilla epochs${p.maxSteps ? `, each stopped after ${p.maxSteps} steps` : ''}; executor ${p.executor.kind}`);
-  if (p.robustness) say(`robustness: all 15 corruptions at severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images, after each run`);
+  if (p.robustness) say(`robustness: all 15 corruptions at severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images, of each completed run once all have trained`);
   for (let i = 0; i < total; i++) {
     const cal = calibrationOf(points[i].config);
     say(`${tag(i)} ${VARIANT_LABELS[variantOf(i)]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epoch${cal.epochs === 1 ? '' : 's'}${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);

@@ -108,6 +108,18 @@ describe('study command: flags', () => {
     await bad(['--no-robustness', '--robustness-images', '10'], '--robustness-images', /no effect with --no-robustness/);
   });
 
+  it('takes the sweep\'s executor flags and refuses their misuse the way sweep does', async () => {
+    await bad(['--executor', 'pbs'], '--executor', /must be local or slurm, got "pbs"/);
+    await bad(['--partition', 'gpu'], '--partition', /is a Slurm setting; add --executor slurm/);
+    await bad(['--sbatch', '--qos=high'], '--sbatch', /is a Slurm setting; add --executor slurm/);
+    await bad(['--executor', 'slurm', '--parallel', '2'], '--parallel', /on Slurm use --max-parallel/);
+    await bad(['--executor', 'slurm', '--time', 'soon'], '--time', /must be a Slurm time/);
+    await bad(['--parallel', '0'], '--parallel', /must be 1 to 256/);
+    const c = capture();
+    assert.equal(await studyCommand(['--help'], c.out, c.opts), 0);
+    for (const f of ['--executor NAME', '--parallel N', '--partition P', '--sbatch OPTION', '--max-parallel N']) assert.ok(c.lines.join('\n').includes(f), f);
+  });
+
   it('refuses a bad --config-base key and a missing --cli', async () => {
     const cb = path.join(tmp, 'bad.json');
     fs.writeFileSync(cb, JSON.stringify({ modle: {} }));
@@ -225,7 +237,7 @@ describe('study command: orchestration (fake cli)', () => {
     assert.equal(fs.readFileSync(path.join(out, 'runs', 'vanilla-seed-6', 'evaluate-args.txt'), 'utf8'),
       `--run ${path.join(out, 'runs', 'vanilla-seed-6')} --json --corruptions all --severities 1,3,5 --limit 1000`);
     const text = c.lines.join('\n');
-    assert.match(text, /^robustness: all 15 corruptions at severities 1,3,5 on the first 1000 test images, after each run$/m);
+    assert.match(text, /^robustness: all 15 corruptions at severities 1,3,5 on the first 1000 test images, of each completed run once all have trained$/m);
     // Vanilla: 0.70 + 0.01·seed → 75, 76, 77 %: mean 76.00, sample std 1.00; mean CE 17.5, 18.5, 19.5 → 18.50 ± 1.00.
     assert.match(text, /^Vanilla training\s+3\s+1\.00\s+6\s+\S+\s+76\.00 ± 1\.00\s+50\.0 ± 0\.0 \/ –\s+–\s+18\.50 ± 1\.00$/m);
     assert.match(text, /^Fast AdvProp 1:1\s+3\s+.*81\.00 ± 1\.00\s+50\.0 ± 0\.0 \/ 40\.0 ± 0\.0\s+0\/3\s+18\.50 ± 1\.00$/m);
