@@ -24,7 +24,7 @@ import { folderStamp } from '../../shared/folderStamp';
 import { createSweep } from '../sweep/create';
 import { EXECUTOR_FLAG, PARALLEL_FLAG, REPEATABLE_SLURM_FLAGS, SLURM_FLAGS, executorFor, executorSettings, splitRepeatable } from '../sweep/flags';
 import { flattenOverrides, type SweepPoint } from '../sweep/grid';
-import { pointMarker, pointRunDir, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
+import { SWEEP_CANCEL_REQUEST, pointMarker, pointRunDir, readManifest, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
 import { displayState, readPointState, type SchedulerInfo } from '../sweep/state';
 import { waitSettled } from '../sweep/wait';
 
@@ -503,6 +503,14 @@ export async function studyCommand(
   };
   let scheduler: ReadonlyMap<number, SchedulerInfo> = new Map();
 
+  const onDisk = (): SweepManifest | undefined => {
+    try {
+      return readManifest(p.outDir);
+    } catch {
+      return undefined;
+    }
+  };
+
   /** Reads a settled point's run folder into the table's input; `ended` when the executor is done with it. */
   const settle = (i: number, ended: boolean): boolean => {
     if (inputs[i] !== undefined) return true;
@@ -518,9 +526,11 @@ export async function studyCommand(
     };
     const how = exit === undefined ? undefined : /^-?\d+$/.test(exit) ? `exit ${exit}` : 'killed';
     if (!rec.results) {
-      const s = readPointState(p.outDir, pt, scheduler.get(i));
-      const fallback = s.run === 'cancelled' ? 'cancelled before it started' : s.error ?? `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`;
-      input.error = pointFailure(how ?? (s.run === 'cancelled' ? undefined : displayState(s)), status?.error?.message, executorLines.get(i), fallback);
+      // The manifest on disk: a `sweep cancel` or Stop Sweep from elsewhere recorded its points there.
+      const s = readPointState(p.outDir, onDisk()?.points[i] ?? pt, scheduler.get(i));
+      const neverStarted = s.run === 'cancelled' || (s.run === 'pending' && fs.existsSync(path.join(p.outDir, SWEEP_CANCEL_REQUEST)));
+      const fallback = neverStarted ? 'cancelled before it started' : s.error ?? `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`;
+      input.error = pointFailure(how ?? (neverStarted ? undefined : displayState(s)), status?.error?.message, executorLines.get(i), fallback);
     } else if (rec.results.state !== 'completed') input.error = `the run ended ${rec.results.state}${status?.error?.message ? `: ${status.error.message}` : ''}`;
     else if (exit !== undefined && exit !== '0') input.error = pointFailure(how, status?.error?.message, executorLines.get(i), 'train exited non-zero after writing its results');
     inputs[i] = input;

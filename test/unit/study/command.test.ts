@@ -36,6 +36,8 @@ const cfg = JSON.parse(fs.readFileSync(arg('--config'), 'utf8'));
 const dir = arg('--run-dir');
 fs.appendFileSync(path.join(process.env.FAKE_LOG_DIR || path.dirname(dir), 'order.log'), cfg.method + (cfg.shuffleBN ? '' : '-noshuffle') + (process.env.FAKE_LOG_DIR ? ' ' + cfg.split + ' seed ' + cfg.seed + ' ' + path.relative(process.env.FAKE_LOG_DIR, dir) : '') + '\\n');
 if (cfg.method === 'advprop') { console.error('error: attack.steps: fake failure for ' + cfg.attack.steps + ' steps'); process.exit(1); }
+// As "fast-advprop sweep cancel DIR" would while this run trains: no further point starts.
+if (process.env.FAKE_CANCEL) fs.writeFileSync(path.join(dir, '..', '..', 'cancel.request'), '');
 fs.mkdirSync(dir, { recursive: true });
 const spe = 10, steps = cfg.maxSteps || spe * cfg.epochs;
 const adv = cfg.method === 'vanilla' ? 0 : 16;
@@ -270,6 +272,20 @@ describe('study command: orchestration (fake cli)', () => {
     assert.ok(!/mean CE/.test(text), text);
     assert.match(text, /^\[3\/4 fast-advprop-2to1\] Fast AdvProp 2:1: cost ×1\.33, 4 epochs, LR decay at 3$/m);
     assert.equal((JSON.parse(fs.readFileSync(path.join(out, 'study.json'), 'utf8')) as StudyJson).robustness, null);
+  });
+
+  it('a sweep cancel during the study: the points not started are failed rows saying so, the one running completes, exit 1', async () => {
+    const out = path.join(tmp, 'cancel');
+    const c = capture();
+    process.env.FAKE_CANCEL = '1';
+    try {
+      assert.equal(await studyCommand(['--cli', fake, '--out', out, '--max-steps', '1', '--variants', 'vanilla,fast-advprop', '--no-robustness', '--json'], c.out, c.opts), 1);
+    } finally {
+      delete process.env.FAKE_CANCEL;
+    }
+    const j = JSON.parse(c.lines[0]) as StudyJson;
+    assert.deepEqual(j.runs.map((r) => [r.variant, r.state, r.error]), [['vanilla', 'completed', undefined], ['fast-advprop', 'failed', 'cancelled before it started']]);
+    assert.deepEqual(j.failed, ['fast-advprop']);
   });
 
   it('reads the mean corruption error from the record or a wrapper', () => {
