@@ -517,8 +517,8 @@ export async function studyCommand(
     const pt = m.points[i];
     const runDir = pointRunDir(p.outDir, pt);
     const { status, ...rec } = readRun(runDir);
-    // While points still run, only a run that has written its results counts as ended.
-    if (!ended && !rec.results) return false;
+    // While points still run, only a run whose results say completed counts as ended.
+    if (!ended && rec.results?.state !== 'completed') return false;
     const exit = recordedExit(p.outDir, i);
     const input: StudyRunInput = {
       variant: variantOf(i), seed: pt.seed, runDir, requested: points[i].config, ...rec,
@@ -547,7 +547,9 @@ export async function studyCommand(
     for (let i = 0; i < total; i++) {
       if (inputs[i] !== undefined) continue;
       const s = readPointState(p.outDir, m.points[i], scheduler.get(i));
-      if (s.run === 'completed' || s.run === 'stopped' || s.run === 'failed') {
+      // Only a completed run is final while the executor still works: a stopped one may be a Slurm
+      // job that checkpointed and requeues itself, and resumes.
+      if (s.run === 'completed') {
         settle(i, false);
         continue;
       }
