@@ -345,7 +345,7 @@ function readRun(runDir: string): { config?: RunConfigRecord; results?: RunResul
   return { config, results, metrics, ...(status ? { status } : {}) };
 }
 
-/** The failure reason a person needs: the child's own "error:" line if it printed one. */
+/** Why `evaluate` failed: the child's own "error:" line if it printed one. */
 function failureReason(r: ChildResult): string {
   if (r.spawnError) return `could not start: ${r.spawnError}`;
   const err = [...r.tail].reverse().find((l) => /^error:/i.test(l.trim()));

@@ -143,7 +143,7 @@ export interface StudyRunInput {
   results?: RunResults;
   metrics?: readonly MetricsRecord[];
   exitCode?: number | null;
-  /** Why the run failed, in one line (the child's last "error:" line, or a missing record). */
+  /** Why the run failed, in one line (exit code and the engine's or the executor's "error:" text, or a missing record). */
   error?: string;
   meanCorruptionError?: number | null;
   robustnessNote?: string;
