@@ -529,8 +529,9 @@ export async function studyCommand(
       // The manifest on disk: a `sweep cancel` or Stop Sweep from elsewhere recorded its points there.
       const s = readPointState(p.outDir, onDisk()?.points[i] ?? pt, scheduler.get(i));
       const neverStarted = s.run === 'cancelled' || (s.run === 'pending' && fs.existsSync(path.join(p.outDir, SWEEP_CANCEL_REQUEST)));
-      const fallback = neverStarted ? 'cancelled before it started' : s.error ?? `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`;
-      input.error = pointFailure(how ?? (neverStarted ? undefined : displayState(s)), status?.error?.message, executorLines.get(i), fallback);
+      input.error = neverStarted
+        ? 'cancelled before it started'
+        : pointFailure(how ?? displayState(s), status?.error?.message, executorLines.get(i), s.error ?? `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`);
     } else if (rec.results.state !== 'completed') input.error = `the run ended ${rec.results.state}${status?.error?.message ? `: ${status.error.message}` : ''}`;
     else if (exit !== undefined && exit !== '0') input.error = pointFailure(how, status?.error?.message, executorLines.get(i), 'train exited non-zero after writing its results');
     inputs[i] = input;
@@ -567,6 +568,17 @@ export async function studyCommand(
     writeManifest(p.outDir, next);
   };
   const timer = setInterval(follow, Math.max(200, Math.min(1000, progressMs)));
+  // Ctrl-C (or SIGTERM) cancels the study as `sweep cancel` would, through its executor: no further
+  // point starts, running ones stop at their next step; the table is still printed. Again: exit now.
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say(`${sig}: cancelling the study (no further run starts, running ones stop after their current step); send it again to exit at once`);
+    ex.cancel(p.outDir, m).then((lines) => lines.forEach((l) => say(l)), (e: Error) => say(`error: ${e.message}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let submitError: string | undefined;
   try {
     // The local executor returns when every point has ended; Slurm once the array is submitted, so wait for it.
@@ -580,6 +592,8 @@ export async function studyCommand(
     say(`error: ${submitError}`);
   } finally {
     clearInterval(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   for (let i = 0; i < total; i++) settle(i, true);
 
@@ -588,6 +602,10 @@ export async function studyCommand(
     for (let i = 0; i < total; i++) {
       const input = inputs[i]!;
       if (input.error) continue;
+      if (interrupted) {
+        input.robustnessNote = 'robustness skipped: the study was cancelled';
+        continue;
+      }
       const evStarted = Date.now();
       const ev = await evaluateRun(p.cli, input.runDir, p.robustness);
       if (ev.mce !== undefined) input.meanCorruptionError = ev.mce;

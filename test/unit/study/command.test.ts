@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,6 +39,8 @@ fs.appendFileSync(path.join(process.env.FAKE_LOG_DIR || path.dirname(dir), 'orde
 if (cfg.method === 'advprop') { console.error('error: attack.steps: fake failure for ' + cfg.attack.steps + ' steps'); process.exit(1); }
 // As "fast-advprop sweep cancel DIR" would while this run trains: no further point starts.
 if (process.env.FAKE_CANCEL) fs.writeFileSync(path.join(dir, '..', '..', 'cancel.request'), '');
+// A run long enough to be interrupted: says so on a file, then trains on for FAKE_SLOW_MS.
+if (process.env.FAKE_SLOW_MS) { fs.mkdirSync(dir, { recursive: true }); fs.writeFileSync(path.join(dir, 'training'), ''); const t = Date.now() + Number(process.env.FAKE_SLOW_MS); while (Date.now() < t); }
 fs.mkdirSync(dir, { recursive: true });
 const spe = 10, steps = cfg.maxSteps || spe * cfg.epochs;
 const adv = cfg.method === 'vanilla' ? 0 : 16;
@@ -286,6 +289,31 @@ describe('study command: orchestration (fake cli)', () => {
     const j = JSON.parse(c.lines[0]) as StudyJson;
     assert.deepEqual(j.runs.map((r) => [r.variant, r.state, r.error]), [['vanilla', 'completed', undefined], ['fast-advprop', 'failed', 'cancelled before it started']]);
     assert.deepEqual(j.failed, ['fast-advprop']);
+  });
+
+  it('Ctrl-C on the study cancels it through its executor: the running run ends, the rest never start, the table is still printed, exit 1', async function () {
+    this.timeout(60000);
+    if (!fs.existsSync(REAL_CLI)) throw new Error(`${REAL_CLI} is missing; run "npm run build" first`);
+    const out = path.join(tmp, 'sigint');
+    const child = spawn(process.execPath, [REAL_CLI, 'study', '--cli', fake, '--out', out, '--max-steps', '1', '--variants', 'vanilla,fast-advprop,fast-advprop-noshuffle', '--json'],
+      { env: { ...process.env, FAKE_SLOW_MS: '3000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const t0 = Date.now();
+    while (!fs.existsSync(path.join(out, 'runs', 'vanilla', 'training')) && Date.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 50));
+    // Only the study gets the signal (a terminal would signal the whole group; the engine handles its own).
+    child.kill('SIGINT');
+    assert.equal(await closed, 1, stderr);
+    assert.match(stderr, /SIGINT: cancelling the study/);
+    const j = JSON.parse(stdout) as StudyJson;
+    assert.deepEqual(j.runs.map((r) => [r.variant, r.state, r.error ?? null]), [
+      ['vanilla', 'completed', null], ['fast-advprop', 'failed', 'cancelled before it started'], ['fast-advprop-noshuffle', 'failed', 'cancelled before it started'],
+    ]);
+    assert.equal(j.runs[0].robustnessNote, 'robustness skipped: the study was cancelled');
+    assert.equal(fs.existsSync(path.join(out, 'runs', 'fast-advprop', 'config.json')), false);
   });
 
   it('reads the mean corruption error from the record or a wrapper', () => {
