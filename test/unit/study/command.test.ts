@@ -58,6 +58,9 @@ fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.join('\\n') + '\\n');
 const total = (64 + 2 * adv) * steps;
 fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ schema: 1, state: 'completed', clean: { accuracy: (adv ? 0.75 : 0.7) + (process.env.FAKE_BY_SEED ? 0.01 * cfg.seed : 0), loss: 1 },
   epochs: cfg.epochs, steps, wallSeconds: 1, imagesPerSecond: 1, passes: { clean: 64 * steps, attack: adv * steps, adv: adv * steps, total }, plannedPasses: total }));
+const now = new Date().toISOString();
+// Like the engine, the last word in status.json: what the sweep's state (and its executor) read.
+fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ schema: 1, state: 'completed', pid: null, startedAt: now, updatedAt: now, endedAt: now, progress: { epoch: 1, epochs: 1, step: steps, totalSteps: steps } }));
 `;
 
 describe('study command: flags', () => {
@@ -161,9 +164,10 @@ describe('study command: orchestration (fake cli)', () => {
     const text = c.lines.join('\n');
     assert.equal(code, 1, text);
     assert.deepEqual(fs.readFileSync(path.join(out, 'runs', 'order.log'), 'utf8').trim().split('\n'), ['vanilla', 'advprop', 'fast-advprop', 'fast-advprop-noshuffle']);
-    assert.match(text, /\[2\/4 advprop-pgd5\] FAILED: exit 1: attack\.steps: fake failure for 5 steps/);
+    // The exit code and the child's own error line, whichever of the executor's log or status.json carried it.
+    assert.match(text, /\[2\/4 advprop-pgd5\] FAILED: exit 1: (.*: )?attack\.steps: fake failure for 5 steps$/m);
     assert.match(text, /\[3\/4 fast-advprop\] completed 3 steps/);
-    assert.match(text, /^Same-budget PGD-5 AdvProp: failed — exit 1: attack\.steps: fake failure for 5 steps$/m);
+    assert.match(text, /^Same-budget PGD-5 AdvProp: failed — exit 1: (.*: )?attack\.steps: fake failure for 5 steps$/m);
     assert.match(text, /^failed: advprop-pgd5$/m);
     // The table is built from what the fake wrote: 75% for Fast AdvProp, a leak only without shuffle BN.
     assert.match(text, /^Fast AdvProp  .*75\.00%\s+50\.0% \/ 40\.0%\s+no$/m);
