@@ -8,8 +8,15 @@ import { RESIZE_KERNEL_WASM_BASE64 } from './resizeKernelWasm';
 // results are within one level of resizeHWC and, being plain IEEE arithmetic, the same on every
 // machine. One instance per thread (each loader worker has its own module-level copy).
 
+// The engine's tsconfig has no DOM lib, and @types/node does not declare WebAssembly: the little we use.
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+};
+
 interface Kernel {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   resize: (...args: number[]) => void;
   heapBase: number;
 }
@@ -20,7 +27,7 @@ function load(): Kernel | null {
   if (kernel === undefined) {
     try {
       const inst = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(RESIZE_KERNEL_WASM_BASE64, 'base64')), {});
-      const e = inst.exports as { memory: WebAssembly.Memory; resize_rgb: (...args: number[]) => void; __heap_base: WebAssembly.Global };
+      const e = inst.exports as unknown as { memory: WasmMemory; resize_rgb: (...args: number[]) => void; __heap_base: { value: number } };
       kernel = { memory: e.memory, resize: e.resize_rgb, heapBase: Number(e.__heap_base.value) };
     } catch {
       kernel = null; // no wasm SIMD in this runtime: the JS resize gives the same pixels to ±1
