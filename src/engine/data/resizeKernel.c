@@ -41,16 +41,31 @@ void resize_rgb(const unsigned char *src, int h, int w, unsigned char *out, int 
       row[i] = a;
     }
     row[rowLen] = 0.f;
-    unsigned char *o = out + oy * outW * 3;
+    // Each pixel's four lanes land at its three floats and the next pixel's first, which the next
+    // store overwrites; `orow` has one spare float for the last. Then one saturating conversion
+    // pass turns the row into bytes, 16 at a time.
+    float *orow = row + rowLen + 4;
     for (int ox = 0; ox < outW; ox++) {
       const float *wx = xw + ox * xspan;
       const float *p = row + xs[ox] * 3;
       v128_t acc = wasm_f32x4_splat(0.f);
       for (int k = 0, m = xc[ox]; k < m; k++, p += 3) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(p), wasm_f32x4_splat(wx[k])));
-      const v128_t r = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(acc));
-      o[ox * 3] = clamp8(wasm_i32x4_extract_lane(r, 0));
-      o[ox * 3 + 1] = clamp8(wasm_i32x4_extract_lane(r, 1));
-      o[ox * 3 + 2] = clamp8(wasm_i32x4_extract_lane(r, 2));
+      wasm_v128_store(orow + ox * 3, acc);
+    }
+    unsigned char *o = out + oy * outW * 3;
+    const int outLen = outW * 3;
+    int j = 0;
+    for (; j + 16 <= outLen; j += 16) {
+      const v128_t i0 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_v128_load(orow + j)));
+      const v128_t i1 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_v128_load(orow + j + 4)));
+      const v128_t i2 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_v128_load(orow + j + 8)));
+      const v128_t i3 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_v128_load(orow + j + 12)));
+      wasm_v128_store(o + j, wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(i0, i1), wasm_i16x8_narrow_i32x4(i2, i3)));
+    }
+    for (; j < outLen; j++) {
+      const float v = orow[j];
+      const int r = (int)__builtin_nearbyintf(v);
+      o[j] = clamp8(r);
     }
   }
 }

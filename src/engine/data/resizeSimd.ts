@@ -57,8 +57,8 @@ export function resizeRgb(src: Uint8Array, h: number, w: number, outH: number, o
     return at;
   };
   const pSrc = take(src.length);
-  const pOut = take(outH * outW * 3);
-  const pRow = take((w * 3 + 1) * 4);
+  const pOut = take(outH * outW * 3 + 16);
+  const pRow = take((w * 3 + 4 + outW * 3 + 1) * 4); // the source row's floats (+1 spare), then the output row's (+1)
   const pYs = take(outH * 4), pYc = take(outH * 4), pYw = take(wy.w.length * 4);
   const pXs = take(outW * 4), pXc = take(outW * 4), pXw = take(wx.w.length * 4);
   const have = k.memory.buffer.byteLength;
