@@ -43,7 +43,7 @@ describe('extension: the packaged file list', function () {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fap-vsix-'));
     try {
       const vsix = path.join(tmp, 'fast-advprop.vsix');
-      const target = { 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'darwin-x64': 'darwin-x64', 'darwin-arm64': 'darwin-arm64', 'win32-x64': 'win32-x64' }[`${process.platform}-${process.arch}`];
+      const target = ({ 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'darwin-x64': 'darwin-x64', 'darwin-arm64': 'darwin-arm64', 'win32-x64': 'win32-x64' } as Record<string, string>)[`${process.platform}-${process.arch}`];
       const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
       const pack = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '-o', vsix, ...(target ? ['--target', target] : [])], { cwd: ROOT, encoding: 'utf8' });
       assert.equal(pack.status, 0, pack.stderr + pack.stdout);
