@@ -14,6 +14,7 @@ import { foreignScenario } from './scenarios/foreign';
 import { sweepScenario } from './scenarios/sweeps';
 import { trustGrantScenario } from './scenarios/trust';
 import { leakScenario } from './scenarios/leak';
+import { newRunConfigScenario } from './scenarios/newRunConfig';
 
 export interface Scenario {
   name: string;
@@ -81,4 +82,5 @@ export const scenarios: Scenario[] = [
   docsScenario,
   sweepScenario,
   trustGrantScenario,
+  newRunConfigScenario,
 ];

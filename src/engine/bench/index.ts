@@ -465,9 +465,9 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
     if (Array.isArray(loader)) {
       out('');
-      out('| loader | decoder | threads | images | images/s | per thread |');
-      out('|---|---|---|---|---|---|');
-      for (const r of loader) out(`| ${r.key} | ${r.decoder} | ${r.threads} | ${r.images} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.perThread, 0)} |`);
+      out('| loader | decoder | threads | images | images/s | per thread | per CPU-second | of decode-only |');
+      out('|---|---|---|---|---|---|---|---|');
+      for (const r of loader) out(`| ${r.key} | ${r.decoder} | ${r.threads} | ${r.images} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.perThread, 0)} | ${fmt(r.perCpuSecond, 0)} | ${r.fractionOfDecode === undefined ? '-' : `${fmt(100 * r.fractionOfDecode, 0)} %`} |`);
     } else if (loader) out(`loader: skipped (${loader.skipped})`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
