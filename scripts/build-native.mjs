@@ -1,5 +1,5 @@
 // Compiles the native build of our kernels (src/engine/backend/kernels/native/: kernels.c with its
-// wasm SIMD mapped to AVX2/FMA, plus an N-API wrapper) into
+// wasm SIMD mapped to x86 vectors of 4, 8 and 16 floats with FMA, plus an N-API wrapper) into
 // dist/native/<platform>-<arch>/fast-advprop-kernels.node, which the engine loads in place of the
 // wasm kernels where it loads (fastKernels.ts; FAST_ADVPROP_NATIVE=0 keeps wasm).
 //   node scripts/build-native.mjs           builds unless the addon is newer than its sources
@@ -46,15 +46,20 @@ if (!headers) skip(`no node_api.h next to ${process.execPath}`);
 const tmp = mkdtempSync(join(tmpdir(), 'fap-native-'));
 try {
   const run = (args) => execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  // The kernels: AVX2 + FMA, and no contraction of a separate multiply and add into an FMA, so that
-  // only kernels.c's `mad` is fused, exactly as in the relaxed-SIMD wasm build (bit-identical results).
-  // Unknown-attribute warnings are the wasm export/import names, meaningless here.
+  // The kernels at 4, 8 and 16 lanes (AVX2 + FMA; AVX-512F for 16), with no contraction of a separate
+  // multiply and add into an FMA, so that only kernels.c's `mad` is fused, exactly as in the
+  // relaxed-SIMD wasm build (bit-identical results). Unknown-attribute warnings are the wasm
+  // export/import names, meaningless here.
   const quiet = cc.includes('clang') ? '-Wno-unknown-attributes' : '-Wno-attributes';
-  run(['-O3', '-fPIC', '-fvisibility=hidden', '-mavx2', '-mfma', '-ffp-contract=off', '-fno-fast-math', quiet, `-I${native}`, '-c', join(native, 'kernels_x86.c'), '-o', join(tmp, 'kernels.o')]);
+  const objs = [4, 8, 16].map((lanes) => {
+    const o = join(tmp, `kernels-v${lanes}.o`);
+    run(['-O3', '-fPIC', '-fvisibility=hidden', '-mavx2', '-mfma', ...(lanes === 16 ? ['-mavx512f'] : []), '-ffp-contract=off', '-fno-fast-math', quiet, `-DVL=${lanes}`, `-I${native}`, '-c', join(native, 'kernels_x86.c'), '-o', o]);
+    return o;
+  });
   // The wrapper: baseline x86-64, so that it can refuse a CPU without AVX2/FMA instead of crashing on it.
   run(['-O2', '-fPIC', '-fvisibility=hidden', `-I${headers}`, '-c', join(native, 'addon.c'), '-o', join(tmp, 'addon.o')]);
   const link = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-s'];
-  run([...link, '-o', join(tmp, 'addon.node'), join(tmp, 'addon.o'), join(tmp, 'kernels.o')]);
+  run([...link, '-o', join(tmp, 'addon.node'), join(tmp, 'addon.o'), ...objs]);
   mkdirSync(dirname(out), { recursive: true });
   renameSync(join(tmp, 'addon.node'), out);
   console.log(`build-native: ${out.slice(root.length + 1)} (${statSync(out).size} bytes, ${cc})`);

@@ -1,9 +1,10 @@
 // `fast-advprop bench --kernels`: our wasm conv kernels against the stock paths, shape by shape
 // (the ResNet-20 layers at batch 64), in one process: GFLOP/s, median of several runs each.
-// "ours" is the build the engine runs (relaxed SIMD where available); "exact" the mul+add build.
+// "ours" is the wasm build the engine runs (relaxed SIMD where available); "exact" the mul+add build;
+// "native" the AVX2/FMA addon (nativeKernels.ts) on the same tensors, where it loads.
 import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGradAsConv, conv2dInputGradAsConv } from '../backend/convGrad';
-import { fastConv2dFilterGrad, fastConv2dInputGrad, setFastKernels, setSimdVariant, simdVariant, type SimdVariant } from '../backend/fastKernels';
+import { fastConv2dFilterGrad, fastConv2dInputGrad, kernelBuild, setFastKernels, setNativeKernels, setSimdVariant, simdVariant, type SimdVariant } from '../backend/fastKernels';
 import { selectBackend } from '../backend/select';
 
 export interface KernelBenchRow {
@@ -18,6 +19,10 @@ export interface KernelBenchRow {
   /** Input gradient ours vs as a convolution (flipped filter; sub-pixel phases at stride 2); null where Ci % 8 ≠ 0. */
   inputGradOurs: number | null;
   inputGradAsConv: number;
+  /** The same three kernels on the native addon; null where it does not load (or Ci % 8 ≠ 0 for the input gradient). */
+  convNative: number | null;
+  filterGradNative: number | null;
+  inputGradNative: number | null;
 }
 
 const SHAPES: [number, number, number, number, number][] = [
@@ -47,6 +52,8 @@ export async function benchKernels(reps = 9): Promise<KernelBenchRow[]> {
   await selectBackend('wasm');
   const rows: KernelBenchRow[] = [];
   const inUse: SimdVariant = simdVariant();
+  setNativeKernels(true);
+  const native = inUse === 'relaxed' && kernelBuild() === 'native';
   try {
     for (const [n, h, ci, co, s] of SHAPES) {
       const oh = Math.ceil(h / s);
@@ -55,6 +62,11 @@ export async function benchKernels(reps = 9): Promise<KernelBenchRow[]> {
       const dy = tf.randomNormal([n, oh, oh, co]) as tf.Tensor4D;
       const gflops = (ms: number): number => (2 * n * oh * oh * co * 9 * ci) / ms / 1e6;
       setFastKernels(true);
+      setNativeKernels(true);
+      const convNative = native ? gflops(median(() => tf.conv2d(x, w, s, 'same'), reps)) : null;
+      const filterGradNative = native ? gflops(median(() => fastConv2dFilterGrad(x, dy, w.shape, s, 'same'), reps)) : null;
+      const inputGradNative = native && ci % 8 === 0 ? gflops(median(() => fastConv2dInputGrad(dy, w, x.shape, s, 'same'), reps)) : null;
+      setNativeKernels(false);
       const convOurs = gflops(median(() => tf.conv2d(x, w, s, 'same'), reps));
       const filterGradOurs = gflops(median(() => fastConv2dFilterGrad(x, dy, w.shape, s, 'same'), reps));
       const inputGradOurs = ci % 8 === 0 ? gflops(median(() => fastConv2dInputGrad(dy, w, x.shape, s, 'same'), reps)) : null;
@@ -66,11 +78,12 @@ export async function benchKernels(reps = 9): Promise<KernelBenchRow[]> {
       const filterGradAsConv = gflops(median(() => conv2dFilterGradAsConv(x, dy, w.shape, s, 'same'), reps));
       const inputGradAsConv = gflops(median(() => conv2dInputGradAsConv(dy, w, x.shape, s, 'same'), reps));
       setFastKernels(true);
-      rows.push({ shape: `${n}×${h}×${h}×${ci}→${co}${s > 1 ? ` /${s}` : ''}`, convOurs, convExact, convXnnpack, filterGradOurs, filterGradAsConv, inputGradOurs, inputGradAsConv });
+      rows.push({ shape: `${n}×${h}×${h}×${ci}→${co}${s > 1 ? ` /${s}` : ''}`, convOurs, convExact, convXnnpack, filterGradOurs, filterGradAsConv, inputGradOurs, inputGradAsConv, convNative, filterGradNative, inputGradNative });
       tf.dispose([x, w, dy]);
     }
   } finally {
     setFastKernels(true);
+    setNativeKernels(true);
     setSimdVariant(inUse);
   }
   return rows;
@@ -78,10 +91,18 @@ export async function benchKernels(reps = 9): Promise<KernelBenchRow[]> {
 
 export function formatKernelBench(rows: KernelBenchRow[]): string[] {
   const f = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
+  const withNative = rows.some((r) => r.convNative !== null);
+  const x = (a: number | null, b: number | null): string => (a === null || b === null ? '-' : `${(a / b).toFixed(2)}×`);
   return [
-    `conv kernels, 3×3 'same' (/2: stride 2), GFLOP/s (median); ours = the ${simdVariant() === 'relaxed' ? 'relaxed-SIMD (FMA)' : 'exact'} build:`,
+    `conv kernels, 3×3 'same' (/2: stride 2), GFLOP/s (median); ours = the ${simdVariant() === 'relaxed' ? 'relaxed-SIMD (FMA)' : 'exact'} wasm build:`,
     '| shape | conv: ours | conv: exact build | conv: XNNPACK | filter gradient: ours | filter gradient: as a conv | input gradient: ours | input gradient: as a conv |',
     '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.shape} | ${f(r.convOurs)} | ${f(r.convExact)} | ${f(r.convXnnpack)} | ${f(r.filterGradOurs)} | ${f(r.filterGradAsConv)} | ${f(r.inputGradOurs)} | ${f(r.inputGradAsConv)} |`),
+    ...(withNative ? [
+      'the same kernels on the native AVX2/FMA addon, GFLOP/s (median), and native / wasm relaxed:',
+      '| shape | conv: native | × | filter gradient: native | × | input gradient: native | × |',
+      '|---|---|---|---|---|---|---|',
+      ...rows.map((r) => `| ${r.shape} | ${f(r.convNative)} | ${x(r.convNative, r.convOurs)} | ${f(r.filterGradNative)} | ${x(r.filterGradNative, r.filterGradOurs)} | ${f(r.inputGradNative)} | ${x(r.inputGradNative, r.inputGradOurs)} |`),
+    ] : []),
   ];
 }

@@ -290,21 +290,39 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
       if (!native) this.skip(); // not built here (no compiler, not x86-64, or no AVX2/FMA): wasm only
     });
 
-    it('computes bit for bit what the relaxed wasm build computes: convs, their gradients, ghost BN', async () => {
-      await selectBackend('wasm');
-      for (const c of convCases) {
-        const wasm = withVariant('relaxed', () => convViaGrads(c, convInputs.get(c)!));
-        const before = fastKernelCalls();
-        const nat = withVariant('native', () => convViaGrads(c, convInputs.get(c)!));
-        assert.ok(used('conv2d', before) >= 2, `${convLabel(c)}: not on the native kernels`);
-        for (const k of ['y', 'df', 'dx'] as const) assert.deepEqual(nat[k], wasm[k], `${k} ${convLabel(c)}`);
-      }
-      bnCases.forEach((b, i) => {
-        const wasm = withVariant('relaxed', () => bnRun(b, 700 + i));
-        const nat = withVariant('native', () => bnRun(b, 700 + i));
-        for (const k of ['y', 'mean', 'variance', 'dh', 'dgamma', 'dbeta'] as const) assert.deepEqual(nat[k], wasm[k], `${k} ${bnLabel(b)}`);
+    // Each width in turn (capped with max_lanes): a call runs the widest build whose 2·lanes divide
+    // its channels, so the ResNet-like cases below (16–64 channels) reach the 8- and 16-lane builds.
+    const wide: ConvCase[] = [
+      { n: 2, h: 8, w: 8, ci: 32, co: 32, k: 3, s: 1, pad: 'same' },
+      { n: 2, h: 9, w: 9, ci: 16, co: 32, k: 3, s: 2, pad: 'same' },
+      { n: 1, h: 5, w: 4, ci: 64, co: 64, k: 3, s: 1, pad: 'same' },
+      { n: 2, h: 8, w: 8, ci: 3, co: 32, k: 3, s: 1, pad: 'same' },
+      { n: 2, h: 6, w: 6, ci: 32, co: 16, k: 1, s: 2, pad: 'valid' },
+    ];
+    for (const lanes of [4, 8, 16]) {
+      it(`at ${lanes} lanes, computes bit for bit what the relaxed wasm build computes: convs, their gradients, ghost BN`, async function () {
+        const addon = nativeKernels()!;
+        if (addon.max_lanes(lanes) < lanes) this.skip(); // this CPU has no such vectors (16: AVX-512)
+        try {
+          await selectBackend('wasm');
+          const cases = [...convCases.map((c) => [c, convInputs.get(c)!] as const), ...wide.map((c, i) => [c, convData(c, 1500 + i)] as const)];
+          for (const [c, d] of cases) {
+            const wasm = withVariant('relaxed', () => convViaGrads(c, d));
+            const before = fastKernelCalls();
+            const nat = withVariant('native', () => convViaGrads(c, d));
+            assert.ok(used('conv2d', before) >= 2, `${convLabel(c)}: not on the native kernels`);
+            for (const k of ['y', 'df', 'dx'] as const) assert.deepEqual(nat[k], wasm[k], `${k} ${convLabel(c)}`);
+          }
+          [...bnCases, { n: 4, h: 4, w: 4, c: 64, groups: 2, relu: true }, { n: 2, h: 3, w: 5, c: 32, groups: 1, relu: false }].forEach((b, i) => {
+            const wasm = withVariant('relaxed', () => bnRun(b, 700 + i));
+            const nat = withVariant('native', () => bnRun(b, 700 + i));
+            for (const k of ['y', 'mean', 'variance', 'dh', 'dgamma', 'dbeta'] as const) assert.deepEqual(nat[k], wasm[k], `${k} ${bnLabel(b)}`);
+          });
+        } finally {
+          addon.max_lanes(16);
+        }
       });
-    });
+    }
 
     it('refuses a tensor outside the memory, a shape its loops do not take, and wrong arguments, before running', () => {
       const addon = nativeKernels()!;

@@ -1,6 +1,8 @@
-// N-API addon around the native build of kernels.c (kernels_x86.c): every kernel takes the wasm
-// backend's memory (its ArrayBuffer) and the same byte offsets and sizes as the wasm exports, so
-// fastKernels.ts calls either one the same way, and tensors stay where the backend keeps them.
+// N-API addon around the native builds of kernels.c (kernels_x86.c at 4, 8 and 16 lanes): every
+// kernel takes the wasm backend's memory (its ArrayBuffer) and the same byte offsets and sizes as
+// the wasm exports, so fastKernels.ts calls either one the same way, and tensors stay where the
+// backend keeps them. Each call runs the widest build that the CPU has and the call's channel count
+// allows (the loops step 2·VL channels at a time); all widths give the same values bit for bit.
 //
 // This file is compiled for baseline x86-64 (no AVX), so that loading the addon on a CPU without
 // AVX2/FMA reaches init, which refuses with an error instead of dying of an illegal instruction.
@@ -14,12 +16,47 @@
 #include <stdio.h>
 
 typedef float f32;
-void conv2d(const f32 *x, const f32 *w, f32 *y, const f32 *zeros, int N, int H, int W, int Ci, int KH, int KW, int Co, int OH, int OW, int sh, int sw, int top, int left);
-void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int N, int H, int W, int Ci, int KH, int KW, int Co, int OH, int OW, int sh, int sw, int top, int left);
-void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt, const f32 *zeros, int N, int H, int W, int Ci, int KH, int KW, int Co, int OH, int OW, int sh, int sw, int top, int left);
-void bn_forward(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *mean, f32 *var, f32 *rstd, f32 *scratch, int G, int M, int Mtot, int C, int relu, f32 eps);
-void bn_backward(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, const f32 *rstd, const f32 *gamma, f32 *dh, f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int Mtot, int C, int relu, int own_params);
-float peak_mad(int iters, float x, float y);
+#define DECLARE(W)                                                                                                            \
+  void conv2d_v##W(const f32 *x, const f32 *w, f32 *y, const f32 *zeros, int N, int H, int W_, int Ci, int KH, int KW, int Co, \
+                   int OH, int OW, int sh, int sw, int top, int left);                                                       \
+  void conv2d_filter_grad_v##W(const f32 *x, const f32 *dy, f32 *dw, int N, int H, int W_, int Ci, int KH, int KW, int Co,     \
+                               int OH, int OW, int sh, int sw, int top, int left);                                           \
+  void conv2d_input_grad_v##W(const f32 *dy, const f32 *w, f32 *dx, f32 *wt, const f32 *zeros, int N, int H, int W_, int Ci,  \
+                              int KH, int KW, int Co, int OH, int OW, int sh, int sw, int top, int left);                    \
+  void bn_forward_v##W(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *mean, f32 *var, f32 *rstd, f32 *scratch, \
+                       int G, int M, int Mtot, int C, int relu, f32 eps);                                                     \
+  void bn_backward_v##W(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, const f32 *rstd, const f32 *gamma, f32 *dh, \
+                        f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int Mtot, int C, int relu, int own_params);      \
+  float peak_mad_v##W(int iters, float x, float y);
+DECLARE(4)
+DECLARE(8)
+DECLARE(16)
+
+typedef struct {
+  int lanes;
+  void (*conv2d)(const f32 *, const f32 *, f32 *, const f32 *, int, int, int, int, int, int, int, int, int, int, int, int, int);
+  void (*conv2d_filter_grad)(const f32 *, const f32 *, f32 *, int, int, int, int, int, int, int, int, int, int, int, int, int);
+  void (*conv2d_input_grad)(const f32 *, const f32 *, f32 *, f32 *, const f32 *, int, int, int, int, int, int, int, int, int, int, int, int, int);
+  void (*bn_forward)(const f32 *, const f32 *, const f32 *, f32 *, f32 *, f32 *, f32 *, f32 *, int, int, int, int, int, f32);
+  void (*bn_backward)(const f32 *, const f32 *, const f32 *, const f32 *, const f32 *, const f32 *, f32 *, f32 *, f32 *, f32 *, int, int, int, int, int, int);
+  float (*peak_mad)(int, float, float);
+} Build;
+#define BUILD(W) {W, conv2d_v##W, conv2d_filter_grad_v##W, conv2d_input_grad_v##W, bn_forward_v##W, bn_backward_v##W, peak_mad_v##W}
+// Widest first.
+static const Build builds[3] = {BUILD(16), BUILD(8), BUILD(4)};
+// The widest lane count this CPU runs (16 with AVX-512F, else 8), and the cap set by max_lanes()
+// (per thread, for A/B timing of the widths).
+static int cpu_lanes = 8;
+static __thread int cap_lanes = 16;
+
+// The widest build whose lane count divides `channels` by `per` vectors.
+static const Build *pick(int channels, int per) {
+  for (int i = 0; i < 3; i++) {
+    const int l = builds[i].lanes;
+    if (l <= cpu_lanes && l <= cap_lanes && channels % (per * l) == 0) return &builds[i];
+  }
+  return &builds[2];
+}
 
 // The BN kernels' team_reduce calls back into JS (bnTeam.ts' teamReduce) with a byte offset. Each
 // worker thread has its own env, hence thread-local; a JS exception there (a team member failed)
@@ -138,7 +175,7 @@ static napi_value js_conv2d(napi_env env, napi_callback_info info) {
   f32 *y = w ? ptr_arg(&c, 2, I64(k.N) * k.OH * k.OW * k.Co, "conv2d y") : NULL;
   const f32 *z = y ? ptr_arg(&c, 3, k.Ci, "conv2d zeros") : NULL;
   if (!z) return NULL;
-  conv2d(x, w, y, z, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
+  pick(k.Co, 2)->conv2d(x, w, y, z, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
   return NULL;
 }
 
@@ -151,7 +188,7 @@ static napi_value js_conv2d_filter_grad(napi_env env, napi_callback_info info) {
   const f32 *dy = x ? ptr_arg(&c, 1, I64(k.N) * k.OH * k.OW * k.Co, "filter gradient dy") : NULL;
   f32 *dw = dy ? ptr_arg(&c, 2, I64(k.KH) * k.KW * k.Ci * k.Co, "filter gradient dw") : NULL;
   if (!dw) return NULL;
-  conv2d_filter_grad(x, dy, dw, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
+  pick(k.Co, 2)->conv2d_filter_grad(x, dy, dw, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
   return NULL;
 }
 
@@ -167,7 +204,7 @@ static napi_value js_conv2d_input_grad(napi_env env, napi_callback_info info) {
   f32 *wt = dx ? ptr_arg(&c, 3, wf, "input gradient scratch") : NULL;
   const f32 *z = wt ? ptr_arg(&c, 4, k.Co, "input gradient zeros") : NULL;
   if (!z) return NULL;
-  conv2d_input_grad(dy, w, dx, wt, z, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
+  pick(k.Ci, 2)->conv2d_input_grad(dy, w, dx, wt, z, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
   return NULL;
 }
 
@@ -200,7 +237,8 @@ static napi_value js_bn_forward(napi_env env, napi_callback_info info) {
   static const char *what[8] = {"bn h", "bn gamma", "bn beta", "bn y", "bn mean", "bn variance", "bn rstd", "bn scratch"};
   for (int i = 0; i < 8; i++) if (!(p[i] = ptr_arg(&c, i, n[i], what[i]))) return NULL;
   const f32 eps = (f32)c.num[13];
-  WITH_REDUCE(c, bn_forward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], G, M, Mtot, C, relu, eps));
+  const Build *b = pick(C, 1);
+  WITH_REDUCE(c, b->bn_forward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], G, M, Mtot, C, relu, eps));
   return NULL;
 }
 
@@ -213,17 +251,35 @@ static napi_value js_bn_backward(napi_env env, napi_callback_info info) {
   const int64_t n[10] = {rows, rows, rows, stats, stats, C, rows, C, C, 4 * I64(C)};
   static const char *what[10] = {"bn dy", "bn y", "bn h", "bn mean", "bn rstd", "bn gamma", "bn dh", "bn dgamma", "bn dbeta", "bn scratch"};
   for (int i = 0; i < 10; i++) if (!(p[i] = ptr_arg(&c, i, n[i], what[i]))) return NULL;
-  WITH_REDUCE(c, bn_backward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], G, M, Mtot, C, relu, own));
+  const Build *b = pick(C, 1);
+  WITH_REDUCE(c, b->bn_backward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], G, M, Mtot, C, relu, own));
   return NULL;
 }
 
+// peak_mad(iters, x, y): the widest build's FMA-only loop (24·lanes·iters FLOPs; lanes: see max_lanes).
 static napi_value js_peak_mad(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], out;
   double a[3] = {0, 0, 0};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   for (size_t i = 0; i < argc && i < 3; i++) napi_get_value_double(env, argv[i], &a[i]);
-  napi_create_double(env, peak_mad((int)a[0], (float)a[1], (float)a[2]), &out);
+  napi_create_double(env, pick(16, 1)->peak_mad((int)a[0], (float)a[1], (float)a[2]), &out);
+  return out;
+}
+
+// max_lanes([n]): caps this thread's builds at n lanes (4, 8 or 16) when given; returns the widest
+// build in use (the CPU's widest, under the cap).
+static napi_value js_max_lanes(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) {
+    int32_t n = 0;
+    napi_get_value_int32(env, argv[0], &n);
+    if (n != 4 && n != 8 && n != 16) return fail(env, "native kernels: max_lanes takes 4, 8 or 16");
+    cap_lanes = n;
+  }
+  napi_create_int32(env, pick(16, 1)->lanes, &out);
   return out;
 }
 
@@ -233,6 +289,7 @@ NAPI_MODULE_INIT() {
     napi_throw_error(env, NULL, "native kernels: this CPU has no AVX2/FMA");
     return NULL;
   }
+  cpu_lanes = __builtin_cpu_supports("avx512f") ? 16 : 8;
   const napi_property_descriptor props[] = {
     {"conv2d", NULL, js_conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
     {"conv2d_filter_grad", NULL, js_conv2d_filter_grad, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -240,6 +297,7 @@ NAPI_MODULE_INIT() {
     {"bn_forward", NULL, js_bn_forward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bn_backward", NULL, js_bn_backward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peak_mad", NULL, js_peak_mad, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"max_lanes", NULL, js_max_lanes, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
