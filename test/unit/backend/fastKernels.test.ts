@@ -1,5 +1,7 @@
 // Our wasm SIMD kernels (src/engine/backend/kernels/kernels.c) against the cpu backend's stock
-// kernels and tf-op formulations. Values travel between backends only as plain arrays.
+// kernels and tf-op formulations, and their native build (the N-API addon scripts/build-native.mjs
+// builds into dist/native/, where it builds) against the relaxed wasm build, bit for bit. Values
+// travel between backends only as plain arrays.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
