@@ -14,8 +14,6 @@ export interface NativeKernelAddon {
   conv2d_input_grad(memory: ArrayBuffer, ...args: number[]): void;
   bn_forward(memory: ArrayBuffer, reduce: ((ptr: number, count: number) => void) | undefined, ...args: number[]): void;
   bn_backward(memory: ArrayBuffer, reduce: ((ptr: number, count: number) => void) | undefined, ...args: number[]): void;
-  /** The widest build's multiply-add loop: 24·lanes·iters FLOPs. */
-  peak_mad(iters: number, x: number, y: number): number;
   /** Caps this thread's builds at `lanes` (4, 8, 16) when given; returns the widest lane count in use. */
   max_lanes(lanes?: number): number;
 }

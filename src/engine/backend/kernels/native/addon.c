@@ -26,8 +26,7 @@ typedef float f32;
   void bn_forward_v##W(const f32 *h, const f32 *gamma, const f32 *beta, f32 *y, f32 *mean, f32 *var, f32 *rstd, f32 *scratch, \
                        int G, int M, int Mtot, int C, int relu, f32 eps);                                                     \
   void bn_backward_v##W(const f32 *dy, const f32 *y, const f32 *h, const f32 *mean, const f32 *rstd, const f32 *gamma, f32 *dh, \
-                        f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int Mtot, int C, int relu, int own_params);      \
-  float peak_mad_v##W(int iters, float x, float y);
+                        f32 *dgamma, f32 *dbeta, f32 *scratch, int G, int M, int Mtot, int C, int relu, int own_params);
 DECLARE(4)
 DECLARE(8)
 DECLARE(16)
@@ -39,9 +38,8 @@ typedef struct {
   void (*conv2d_input_grad)(const f32 *, const f32 *, f32 *, f32 *, const f32 *, int, int, int, int, int, int, int, int, int, int, int, int, int);
   void (*bn_forward)(const f32 *, const f32 *, const f32 *, f32 *, f32 *, f32 *, f32 *, f32 *, int, int, int, int, int, f32);
   void (*bn_backward)(const f32 *, const f32 *, const f32 *, const f32 *, const f32 *, const f32 *, f32 *, f32 *, f32 *, f32 *, int, int, int, int, int, int);
-  float (*peak_mad)(int, float, float);
 } Build;
-#define BUILD(W) {W, conv2d_v##W, conv2d_filter_grad_v##W, conv2d_input_grad_v##W, bn_forward_v##W, bn_backward_v##W, peak_mad_v##W}
+#define BUILD(W) {W, conv2d_v##W, conv2d_filter_grad_v##W, conv2d_input_grad_v##W, bn_forward_v##W, bn_backward_v##W}
 // Widest first.
 static const Build builds[3] = {BUILD(16), BUILD(8), BUILD(4)};
 // The widest lane count this CPU runs (16 with AVX-512F, else 8), and the cap set by max_lanes()
@@ -256,17 +254,6 @@ static napi_value js_bn_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// peak_mad(iters, x, y): the widest build's FMA-only loop (24·lanes·iters FLOPs; lanes: see max_lanes).
-static napi_value js_peak_mad(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], out;
-  double a[3] = {0, 0, 0};
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  for (size_t i = 0; i < argc && i < 3; i++) napi_get_value_double(env, argv[i], &a[i]);
-  napi_create_double(env, pick(16, 1)->peak_mad((int)a[0], (float)a[1], (float)a[2]), &out);
-  return out;
-}
-
 // max_lanes([n]): caps this thread's builds at n lanes (4, 8 or 16) when given; returns the widest
 // build in use (the CPU's widest, under the cap).
 static napi_value js_max_lanes(napi_env env, napi_callback_info info) {
@@ -296,7 +283,6 @@ NAPI_MODULE_INIT() {
     {"conv2d_input_grad", NULL, js_conv2d_input_grad, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bn_forward", NULL, js_bn_forward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bn_backward", NULL, js_bn_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"peak_mad", NULL, js_peak_mad, NULL, NULL, NULL, napi_enumerable, NULL},
     {"max_lanes", NULL, js_max_lanes, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
