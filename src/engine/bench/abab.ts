@@ -5,6 +5,7 @@
 // on the relaxed wasm build where "ours" runs the native kernels (FAST_ADVPROP_NATIVE=0 in its workers).
 //   node -e "require('./out/src/engine/bench/abab').runAbab({ workers: 2, pairs: 5, wasm: true }).then(r => console.log(r.text))"
 import { performance } from 'node:perf_hooks';
+import { setNativeKernels, setSimdVariant } from '../backend/fastKernels';
 import { createExecutor } from '../exec/createExecutor';
 import type { Executor } from '../exec/types';
 import { initParams } from '../model/init';
@@ -42,7 +43,14 @@ const median = (a: number[]): number => {
 };
 
 type Arm = 'ours' | 'exact' | 'wasm';
+// A pool's workers read the build from the environment when they load the kernels; with one worker
+// the executor runs in this thread, whose kernels were loaded long before, so the arm's build is
+// also switched here around each of its runs.
 const ARM_ENV: Record<Arm, Record<string, string>> = { ours: {}, exact: { FAST_ADVPROP_EXACT_SIMD: '1' }, wasm: { FAST_ADVPROP_NATIVE: '0' } };
+function inThread(arm: Arm, on: boolean): void {
+  if (arm === 'exact') setSimdVariant(on ? 'exact' : 'relaxed');
+  if (arm === 'wasm') setNativeKernels(!on);
+}
 
 async function pool(workers: number, arm: Arm): Promise<Executor> {
   // Workers read the kernel build from the environment when they load the kernels.
@@ -79,10 +87,22 @@ export async function runAbab(o: AbabOptions): Promise<AbabResult> {
     for (const a of arms) {
       await a.ex.setState(st.params, st.running);
       const t0 = performance.now();
-      while (performance.now() - t0 < WARMUP_SECONDS * 1000) await a.ex.run([request(batch)]);
+      inThread(a.name, true);
+      try {
+        while (performance.now() - t0 < WARMUP_SECONDS * 1000) await a.ex.run([request(batch)]);
+      } finally {
+        inThread(a.name, false);
+      }
     }
     for (let p = 0; p < o.pairs; p++) {
-      for (const a of arms) r[a.name].push(await ips(a.ex, batch, steps));
+      for (const a of arms) {
+        inThread(a.name, true);
+        try {
+          r[a.name].push(await ips(a.ex, batch, steps));
+        } finally {
+          inThread(a.name, false);
+        }
+      }
       const peer = runPeer([{ key: `wasm-${o.workers}`, workers: o.workers, batch, imagesPerSecond: r.ours[p] }], { python: o.python ?? DEFAULT_PYTHONS, seconds: 8, warmup: 3 });
       if (!('rows' in peer) || !peer.rows.length) throw new Error(`PyTorch peer: ${'skipped' in peer ? peer.skipped : peer.failed.map((f) => f.reason).join('; ')}`);
       const t = peer.rows[0];
