@@ -335,6 +335,8 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
       assert.throws(() => conv(0, 256, 512, 1024, 1, 2, 2, 1, 1, 1, 12, 2, 2, 1, 1, 0, 0), /output channels a multiple of 8/);
       assert.throws(() => conv(-4, 256, 512, 1024, 1, 2, 2, 1, 1, 1, 8, 2, 2, 1, 1, 0, 0), /conv2d x/);
       assert.throws(() => conv(0, 256, 512), /expected 18 arguments, got 4/);
+      // 65536⁴ floats: a 64-bit product of the sizes would wrap to 0 and pass.
+      assert.throws(() => conv(0, 256, 512, 1024, 65536, 65536, 65536, 65536, 1, 1, 8, 1, 1, 1, 1, 0, 0), /conv2d x \(\d+ floats at byte 0\) does not lie inside/);
       assert.throws(() => addon.conv2d(new Float32Array(4) as unknown as ArrayBuffer, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 0, 0), /the wasm memory's ArrayBuffer/);
       // In range, it runs: a 1×1 conv of one pixel with 8 outputs.
       const f = new Float32Array(mem);

@@ -141,11 +141,13 @@ static int int_arg(Call *c, int i, int *out) {
 }
 
 // The pointer at byte offset num[i], after checking that `floats` floats from there lie inside memory.
-static f32 *ptr_arg(Call *c, int i, int64_t floats, const char *what) {
+// Sizes are products of up to four arguments, so they are taken in double: no integer overflow can
+// turn a huge tensor into a small one, and any product beyond 2^53 is far past any memory anyway.
+static f32 *ptr_arg(Call *c, int i, double floats, const char *what) {
   const double d = c->num[i];
-  if (!(d >= 0 && d == (double)(int64_t)d) || floats < 0 || (uint64_t)d + (uint64_t)floats * 4 > c->bytes || ((int64_t)d & 3)) {
+  if (!(d >= 0 && d <= 9007199254740992.0 && d == (double)(int64_t)d) || !(floats >= 0) || d + floats * 4 > (double)c->bytes || ((int64_t)d & 3)) {
     char m[160];
-    snprintf(m, sizeof m, "native kernels: %s (%lld floats at byte %.0f) does not lie inside the %zu-byte memory", what, (long long)floats, d, c->bytes);
+    snprintf(m, sizeof m, "native kernels: %s (%.0f floats at byte %.0f) does not lie inside the %zu-byte memory", what, floats, d, c->bytes);
     fail(c->env, m);
     return NULL;
   }
@@ -161,16 +163,16 @@ static int conv_args(Call *c, int at, Conv *k) {
   return 1;
 }
 
-#define I64(x) ((int64_t)(x))
+#define D(x) ((double)(x))
 
 static napi_value js_conv2d(napi_env env, napi_callback_info info) {
   Call c;
   Conv k;
   if (!read_args(env, info, &c, 0, 17) || !conv_args(&c, 4, &k)) return NULL;
   if (k.Co % 8) return fail(env, "native kernels: conv2d needs output channels a multiple of 8");
-  const f32 *x = ptr_arg(&c, 0, I64(k.N) * k.H * k.W * k.Ci, "conv2d x");
-  const f32 *w = x ? ptr_arg(&c, 1, I64(k.KH) * k.KW * k.Ci * k.Co, "conv2d filter") : NULL;
-  f32 *y = w ? ptr_arg(&c, 2, I64(k.N) * k.OH * k.OW * k.Co, "conv2d y") : NULL;
+  const f32 *x = ptr_arg(&c, 0, D(k.N) * k.H * k.W * k.Ci, "conv2d x");
+  const f32 *w = x ? ptr_arg(&c, 1, D(k.KH) * k.KW * k.Ci * k.Co, "conv2d filter") : NULL;
+  f32 *y = w ? ptr_arg(&c, 2, D(k.N) * k.OH * k.OW * k.Co, "conv2d y") : NULL;
   const f32 *z = y ? ptr_arg(&c, 3, k.Ci, "conv2d zeros") : NULL;
   if (!z) return NULL;
   pick(k.Co, 2)->conv2d(x, w, y, z, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
@@ -182,9 +184,9 @@ static napi_value js_conv2d_filter_grad(napi_env env, napi_callback_info info) {
   Conv k;
   if (!read_args(env, info, &c, 0, 16) || !conv_args(&c, 3, &k)) return NULL;
   if (k.Co % 8) return fail(env, "native kernels: conv2d_filter_grad needs output channels a multiple of 8");
-  const f32 *x = ptr_arg(&c, 0, I64(k.N) * k.H * k.W * k.Ci, "filter gradient x");
-  const f32 *dy = x ? ptr_arg(&c, 1, I64(k.N) * k.OH * k.OW * k.Co, "filter gradient dy") : NULL;
-  f32 *dw = dy ? ptr_arg(&c, 2, I64(k.KH) * k.KW * k.Ci * k.Co, "filter gradient dw") : NULL;
+  const f32 *x = ptr_arg(&c, 0, D(k.N) * k.H * k.W * k.Ci, "filter gradient x");
+  const f32 *dy = x ? ptr_arg(&c, 1, D(k.N) * k.OH * k.OW * k.Co, "filter gradient dy") : NULL;
+  f32 *dw = dy ? ptr_arg(&c, 2, D(k.KH) * k.KW * k.Ci * k.Co, "filter gradient dw") : NULL;
   if (!dw) return NULL;
   pick(k.Co, 2)->conv2d_filter_grad(x, dy, dw, k.N, k.H, k.W, k.Ci, k.KH, k.KW, k.Co, k.OH, k.OW, k.sh, k.sw, k.top, k.left);
   return NULL;
@@ -195,10 +197,10 @@ static napi_value js_conv2d_input_grad(napi_env env, napi_callback_info info) {
   Conv k;
   if (!read_args(env, info, &c, 0, 18) || !conv_args(&c, 5, &k)) return NULL;
   if (k.Ci % 8) return fail(env, "native kernels: conv2d_input_grad needs input channels a multiple of 8");
-  const int64_t wf = I64(k.KH) * k.KW * k.Ci * k.Co;
-  const f32 *dy = ptr_arg(&c, 0, I64(k.N) * k.OH * k.OW * k.Co, "input gradient dy");
+  const double wf = D(k.KH) * k.KW * k.Ci * k.Co;
+  const f32 *dy = ptr_arg(&c, 0, D(k.N) * k.OH * k.OW * k.Co, "input gradient dy");
   const f32 *w = dy ? ptr_arg(&c, 1, wf, "input gradient filter") : NULL;
-  f32 *dx = w ? ptr_arg(&c, 2, I64(k.N) * k.H * k.W * k.Ci, "input gradient dx") : NULL;
+  f32 *dx = w ? ptr_arg(&c, 2, D(k.N) * k.H * k.W * k.Ci, "input gradient dx") : NULL;
   f32 *wt = dx ? ptr_arg(&c, 3, wf, "input gradient scratch") : NULL;
   const f32 *z = wt ? ptr_arg(&c, 4, k.Co, "input gradient zeros") : NULL;
   if (!z) return NULL;
@@ -229,9 +231,9 @@ static napi_value js_bn_forward(napi_env env, napi_callback_info info) {
   Call c;
   int G, M, Mtot, C, relu;
   if (!read_args(env, info, &c, 1, 14) || !bn_sizes(&c, 8, &G, &M, &Mtot, &C, &relu)) return NULL;
-  const int64_t rows = I64(G) * M * C, stats = I64(G) * C;
+  const double rows = D(G) * M * C, stats = D(G) * C;
   f32 *p[8];
-  const int64_t n[8] = {rows, C, C, rows, stats, stats, stats, 2 * I64(C)};
+  const double n[8] = {rows, C, C, rows, stats, stats, stats, 2 * D(C)};
   static const char *what[8] = {"bn h", "bn gamma", "bn beta", "bn y", "bn mean", "bn variance", "bn rstd", "bn scratch"};
   for (int i = 0; i < 8; i++) if (!(p[i] = ptr_arg(&c, i, n[i], what[i]))) return NULL;
   const f32 eps = (f32)c.num[13];
@@ -244,9 +246,9 @@ static napi_value js_bn_backward(napi_env env, napi_callback_info info) {
   Call c;
   int G, M, Mtot, C, relu, own;
   if (!read_args(env, info, &c, 1, 16) || !bn_sizes(&c, 10, &G, &M, &Mtot, &C, &relu) || !int_arg(&c, 15, &own)) return NULL;
-  const int64_t rows = I64(G) * M * C, stats = I64(G) * C;
+  const double rows = D(G) * M * C, stats = D(G) * C;
   f32 *p[10];
-  const int64_t n[10] = {rows, rows, rows, stats, stats, C, rows, C, C, 4 * I64(C)};
+  const double n[10] = {rows, rows, rows, stats, stats, C, rows, C, C, 4 * D(C)};
   static const char *what[10] = {"bn dy", "bn y", "bn h", "bn mean", "bn rstd", "bn gamma", "bn dh", "bn dgamma", "bn dbeta", "bn scratch"};
   for (int i = 0; i < 10; i++) if (!(p[i] = ptr_arg(&c, i, n[i], what[i]))) return NULL;
   const Build *b = pick(C, 1);
