@@ -27,7 +27,8 @@ function skip(why) {
 }
 
 if (process.arch !== 'x64' || !['linux', 'darwin'].includes(process.platform)) skip(`no native kernels for ${plat}`);
-const sources = [join(src, 'kernels.c'), ...readdirSync(native).map((f) => join(native, f))];
+// This script's flags count as a source too.
+const sources = [fileURLToPath(import.meta.url), join(src, 'kernels.c'), ...readdirSync(native).map((f) => join(native, f))];
 if (!process.argv.includes('--force') && existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) process.exit(0);
 
 const cc = [process.env.CC, 'cc', 'gcc', 'clang', 'clang-16'].filter(Boolean).find((n) => {
