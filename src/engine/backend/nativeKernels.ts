@@ -3,7 +3,8 @@
 // Built by scripts/build-native.mjs into dist/native/<platform>-<arch>/; optional everywhere: when
 // the file is missing, the platform is not x86-64, or the CPU lacks AVX2/FMA (the addon refuses to
 // load), the wasm kernels run and nativeKernelsStatus() says why.
-// FAST_ADVPROP_NATIVE=0 keeps the wasm kernels; FAST_ADVPROP_NATIVE=1 makes a failure to load an error.
+// FAST_ADVPROP_NATIVE=0 keeps the wasm kernels; FAST_ADVPROP_NATIVE=1 makes a failure to load an error
+// (backend selection then reports wasm unavailable, with the reason).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
