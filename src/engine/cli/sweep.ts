@@ -39,6 +39,7 @@ export const SWEEP_FLAGS: Record<string, FlagSpec> = {
   node: { type: 'string', metavar: 'PATH', help: 'slurm: the node binary on the compute nodes (default: this one\'s path)' },
   'signal-seconds': { type: 'int', metavar: 'S', help: 'slurm: checkpoint and requeue this long before the time limit (default 120)' },
   'max-parallel': { type: 'int', metavar: 'N', help: 'slurm: at most N array tasks at once (default no limit)' },
+  'enqueue-only': { type: 'bool', help: 'local: create the sweep and queue its points without starting any (VS Code\'s job manager starts them)' },
   wait: { type: 'bool', help: 'slurm: stay until every point ended, then print the table and submit-to-RUNNING times' },
   'dry-run': { type: 'bool', help: 'print the points (and for slurm the batch script) without creating anything' },
   cli: { type: 'string', metavar: 'PATH', help: 'the cli.js that trains the runs (default: the one running)' },
@@ -58,8 +59,10 @@ export const SWEEP_USAGE = `usage: fast-advprop sweep [--config BASE] (--grid FI
 
 Trains the cartesian product of the grid's values (× variants × seeds), one run folder per point
 under DIR/runs/, and keeps DIR/sweep.json (points, run folders, executor, job ids). The table is
-built from the run folders: test accuracy, mean ± std over seeds. local runs the points as child
-processes and returns when all ended; slurm submits one sbatch --array and returns (or --wait).
+built from the run folders: test accuracy, mean ± std over seeds. local queues the points in the
+run queue VS Code also drains, runs them as child processes (--parallel at a time; a point VS Code
+took first is waited for, not run twice) and returns when all ended; slurm submits one
+sbatch --array and returns (or --wait).
 Exit codes: 0 done (or submitted), 1 a point failed, 2 bad flag, grid or config (nothing created).
 
 ${formatFlags(SWEEP_FLAGS)}`;
@@ -174,6 +177,7 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     }
     if (multi.sbatch.length || multi.setup.length) throw new UsageError(multi.sbatch.length ? '--sbatch' : '--setup', 'is a Slurm setting; add --executor slurm');
   } else if (flags.parallel !== undefined) throw new UsageError('--parallel', 'is for --executor local; on Slurm use --max-parallel');
+  if (flags['enqueue-only'] && kind !== 'local') throw new UsageError('--enqueue-only', 'queues points for the local run queue; Slurm has its own queue (leave it out)');
   if (flags.parallel !== undefined && (Number(flags.parallel) < 1 || Number(flags.parallel) > 256)) throw new UsageError('--parallel', 'must be 1 to 256');
   if (flags.seeds !== undefined && (Number(flags.seeds) < 1 || Number(flags.seeds) > 1000)) throw new UsageError('--seeds', 'must be 1 to 1000');
   let grid: GridSpec = { axes: [], variants: [], seeds: 0 };
@@ -194,6 +198,7 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   }
   if (flags.seeds !== undefined) grid = { ...grid, seeds: Number(flags.seeds) };
   if (flags.command !== undefined) grid = { ...grid, command: checkCommand(flags.command, '--command') };
+  if (grid.command !== undefined && flags['enqueue-only']) throw new UsageError('--enqueue-only', 'a command sweep runs your command, which the run queue cannot start; leave out --enqueue-only');
   if (grid.command !== undefined && flags.config !== undefined) throw new UsageError('--config', 'a command sweep runs your command, not our engine: leave out --config (the grid\'s keys fill the command\'s {placeholders})');
   const { base, baseFile } = readBase(flags.config as string | undefined);
   const slurm = kind === 'slurm' ? slurmSettings(flags, multi) : undefined;
@@ -218,6 +223,12 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     m = next;
     writeManifest(dir, next);
   };
+  if (flags['enqueue-only']) {
+    new LocalExecutor(cli).enqueue(dir, m, save);
+    io.out(`queued ${points.length} point${points.length === 1 ? '' : 's'}; they start from the run queue (VS Code, under fastAdvprop.maxConcurrentRuns)`);
+    io.out(`follow it with: fast-advprop sweep status ${dir}   (stop: fast-advprop sweep cancel ${dir})`);
+    return 0;
+  }
   const ex = executorFor(kind, cli);
   await ex.submit(dir, m, save, io.out);
   if (kind === 'slurm' && !flags.wait) {
