@@ -230,7 +230,12 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     return 0;
   }
   const ex = executorFor(kind, cli);
-  await ex.submit(dir, m, save, io.out);
+  const release = kind === 'local' ? cancelOnSignal(dir, io) : () => undefined;
+  try {
+    await ex.submit(dir, m, save, io.out);
+  } finally {
+    release();
+  }
   if (kind === 'slurm' && !flags.wait) {
     io.out(`follow it with: fast-advprop sweep status ${dir}   (stop: fast-advprop sweep cancel ${dir})`);
     return 0;
@@ -242,6 +247,27 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   printTable(states, false, io);
   if (kind === 'slurm') printStartTimes(dir, final, io);
   return states.some((s) => s.run !== 'completed') ? 1 : 0;
+}
+
+/**
+ * Ctrl-C (or SIGTERM) on a local sweep cancels it, as `sweep cancel` would: its queued points leave
+ * the run queue (else a VS Code window opening the folder would start them later) and its running
+ * points stop at their next step with a checkpoint. A second signal exits at once.
+ */
+function cancelOnSignal(dir: string, io: CliIo): () => void {
+  let got = false;
+  const handler = (sig: NodeJS.Signals): void => {
+    if (got) process.exit(130);
+    got = true;
+    io.err(`${sig}: cancelling the sweep (queued points leave the queue, running ones stop after their current step); send it again to exit at once`);
+    void cancelSweep(dir, readManifest(dir), undefined).then((lines) => lines.forEach((l) => io.out(l)), (e: Error) => io.err(`error: ${e.message}`));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 async function sweepStates(dir: string, m: SweepManifest, io: CliIo): Promise<PointState[]> {

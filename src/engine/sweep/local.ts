@@ -110,6 +110,8 @@ export class LocalExecutor implements SweepExecutor {
     const args = rec.kind === 'resume' ? ['--resume', runDir] : ['--config', pointConfigFile(dir, p), '--run-dir', runDir];
     await this.runPoint(dir, p, log, async () => {
       const r = await this.train(args);
+      // A stop.request the engine did not read (it stopped on a signal first) would end the next --resume at once.
+      fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
       fs.mkdirSync(path.join(dir, 'points'), { recursive: true });
       fs.writeFileSync(pointMarker(dir, p.index, 'exit'), `${r.code ?? 'killed'}\n`);
       return r;
