@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { cancelSweep } from '../../engine/cli/sweep';
 import { aggregateBySeed, formatGroupTable } from '../../engine/sweep/aggregate';
 import { readManifest } from '../../engine/sweep/manifest';
-import { seedRows } from '../../engine/sweep/state';
+import { isSettled, seedRows } from '../../engine/sweep/state';
 import { cliPath, engineEnv } from '../engineCommand';
 import { MANAGE_TRUST, trustRefusal } from '../runs/trust';
 import type { Services } from '../services';
@@ -125,6 +125,24 @@ async function pickSweep(sweeps: SweepsModel, placeHolder: string): Promise<stri
 export function registerSweepCommands(context: vscode.ExtensionContext, services: Services, sweeps: SweepsModel): void {
   const reg = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
+  // Local sweeps started here: no sweep process prints the table at the end any more (the job
+  // manager runs the points), so the window says when the last point settled.
+  const following = new Set<string>();
+  context.subscriptions.push(sweeps.onDidChange(() => {
+    for (const dir of [...following]) {
+      const v = sweeps.get(dir);
+      if (!v?.manifest || v.states.length === 0 || !v.states.every(isSettled)) continue;
+      following.delete(dir);
+      const table = formatGroupTable(aggregateBySeed(seedRows(v.states)));
+      services.output.appendLine(`sweep ${v.manifest.name} finished: test accuracy over seeds`);
+      for (const l of table) services.output.appendLine(`  ${l}`);
+      const done = v.states.filter((st) => st.run === 'completed').length;
+      const text = `Fast AdvProp: sweep ${v.manifest.name} finished: ${done}/${v.states.length} points completed.`;
+      const show = done === v.states.length ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+      void show(text, 'Open Sweep Results').then((picked) => picked && vscode.commands.executeCommand('fastAdvprop.openSweepResults', dir));
+    }
+  }));
+
   reg('fastAdvprop.startSweep', async (arg?: StartSweepOptions) => {
     const interactive = !(arg && typeof arg === 'object' && !(arg instanceof vscode.Uri));
     const refusal = refuse('Start Sweep', 'start sweeps', 'a sweep runs the engine (locally or through sbatch) on this workspace\'s configs');
@@ -136,7 +154,10 @@ export function registerSweepCommands(context: vscode.ExtensionContext, services
     if (!opts) return undefined;
     try {
       const r = await startSweepProcess(services, opts);
-      if (readManifest(r.dir).executor === 'local') services.jobs.adoptSweep(r.dir);
+      if (readManifest(r.dir).executor === 'local') {
+        services.jobs.adoptSweep(r.dir);
+        following.add(path.resolve(r.dir));
+      }
       sweeps.refresh();
       void sweeps.query();
       return r;

@@ -12,7 +12,7 @@ interface Row { label: string; description: string }
 
 export const sweepQueueScenario: Scenario = {
   name: 'sweep-local-queue',
-  description: 'Start Sweep (local) of 2 points while a run trains, maxConcurrentRuns 1 -> both points queued in the Runs view, none starts -> Stop Training on the run -> the points train one at a time and complete',
+  description: 'Start Sweep (local) of 2 points while a run trains, maxConcurrentRuns 1 -> both points queued in the Runs view, none starts -> Stop Training on the run -> the points train one at a time and complete, and the window says the sweep finished',
   settings: { 'fastAdvprop.sweep.executor': 'local', 'fastAdvprop.maxConcurrentRuns': 1 },
   workspaceFiles: {
     ...tinyWorkspaceFiles(),
@@ -24,6 +24,8 @@ export const sweepQueueScenario: Scenario = {
     await d.command('Fast AdvProp: Start Training');
     await d.pick('blocker.advprop.json');
     const blocker = await d.step('the run trains', () => d.poll(() => runFolders(d.workspace).find((r) => runState(r) === 'running'), 90_000, 'a running run'));
+    // Its dashboard opens on its own; opened in the middle of Start Sweep's pickers it would close them.
+    await d.waitForWebview(/\bRUNNING\b/i, { timeout: 30_000 });
     await d.command('Fast AdvProp: Start Sweep');
     await d.pick('point.advprop.json');
     await d.pick('Type the axes…', { filter: false });
@@ -78,6 +80,7 @@ export const sweepQueueScenario: Scenario = {
       return s.every((x) => x === 'completed') ? `${s.join(', ')}; at most ${most} run(s) at once` : undefined;
     }, 180_000, 'both points completed'));
     if (most > 1) throw new Error(`${most} runs trained at once under maxConcurrentRuns 1`);
+    await d.waitForText(`Fast AdvProp: sweep ${path.basename(sweep)} finished: 2/2 points completed.`, { timeout: 30_000 });
     await d.step('the Runs view shows both points completed', () => d.poll(async () => {
       const p = await pointRows();
       return p.length === 2 && p.every((r) => r.description.startsWith('completed')) ? JSON.stringify(p) : undefined;
