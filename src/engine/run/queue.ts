@@ -109,6 +109,29 @@ export function unqueue(runDir: string, why: string): boolean {
   return true;
 }
 
+/**
+ * Gives a run whose engine has exited a final status when the engine wrote none (it was refused
+ * before making its run folder, or killed): without it the folder would read `queued` or
+ * `running` for ever. False when the engine's own final status is there.
+ */
+export function failUnfinished(runDir: string, message: string): boolean {
+  const prev = readRunStatus(runDir);
+  if (isFinal(prev)) return false;
+  const t = new Date().toISOString();
+  const status: RunStatus = {
+    ...(prev ?? { schema: 1, startedAt: null, progress: { epoch: 0, epochs: 0, step: 0, totalSteps: 0 } }),
+    schema: 1,
+    state: 'failed',
+    pid: null,
+    updatedAt: t,
+    endedAt: t,
+    error: { ...(prev?.error ?? {}), message },
+  };
+  fs.mkdirSync(runDir, { recursive: true });
+  writeJson(path.join(runDir, RUN_FILES.status), status);
+  return true;
+}
+
 export function isFinal(s: RunStatus | undefined): boolean {
   return s !== undefined && FINAL_STATES.includes(s.state);
 }

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RUN_FILES, RUN_LOCK_FILE } from '../../shared/runFormat';
 import { judgeLock, parseRunLock } from '../run/lock';
-import { claimQueued, isFinal, readQueueRecord, readRunStatus, unqueue, writeQueued } from '../run/queue';
+import { claimQueued, failUnfinished, isFinal, readQueueRecord, readRunStatus, unqueue, writeQueued } from '../run/queue';
 import { READ_LIMITS, readBoundedText } from '../util/boundedRead';
 import type { SweepExecutor, SweepLog } from './executor';
 import { SWEEP_CANCEL_REQUEST, pointConfigFile, pointMarker, pointRunDir, type SweepManifest, type SweepPointRecord } from './manifest';
@@ -112,6 +112,7 @@ export class LocalExecutor implements SweepExecutor {
       const r = await this.train(args);
       // A stop.request the engine did not read (it stopped on a signal first) would end the next --resume at once.
       fs.rmSync(path.join(runDir, RUN_FILES.stopRequest), { force: true });
+      failUnfinished(runDir, `train exited ${r.code ?? '(killed)'} without writing a final status${r.lastError ? `: ${r.lastError.replace(/^error: /, '')}` : ''}`);
       fs.mkdirSync(path.join(dir, 'points'), { recursive: true });
       fs.writeFileSync(pointMarker(dir, p.index, 'exit'), `${r.code ?? 'killed'}\n`);
       return r;

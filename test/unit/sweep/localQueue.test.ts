@@ -73,6 +73,23 @@ describe('local sweeps through the run queue', function () {
     }
   });
 
+  it('a point whose engine exits without a final status (refused, killed) reads failed with why, not queued for ever', async function () {
+    requireCli(this);
+    this.timeout(60000);
+    const fake = path.join(tmp, 'refusing-cli.js');
+    fs.writeFileSync(fake, 'process.stderr.write("error: dataset.path: /nowhere does not exist\\n"); process.exit(3);\n');
+    const out = path.join(tmp, 'refused');
+    const res = await runCli(['sweep', '--seeds', '2', '--cli', fake, '--out', out], { cwd: tmp, timeoutMs: 50000 });
+    assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
+    for (const p of readManifest(out).points) {
+      const st = JSON.parse(readText(path.join(out, p.runDir, 'status.json')));
+      assert.equal(st.state, 'failed', `point ${p.index}`);
+      assert.equal(st.error.message, 'train exited 3 without writing a final status: dataset.path: /nowhere does not exist');
+      assert.equal(fs.existsSync(path.join(out, p.runDir, 'queue.json')), false);
+    }
+    assert.match(res.stdout, /\b0\/2\b.*\b2 failed\b/);
+  });
+
   it('SIGINT to a local sweep cancels it: the running point stops with a checkpoint, the queued ones leave the queue (nothing left for VS Code to start later)', async function () {
     requireCli(this);
     this.timeout(120000);
