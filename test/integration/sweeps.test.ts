@@ -113,6 +113,36 @@ if (process.env.FAST_ADVPROP_UNTRUSTED !== '1') {
       }
     });
 
+    test('with maxConcurrentRuns 2 a sweep (sweep.parallel 1) trains one point at a time and leaves the other slot to an ordinary run', async function () {
+      this.timeout(300_000);
+      const conf = vscode.workspace.getConfiguration('fastAdvprop');
+      await conf.update('maxConcurrentRuns', 2, vscode.ConfigurationTarget.Workspace);
+      try {
+        assert.equal(vscode.workspace.getConfiguration('fastAdvprop').get('sweep.parallel'), 1);
+        fs.writeFileSync(path.join(ws, 'sweep-slow.advprop.json'), JSON.stringify({ ...TINY, maxSteps: 40, logEvery: 1 }, null, 2));
+        const r = (await vscode.commands.executeCommand('fastAdvprop.startSweep', { configPath: path.join(ws, 'sweep-slow.advprop.json'), set: ['split=4:1,2:1,1:1'], name: `sweep-limit-${Date.now()}` })) as { dir: string };
+        const pts = (JSON.parse(fs.readFileSync(path.join(r.dir, 'sweep.json'), 'utf8')) as { points: { runDir: string }[] }).points.map((p) => path.join(r.dir, p.runDir));
+        const other = await services.jobs.start({ configPath: path.join(ws, 'sweep-slow.advprop.json'), runName: `beside-sweep-${Date.now()}` });
+        let mostSweep = 0;
+        let both = false;
+        const end = Date.now() + 240_000;
+        for (;;) {
+          const s = pts.map(stateOf);
+          const n = s.filter((x) => x === 'running').length;
+          mostSweep = Math.max(mostSweep, n);
+          if (n === 1 && stateOf(other.runDir) === 'running') both = true;
+          if (s.some((x) => x === 'failed') || stateOf(other.runDir) === 'failed') assert.fail(`a run failed: ${s.join(', ')}, ${stateOf(other.runDir)}`);
+          if (s.every((x) => x === 'completed') && stateOf(other.runDir) === 'completed') break;
+          if (Date.now() > end) assert.fail(`timed out: ${s.join(', ')}, ${stateOf(other.runDir)}`);
+          await sleep(100);
+        }
+        assert.equal(mostSweep, 1, 'two points of a sweep with parallel 1 trained at once');
+        assert.ok(both, 'the ordinary run never trained beside a sweep point, though maxConcurrentRuns is 2');
+      } finally {
+        await conf.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
     test('a bad grid value is refused with the field named and creates no sweep folder', async () => {
       const name = `sweep-bad-${Date.now()}`;
       await assert.rejects(
