@@ -24,10 +24,8 @@ import { readPointState, type SchedulerInfo } from './state';
 /** How long a point may stay claimed by another process without that process starting it. */
 const CLAIM_GRACE_MS = 120_000;
 
-export interface LocalExecutorOptions {
-  /** How often a point run elsewhere is looked at. */
-  pollMs?: number;
-}
+/** How often a point another process runs is looked at. */
+const POLL_MS = 500;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -47,10 +45,7 @@ function engineGone(runDir: string): boolean {
 
 export class LocalExecutor implements SweepExecutor {
   readonly kind = 'local' as const;
-  private readonly pollMs: number;
-  constructor(private readonly cli: string, private readonly nodeBin: string = process.execPath, opts: LocalExecutorOptions = {}) {
-    this.pollMs = opts.pollMs ?? 500;
-  }
+  constructor(private readonly cli: string, private readonly nodeBin: string = process.execPath) {}
 
   /**
    * Writes every engine point's run folder as queued (queue.json holding the point's config) and
@@ -154,7 +149,7 @@ export class LocalExecutor implements SweepExecutor {
           return;
         }
       } else claimedSince = undefined;
-      await sleep(this.pollMs);
+      await sleep(POLL_MS);
     }
     const s = readPointState(dir, p);
     const acc = s.accuracy !== undefined ? `, test accuracy ${(100 * s.accuracy).toFixed(2)}%` : '';
