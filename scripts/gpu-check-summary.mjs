@@ -1,5 +1,6 @@
 // Reads what scripts/gpu-check.sh left in LOG_DIR and writes gpu-check-summary.json and .md: the
-// adapter, the kernel checks, ours vs PyTorch eager per batch side by side, the default job.
+// adapter, the kernel checks, ours vs PyTorch eager per batch side by side, the default job, and
+// the CPU rows (issue #17): scaling from 1 worker to every core, ours vs PyTorch's CPU peer.
 // Usage: node gpu-check-summary.mjs LOG_DIR gpu|software. Plain node, no dependencies: it runs
 // on the GPU machine from .gpucheck/.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,25 @@ for (const b of Object.keys(torch)) {
 }
 rows.sort((a, b) => a.batch - b.batch);
 
+// Step 7's bench: wasm rows 1, 2, 4 … workers; scaling = rate / (workers × the 1-worker rate).
+const cpuBench = json('bench-cpu.json');
+const wasmRows = (cpuBench?.rows ?? []).filter((r) => r.backend === 'wasm').sort((a, b) => a.workers - b.workers);
+const oneWorker = wasmRows.find((r) => r.workers === 1)?.imagesPerSecond;
+const cpu = cpuBench ? {
+  cores: cpuBench.cores ?? null,
+  cpu: cpuBench.machine?.cpu ?? null,
+  torch: cpuBench.peer?.torch ?? null,
+  peerSkipped: cpuBench.peer?.skipped ?? null,
+  rows: wasmRows.map((r) => {
+    const p = (cpuBench.peer?.rows ?? []).find((x) => x.key === r.key);
+    return {
+      workers: r.workers, batch: r.batch, imagesPerSecond: r.imagesPerSecond, fractionOfCeiling: r.fractionOfCeiling ?? null,
+      scaling: oneWorker ? r.imagesPerSecond / (r.workers * oneWorker) : null,
+      torchNchw: p?.nchw ?? null, torchChannelsLast: p?.channelsLast ?? null, oursOverTorch: p?.ratio ?? null,
+    };
+  }),
+} : null;
+
 const trainWall = Number(steps.train?.detail);
 const summary = {
   measuredAt: new Date().toISOString(),
@@ -79,6 +99,7 @@ const summary = {
     progress: status?.progress ? { state: status.state, step: status.progress.step, totalSteps: status.progress.totalSteps } : null,
     ...(results ? { trainingWallSeconds: results.wallSeconds, testAccuracy: results.clean?.accuracy, steps: results.steps, epochs: results.epochs, imagesPerSecond: results.imagesPerSecond } : {}),
   },
+  cpu,
   steps,
 };
 writeFileSync(join(dir, 'gpu-check-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -101,6 +122,14 @@ for (const s of summary.benchSkipped ?? []) md.push(`\nbench skipped ${s.key}: $
 const t = summary.training;
 md.push('');
 md.push(`- default training job on webgpu${t.maxSteps ? ` (dry run: stopped after ${t.maxSteps} steps, small test set)` : ''}: ${t.status}; process ${fmt(t.processWallSeconds)} s, training ${fmt(t.trainingWallSeconds)} s, ${t.steps ?? '-'} steps, test accuracy ${typeof t.testAccuracy === 'number' ? `${fmt(100 * t.testAccuracy, 2)} %` : '-'}${!results && t.progress ? ` (reached step ${t.progress.step} of ${t.progress.totalSteps ?? '?'}, state ${t.progress.state})` : ''}`);
+if (cpu) {
+  md.push('');
+  md.push(`CPU, ${cpu.cores ?? '?'} cores (${cpu.cpu ?? '?'}), ResNet-20 step on wasm; PyTorch ${cpu.torch ?? `not run${cpu.peerSkipped ? ` (${cpu.peerSkipped})` : ''}`} on the CPU at as many threads:`);
+  md.push('');
+  md.push('| workers | batch | ours images/s | of linear scaling from 1 | of the FMA ceiling | PyTorch NCHW | PyTorch channels-last | ours / PyTorch (faster format) |');
+  md.push('|---|---|---|---|---|---|---|---|');
+  for (const r of cpu.rows) md.push(`| ${r.workers} | ${r.batch} | ${fmt(r.imagesPerSecond)} | ${r.scaling === null ? '-' : `${fmt(100 * r.scaling, 0)} %`} | ${r.fractionOfCeiling === null ? '-' : `${fmt(100 * r.fractionOfCeiling, 0)} %`} | ${fmt(r.torchNchw)} | ${fmt(r.torchChannelsLast)} | ${r.oursOverTorch === null ? '-' : `${fmt(r.oursOverTorch, 2)}×`} |`);
+}
 md.push(`- steps: ${Object.entries(steps).map(([n, s]) => `${n} ${s.status}`).join(', ')}`);
 writeFileSync(join(dir, 'gpu-check-summary.md'), `${md.join('\n')}\n`);
 console.log(md.join('\n'));

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { READ_LIMITS, readBounded } from '../util/boundedRead';
+import { READ_LIMITS, entryExists, readBounded } from '../util/boundedRead';
 
 // IDX (LeCun's MNIST format): 2 zero bytes, a type code (0x08 = unsigned byte), the number of
 // dimensions, then each dimension as a big-endian uint32, then the data. Files come raw or gzipped
@@ -60,7 +59,7 @@ export function parseIdx(input: Uint8Array, path: string, expectedNdim?: number,
 /** Reads an IDX file, trying `base` and `base.gz`; a missing file names both candidates. */
 export async function readIdxFile(base: string, expectedNdim?: number): Promise<IdxArray & { path: string }> {
   const candidates = [base, `${base}.gz`];
-  const path = candidates.find((p) => existsSync(p));
+  const path = candidates.find((p) => entryExists(p));
   if (!path) {
     throw new Error(`${base}[.gz]: file not found; put the MNIST-format file there (raw or gzipped) or fix dataset.path`);
   }

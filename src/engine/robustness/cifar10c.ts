@@ -1,7 +1,7 @@
 // Released CIFAR-10-C: <corruption>.npy holds 50,000 uint8 32×32×3 images, severity-major
 // (rows 10,000·(s−1) … 10,000·s − 1 are severity s), and labels.npy the matching labels.
 
-import { existsSync } from 'node:fs';
+import { entryExists } from '../util/boundedRead';
 import { join } from 'node:path';
 import { ALL_CORRUPTIONS } from '../../shared/robustness';
 import { assertCorruptionName, assertSeverity } from './index';
@@ -33,9 +33,9 @@ function shapeText(s: readonly number[]): string {
  */
 export function openCifar10C(dir: string, corruptions?: readonly string[]): Cifar10C {
   const labelsPath = join(dir, 'labels.npy');
-  if (!existsSync(labelsPath)) throw new Error(`${labelsPath} not found: point the CIFAR-10-C folder setting at the unpacked CIFAR-10-C release (it holds labels.npy and one <corruption>.npy per corruption)`);
+  if (!entryExists(labelsPath)) throw new Error(`${labelsPath} not found: point the CIFAR-10-C folder setting at the unpacked CIFAR-10-C release (it holds labels.npy and one <corruption>.npy per corruption)`);
   for (const c of corruptions ?? []) assertCorruptionName(c);
-  const missing = (corruptions ?? []).filter((c) => !existsSync(join(dir, `${c}.npy`)));
+  const missing = (corruptions ?? []).filter((c) => !entryExists(join(dir, `${c}.npy`)));
   if (missing.length) throw new Error(`CIFAR-10-C folder ${dir} lacks ${missing.map((m) => `${m}.npy`).join(', ')}; download the full release or evaluate only the corruptions present`);
 
   const lf = openNpy(labelsPath);
@@ -55,7 +55,7 @@ export function openCifar10C(dir: string, corruptions?: readonly string[]): Cifa
     let f = open.get(c);
     if (f) return f;
     const path = join(dir, `${c}.npy`);
-    if (!existsSync(path)) throw new Error(`${path} not found; download it from the CIFAR-10-C release`);
+    if (!entryExists(path)) throw new Error(`${path} not found; download it from the CIFAR-10-C release`);
     f = openNpy(path);
     const { shape, dtype } = f.header;
     const expected = [5 * perSeverity, ...IMAGE_SHAPE];
@@ -71,7 +71,7 @@ export function openCifar10C(dir: string, corruptions?: readonly string[]): Cifa
     dir,
     labels,
     perSeverity,
-    available: ALL_CORRUPTIONS.filter((c) => existsSync(join(dir, `${c}.npy`))),
+    available: ALL_CORRUPTIONS.filter((c) => entryExists(join(dir, `${c}.npy`))),
     load(corruption, severity, start = 0, count = perSeverity - start): Float32Array {
       assertCorruptionName(corruption);
       assertSeverity(severity);

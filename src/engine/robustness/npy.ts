@@ -2,6 +2,7 @@
 // header first so a caller can pull just the rows it needs from a 150 MB file.
 
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { fsErrorText } from '../util/boundedRead';
 
 export type NpyDtype = '|u1' | '<i4' | '<i8' | '<f4' | '<f8';
 export type NpyData = Uint8Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
@@ -113,7 +114,12 @@ export interface NpyFile {
 
 export function openNpy(file: string): NpyFile {
   // Non-blocking open and a type check first: a FIFO named like a .npy file would block forever.
-  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw new Error(`${file}: cannot be read: ${fsErrorText(e)}; point the CIFAR-10-C folder at the released .npy files`);
+  }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`${file}: not a regular file; point the CIFAR-10-C folder at the released .npy files`);

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SYSTEM_PROBE, parseRunLock, type ProcessProbe } from '../../shared/processIdentity';
 import { RUN_FILES, RUN_LOCK_FILE, type RunLock } from '../../shared/runFormat';
 import { RunDirError } from './runDir';
 
@@ -25,46 +26,6 @@ function readText(file: string): string | undefined {
   }
 }
 
-let bootIdCache: string | null | undefined;
-export function bootId(): string | null {
-  if (bootIdCache === undefined) bootIdCache = readText('/proc/sys/kernel/random/boot_id')?.trim() || null;
-  return bootIdCache;
-}
-
-/** `<boot id>:<start ticks>` of a process (Linux), or null where it cannot be read. */
-export function processStartTime(pid: number): string | null {
-  const boot = bootId();
-  const stat = readText(`/proc/${pid}/stat`);
-  if (!boot || !stat) return null;
-  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = rest[19]; // field 22; rest[0] is field 3
-  return ticks && /^\d+$/.test(ticks) ? `${boot}:${ticks}` : null;
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export function parseRunLock(text: string | undefined): RunLock | undefined {
-  if (!text) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const o = v as Partial<RunLock> | null;
-  if (!o || typeof o !== 'object' || o.schema !== 1 || !Number.isInteger(o.pid) || (o.pid as number) <= 0) return undefined;
-  if (typeof o.nonce !== 'string' || typeof o.host !== 'string' || !(o.startTime === null || typeof o.startTime === 'string')) return undefined;
-  return o as RunLock;
-}
-
 /** Lock files this process holds, by path → nonce. */
 const heldHere = new Map<string, string>();
 
@@ -74,18 +35,20 @@ export type LockVerdict =
   | { owner: 'stale'; lock: RunLock; why: string };
 
 /** Whether the process a lock names is still the one that took it. */
-export function judgeLock(lock: RunLock, file?: string): LockVerdict {
+export function judgeLock(lock: RunLock, file?: string, probe: ProcessProbe = SYSTEM_PROBE): LockVerdict {
   if (lock.host !== os.hostname()) return { owner: 'other-host', lock };
   if (lock.pid === process.pid) {
     // Our own pid: live only if this process really holds it (an earlier in-process command that
     // ended without releasing, e.g. in a test, left it stale).
     return file !== undefined && heldHere.get(file) === lock.nonce ? { owner: 'live', lock } : { owner: 'stale', lock, why: 'its command in this process has ended' };
   }
-  if (!pidAlive(lock.pid)) return { owner: 'stale', lock, why: `process ${lock.pid} is gone` };
-  const now = processStartTime(lock.pid);
+  if (!probe.alive(lock.pid)) return { owner: 'stale', lock, why: `process ${lock.pid} is gone` };
+  // Where start times cannot be read (no /proc), a live pid is taken at its word: the engine
+  // refuses to train over a run it cannot prove abandoned.
+  const now = probe.startTime(lock.pid);
   if (lock.startTime && now) {
     const [lockBoot] = lock.startTime.split(':');
-    if (lockBoot !== bootId()) return { owner: 'stale', lock, why: `it was taken before the machine restarted (pid ${lock.pid} is another process now)` };
+    if (lockBoot !== probe.bootId()) return { owner: 'stale', lock, why: `it was taken before the machine restarted (pid ${lock.pid} is another process now)` };
     if (now !== lock.startTime) return { owner: 'stale', lock, why: `pid ${lock.pid} now belongs to another process` };
   }
   return { owner: 'live', lock };
@@ -123,6 +86,8 @@ export interface AcquireOptions {
   create?: boolean;
   /** Where "recovered a stale lock" goes (stderr of the CLI). */
   say?: (line: string) => void;
+  /** What the OS says about processes; the system's unless a test stands in for another OS. */
+  probe?: ProcessProbe;
 }
 
 /**
@@ -143,9 +108,10 @@ export function acquireRunLock(runDir: string, command: string, opts: AcquireOpt
     }
   }
   let recovered: RunLock | undefined;
+  const probe = opts.probe ?? SYSTEM_PROBE;
   for (let attempt = 0; ; attempt++) {
     const lock: RunLock = {
-      schema: 1, pid: process.pid, startTime: processStartTime(process.pid), nonce: randomBytes(16).toString('hex'),
+      schema: 1, pid: process.pid, startTime: probe.startTime(process.pid), nonce: randomBytes(16).toString('hex'),
       host: os.hostname(), acquiredAt: new Date().toISOString(), command,
     };
     let fd: number;
@@ -171,7 +137,7 @@ export function acquireRunLock(runDir: string, command: string, opts: AcquireOpt
         removeIfUnchanged(file, text);
         continue;
       }
-      const verdict = judgeLock(existing, file);
+      const verdict = judgeLock(existing, file, probe);
       if (verdict.owner === 'live') throw new RunDirError(opts.field, `run ${name} is ${describeOwner(existing)}; stop it first`);
       if (verdict.owner === 'other-host') {
         throw new RunDirError(opts.field, `run ${name} is locked by process ${existing.pid} on host ${existing.host} (${existing.command}, started ${existing.acquiredAt}), which this machine cannot check; stop it there, or delete ${file} if that process is gone`);

@@ -99,6 +99,18 @@ export function readBoundedText(file: string, max: number, what?: string): strin
 }
 
 /**
+ * Whether anything is at `file`, following no link: a dangling link or a link loop is *there*, so
+ * the read that follows reports what it is instead of "not found".
+ */
+export function entryExists(file: string): boolean {
+  try {
+    return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Why `dir` cannot serve as a data folder ("not found", "a symbolic link loop (ELOOP)", "is a
  * file, not a folder"), or undefined when it is a folder.
  */

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeIdx, parseIdx, readIdxFile } from '../../../src/engine/data/idx';
@@ -68,6 +68,17 @@ describe('data: IDX reader', () => {
     await assert.rejects(loadDataset({ name: 'idx', path: dir }), (e: Error) => {
       assert.ok(e.message.includes(path.join(dir, 't10k-labels-idx1-ubyte')), e.message);
       assert.match(e.message, /not found; put the MNIST-format file there/);
+      return true;
+    });
+  });
+
+  it('a symbolic link loop says so instead of "not found"', async () => {
+    writeIdxDir(dir, { train: true, test: true });
+    const p = path.join(dir, 't10k-labels-idx1-ubyte');
+    rmSync(`${p}.gz`);
+    symlinkSync(p, p);
+    await assert.rejects(loadDataset({ name: 'idx', path: dir }), (e: Error) => {
+      assert.equal(e.message, `${p}: cannot be read: a symbolic link loop (ELOOP)`);
       return true;
     });
   });

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bootId, judgeLock, ownerOf, processStartTime, verifiedPid } from '../../../src/extension/runs/processIdentity';
+import { procProbe } from '../../../src/shared/processIdentity';
 import type { RunLock } from '../../../src/shared/runFormat';
 
 const linux = process.platform === 'linux';
@@ -48,6 +49,15 @@ describe('process identity from run.lock (extension side)', () => {
     assert.match((judgeLock(lockOf({ startTime: `${bootId()}:${Number(ticks) + 7}` })) as { why: string }).why, /now belongs to another process/);
     assert.equal(judgeLock(lockOf({ startTime: null })).owner, 'stale', 'a lock without a start time cannot be checked here');
     assert.equal(judgeLock(lockOf({ host: `not-${os.hostname()}` })).owner, 'other-host');
+  });
+
+  it('without /proc (macOS, Windows): a live pid whose lock records no start time is verified; a dead one is stale', () => {
+    const noProc = procProbe(path.join(dir, 'no-proc'));
+    assert.equal(judgeLock(lockOf({ startTime: null }), noProc).owner, 'verified');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    assert.equal(judgeLock(lockOf({ pid: dead, startTime: null }), noProc).owner, 'stale');
+    // A lock from a Linux boot cannot be matched where boot ids cannot be read: never signalled.
+    assert.equal(judgeLock(lockOf({}), noProc).owner, 'stale');
   });
 
   it('verifiedPid: the pid only while the lock is the one verified before (same nonce)', () => {

@@ -25,7 +25,14 @@ describe('gpu-check summary', () => {
     w('torch-512.txt', 'torch 2.11.0+cu130 cuda nchw threads=16 batch=512: 20000.0 images/s (80 steps in 2.0 s)\n');
     w('train-results.json', { clean: { accuracy: 0.871, loss: 0.4 }, wallSeconds: 25.5, steps: 625, epochs: 5, imagesPerSecond: 2000 });
     w('train-config.json', { config: { maxSteps: 0 }, backend: { reason: 'webgpu requested and loaded' } });
-    w('gpu-check-steps.tsv', 'system\tok\t2.36\nkernels\tok\t\nbench\tno row for batch 128 512\t\ntorch\tok\tcuda\ntrain\tok\t27.3\n');
+    // Step 7: the CPU bench on 16 cores, shaped as `bench --out` writes it.
+    const cpuRow = (workers: number, ips: number) => ({ key: `wasm-${workers}`, backend: 'wasm', workers, batch: 64, imagesPerSecond: ips, fractionOfCeiling: 0.5 });
+    w('bench-cpu.json', {
+      cores: 16, machine: { cpu: 'AMD EPYC', node: 'v20' },
+      rows: [{ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, imagesPerSecond: 2 }, cpuRow(16, 1200), cpuRow(1, 100), cpuRow(4, 360)],
+      peer: { torch: '2.11.0', rows: [{ key: 'wasm-1', nchw: 150, channelsLast: 200, ratio: 0.5 }, { key: 'wasm-16', nchw: 1500, channelsLast: 1000, ratio: 0.8 }] },
+    });
+    w('gpu-check-steps.tsv', 'system\tok\t2.36\nkernels\tok\t\nbench\tno row for batch 128 512\t\ntorch\tok\tcuda\ntrain\tok\t27.3\ncpu\tok\t16 cores\n');
 
     const r = spawnSync(process.execPath, [SCRIPT, dir, 'gpu'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -51,5 +58,11 @@ describe('gpu-check summary', () => {
     assert.match(md, /\| 512 \| - \| - \| 20000\.0 \| - \| - \|/);
     assert.match(md, /test accuracy 87\.10 %/);
     assert.match(md, /bench no row for batch 128 512/);
+    assert.deepEqual(s.cpu.rows.map((x: { workers: number }) => x.workers), [1, 4, 16], 'wasm rows only, by workers');
+    assert.equal(s.cpu.rows[1].scaling, 360 / (4 * 100));
+    assert.equal(s.cpu.rows[2].oursOverTorch, 0.8);
+    assert.equal(s.cpu.rows[1].oursOverTorch, null, 'no peer row for 4 workers');
+    assert.match(md, /CPU, 16 cores \(AMD EPYC\)/);
+    assert.match(md, /\| 16 \| 64 \| 1200\.0 \| 75 % \| 50 % \| 1500\.0 \| 1000\.0 \| 0\.80× \|/);
   });
 });

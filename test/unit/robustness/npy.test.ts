@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, openNpy, readNpy, toInt32 } from '../../../src/engine/robustness/npy';
@@ -106,5 +106,9 @@ describe('robustness: .npy reader', () => {
     }
     assert.throws(() => openCifar10C(dir, ['fog', 'snow']), /lacks snow\.npy/);
     assert.throws(() => openCifar10C(join(dir, 'nope')), /labels\.npy not found/);
+    // A link loop where a file should be is named as such, not as a missing download.
+    const loop = join(dir, 'snow.npy');
+    symlinkSync(loop, loop);
+    assert.throws(() => openCifar10C(dir, ['snow']).load('snow', 1), (e: Error) => e.message === `${loop}: cannot be read: a symbolic link loop (ELOOP); point the CIFAR-10-C folder at the released .npy files`);
   });
 });

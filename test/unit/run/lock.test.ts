@@ -7,12 +7,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunDirError } from '../../../src/engine/run/runDir';
-import { acquireRunLock, bootId, judgeLock, parseRunLock, processStartTime, runLockScope, takeRunLock } from '../../../src/engine/run/lock';
+import { acquireRunLock, judgeLock, runLockScope, takeRunLock } from '../../../src/engine/run/lock';
+import { SYSTEM_PROBE, parseRunLock, procProbe } from '../../../src/shared/processIdentity';
 import { RUN_LOCK_FILE, type RunLock } from '../../../src/shared/runFormat';
 import { CRASH_CONFIG, REPO, exited, readText, requireCli, rmDir, runCli, startCli, tmpDir, waitFor, writeJson } from '../reliability/helpers';
 
+const bootId = (): string | null => SYSTEM_PROBE.bootId();
+const processStartTime = (pid: number): string | null => SYSTEM_PROBE.startTime(pid);
+
 const LOCK_JS = path.join(REPO, 'out', 'src', 'engine', 'run', 'lock.js');
 const linux = process.platform === 'linux';
+const OTHER_BOOT = '00000000-0000-4000-8000-000000000000';
 
 /**
  * A node process that takes the lock on `dir` and then does `then`: 'hold' (prints "locked" and
@@ -148,6 +153,48 @@ describe('run.lock: process ownership of a run folder', function () {
     // Another host cannot be checked from here: refused, with the way out.
     forge(dir, { pid: victim.pid!, host: `not-${os.hostname()}` });
     assert.throws(() => acquireRunLock(dir, 'train', { field: '--run' }), /on host not-.*which this machine cannot check; stop it there, or delete .*run\.lock if that process is gone/);
+  });
+
+  it('without /proc (macOS, Windows): the lock records no start time; a live pid keeps the run, a dead one is recovered', async () => {
+    const dir = path.join(tmp, 'run');
+    // A procfs root with nothing in it reads as an OS that does not tell start times.
+    const noProc = procProbe(path.join(tmp, 'no-proc'));
+    assert.equal(noProc.bootId(), null);
+    const held = acquireRunLock(dir, 'train', { field: '--run', create: true, probe: noProc })!;
+    assert.equal(held.lock.startTime, null);
+    assert.equal(parseRunLock(readText(path.join(dir, RUN_LOCK_FILE)))?.startTime, null);
+    held.release();
+
+    const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(live);
+    // Nothing can prove a live pid is not the owner: refused, whether the lock has a start time or not.
+    forge(dir, { pid: live.pid!, startTime: null });
+    assert.throws(() => acquireRunLock(dir, 'train --resume', { field: '--resume', probe: noProc }), new RegExp(`is being trained by process ${live.pid} .*stop it first`));
+    forge(dir, { pid: live.pid!, startTime: `${OTHER_BOOT}:1` });
+    assert.throws(() => acquireRunLock(dir, 'train --resume', { field: '--resume', probe: noProc }), /stop it first/);
+
+    const gone = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await exited(gone);
+    forge(dir, { pid: gone.pid!, startTime: null });
+    const said: string[] = [];
+    const again = acquireRunLock(dir, 'train --resume', { field: '--resume', probe: noProc, say: (l) => said.push(l) })!;
+    assert.deepEqual(said, [`recovered a stale lock left by process ${gone.pid} (process ${gone.pid} is gone)`]);
+    again.release();
+  });
+
+  it('reads the start time as field 22 after the last ")" of <proc>/<pid>/stat, with the boot id', () => {
+    const root = path.join(tmp, 'proc');
+    fs.mkdirSync(path.join(root, 'sys/kernel/random'), { recursive: true });
+    fs.mkdirSync(path.join(root, '4242'));
+    fs.writeFileSync(path.join(root, 'sys/kernel/random/boot_id'), 'boot-1\n');
+    // A command name with spaces and a ')' of its own, as `comm` may hold.
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+    fields[19] = '987654';
+    fs.writeFileSync(path.join(root, '4242', 'stat'), `4242 (a) b (c)) ${fields.join(' ')}\n`);
+    const probe = procProbe(root);
+    assert.equal(probe.startTime(4242), 'boot-1:987654');
+    assert.equal(probe.startTime(4243), null);
+    assert.equal(probe.startTime(-1), null);
   });
 
   it('the owner removes its lock on a normal exit, an uncaught error and SIGTERM (no handler of its own)', async () => {
