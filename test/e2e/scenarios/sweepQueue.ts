@@ -26,7 +26,15 @@ export const sweepQueueScenario: Scenario = {
     const blocker = await d.step('the run trains', () => d.poll(() => runFolders(d.workspace).find((r) => runState(r) === 'running'), 90_000, 'a running run'));
     // Its dashboard opens on its own; opened in the middle of Start Sweep's pickers it would close them.
     await d.waitForWebview(/\bRUNNING\b/i, { timeout: 30_000 });
-    await d.command('Fast AdvProp: Start Sweep');
+    // A dashboard taking focus as it fills can close a picker that just opened: then ask again.
+    await d.step('Start Sweep from the palette opens the base config picker', async () => {
+      for (let attempt = 1; ; attempt++) {
+        await d.command('Fast AdvProp: Start Sweep');
+        const labels = await d.poll(async () => { const l = await d.visibleQuickPickLabels(); return l.some((x) => x.includes('point.advprop.json')) ? l : undefined; }, 5000, 'the base config picker')
+          .catch((e: Error) => { if (attempt >= 3) throw e; return undefined; });
+        if (labels) return `${labels.join(', ')}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+      }
+    });
     await d.pick('point.advprop.json');
     await d.pick('Type the axes…', { filter: false });
     await d.step('type the axes', async () => {
