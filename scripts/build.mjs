@@ -1,6 +1,7 @@
 // Builds the three bundles (extension host, engine CLI + worker, webviews) and
 // transpiles src/ + test/ into out/ so mocha can run the unit and integration suites.
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,7 +106,17 @@ function isMusl() {
   }
 }
 
+/**
+ * Our kernels' native build (an N-API addon for x86-64 with AVX2/FMA) into dist/native/, where a
+ * compiler is at hand; optional: without it the engine runs the wasm kernels, so a failure here is
+ * reported by the script and the build goes on. Up-to-date addons are not rebuilt.
+ */
+function buildNative() {
+  spawnSync(process.execPath, [join(root, 'scripts/build-native.mjs')], { stdio: 'inherit' });
+}
+
 copyWasm();
+buildNative();
 if (!testsOnly) copyDawn();
 if (!testsOnly) copySharp();
 if (watch) {

@@ -9,6 +9,8 @@ import { DEFAULT_CONFIG } from '../shared/config';
 export function runConfigTemplate(name: string, dataset: Record<string, unknown> = { name: DEFAULT_CONFIG.dataset.name }): string {
   const d = DEFAULT_CONFIG;
   const j = (v: unknown) => JSON.stringify(v);
+  // A streamed image folder is ImageNet-style training: the paper's recipe crops at random.
+  const streamed = dataset.loader === 'stream';
   return `// Fast AdvProp run config. Start it with "Fast AdvProp: Start Training" (or the lens above).
 // Every key is optional: a missing key takes the default shown here. Hover a key for its meaning.
 {
@@ -50,7 +52,8 @@ export function runConfigTemplate(name: string, dataset: Record<string, unknown>
   // fashion-mnist-subset (embedded, offline) | idx | cifar10 | cifar100 | image-folder (these need "path").
   // image-folder takes "loader": "stream" for large folders (random-resized crop at "size" px).
   "dataset": ${JSON.stringify(dataset).replace(/,"/g, ', "').replace(/":/g, '": ').replace(/^\{/, '{ ').replace(/\}$/, ' }')},
-  "augment": { "crop": ${d.augment.crop}, "flip": ${d.augment.flip}, "mixupAlpha": ${d.augment.mixupAlpha}, "cutmixAlpha": ${d.augment.cutmixAlpha} },
+  // crop: random crop (pad-crop on in-memory data; on a streamed folder the paper's random-resized crop, else its center crop).
+  "augment": { "crop": ${streamed ? true : d.augment.crop}, "flip": ${d.augment.flip}, "mixupAlpha": ${d.augment.mixupAlpha}, "cutmixAlpha": ${d.augment.cutmixAlpha} },
 
   "seed": ${d.seed},
   // auto picks tfjs-node-gpu, then tfjs-node, then wasm, then cpu.

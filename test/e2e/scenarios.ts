@@ -15,6 +15,7 @@ import { sweepScenario } from './scenarios/sweeps';
 import { sweepQueueScenario } from './scenarios/sweepQueue';
 import { trustGrantScenario } from './scenarios/trust';
 import { leakScenario } from './scenarios/leak';
+import { newRunConfigScenario } from './scenarios/newRunConfig';
 
 export interface Scenario {
   name: string;
@@ -83,4 +84,5 @@ export const scenarios: Scenario[] = [
   sweepScenario,
   sweepQueueScenario,
   trustGrantScenario,
+  newRunConfigScenario,
 ];

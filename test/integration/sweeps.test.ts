@@ -4,6 +4,7 @@
 // one clear line instead of a stack. The Slurm path itself runs against a real cluster in
 // test/unit/sweep/slurm.test.ts.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -141,6 +142,47 @@ if (process.env.FAST_ADVPROP_UNTRUSTED !== '1') {
       } finally {
         await conf.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
       }
+    });
+
+    test('a study folder is a sweep: the Runs view shows its runs under it (not in the state groups) and Open Sweep Results compares them', async function () {
+      this.timeout(240_000);
+      const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
+      const dir = path.join(services.runs.runsFolder, `study-it-${Date.now()}`);
+      const base = path.join(ws, 'study-tiny.advprop.json');
+      fs.writeFileSync(base, JSON.stringify({ model: TINY.model, dataset: TINY.dataset, batchSize: 16, workers: 1 }));
+      // Not spawnSync: the extension host (which follows the runs meanwhile) must not be blocked.
+      const child = spawn(process.execPath, [cli, 'study', '--config-base', base, '--variants', 'vanilla,fast-advprop', '--max-steps', '2', '--no-robustness', '--out', dir],
+        { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, `study failed:\n${output}`);
+      const runDirs = ['vanilla', 'fast-advprop'].map((v) => path.join(dir, 'runs', v));
+      services.runs.refresh();
+      for (const d of runDirs) assert.ok(services.runs.get(d), `the Runs model does not follow ${d}`);
+      const sweeps = new SweepsModel(services.runs, () => undefined);
+      const tree = new RunsTreeProvider(services.runs, sweeps);
+      try {
+        sweeps.refresh();
+        const roots = tree.getChildren();
+        assert.ok(roots.some((n) => n.kind === 'sweep' && n.dir === dir), `no sweep node for the study among ${JSON.stringify(roots)}`);
+        // Its runs sit under the study's node, not among the state groups.
+        for (const d of runDirs) assert.equal(sweeps.sweepOf(d), dir);
+        const inGroups = roots.filter((n) => n.kind === 'group').flatMap((g) => tree.getChildren(g)).filter((n) => n.kind === 'run' && runDirs.includes(n.runDir));
+        assert.deepEqual(inGroups, []);
+        const points = tree.getChildren({ kind: 'sweep', dir });
+        assert.deepEqual(points.map((n) => tree.getTreeItem(n).label), ['vanilla', 'fast-advprop']);
+        assert.match(String(tree.getTreeItem({ kind: 'sweep', dir }).description), /^local · 2 completed$/);
+        for (const n of points) assert.equal(tree.getTreeItem(n).contextValue, 'sweepPoint.done.hasRun');
+      } finally {
+        tree.dispose();
+        sweeps.dispose();
+      }
+      const res = (await vscode.commands.executeCommand('fastAdvprop.openSweepResults', dir)) as { table: string[]; runDirs: string[] };
+      assert.deepEqual(res.runDirs, runDirs);
+      assert.match(res.table[2], /^vanilla\s+1\/1\s+\d+\.\d\d/);
+      assert.match(res.table[3], /^fast-advprop\s+1\/1\s+\d+\.\d\d/);
     });
 
     test('a bad grid value is refused with the field named and creates no sweep folder', async () => {

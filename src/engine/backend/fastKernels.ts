@@ -17,11 +17,17 @@
 // --experimental-wasm-relaxed-simd, which we set at run time (V8 reads wasm feature flags when it
 // validates a module, and the flag is per process, so worker threads see it too); newer V8s
 // (Node ≥ 22, VS Code's Electron) ship it on. FAST_ADVPROP_EXACT_SIMD=1 keeps the exact build.
+//
+// Where the relaxed build would run, the same source compiled natively for AVX2/FMA (an N-API addon,
+// nativeKernels.ts) runs instead when it loads: it takes the wasm memory's ArrayBuffer and the same
+// offsets, and computes bit for bit what the relaxed build computes (one FMA per `mad`, nothing else
+// fused). FAST_ADVPROP_NATIVE=0 keeps the wasm module.
 import * as tf from '@tensorflow/tfjs';
 import { setFlagsFromString } from 'node:v8';
 import { bnTeam, teamReduce } from './bnTeam';
 import { overrideWasmKernel } from './kernelOverride';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels/kernelsWasm';
+import { nativeKernels, nativeKernelsUnavailable, type NativeKernelAddon } from './nativeKernels';
 
 // The engine's tsconfig has no DOM lib, and @types/node does not declare WebAssembly: the little we use.
 interface WasmMemory { readonly buffer: ArrayBuffer }
@@ -56,6 +62,8 @@ interface Instance {
 }
 
 export type SimdVariant = 'relaxed' | 'exact';
+/** What actually runs: one of the two wasm builds, or the native addon (the relaxed build's results). */
+export type KernelBuild = SimdVariant | 'native';
 
 // (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))): valid
 // only where the runtime has relaxed SIMD with the standard opcodes (0xfd 0x105).
@@ -92,8 +100,25 @@ export function setSimdVariant(v: SimdVariant): void {
   wanted = v;
 }
 
+let nativeWanted = true;
+/** Whether the native kernels replace the relaxed wasm build where they load (A/B timing, tests). */
+export function setNativeKernels(on: boolean): void {
+  nativeWanted = on;
+}
+/** The build our kernels run now: native where wanted, the relaxed build would run and the addon loads; else the wasm variant. */
+export function kernelBuild(): KernelBuild {
+  const v = simdVariant();
+  return v === 'relaxed' && nativeWanted && nativeKernels() ? 'native' : v;
+}
+/** Why kernelBuild() is not 'native' ('' when it is). */
+export function nativeKernelsStatus(): string {
+  if (kernelBuild() === 'native') return '';
+  if (simdVariant() !== 'relaxed') return 'the exact build was asked for';
+  return nativeWanted ? nativeKernelsUnavailable() : 'switched off (setNativeKernels)';
+}
+
 const compiled: Partial<Record<SimdVariant, object>> = {};
-const instances: Record<SimdVariant, WeakMap<object, Instance>> = { relaxed: new WeakMap(), exact: new WeakMap() };
+const instances: Record<KernelBuild, WeakMap<object, Instance>> = { relaxed: new WeakMap(), exact: new WeakMap(), native: new WeakMap() };
 let enabled = true;
 /** How often each of our kernels ran in this thread (tests check that a path really used them). */
 const calls: Record<string, number> = {};
@@ -112,12 +137,24 @@ export function kernelModule(v: SimdVariant): object {
 
 const failures = new WeakMap<object, string>();
 
+/** The addon's kernels bound to one wasm memory (read afresh on each call: growth replaces the buffer). */
+function nativeExports(addon: NativeKernelAddon, memory: WasmMemory): KernelExports {
+  const reduce = (ptr: number, count: number): void => teamReduce(memory, ptr, count);
+  return {
+    conv2d: (...a) => addon.conv2d(memory.buffer, ...a),
+    conv2d_filter_grad: (...a) => addon.conv2d_filter_grad(memory.buffer, ...a),
+    conv2d_input_grad: (...a) => addon.conv2d_input_grad(memory.buffer, ...a),
+    bn_forward: (...a) => addon.bn_forward(memory.buffer, bnTeam() ? reduce : undefined, ...a),
+    bn_backward: (...a) => addon.bn_backward(memory.buffer, bnTeam() ? reduce : undefined, ...a),
+  };
+}
+
 /**
  * Our module bound to this backend's memory, or null when it cannot be (a backend that does not
  * expose its memory, or a shared memory from tfjs' threaded build): then the stock paths run.
  */
 function tryInstance(backend: tf.KernelBackend): Instance | null {
-  const variant = simdVariant();
+  const variant = kernelBuild();
   const known = instances[variant].get(backend);
   if (known) return known;
   if (failures.has(backend)) return null;
@@ -125,7 +162,9 @@ function tryInstance(backend: tf.KernelBackend): Instance | null {
     const b = backend as WasmBackendLike;
     const memory = b.wasm?.asm?.memory;
     if (!memory || !(memory.buffer instanceof ArrayBuffer)) throw new Error('the wasm backend exposes no (unshared) memory');
-    const k = new WebAssembly.Instance(kernelModule(variant), { env: { memory, team_reduce: (ptr: number, count: number) => teamReduce(memory, ptr, count) } }).exports as unknown as KernelExports;
+    const addon = variant === 'native' ? nativeKernels() : null;
+    const k = addon ? nativeExports(addon, memory)
+      : new WebAssembly.Instance(kernelModule(variant as SimdVariant), { env: { memory, team_reduce: (ptr: number, count: number) => teamReduce(memory, ptr, count) } }).exports as unknown as KernelExports;
     const inst: Instance = { k, backend: b, zeros: 0, zerosFloats: 0, scratch: 0, scratchFloats: 0 };
     instances[variant].set(backend, inst);
     return inst;
@@ -145,9 +184,11 @@ function instanceFor(backend: tf.KernelBackend): Instance {
 export function fastKernelsStatus(): string {
   if (tf.getBackend() !== 'wasm') return 'no wasm kernels of ours on this backend';
   if (!enabled) return 'our wasm kernels switched off';
-  return tryInstance(tf.backend())
-    ? `our wasm SIMD kernels for conv, conv filter and input gradients and batch norm (${simdVariant() === 'relaxed' ? 'relaxed SIMD, fused multiply-add' : 'exact multiply and add'})`
-    : `stock wasm kernels only (ours could not load: ${failures.get(tf.backend())})`;
+  if (!tryInstance(tf.backend())) return `stock wasm kernels only (ours could not load: ${failures.get(tf.backend())})`;
+  const build = kernelBuild();
+  return build === 'native'
+    ? 'our native AVX2/FMA kernels for conv, conv filter and input gradients and batch norm (N-API addon, the relaxed wasm build\'s results)'
+    : `our wasm SIMD kernels for conv, conv filter and input gradients and batch norm (${build === 'relaxed' ? 'relaxed SIMD, fused multiply-add' : 'exact multiply and add'}${build === 'relaxed' ? `; native kernels not used: ${nativeKernelsStatus()}` : ''})`;
 }
 
 /** The backend's malloc; 0 means its memory could not grow, and address 0 is the backend's own data. */

@@ -2,17 +2,17 @@
 // measured side by side mean anything. One replica (ResNet-20 w16, batch 64, BN groups of 8) runs
 // training steps alternately with a switch off (A) and on (B), in ABBA order.
 //   node -e "require('./out/src/engine/bench/ab').runAb('all', 6).then(r => console.log(r))"
-// Switches: zeroCopy, fusedBn, subPixel, fastKernels, fma, inputGrad, all.
+// Switches: zeroCopy, fusedBn, subPixel, fastKernels, fma, inputGrad, native, all.
 import { selectBackend } from '../backend/select';
 import { setInputGradKernel, setSubPixelInputGrad } from '../backend/convGrad';
 import { installWasmKernels } from '../backend/wasmKernels';
-import { setFastKernels, setSimdVariant } from '../backend/fastKernels';
+import { kernelBuild, nativeKernelsStatus, setFastKernels, setNativeKernels, setSimdVariant } from '../backend/fastKernels';
 import { createReplica } from '../exec/replica';
 import type { ModelSpec, PassRequest } from '../exec/types';
 import { setBnImpl } from '../model/forward';
 import { initParams } from '../model/init';
 
-export type AbSwitch = 'zeroCopy' | 'fusedBn' | 'subPixel' | 'fastKernels' | 'fma' | 'inputGrad' | 'all';
+export type AbSwitch = 'zeroCopy' | 'fusedBn' | 'subPixel' | 'fastKernels' | 'fma' | 'inputGrad' | 'native' | 'all';
 
 const SWITCHES: Record<AbSwitch, (on: boolean) => void> = {
   zeroCopy: (on) => installWasmKernels(on),
@@ -23,6 +23,8 @@ const SWITCHES: Record<AbSwitch, (on: boolean) => void> = {
   fma: (on) => setSimdVariant(on ? 'relaxed' : 'exact'),
   // Our transposed-conv input-gradient kernel against the flipped-filter / sub-pixel conv path.
   inputGrad: (on) => setInputGradKernel(on),
+  // The native AVX2/FMA kernels against the relaxed-SIMD wasm build (the same values bit for bit).
+  native: (on) => setNativeKernels(on),
   all: (on) => {
     setFastKernels(on);
     installWasmKernels(on);
@@ -53,6 +55,7 @@ export async function runAb(which: AbSwitch, reps = 5, batch = 64, groupSize = 8
     bn: 'main', training: true, groupSize, lossWeight: 1 / batch, paramGrads: true,
   };
   const set = SWITCHES[which];
+  if (which === 'native' && kernelBuild() !== 'native') throw new Error(`runAb('native'): the native kernels are not in use (${nativeKernelsStatus()})`);
   const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
   try {
     for (const on of [false, true]) {

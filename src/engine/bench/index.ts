@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { adapterLabel } from '../../shared/backendLabel';
 import type { BackendName } from '../../shared/config';
 import type { AdapterDescription } from '../../shared/runFormat';
-import { fastKernelsEnabled, setFastKernels, setSimdVariant, simdVariant } from '../backend/fastKernels';
+import { fastKernelsEnabled, kernelBuild, setFastKernels, setNativeKernels, setSimdVariant, simdVariant } from '../backend/fastKernels';
 import { BackendUnavailableError, selectBackend } from '../backend/select';
 import { releaseWebGpu, vulkanLoaderMissing } from '../backend/webgpu';
 import { createExecutor } from '../exec/createExecutor';
@@ -106,6 +106,11 @@ export interface BenchReport {
    * that ran on the relaxed-SIMD (FMA) build: what FMA is worth here (ratio = wasm-1 / this).
    */
   exactSimd?: { imagesPerSecond: number; steps: number; warmupSteps: number; ratio: number } | { skipped: string };
+  /**
+   * Where wasm-1 ran on the native kernels (kernels/native/): the same step on the relaxed wasm
+   * build, timed right after (ratio = wasm-1 / this). Absent where the native kernels did not run.
+   */
+  relaxedWasm?: { imagesPerSecond: number; steps: number; warmupSteps: number; ratio: number } | { skipped: string };
   /** With --kernels: GFLOP/s of our conv kernels and the stock paths, per ResNet-20 layer shape. */
   kernels?: KernelBenchRow[] | { skipped: string };
   /** The same step in PyTorch eager on this machine, right after our rows, with ours/PyTorch per wasm row. */
@@ -269,7 +274,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   const machine = one * cores;
   say(`wasm matMul 1024×1024: ${fmt(one)} GFLOP/s on one core, ${fmt(machine)} GFLOP/s for ${cores} cores`);
   const ceiling = madCeiling(quick ? 0.3 : 1);
-  say(`wasm SIMD multiply-add ceiling, one core: ${fmt(ceiling.exact)} GFLOP/s mul + add, ${ceiling.relaxed === null ? 'no relaxed SIMD in this runtime' : `${fmt(ceiling.relaxed)} GFLOP/s relaxed-SIMD FMA`}; our kernels run the ${ceiling.used === 'relaxed' ? 'FMA' : 'exact'} build`);
+  say(`wasm SIMD multiply-add ceiling, one core: ${fmt(ceiling.exact)} GFLOP/s mul + add, ${ceiling.relaxed === null ? 'no relaxed SIMD in this runtime' : `${fmt(ceiling.relaxed)} GFLOP/s relaxed-SIMD FMA`}; our kernels run the ${kernelBuild() === 'native' ? 'native AVX2/FMA build (wider than wasm\'s 128 bits: rows can pass this ceiling)' : ceiling.used === 'relaxed' ? 'FMA' : 'exact'} build`);
 
   type Plan = { key: string; backend: BackendName; workers: number; batch: number; steps: number; cores: number; adapter?: AdapterDescription };
   const plans: Plan[] = [];
@@ -351,6 +356,21 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
       stockKernels = { skipped: (e as Error).message.split('\n')[0] };
     } finally {
       setFastKernels(true);
+    }
+  }
+
+  // The same row on the relaxed wasm build where it ran on the native kernels: what they are worth.
+  let relaxedWasm: BenchReport['relaxedWasm'];
+  if (wasm1 && oursIps && !gpuOnly && kernelBuild() === 'native') {
+    try {
+      setNativeKernels(false);
+      const m = await measure(wasm1.backend, wasm1.workers, wasm1.batch, wasm1.steps, warmupFor(wasm1.backend));
+      relaxedWasm = { imagesPerSecond: Math.round(m.imagesPerSecond * 10) / 10, steps: wasm1.steps, warmupSteps: m.warmupSteps, ratio: oursIps / m.imagesPerSecond };
+      say(`  wasm-1 on the relaxed wasm build instead of the native kernels: ${fmt(m.imagesPerSecond)} images/s`);
+    } catch (e) {
+      relaxedWasm = { skipped: (e as Error).message.split('\n')[0] };
+    } finally {
+      setNativeKernels(true);
     }
   }
 
@@ -445,6 +465,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     ...(gpuTarget ? { gpuTarget } : {}),
     ...(stockKernels ? { stockKernels } : {}),
     ...(exactSimd ? { exactSimd } : {}),
+    ...(relaxedWasm ? { relaxedWasm } : {}),
     ...(profile ? { profile } : {}),
     ...(kernels ? { kernels } : {}),
     ...(peer ? { peer } : {}),
@@ -465,9 +486,9 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
     if (Array.isArray(loader)) {
       out('');
-      out('| loader | decoder | threads | images | images/s | per thread |');
-      out('|---|---|---|---|---|---|');
-      for (const r of loader) out(`| ${r.key} | ${r.decoder} | ${r.threads} | ${r.images} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.perThread, 0)} |`);
+      out('| loader | decoder | threads | images | images/s | per thread | per CPU-second | of decode-only |');
+      out('|---|---|---|---|---|---|---|---|');
+      for (const r of loader) out(`| ${r.key} | ${r.decoder} | ${r.threads} | ${r.images} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.perThread, 0)} | ${fmt(r.perCpuSecond, 0)} | ${r.fractionOfDecode === undefined ? '-' : `${fmt(100 * r.fractionOfDecode, 0)} %`} |`);
     } else if (loader) out(`loader: skipped (${loader.skipped})`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);
@@ -475,6 +496,8 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     else if (stockKernels) out(`our wasm kernels: baseline skipped (${stockKernels.skipped})`);
     if (exactSimd && 'ratio' in exactSimd) out(`fused multiply-add: wasm-1 ${fmt(oursIps)} vs ${fmt(exactSimd.imagesPerSecond)} images/s on the exact build, ×${fmt(exactSimd.ratio, 2)} (same process)`);
     else if (exactSimd) out(`fused multiply-add: exact baseline skipped (${exactSimd.skipped})`);
+    if (relaxedWasm && 'ratio' in relaxedWasm) out(`native kernels: wasm-1 ${fmt(oursIps)} vs ${fmt(relaxedWasm.imagesPerSecond)} images/s on the relaxed wasm build, ×${fmt(relaxedWasm.ratio, 2)} (same process)`);
+    else if (relaxedWasm) out(`native kernels: relaxed wasm baseline skipped (${relaxedWasm.skipped})`);
     if (peer && 'rows' in peer) {
       for (const r of peer.rows) out(`peer ${r.key}: PyTorch ${peer.torch} eager, ${r.threads} thread${r.threads > 1 ? 's' : ''}, batch ${r.batch}: ${fmt(r.channelsLast)} images/s channels-last, ${fmt(r.nchw)} NCHW; ours/PyTorch ${fmt(r.ratio, 2)}`);
       for (const f of peer.failed) out(`peer ${f.key}: failed (${f.reason})`);

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeBatch } from '../data/augment';
+import { loadSharp } from '../data/decoders';
 import { openStreamedFolder } from '../data/streamedFolder';
 import { StreamLoader } from '../data/streamLoader';
 import type { Dataset, FileDataset } from '../data/types';
@@ -12,17 +13,36 @@ import { writeJpegFolder } from './jpegFolder';
 // 32 px from CIFAR-style uint8 arrays (pad-crop + flip on the main thread, as the in-memory
 // datasets do) and at 224 px from ImageNet-sized JPEGs (≈500×375, random-resized crop + flip in
 // the decode threads), per thread count and decoder. Compare with the training rows: a loader
-// slower than the training step is what a run would wait for.
+// slower than the training step is what a run would wait for. Each row also counts the process's
+// CPU time (all threads, libvips' included), so "per CPU-second" is the per-core rate even on a
+// machine shared with other jobs; `jpeg-decode-sharp-1` is the ceiling of the sharp rows: libvips
+// decoding each whole file to RGB and nothing else, and each sharp row says what fraction of
+// that it reaches (docs/datasets.md has libjpeg-turbo's own rate on the same files).
 
 export interface LoaderBenchRow {
   key: string;
-  source: 'arrays-32px' | 'jpeg-224px';
+  source: 'arrays-32px' | 'jpeg-224px' | 'jpeg-decode';
   decoder: string;
   threads: number;
   images: number;
   seconds: number;
   imagesPerSecond: number;
   perThread: number;
+  /** CPU time of the whole process over the timed part (every thread). */
+  cpuSeconds: number;
+  /** images / cpuSeconds: the rate per busy core. */
+  perCpuSecond: number;
+  /** perCpuSecond over that of `jpeg-decode-sharp-1` (sharp rows only, when it ran). */
+  fractionOfDecode?: number;
+}
+
+/** Wall and CPU time of `fn`. */
+async function timed(fn: () => Promise<unknown> | unknown): Promise<{ seconds: number; cpuSeconds: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
 }
 
 /** The generated JPEGs are kept between bench runs (a few seconds to make with sharp, minutes without). */
@@ -45,7 +65,7 @@ async function jpegFolder(count: number): Promise<string> {
   return BENCH_JPEG_DIR;
 }
 
-function arraysRow(quick: boolean): LoaderBenchRow {
+async function arraysRow(quick: boolean): Promise<LoaderBenchRow> {
   const n = quick ? 2000 : 10000;
   const px = 32 * 32 * 3;
   const rng = new Rng(32);
@@ -55,14 +75,28 @@ function arraysRow(quick: boolean): LoaderBenchRow {
   };
   const batch = 128;
   const order = rng.permutation(n);
-  const t0 = performance.now();
   let images = 0;
-  for (let s = 0; s + batch <= n; s += batch) {
-    makeBatch(ds, order.subarray(s, s + batch), { augment: true, rng, pad: 4, flip: true });
-    images += batch;
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return { key: 'arrays-32px', source: 'arrays-32px', decoder: 'none (uint8 arrays)', threads: 1, images, seconds, imagesPerSecond: images / seconds, perThread: images / seconds };
+  const t = await timed(() => {
+    for (let s = 0; s + batch <= n; s += batch) {
+      makeBatch(ds, order.subarray(s, s + batch), { augment: true, rng, pad: 4, flip: true });
+      images += batch;
+    }
+  });
+  return { key: 'arrays-32px', source: 'arrays-32px', decoder: 'none (uint8 arrays)', threads: 1, images, ...t, imagesPerSecond: images / t.seconds, perThread: images / t.seconds, perCpuSecond: images / t.cpuSeconds };
+}
+
+/** libvips decoding each whole JPEG to RGB bytes, one at a time on one libvips thread: no crop, no resize, no copy into a batch. */
+async function decodeRow(ds: FileDataset, images: number): Promise<LoaderBenchRow | undefined> {
+  const sharp = loadSharp().mod;
+  if (!sharp) return undefined;
+  const bufs = Array.from({ length: Math.min(images, ds.count) }, (_, i) => readFileSync(ds.files[i]));
+  const decode = async (): Promise<void> => {
+    for (const b of bufs) await sharp(b, { sequentialRead: true }).raw().toBuffer();
+  };
+  await decode(); // warm-up
+  const t = await timed(decode);
+  const n = bufs.length;
+  return { key: 'jpeg-decode-sharp-1', source: 'jpeg-decode', decoder: `sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), decode only`, threads: 1, images: n, ...t, imagesPerSecond: n / t.seconds, perThread: n / t.seconds, perCpuSecond: n / t.cpuSeconds };
 }
 
 async function jpegRow(ds: FileDataset, threads: number, decoder: 'auto' | 'js', images: number): Promise<LoaderBenchRow> {
@@ -70,34 +104,38 @@ async function jpegRow(ds: FileDataset, threads: number, decoder: 'auto' | 'js',
   try {
     const idx = Int32Array.from({ length: images }, (_, i) => i % ds.count);
     await loader.images(ds, idx.subarray(0, Math.min(images, 4 * threads)), 'train', 0); // warm-up: threads, decoder, page cache
-    const t0 = performance.now();
-    await loader.images(ds, idx, 'train', 1);
-    const seconds = (performance.now() - t0) / 1000;
+    const t = await timed(() => loader.images(ds, idx, 'train', 1));
     const name = loader.decoderName;
-    return { key: `jpeg-224px-${name}-${threads}`, source: 'jpeg-224px', decoder: loader.decoder, threads, images, seconds, imagesPerSecond: images / seconds, perThread: images / seconds / threads };
+    return { key: `jpeg-224px-${name}-${threads}`, source: 'jpeg-224px', decoder: loader.decoder, threads, images, ...t, imagesPerSecond: images / t.seconds, perThread: images / t.seconds / threads, perCpuSecond: images / t.cpuSeconds };
   } finally {
     await loader.close();
   }
 }
 
 export async function benchLoader(opts: { quick: boolean; say?: (line: string) => void }): Promise<LoaderBenchRow[]> {
-  const rows: LoaderBenchRow[] = [arraysRow(opts.quick)];
+  const rows: LoaderBenchRow[] = [await arraysRow(opts.quick)];
   opts.say?.(`  loader ${rows[0].key}: ${rows[0].imagesPerSecond.toFixed(0)} images/s`);
   const count = opts.quick ? 64 : 512;
   const root = await jpegFolder(count);
   const { train } = await openStreamedFolder(root, { size: 224 });
   const ds = train as FileDataset;
+  const cpu = (r: LoaderBenchRow): string => `${r.perCpuSecond.toFixed(0)} per CPU-second${r.fractionOfDecode === undefined ? '' : `, ${(100 * r.fractionOfDecode).toFixed(0)} % of decode-only`}`;
+  // First, so that the sharp rows can be set against it.
+  const decode = await decodeRow(ds, Math.min(ds.count, count));
+  if (decode) opts.say?.(`  loader ${decode.key}: ${decode.imagesPerSecond.toFixed(0)} images/s (${cpu(decode)})`);
   const cores = os.availableParallelism();
   const threadCounts = [...new Set([1, 2, Math.min(4, cores), cores].filter((t) => t <= Math.max(2, cores)))];
   for (const t of threadCounts) {
     const r = await jpegRow(ds, t, 'auto', Math.min(ds.count, count));
+    if (decode && r.key.startsWith('jpeg-224px-sharp')) r.fractionOfDecode = r.perCpuSecond / decode.perCpuSecond;
     rows.push(r);
-    opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s (${r.perThread.toFixed(0)} per thread)`);
+    opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s (${r.perThread.toFixed(0)} per thread, ${cpu(r)})`);
   }
   if (rows[1]?.decoder.startsWith('sharp')) {
     const r = await jpegRow(ds, 1, 'js', Math.min(ds.count, opts.quick ? 8 : 64));
     rows.push(r);
-    opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s`);
+    opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s (${cpu(r)})`);
   }
+  if (decode) rows.push(decode);
   return rows;
 }

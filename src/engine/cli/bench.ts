@@ -9,7 +9,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'bool', help: 'print the report as JSON' },
   quick: { type: 'bool', help: 'fewer timed steps (noisier figures), for smoke tests' },
   profile: { type: 'bool', help: 'also profile one wasm step kernel by kernel (where the time goes)' },
-  kernels: { type: 'bool', help: 'also time our wasm conv kernels against the stock paths, per ResNet-20 layer shape' },
+  kernels: { type: 'bool', help: 'also time our wasm conv kernels against the stock paths (and the native ones at 4/8/16 lanes where they load), per ResNet-20 layer shape' },
   'webgpu-software': { type: 'bool', help: 'time the webgpu rows on a software adapter (Mesa llvmpipe) too; by default they need a hardware GPU' },
   'webgpu-batches': { type: 'string', metavar: 'LIST', help: `batches of the webgpu-1@<batch> rows, comma-separated (default ${WEBGPU_BATCHES.join(',')})` },
   'gpu-only': { type: 'bool', help: 'only the webgpu rows (skips the cpu, wasm and native rows, which take minutes on a many-core host)' },

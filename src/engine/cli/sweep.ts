@@ -6,17 +6,21 @@ import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, type RunConfig } from '../../shared/config';
 import { aggregateBySeed, formatGroupTable, type GroupRow } from '../sweep/aggregate';
 import { createSweep, planSweep } from '../sweep/create';
-import type { SweepExecutor } from '../sweep/executor';
-import { checkCommand, commandFor, parseGridText, parseSetFlag, type GridSpec } from '../sweep/grid';
 import { LocalExecutor } from '../sweep/local';
-import { SWEEP_EXECUTORS, readManifest, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
-import { DEFAULT_SLURM, batchScript, checkSlurmSettings } from '../sweep/slurm/script';
-import { BATCH_SCRIPT, SlurmExecutor } from '../sweep/slurm/executor';
-import { displayState, isSettled, readSweepState, seedRows, type PointState } from '../sweep/state';
+import { EXECUTOR_FLAG, PARALLEL_FLAG, REPEATABLE_SLURM_FLAGS, SLURM_FLAGS, executorFor, executorSettings, splitRepeatable } from '../sweep/flags';
+import { checkCommand, commandFor, parseGridText, parseSetFlag, type GridSpec } from '../sweep/grid';
+import { readManifest, writeManifest, type SweepManifest } from '../sweep/manifest';
+import { batchScript } from '../sweep/slurm/script';
+import { BATCH_SCRIPT } from '../sweep/slurm/executor';
+import { displayState, readSweepState, seedRows, type PointState } from '../sweep/state';
+import { waitSettled } from '../sweep/wait';
 import { FileReadError, READ_LIMITS, readBoundedText } from '../util/boundedRead';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
+import { formatFigure } from '../util/meanStd';
 import type { CliIo } from './io';
 import { folderStamp } from '../../shared/folderStamp';
+
+export { executorFor } from '../sweep/flags';
 
 export const SWEEP_FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', metavar: 'FILE', help: 'base run config (default: the built-in default)' },
@@ -24,21 +28,11 @@ export const SWEEP_FLAGS: Record<string, FlagSpec> = {
   set: { type: 'string', metavar: 'KEY=V1,V2', help: 'one axis of dotted config key and values (repeatable), e.g. --set split=8:1,4:1' },
   seeds: { type: 'int', metavar: 'N', help: 'train each point with seeds s…s+N-1 (s = the base config\'s seed)' },
   command: { type: 'string', metavar: 'TEMPLATE', help: 'run this shell command per point instead of our engine, {key} filled in, e.g. "python imagenet.py --lr {lr} --checkpoint {runDir}"' },
-  executor: { type: 'string', metavar: 'NAME', help: 'local (child processes here, default) | slurm (one sbatch --array)' },
+  executor: EXECUTOR_FLAG,
   out: { type: 'string', metavar: 'DIR', help: 'sweep folder (default runs/sweep-<timestamp>); run folders go in DIR/runs/' },
   name: { type: 'string', metavar: 'NAME', help: 'sweep name (default: the folder name)' },
-  parallel: { type: 'int', metavar: 'N', help: 'local: points at once (default 1: a run already uses the cores it can)' },
-  partition: { type: 'string', metavar: 'P', help: 'slurm: --partition' },
-  account: { type: 'string', metavar: 'A', help: 'slurm: --account' },
-  time: { type: 'string', metavar: 'T', help: 'slurm: --time per run, e.g. 04:00:00' },
-  gpus: { type: 'int', metavar: 'N', help: 'slurm: GPUs per run (--gres=gpu:N; default 0)' },
-  cpus: { type: 'int', metavar: 'N', help: 'slurm: --cpus-per-task (default 1)' },
-  sbatch: { type: 'string', metavar: 'OPTION', help: 'slurm: an extra #SBATCH option, e.g. --qos=high (repeatable)' },
-  setup: { type: 'string', metavar: 'LINE', help: 'slurm: a shell line run on the node first, e.g. "module load nodejs" (repeatable)' },
-  prefix: { type: 'string', metavar: 'CMD', help: 'slurm: put in front of the node command, e.g. "apptainer exec img.sif"' },
-  node: { type: 'string', metavar: 'PATH', help: 'slurm: the node binary on the compute nodes (default: this one\'s path)' },
-  'signal-seconds': { type: 'int', metavar: 'S', help: 'slurm: checkpoint and requeue this long before the time limit (default 120)' },
-  'max-parallel': { type: 'int', metavar: 'N', help: 'slurm: at most N array tasks at once (default no limit)' },
+  parallel: PARALLEL_FLAG,
+  ...SLURM_FLAGS,
   'enqueue-only': { type: 'bool', help: 'local: create the sweep and queue its points without starting any (VS Code\'s job manager starts them)' },
   wait: { type: 'bool', help: 'slurm: stay until every point ended, then print the table and submit-to-RUNNING times' },
   'dry-run': { type: 'bool', help: 'print the points (and for slurm the batch script) without creating anything' },
@@ -48,7 +42,7 @@ export const SWEEP_FLAGS: Record<string, FlagSpec> = {
   help: { type: 'bool', help: 'show this help' },
 };
 
-const REPEATABLE = ['set', 'sbatch', 'setup'];
+const REPEATABLE = ['set', ...REPEATABLE_SLURM_FLAGS];
 
 export const SWEEP_USAGE = `usage: fast-advprop sweep [--config BASE] (--grid FILE | --set KEY=V1,V2 …) [--seeds N]
                          [--executor local|slurm] [--out DIR] [slurm flags] [--wait]
@@ -67,32 +61,6 @@ Exit codes: 0 done (or submitted), 1 a point failed, 2 bad flag, grid or config 
 
 ${formatFlags(SWEEP_FLAGS)}`;
 
-function splitRepeatable(argv: readonly string[]): { rest: string[]; multi: Record<string, string[]> } {
-  const rest: string[] = [];
-  const multi: Record<string, string[]> = Object.fromEntries(REPEATABLE.map((k) => [k, []]));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const k = REPEATABLE.find((r) => a === `--${r}` || a.startsWith(`--${r}=`));
-    if (!k) {
-      rest.push(a);
-      continue;
-    }
-    const v = a.includes('=') && a.startsWith(`--${k}=`) ? a.slice(k.length + 3) : argv[++i];
-    if (v === undefined || v === '') throw new UsageError(`--${k}`, `needs a value; e.g. ${SWEEP_FLAGS[k].help}`);
-    multi[k].push(v);
-  }
-  return { rest, multi };
-}
-
-export function executorFor(kind: SweepExecutorKind, cli: string): SweepExecutor {
-  switch (kind) {
-    case 'local':
-      return new LocalExecutor(cli);
-    case 'slurm':
-      return new SlurmExecutor(cli);
-  }
-}
-
 function cliPath(flag: unknown): string {
   const cli = path.resolve(String(flag ?? process.argv[1] ?? ''));
   if (!flag && !/\.js$/.test(cli)) throw new UsageError('--cli', `cannot tell which cli.js to run (this process runs ${cli}); pass --cli dist/cli.js`);
@@ -104,7 +72,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
   let positional: string[];
   let multi: Record<string, string[]>;
   try {
-    const split = splitRepeatable(argv);
+    const split = splitRepeatable(argv, REPEATABLE, SWEEP_FLAGS);
     multi = split.multi;
     ({ flags, positional } = parseFlags('sweep', split.rest, SWEEP_FLAGS));
   } catch (e) {
@@ -123,7 +91,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
     if (!dir) throw new UsageError(sub, `needs the sweep folder: fast-advprop sweep ${sub} DIR`);
     const m = readManifest(dir);
     if (sub === 'cancel') return await cancelCommand(dir, m, flags, io);
-    if (sub === 'status' && flags.wait) await waitSettled(dir, m, io, executorFor(m.executor, cliPath(flags.cli ?? process.argv[1])));
+    if (sub === 'status' && flags.wait) await waitSettled(dir, m, executorFor(m.executor, cliPath(flags.cli ?? process.argv[1])), io.out);
     const states = await sweepStates(dir, m, io);
     if (sub === 'table') printTable(states, flags.json === true, io);
     else printStatus(dir, m, states, flags.json === true, io);
@@ -149,36 +117,9 @@ function readBase(file: string | undefined): { base: RunConfig; baseFile?: strin
   return { base, baseFile: abs };
 }
 
-function slurmSettings(flags: Record<string, string | number | boolean>, multi: Record<string, string[]>): SlurmSettings {
-  const s: SlurmSettings = {
-    ...DEFAULT_SLURM,
-    node: flags.node !== undefined ? String(flags.node) : process.execPath,
-    extra: multi.sbatch,
-    setup: multi.setup,
-    ...(flags.partition !== undefined ? { partition: String(flags.partition) } : {}),
-    ...(flags.account !== undefined ? { account: String(flags.account) } : {}),
-    ...(flags.time !== undefined ? { time: String(flags.time) } : {}),
-    ...(flags.prefix !== undefined ? { prefix: String(flags.prefix) } : {}),
-    ...(flags.gpus !== undefined ? { gpus: Number(flags.gpus) } : {}),
-    ...(flags.cpus !== undefined ? { cpus: Number(flags.cpus) } : {}),
-    ...(flags['signal-seconds'] !== undefined ? { signalSeconds: Number(flags['signal-seconds']) } : {}),
-    ...(flags['max-parallel'] !== undefined ? { maxParallel: Number(flags['max-parallel']) } : {}),
-  };
-  checkSlurmSettings(s);
-  return s;
-}
-
 async function submitCommand(flags: Record<string, string | number | boolean>, multi: Record<string, string[]>, io: CliIo): Promise<number> {
-  const kind = String(flags.executor ?? 'local') as SweepExecutorKind;
-  if (!SWEEP_EXECUTORS.includes(kind)) throw new UsageError('--executor', `must be ${SWEEP_EXECUTORS.join(' or ')}, got ${JSON.stringify(flags.executor)}`);
-  if (kind === 'local') {
-    for (const k of ['partition', 'account', 'time', 'gpus', 'cpus', 'prefix', 'node', 'signal-seconds', 'max-parallel']) {
-      if (flags[k] !== undefined) throw new UsageError(`--${k}`, 'is a Slurm setting; add --executor slurm');
-    }
-    if (multi.sbatch.length || multi.setup.length) throw new UsageError(multi.sbatch.length ? '--sbatch' : '--setup', 'is a Slurm setting; add --executor slurm');
-  } else if (flags.parallel !== undefined) throw new UsageError('--parallel', 'is for --executor local; on Slurm use --max-parallel');
+  const { kind, parallel, slurm } = executorSettings(flags, multi);
   if (flags['enqueue-only'] && kind !== 'local') throw new UsageError('--enqueue-only', 'queues points for the local run queue; Slurm has its own queue (leave it out)');
-  if (flags.parallel !== undefined && (Number(flags.parallel) < 1 || Number(flags.parallel) > 256)) throw new UsageError('--parallel', 'must be 1 to 256');
   if (flags.seeds !== undefined && (Number(flags.seeds) < 1 || Number(flags.seeds) > 1000)) throw new UsageError('--seeds', 'must be 1 to 1000');
   let grid: GridSpec = { axes: [], variants: [], seeds: 0 };
   if (flags.grid !== undefined) {
@@ -201,11 +142,10 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   if (grid.command !== undefined && flags['enqueue-only']) throw new UsageError('--enqueue-only', 'a command sweep runs your command, which the run queue cannot start; leave out --enqueue-only');
   if (grid.command !== undefined && flags.config !== undefined) throw new UsageError('--config', 'a command sweep runs your command, not our engine: leave out --config (the grid\'s keys fill the command\'s {placeholders})');
   const { base, baseFile } = readBase(flags.config as string | undefined);
-  const slurm = kind === 'slurm' ? slurmSettings(flags, multi) : undefined;
   const cli = cliPath(flags.cli);
   const dir = path.resolve(String(flags.out ?? path.join('runs', `sweep-${folderStamp()}`)));
   const name = String(flags.name ?? path.basename(dir));
-  const input = { dir, name, base, ...(baseFile ? { baseFile } : {}), grid, executor: kind, ...(flags.parallel !== undefined ? { parallel: Number(flags.parallel) } : {}), ...(slurm ? { slurm } : {}) };
+  const input = { dir, name, base, ...(baseFile ? { baseFile } : {}), grid, executor: kind, ...(parallel !== undefined ? { parallel } : {}), ...(slurm ? { slurm } : {}) };
   const points = planSweep(input);
   if (flags['dry-run']) {
     io.out(`${points.length} points (${kind}):`);
@@ -240,7 +180,7 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     io.out(`follow it with: fast-advprop sweep status ${dir}   (stop: fast-advprop sweep cancel ${dir})`);
     return 0;
   }
-  if (kind === 'slurm') await waitSettled(dir, m, io, ex);
+  if (kind === 'slurm') await waitSettled(dir, m, ex, io.out);
   // Read again: a cancel from elsewhere recorded its points in the manifest on disk.
   const final = readManifest(dir);
   const states = readSweepState(dir, final, await ex.query(dir, final).catch(() => new Map()));
@@ -282,18 +222,6 @@ async function sweepStates(dir: string, m: SweepManifest, io: CliIo): Promise<Po
   return readSweepState(dir, m, q);
 }
 
-async function waitSettled(dir: string, m: SweepManifest, io: CliIo, ex: SweepExecutor): Promise<void> {
-  let last = '';
-  for (;;) {
-    const states = readSweepState(dir, m, await ex.query(dir, m));
-    const line = states.map((s) => `${s.index}:${displayState(s)}`).join('  ');
-    if (line !== last) io.out(`${new Date().toISOString().slice(11, 19)}  ${line}`);
-    last = line;
-    if (states.every(isSettled)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 /** Submit-to-RUNNING per point: from just before sbatch to the first line the batch script ran. */
 export function startDelays(dir: string, m: SweepManifest): (number | null)[] {
   return m.points.map((p) => {
@@ -309,7 +237,7 @@ export function startDelays(dir: string, m: SweepManifest): (number | null)[] {
 
 function printStartTimes(dir: string, m: SweepManifest, io: CliIo): void {
   const d = startDelays(dir, m);
-  io.out(`submit-to-RUNNING per point (s): ${d.map((x, i) => `${i}: ${x === null ? '—' : x.toFixed(2)}`).join(', ')}`);
+  io.out(`submit-to-RUNNING per point (s): ${d.map((x, i) => `${i}: ${formatFigure(x)}`).join(', ')}`);
 }
 
 function printStatus(dir: string, m: SweepManifest, states: PointState[], json: boolean, io: CliIo): void {

@@ -1,13 +1,14 @@
 import { decodeImage } from './jsDecode';
 import type { Box } from './cropBox';
-import { resizeHWC } from './resize';
+import { resizeRgb } from './resizeSimd';
 
 // The image decoders of the streaming loader, chosen and reported the way backends are: libvips
 // through `sharp` when its prebuilt binary loads (JPEG shrink-on-load: a 500×375 photo headed for
 // 224 px is decoded at half size), else the pure-JS jpeg-js/pngjs pair, which is slower but runs
-// everywhere. Both crop the same box (cropBox.ts), resize with an antialiasing filter, composite
-// alpha over black and return res × res × 3 RGB bytes, whatever the file held (grayscale, CMYK,
-// 16-bit PNG).
+// everywhere. Both crop the same box (cropBox.ts), resize it with the same antialiased bilinear
+// kernel (resizeSimd.ts; libvips' own only when a JPEG can be shrunk on load), composite alpha
+// over black and return res × res × 3 RGB bytes, whatever the file held (grayscale, CMYK, 16-bit
+// PNG).
 
 export type DecoderName = 'sharp' | 'js';
 export const DECODER_CHOICES = ['auto', 'sharp', 'js'] as const;
@@ -69,7 +70,7 @@ export const jsDecoder: ImageDecoder = {
       const from = ((box.top + y) * d.width + box.left) * 3;
       crop.set(d.rgb.subarray(from, from + box.width * 3), y * box.width * 3);
     }
-    const out = resizeHWC(crop, box.height, box.width, 3, res, res);
+    const out = resizeRgb(crop, box.height, box.width, res, res);
     if (flip) flipInPlace(out, res, res);
     return out;
   },
@@ -102,6 +103,13 @@ export function headerSize(b: Uint8Array): { width: number; height: number } | u
   return undefined;
 }
 
+/** The pipeline's output as h × w × 3 bytes: alpha over black, any colour space to sRGB, 8 bits. */
+async function rgbBytes(img: import('sharp').Sharp, h: number, w: number): Promise<Uint8Array> {
+  const { data, info } = await img.flatten({ background: '#000000' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || data.length !== h * w * 3) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${w}×${h}×3`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
 function sharpDecoder(sharp: SharpModule): ImageDecoder {
   const limitInputPixels = 100_000_000;
   return {
@@ -116,6 +124,7 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
         if (!meta.width || !meta.height) throw new Error('no image size in the header');
         const { box, flip } = view(meta.height, meta.width);
         let img = sharp(input, { limitInputPixels, failOn: 'error', sequentialRead: true });
+        let out: Uint8Array;
         if (Math.min(box.width, box.height) >= 2 * res) {
           // Resize the whole image, then cut the crop out of it: sharp decodes a JPEG shrunk
           // on load only when the resize spans the whole picture.
@@ -126,13 +135,16 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
           const left = Math.min(W - res, Math.round(box.left * sx));
           const top = Math.min(H - res, Math.round(box.top * sy));
           img = img.resize(W, H, { fit: 'fill', kernel: 'linear' }).extract({ left, top, width: res, height: res });
+          if (flip) img = img.flop();
+          out = await rgbBytes(img, res, res);
         } else {
-          img = img.extract({ left: box.left, top: box.top, width: box.width, height: box.height }).resize(res, res, { fit: 'fill', kernel: 'linear' });
+          // libvips decodes and crops (with sequential reading it stops at the crop's last row);
+          // our SIMD resize then costs half what libvips' resize did per image.
+          img = img.extract({ left: box.left, top: box.top, width: box.width, height: box.height });
+          out = resizeRgb(await rgbBytes(img, box.height, box.width), box.height, box.width, res, res);
+          if (flip) flipInPlace(out, res, res);
         }
-        if (flip) img = img.flop();
-        const { data, info } = await img.flatten({ background: '#000000' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-        if (info.channels !== 3 || data.length !== res * res * 3) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${res}×${res}×3`);
-        return new Uint8Array(data.buffer, data.byteOffset, data.length);
+        return out;
       } catch (e) {
         throw new Error(`${file}: cannot decode image (${(e as Error).message.split('\n')[0]}); replace or remove the file`);
       }

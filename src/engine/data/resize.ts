@@ -2,7 +2,10 @@
 // PIL's Image.resize(BILINEAR) does. Plain bilinear sampling would alias badly when a folder of
 // large photos is shrunk to 32×32; widening the kernel averages every source pixel instead.
 
-function weights(inSize: number, outSize: number): { start: Int32Array; count: Int32Array; w: Float32Array; span: number } {
+/** Per output coordinate: the first source index, the number of taps and `span` normalised weights. */
+export interface AxisWeights { start: Int32Array; count: Int32Array; w: Float32Array; span: number }
+
+export function weights(inSize: number, outSize: number): AxisWeights {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filterScale;

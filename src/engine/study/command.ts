@@ -1,24 +1,32 @@
 // `fast-advprop study`: trains vanilla, same-budget PGD-5 AdvProp, Fast AdvProp and Fast AdvProp
 // without shuffle BN at equal budget on one dataset and prints a Table-1-like comparison.
 //
-// Each variant is a child process of the same CLI rather than an in-process train: a run uses
-// every core, owns its backend and worker threads, and a crash or divergence in one must not take
-// the others (or the table) down with it. Runs go one after another for the same reason.
+// A study is a sweep of its variants: its folder is a sweep folder (sweep.json, configs/, runs/),
+// one point per variant and seed, run by a sweep executor (local child processes one after another
+// by default, or a Slurm array). So `sweep status|table|cancel`, the Runs view and Compare read a
+// study like any other sweep; what the study adds is its plan (the variants at equal budget), the
+// corruption evaluation of each completed point, and its Table-1-like table from the run folders.
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, stripJsonComments, type RunConfig } from '../../shared/config';
-import { RUN_FILES, oneRecordPerStep, parseMetricsLines, type MetricsRecord, type RunConfigRecord, type RunResults } from '../../shared/runFormat';
+import { RUN_FILES, oneRecordPerStep, parseMetricsLines, parseStatus, type MetricsRecord, type RunConfigRecord, type RunResults, type RunStatus } from '../../shared/runFormat';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import {
   STUDY_VARIANTS, TABLE1_VARIANTS, VARIANT_LABELS, VARIANT_SETS, aggregateStudy, calibrationOf, formatAggregateTable, formatStudyTable,
-  scaleMilestones, summarizeStudy, variantConfig,
+  scaleMilestones, summarizeStudy, variantConfig, variantOverrides,
   type StudyAggregate, type StudyRunInput, type StudyRunSummary, type StudyVariant,
 } from './summary';
 import { READ_LIMITS, readBoundedText } from '../util/boundedRead';
+import { MISSING } from '../util/meanStd';
 import { folderStamp } from '../../shared/folderStamp';
+import { createSweep } from '../sweep/create';
+import { EXECUTOR_FLAG, PARALLEL_FLAG, REPEATABLE_SLURM_FLAGS, SLURM_FLAGS, executorFor, executorSettings, splitRepeatable } from '../sweep/flags';
+import { flattenOverrides, type SweepPoint } from '../sweep/grid';
+import { SWEEP_CANCEL_REQUEST, pointMarker, pointRunDir, readManifest, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
+import { displayState, readPointState, type SchedulerInfo } from '../sweep/state';
+import { waitSettled } from '../sweep/wait';
 
 /**
  * What the study changes in the default config before the variants: nothing since our wasm
@@ -51,7 +59,7 @@ export function studyBaseConfig(): RunConfig {
 
 export const STUDY_FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'int', metavar: 'E', help: `vanilla epochs, the shared budget; the others get E / cost factor (default ${DEFAULT_STUDY_EPOCHS})` },
-  out: { type: 'string', metavar: 'DIR', help: 'study folder: a run folder per variant inside, <variant>/seed-<s> with --seeds above 1 (default runs/study-<timestamp>)' },
+  out: { type: 'string', metavar: 'DIR', help: 'study folder, a sweep folder: run folders in DIR/runs/<variant>, <variant>-seed-<s> with --seeds above 1 (default runs/study-<timestamp>)' },
   variants: { type: 'string', metavar: 'LIST', help: `comma-separated variants or sets: table1 (${TABLE1_VARIANTS.join(', ')}; the default), table4 (${VARIANT_SETS.table4.join(', ')}), or any of the names` },
   'max-steps': { type: 'int', metavar: 'N', help: 'stop every run after N optimizer steps (smoke tests); the table then shows fractional epochs' },
   seed: { type: 'int', metavar: 'S', help: 'first seed (default: the config\'s, 0)' },
@@ -62,12 +70,16 @@ export const STUDY_FLAGS: Record<string, FlagSpec> = {
   'no-robustness': { type: 'bool', help: 'skip the corruption evaluation' },
   'robustness-severities': { type: 'string', metavar: 'LIST', help: `severities evaluated, all 15 corruptions at each (default ${STUDY_ROBUSTNESS_DEFAULTS.severities.join(',')})` },
   'robustness-images': { type: 'int', metavar: 'N', help: `first N test images evaluated (default ${STUDY_ROBUSTNESS_DEFAULTS.images})` },
+  executor: EXECUTOR_FLAG,
+  parallel: PARALLEL_FLAG,
+  ...SLURM_FLAGS,
   cli: { type: 'string', metavar: 'PATH', help: 'the cli.js that trains the runs (default: the one running)' },
   json: { type: 'bool', help: 'print one JSON object instead of the table (progress then goes to stderr)' },
   help: { type: 'bool', help: 'show this help' },
 };
 
 export const STUDY_USAGE = `usage: fast-advprop study [--epochs E] [--out DIR] [--variants LIST] [--seeds N] [--no-robustness] [--json]
+                         [--executor local|slurm] [slurm flags]
 
 Trains, one after another and at equal budget on the same data: vanilla; same-budget PGD-5
 AdvProp (epochs and milestones divided by 7); Fast AdvProp (the default config); Fast AdvProp
@@ -76,8 +88,11 @@ without shuffle BN (the paper's Table 1; --variants table4 trains Fast AdvProp a
 --config-base). With --seeds N each variant trains once per seed. Then prints a comparison read
 from the run folders: cost factor, epochs trained, counted image-passes, clean test accuracy,
 clean vs adversarial train accuracy, the leak detector's verdict and the mean corruption error
-(mean ± sample std over seeds when N > 1). Exit codes: 0 all runs completed, 1 a run failed
-(the others still run and are reported), 2 bad flag or config (nothing is trained).
+(mean ± sample std over seeds when N > 1). The study folder is a sweep folder, one point per
+variant and seed (fast-advprop sweep status|table|cancel DIR work on it); --executor slurm trains
+the points as one Slurm array (the sweep's flags) and waits for it. Exit codes: 0 all runs
+completed, 1 a run failed (the others still run and are reported), 2 bad flag or config (nothing
+is trained).
 
 ${formatFlags(STUDY_FLAGS)}`;
 
@@ -98,6 +113,8 @@ export interface StudyJson {
   };
   seconds: number;
   outDir: string;
+  /** The study folder as a sweep: its manifest (sweep.json) and the executor that ran the points. */
+  sweep: { dir: string; manifest: string; executor: SweepExecutorKind; jobId: string | null };
   failed: string[];
 }
 
@@ -123,6 +140,9 @@ interface Plan {
   seeds: number[];
   robustness: { severities: number[]; images: number } | null;
   json: boolean;
+  base: RunConfig;
+  baseFile?: string;
+  executor: { kind: SweepExecutorKind; parallel?: number; slurm?: SlurmSettings };
 }
 
 function parseVariants(text: string): StudyVariant[] {
@@ -180,7 +200,8 @@ function readBase(file: string): RunConfig {
 }
 
 function makePlan(args: readonly string[]): Plan | 'help' {
-  const { flags, positional } = parseFlags('study', args, STUDY_FLAGS);
+  const split = splitRepeatable(args, REPEATABLE_SLURM_FLAGS, STUDY_FLAGS);
+  const { flags, positional } = parseFlags('study', split.rest, STUDY_FLAGS);
   if (flags.help) return 'help';
   if (positional.length) throw new UsageError(positional[0], 'study takes no positional arguments; pass options as --name VALUE (see fast-advprop study --help)');
   const intAtLeast = (name: string, min: number, eg: string): number | undefined => {
@@ -202,12 +223,14 @@ function makePlan(args: readonly string[]): Plan | 'help' {
     throw new UsageError(images !== undefined ? '--robustness-images' : '--robustness-severities', 'has no effect with --no-robustness; drop one of them');
   }
   const variants = flags.variants !== undefined ? parseVariants(String(flags.variants)) : [...TABLE1_VARIANTS];
+  const executor = executorSettings(flags, split.multi);
 
   const cli = path.resolve(String(flags.cli ?? process.argv[1] ?? ''));
   if (!flags.cli && !/\.js$/.test(cli)) throw new UsageError('--cli', `cannot tell which cli.js to run (this process runs ${cli}); pass --cli dist/cli.js`);
   if (!fs.existsSync(cli) || !fs.statSync(cli).isFile()) throw new UsageError('--cli', `${cli} does not exist; build it with "npm run build" or pass --cli PATH/TO/cli.js`);
 
-  const base = flags['config-base'] !== undefined ? readBase(path.resolve(String(flags['config-base']))) : studyBaseConfig();
+  const baseFile = flags['config-base'] !== undefined ? path.resolve(String(flags['config-base'])) : undefined;
+  const base = baseFile !== undefined ? readBase(baseFile) : studyBaseConfig();
   const baseEpochs = epochsFlag ?? base.epochs;
   const baseMilestones = epochsFlag !== undefined && epochsFlag !== base.epochs ? scaleMilestones(base.milestones, base.epochs, epochsFlag) : [...base.milestones];
 
@@ -243,6 +266,9 @@ function makePlan(args: readonly string[]): Plan | 'help' {
     variants, configs, baseEpochs, baseMilestones, outDir, cli, maxSteps, leakWindow, seeds,
     robustness: skipRobustness ? null : { severities: severities ?? [...STUDY_ROBUSTNESS_DEFAULTS.severities], images: images ?? STUDY_ROBUSTNESS_DEFAULTS.images },
     json: flags.json === true,
+    base,
+    ...(baseFile !== undefined ? { baseFile } : {}),
+    executor,
   };
 }
 
@@ -301,7 +327,7 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-function readRun(runDir: string): { config?: RunConfigRecord; results?: RunResults; metrics?: MetricsRecord[] } {
+function readRun(runDir: string): { config?: RunConfigRecord; results?: RunResults; metrics?: MetricsRecord[]; status?: RunStatus } {
   const config = readJson<RunConfigRecord>(path.join(runDir, RUN_FILES.config));
   const results = readJson<RunResults>(path.join(runDir, RUN_FILES.results));
   let metrics: MetricsRecord[] | undefined;
@@ -310,10 +336,16 @@ function readRun(runDir: string): { config?: RunConfigRecord; results?: RunResul
   } catch {
     metrics = undefined;
   }
-  return { config, results, metrics };
+  let status: RunStatus | undefined;
+  try {
+    status = parseStatus(readBoundedText(path.join(runDir, RUN_FILES.status), 1024 * 1024));
+  } catch {
+    status = undefined;
+  }
+  return { config, results, metrics, ...(status ? { status } : {}) };
 }
 
-/** The failure reason a person needs: the child's own "error:" line if it printed one. */
+/** Why `evaluate` failed: the child's own "error:" line if it printed one. */
 function failureReason(r: ChildResult): string {
   if (r.spawnError) return `could not start: ${r.spawnError}`;
   const err = [...r.tail].reverse().find((l) => /^error:/i.test(l.trim()));
@@ -349,7 +381,26 @@ async function evaluateRun(cli: string, runDir: string, what: { severities: numb
   return mce === undefined ? { note: 'robustness skipped: evaluate --json printed no summary.meanCorruptionError' } : { mce };
 }
 
-const PROGRESS_RE = /^epoch \d+\/\d+\s+step \d+\/\d+/;
+/** The exit code a sweep executor recorded for a point (points/<i>.exit: a number, or "killed"). */
+function recordedExit(dir: string, index: number): string | undefined {
+  try {
+    return readBoundedText(pointMarker(dir, index, 'exit'), 1024).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a point has no completed run, in one line: how it ended (the exit code the executor
+ * recorded, else what the sweep state says) and the engine's own error from status.json, else the
+ * last "error:" line the executor reported for the point.
+ */
+function pointFailure(how: string | undefined, engineError: string | undefined, executorLine: string | undefined, fallback: string): string {
+  const logged = executorLine !== undefined ? /error:\s*(.+)$/i.exec(executorLine)?.[1]?.trim() : undefined;
+  const why = engineError ?? logged;
+  if (how && why) return `${how}: ${why}`;
+  return why ?? (how ? `${how}: ${fallback}` : fallback);
+}
 
 /**
  * Runs the study. Lines go to `out` as they happen (progress, then the table); with --json the
@@ -377,15 +428,42 @@ export async function studyCommand(
   const say = p.json ? (opts.log ?? ((s: string) => process.stderr.write(s + '\n'))) : out;
   const progressMs = 1000 * (opts.progressSeconds ?? 20);
   const t0 = Date.now();
-  fs.mkdirSync(p.outDir, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fast-advprop-study-'));
-  const inputs: StudyRunInput[] = [];
   const multi = p.seeds.length > 1;
-  const total = p.variants.length * p.seeds.length;
-  say(`study ${p.outDir}: ${total} runs (${p.variants.length} variant${p.variants.length === 1 ? '' : 's'}${multi ? ` × seeds ${p.seeds[0]}..${p.seeds[p.seeds.length - 1]}` : `, seed ${p.seeds[0]}`}) at a budget of ${p.baseEpochs} vanilla epochs${p.maxSteps ? `, each stopped after ${p.maxSteps} steps` : ''}`);
-  if (p.robustness) say(`robustness: all 15 corruptions at severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images, after each run`);
+
+  // Seed-major: every variant gets seed s before any gets s + 1, so a study cut short is still balanced.
+  const points: SweepPoint[] = [];
+  for (const seed of p.seeds) {
+    for (const v of p.variants) {
+      const config: RunConfig = { ...p.configs.get(v)!, seed };
+      const overrides = flattenOverrides({ ...variantOverrides(v), epochs: p.baseEpochs, milestones: p.baseMilestones, seed, ...(p.maxSteps !== undefined ? { maxSteps: p.maxSteps } : {}) });
+      points.push({ index: points.length, name: multi ? `${v}-seed-${seed}` : v, variant: v, group: v, seed, overrides, config });
+    }
+  }
+  const total = points.length;
+  const variantOf = (i: number): StudyVariant => points[i].variant as StudyVariant;
+  const tag = (i: number): string => `[${i + 1}/${total} ${points[i].variant}${multi ? ` seed ${points[i].seed}` : ''}]`;
+
+  let m: SweepManifest;
+  try {
+    m = createSweep({
+      dir: p.outDir, name: path.basename(p.outDir), base: p.base, ...(p.baseFile !== undefined ? { baseFile: p.baseFile } : {}),
+      grid: { axes: [], variants: [], seeds: 0 }, executor: p.executor.kind,
+      ...(p.executor.parallel !== undefined ? { parallel: p.executor.parallel } : {}), ...(p.executor.slurm ? { slurm: p.executor.slurm } : {}),
+    }, points);
+  } catch (e) {
+    (opts.log ?? ((s: string) => process.stderr.write(s + '\n')))(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  say(`study ${p.outDir}: ${total} runs (${p.variants.length} variant${p.variants.length === 1 ? '' : 's'}${multi ? ` × seeds ${p.seeds[0]}..${p.seeds[p.seeds.length - 1]}` : `, seed ${p.seeds[0]}`}) at a budget of ${p.baseEpochs} vanilla epochs${p.maxSteps ? `, each stopped after ${p.maxSteps} steps` : ''}; executor ${p.executor.kind}`);
+  if (p.robustness) say(`robustness: all 15 corruptions at severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images, of each completed run once all have trained`);
+  for (let i = 0; i < total; i++) {
+    const cal = calibrationOf(points[i].config);
+    say(`${tag(i)} ${VARIANT_LABELS[variantOf(i)]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epoch${cal.epochs === 1 ? '' : 's'}${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);
+  }
+
+  const inputs: (StudyRunInput | undefined)[] = new Array(total).fill(undefined);
   const build = (): { rows: StudyRunSummary[]; json: StudyJson } => {
-    const rows = summarizeStudy(inputs, { baseEpochs: p.baseEpochs, leakWindow: p.leakWindow });
+    const rows = summarizeStudy(inputs.filter((x): x is StudyRunInput => x !== undefined), { baseEpochs: p.baseEpochs, leakWindow: p.leakWindow });
     const json: StudyJson = {
       runs: rows.map(({ label: _label, ...r }) => r),
       aggregate: aggregateStudy(rows).map(({ label: _label, ...a }) => a),
@@ -402,75 +480,145 @@ export async function studyCommand(
       },
       seconds: (Date.now() - t0) / 1000,
       outDir: p.outDir,
+      sweep: { dir: p.outDir, manifest: path.join(p.outDir, 'sweep.json'), executor: m.executor, jobId: m.jobId ?? null },
       failed: rows.filter((r) => r.error !== undefined).map((r) => (r.seed !== undefined && multi ? `${r.variant}@${r.seed}` : r.variant)),
     };
     return { rows, json };
   };
   // Kept beside the runs, and rewritten after every run, so a long study stopped half-way still leaves its table.
-  const save = (json: StudyJson): void => {
+  const save = (): void => {
     try {
-      fs.writeFileSync(path.join(p.outDir, 'study.json'), JSON.stringify(json, null, 2) + '\n');
+      fs.writeFileSync(path.join(p.outDir, 'study.json'), JSON.stringify(build().json, null, 2) + '\n');
     } catch (e) {
       say(`could not write study.json: ${(e as Error).message}`);
     }
   };
-  try {
-    let i = 0;
-    // Seed-major: every variant gets seed s before any gets s + 1, so a study cut short is still balanced.
-    for (const seed of p.seeds) {
-      for (const v of p.variants) {
-        i++;
-        const config: RunConfig = { ...p.configs.get(v)!, seed };
-        const cal = calibrationOf(config);
-        const runDir = multi ? path.join(p.outDir, v, `seed-${seed}`) : path.join(p.outDir, v);
-        const cfgFile = path.join(tmp, `${v}-${seed}.advprop.json`);
-        fs.writeFileSync(cfgFile, JSON.stringify(config, null, 2));
-        const tag = `[${i}/${total} ${v}${multi ? ` seed ${seed}` : ''}]`;
-        say(`${tag} ${VARIANT_LABELS[v]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epoch${cal.epochs === 1 ? '' : 's'}${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);
-        const started = Date.now();
-        let lastShown = 0;
-        let pending: string | undefined;
-        const child = await runChild(p.cli, ['train', '--config', cfgFile, '--run-dir', runDir], (line, stream) => {
-          if (stream !== 'out' || !PROGRESS_RE.test(line)) return;
-          // Training logs every few seconds; one line per interval keeps many runs readable.
-          const now = Date.now();
-          if (now - lastShown >= progressMs) {
-            say(`${tag} ${line}`);
-            lastShown = now;
-            pending = undefined;
-          } else pending = line;
-        });
-        if (pending) say(`${tag} ${pending}`);
-        const wallSeconds = (Date.now() - started) / 1000;
-        const rec = readRun(runDir);
-        const input: StudyRunInput = { variant: v, seed, runDir, requested: config, ...rec, exitCode: child.code, wallSeconds };
-        if (child.code !== 0 || child.spawnError) input.error = failureReason(child);
-        else if (!rec.results) input.error = `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`;
-        else if (rec.results.state !== 'completed') input.error = `the run ended ${rec.results.state}`;
-        if (input.error) say(`${tag} FAILED after ${duration(wallSeconds)}: ${input.error}`);
-        else {
-          const acc = rec.results!.clean.accuracy;
-          say(`${tag} completed ${rec.results!.steps} steps in ${duration(wallSeconds)}: test accuracy ${(100 * acc).toFixed(2)}%`);
-          if (p.robustness) {
-            const evStarted = Date.now();
-            const ev = await evaluateRun(p.cli, runDir, p.robustness);
-            if (ev.mce !== undefined) input.meanCorruptionError = ev.mce;
-            if (ev.note) {
-              input.robustnessNote = ev.note;
-              say(`${tag} ${ev.note}`);
-            } else say(`${tag} mean corruption error ${ev.mce === null || ev.mce === undefined ? '–' : ev.mce.toFixed(2)} (${duration((Date.now() - evStarted) / 1000)})`);
-          }
-        }
-        inputs.push(input);
-        save(build().json);
-      }
+
+  // What the executor said last about each point ("point 3 …: failed (exit 1) …: error: …"), for a failure's reason.
+  const executorLines = new Map<number, string>();
+  const executorLog = (line: string): void => {
+    const hit = /^point (\d+) /.exec(line);
+    if (hit) executorLines.set(Number(hit[1]), line);
+    say(line);
+  };
+  let scheduler: ReadonlyMap<number, SchedulerInfo> = new Map();
+
+  const onDisk = (): SweepManifest | undefined => {
+    try {
+      return readManifest(p.outDir);
+    } catch {
+      return undefined;
     }
+  };
+
+  /** Reads a settled point's run folder into the table's input; `ended` when the executor is done with it. */
+  const settle = (i: number, ended: boolean): boolean => {
+    if (inputs[i] !== undefined) return true;
+    const pt = m.points[i];
+    const runDir = pointRunDir(p.outDir, pt);
+    const { status, ...rec } = readRun(runDir);
+    // While points still run, only a run whose results say completed counts as ended.
+    if (!ended && rec.results?.state !== 'completed') return false;
+    const exit = recordedExit(p.outDir, i);
+    const input: StudyRunInput = {
+      variant: variantOf(i), seed: pt.seed, runDir, requested: points[i].config, ...rec,
+      ...(exit !== undefined ? { exitCode: /^-?\d+$/.test(exit) ? Number(exit) : null } : {}),
+    };
+    const how = exit === undefined ? undefined : /^-?\d+$/.test(exit) ? `exit ${exit}` : 'killed';
+    if (!rec.results) {
+      // The manifest on disk: a `sweep cancel` or Stop Sweep from elsewhere recorded its points there.
+      const s = readPointState(p.outDir, onDisk()?.points[i] ?? pt, scheduler.get(i));
+      const neverStarted = s.run === 'cancelled' || (s.run === 'pending' && fs.existsSync(path.join(p.outDir, SWEEP_CANCEL_REQUEST)));
+      input.error = neverStarted
+        ? 'cancelled before it started'
+        : pointFailure(how ?? displayState(s), status?.error?.message, executorLines.get(i), s.error ?? `the run wrote no ${RUN_FILES.results} (it was stopped before the end?)`);
+    } else if (rec.results.state !== 'completed') input.error = `the run ended ${rec.results.state}${status?.error?.message ? `: ${status.error.message}` : ''}`;
+    else if (exit !== undefined && exit !== '0') input.error = pointFailure(how, status?.error?.message, executorLines.get(i), 'train exited non-zero after writing its results');
+    inputs[i] = input;
+    if (input.error) say(`${tag(i)} FAILED: ${input.error}`);
+    else say(`${tag(i)} completed ${rec.results!.steps} steps${typeof rec.results!.wallSeconds === 'number' ? ` in ${duration(rec.results!.wallSeconds)}` : ''}: test accuracy ${(100 * rec.results!.clean.accuracy).toFixed(2)}%`);
+    save();
+    return true;
+  };
+
+  // The executor runs the points; the study follows their run folders: a progress line per running
+  // point at most every progressSeconds, and a point's result line as soon as it has one.
+  const lastShown = new Map<number, { at: number; step?: number }>();
+  const follow = (): void => {
+    for (let i = 0; i < total; i++) {
+      if (inputs[i] !== undefined) continue;
+      const s = readPointState(p.outDir, m.points[i], scheduler.get(i));
+      // Only a completed run is final while the executor still works: a stopped one may be a Slurm
+      // job that checkpointed and requeues itself, and resumes.
+      if (s.run === 'completed') {
+        settle(i, false);
+        continue;
+      }
+      if (s.run !== 'running' || !s.step) continue;
+      const last = lastShown.get(i);
+      const now = Date.now();
+      if (last && (last.step === s.step || now - last.at < progressMs)) continue;
+      lastShown.set(i, { at: now, step: s.step });
+      say(`${tag(i)} step ${s.step}/${s.totalSteps ?? '?'}`);
+    }
+  };
+  const ex = executorFor(m.executor, p.cli);
+  const saveManifest = (next: SweepManifest): void => {
+    m = next;
+    writeManifest(p.outDir, next);
+  };
+  const timer = setInterval(follow, Math.max(200, Math.min(1000, progressMs)));
+  // Ctrl-C (or SIGTERM) cancels the study as `sweep cancel` would, through its executor: no further
+  // point starts, running ones stop at their next step; the table is still printed. Again: exit now.
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say(`${sig}: cancelling the study (no further run starts, running ones stop after their current step); send it again to exit at once`);
+    ex.cancel(p.outDir, m).then((lines) => lines.forEach((l) => say(l)), (e: Error) => say(`error: ${e.message}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let submitError: string | undefined;
+  try {
+    // The local executor returns when every point has ended; Slurm once the array is submitted, so wait for it.
+    await ex.submit(p.outDir, m, saveManifest, executorLog);
+    if (m.executor !== 'local') {
+      const states = await waitSettled(p.outDir, m, ex, say, 2000);
+      scheduler = new Map(states.filter((s) => s.scheduler).map((s) => [s.index, s.scheduler!]));
+    }
+  } catch (e) {
+    submitError = (e as Error).message;
+    say(`error: ${submitError}`);
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    clearInterval(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  for (let i = 0; i < total; i++) settle(i, true);
+
+  if (p.robustness) {
+    // After every point has trained, one evaluation at a time: each uses every core, as a run does.
+    for (let i = 0; i < total; i++) {
+      const input = inputs[i]!;
+      if (input.error) continue;
+      if (interrupted) {
+        input.robustnessNote = 'robustness skipped: the study was cancelled';
+        continue;
+      }
+      const evStarted = Date.now();
+      const ev = await evaluateRun(p.cli, input.runDir, p.robustness);
+      if (ev.mce !== undefined) input.meanCorruptionError = ev.mce;
+      if (ev.note) {
+        input.robustnessNote = ev.note;
+        say(`${tag(i)} ${ev.note}`);
+      } else say(`${tag(i)} mean corruption error ${ev.mce === null || ev.mce === undefined ? MISSING : ev.mce.toFixed(2)} (${duration((Date.now() - evStarted) / 1000)})`);
+      save();
+    }
   }
 
   const { rows, json } = build();
-  save(json);
+  save();
   const seconds = json.seconds;
   const failed = json.failed;
   if (p.json) {
@@ -482,8 +630,8 @@ export async function studyCommand(
     out('');
     out(`budget: ${p.baseEpochs} vanilla epochs${p.baseMilestones.length ? ` (LR decay at ${p.baseMilestones.join(',')})` : ''}; ×budget = counted image-passes / (${p.baseEpochs} × training images)`);
     if (p.robustness) out(`mean CE: 100 − mean accuracy (%) over all 15 corruptions × severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images (not the AlexNet-normalised mCE)`);
-    out(`${rows.length} runs in ${duration(seconds)}; results in ${p.outDir}`);
+    out(`${rows.length} runs in ${duration(seconds)}; results in ${p.outDir} (a sweep folder: fast-advprop sweep table ${p.outDir})`);
     if (failed.length) out(`failed: ${failed.join(', ')}`);
   }
-  return failed.length ? 1 : 0;
+  return failed.length || submitError !== undefined ? 1 : 0;
 }

@@ -5,7 +5,7 @@
 import { resolveConfig, type RunConfig } from '../../shared/config';
 import type { MetricsRecord, RunConfigRecord, RunResults, RunState } from '../../shared/runFormat';
 import { calibrate, parseSplit, splitFromPAdv, type Calibration, type Split } from '../budget/costModel';
-import { aggregateBy, formatMeanStd, type MeanStd } from '../util/meanStd';
+import { MISSING, aggregateBy, formatMeanStd, type MeanStd } from '../util/meanStd';
 
 /** The paper's Table 1 at equal budget: the default set. */
 export const TABLE1_VARIANTS = ['vanilla', 'advprop-pgd5', 'fast-advprop', 'fast-advprop-noshuffle'] as const;
@@ -143,7 +143,7 @@ export interface StudyRunInput {
   results?: RunResults;
   metrics?: readonly MetricsRecord[];
   exitCode?: number | null;
-  /** Why the run failed, in one line (the child's last "error:" line, or a missing record). */
+  /** Why the run failed, in one line (exit code and the engine's or the executor's "error:" text, or a missing record). */
   error?: string;
   meanCorruptionError?: number | null;
   robustnessNote?: string;
@@ -247,7 +247,7 @@ export function summarizeStudy(runs: readonly StudyRunInput[], opts: { baseEpoch
   });
 }
 
-const DASH = '–';
+const DASH = MISSING;
 
 function pct(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined ? DASH : `${(100 * x).toFixed(digits)}%`;

@@ -1,7 +1,7 @@
-// Mean ± std over seeds, per group of runs that differ only in their seed. Pure (no files), so
-// `study` can move onto it: give it one row per run with a group label and a figure. The error bar
-// itself is util/meanStd's, the one study prints.
-import { meanStd } from '../util/meanStd';
+// Mean ± std over seeds, per group of runs that differ only in their seed. Pure (no files): give it
+// one row per run with a group label and a figure. The error bar, its formatting and the missing
+// placeholder are util/meanStd's, the ones the study table prints too.
+import { formatFigure, formatMeanStd, meanStd } from '../util/meanStd';
 
 export interface SeedRow {
   group: string;
@@ -42,14 +42,14 @@ export function aggregateBySeed(rows: readonly SeedRow[]): GroupRow[] {
   });
 }
 
-const pct = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(2)}`);
+const pct = (x: number | null): string => formatFigure(x, { scale: 100, digits: 2 });
 
 /** A plain-text table: group, completed/runs, accuracy mean ± std (%), per-seed values, states. */
 export function formatGroupTable(rows: readonly GroupRow[], figure = 'test acc %'): string[] {
   const body = rows.map((r) => [
     r.group,
     `${r.completed}/${r.runs}`,
-    r.mean === null ? '—' : `${pct(r.mean)}${r.std === null ? '' : ` ± ${pct(r.std)}`}`,
+    formatMeanStd({ n: r.completed, mean: r.mean, std: r.std }, { scale: 100, digits: 2 }),
     r.values.map(pct).join(' '),
     Object.entries(r.states).map(([s, n]) => `${n} ${s}`).join(', '),
   ]);

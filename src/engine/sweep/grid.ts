@@ -137,10 +137,10 @@ function setDotted(target: Record<string, unknown>, key: string, value: unknown)
   target[head] = { ...sec, [tail]: value };
 }
 
-function flatten(o: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+export function flattenOverrides(o: Record<string, unknown>, prefix = ''): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
-    if (isObject(v) && !prefix) Object.assign(out, flatten(v, `${k}.`));
+    if (isObject(v) && !prefix) Object.assign(out, flattenOverrides(v, `${k}.`));
     else out[prefix + k] = v;
   }
   return out;
@@ -188,7 +188,7 @@ export function expandGrid(spec: GridSpec, base: RunConfig): SweepPoint[] {
           const where = from ? `${from[0]}=${JSON.stringify(from[1])}` : variant ? `variant ${variant[0]}` : 'the base config';
           throw new ConfigError(e.field, `${e.message.slice(e.field.length + 2)} (from ${where})`);
         }
-        const overrides = flatten(nested);
+        const overrides = flattenOverrides(nested);
         const parts = [...(variant ? [variant[0]] : []), ...combo.map(([k, v]) => `${k.split('.').pop()}-${slug(v)}`)];
         const index = points.length;
         const name = [String(index).padStart(width, '0'), ...parts, ...(seed !== undefined ? [`seed-${seed}`] : [])].join('-');

@@ -27,11 +27,23 @@ export function meanStd(values: readonly (number | null | undefined)[]): MeanStd
 }
 
 /**
- * "87.10 ± 0.42" (× scale, fixed digits); "87.10" with one value; "–" with none. With `expectedN`
+ * What every table prints where a figure is missing (a failed seed, a run without that stream):
+ * one placeholder for `study` and `sweep` alike, so their tables read the same.
+ */
+export const MISSING = '–';
+
+/** One figure × scale with fixed digits, or MISSING. */
+export function formatFigure(x: number | null | undefined, opts: { scale?: number; digits?: number; suffix?: string } = {}): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
+  return `${((opts.scale ?? 1) * x).toFixed(opts.digits ?? 2)}${opts.suffix ?? ''}`;
+}
+
+/**
+ * "87.10 ± 0.42" (× scale, fixed digits); "87.10" with one value; MISSING ("–") with none. With `expectedN`
  * the count follows when fewer values than that went in, e.g. "87.10 ± 0.42 (n=2)".
  */
 export function formatMeanStd(s: MeanStd, opts: { scale?: number; digits?: number; suffix?: string; expectedN?: number } = {}): string {
-  if (s.mean === null) return '–';
+  if (s.mean === null) return MISSING;
   const k = opts.scale ?? 1;
   const d = opts.digits ?? 2;
   const suffix = opts.suffix ?? '';

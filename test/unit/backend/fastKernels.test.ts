@@ -1,5 +1,7 @@
 // Our wasm SIMD kernels (src/engine/backend/kernels/kernels.c) against the cpu backend's stock
-// kernels and tf-op formulations. Values travel between backends only as plain arrays.
+// kernels and tf-op formulations, and their native build (the N-API addon scripts/build-native.mjs
+// builds into dist/native/, where it builds) against the relaxed wasm build, bit for bit. Values
+// travel between backends only as plain arrays.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -7,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src/engine/backend/select';
-import { fastKernelCalls, fastKernelsActive, relaxedSimdSupported, setFastKernels, setSimdVariant, simdVariant, type SimdVariant } from '../../../src/engine/backend/fastKernels';
+import { fastKernelCalls, fastKernelsActive, fastKernelsStatus, kernelBuild, nativeKernelsStatus, relaxedSimdSupported, setFastKernels, setNativeKernels, setSimdVariant, simdVariant, type KernelBuild } from '../../../src/engine/backend/fastKernels';
+import { nativeKernels } from '../../../src/engine/backend/nativeKernels';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_SOURCE_SHA256 } from '../../../src/engine/backend/kernels/kernelsWasm';
 import { createReplica } from '../../../src/engine/exec/replica';
 import type { ModelSpec, PassRequest } from '../../../src/engine/exec/types';
@@ -64,14 +67,19 @@ function bnRun(b: BnCase, seed: number): BnOut {
   });
 }
 
-// Both builds of kernels.c: relaxed SIMD (fused multiply-add) where this Node runs it, and exact.
-const variants: SimdVariant[] = ['relaxed', 'exact'];
-function withVariant<T>(v: SimdVariant, f: () => T): T {
-  setSimdVariant(v);
+// Every build of kernels.c: wasm relaxed SIMD (fused multiply-add) where this Node runs it, wasm
+// exact, and native (AVX2/FMA addon) where scripts/build-native.mjs built it and this CPU runs it.
+const native = nativeKernels() !== null;
+const variants: KernelBuild[] = native ? ['relaxed', 'exact', 'native'] : ['relaxed', 'exact'];
+if (!native) console.log(`    (native kernels not tested: ${nativeKernelsStatus()})`);
+function withVariant<T>(v: KernelBuild, f: () => T): T {
+  setSimdVariant(v === 'exact' ? 'exact' : 'relaxed');
+  setNativeKernels(v === 'native');
   try {
     return f();
   } finally {
     setSimdVariant('relaxed');
+    setNativeKernels(true);
   }
 }
 
@@ -106,7 +114,8 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
   it('are active on wasm only, and the backend record says whether they ran', async () => {
     assert.doesNotMatch((await selectBackend('cpu')).reason, /wasm SIMD kernels/);
     assert.equal(fastKernelsActive(), false);
-    assert.match((await selectBackend('wasm')).reason, /our wasm SIMD kernels for conv, conv filter and input gradients and batch norm/);
+    assert.match((await selectBackend('wasm')).reason, native ? /our native AVX2\/FMA kernels for conv, conv filter and input gradients and batch norm/ : /our wasm SIMD kernels for conv, conv filter and input gradients and batch norm/);
+    assert.match(withVariant('relaxed', fastKernelsStatus), native ? /our wasm SIMD kernels .*relaxed SIMD.*native kernels not used: switched off/ : /our wasm SIMD kernels .*relaxed SIMD.*native kernels not used: /);
     assert.equal(fastKernelsActive(), true);
     setFastKernels(false);
     try {
@@ -124,13 +133,15 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
     assert.equal(relaxedSimdSupported(), true, `Node ${process.version} should run relaxed SIMD`);
     assert.equal(simdVariant(), 'relaxed');
     assert.equal(withVariant('exact', simdVariant), 'exact');
+    assert.equal(withVariant('exact', kernelBuild), 'exact');
+    assert.equal(withVariant('relaxed', kernelBuild), 'relaxed');
   });
 
   for (const v of variants) {
     it(`${v}: conv forward, input and filter gradients match the cpu stock kernels within 1e-4 relative`, async () => {
       await selectBackend('wasm');
       withVariant(v, () => {
-        assert.equal(simdVariant(), v);
+        assert.equal(kernelBuild(), v);
         assert.match(tf.getBackend(), /wasm/);
         for (const c of convCases) {
           const before = fastKernelCalls();
@@ -275,5 +286,107 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
     assert.ok(Math.abs(on.loss - off.loss) / Math.abs(off.loss) < 1e-5, `loss ${on.loss} vs ${off.loss}`);
     assert.ok(relErr(on.grads, off.grads) < 1e-4, `grads: ${relErr(on.grads, off.grads)}`);
     assert.ok(relErr(on.stats, off.stats) < 1e-5, `BN statistics: ${relErr(on.stats, off.stats)}`);
+  });
+  describe('native build (AVX2/FMA N-API addon)', () => {
+    before(function () {
+      if (!native) this.skip(); // not built here (no compiler, not x86-64, or no AVX2/FMA): wasm only
+    });
+
+    // Each width in turn (capped with max_lanes): a call runs the widest build whose 2·lanes divide
+    // its channels, so the ResNet-like cases below (16–64 channels) reach the 8- and 16-lane builds.
+    const wide: ConvCase[] = [
+      { n: 2, h: 8, w: 8, ci: 32, co: 32, k: 3, s: 1, pad: 'same' },
+      { n: 2, h: 9, w: 9, ci: 16, co: 32, k: 3, s: 2, pad: 'same' },
+      { n: 1, h: 5, w: 4, ci: 64, co: 64, k: 3, s: 1, pad: 'same' },
+      { n: 2, h: 8, w: 8, ci: 3, co: 32, k: 3, s: 1, pad: 'same' },
+      { n: 2, h: 6, w: 6, ci: 32, co: 16, k: 1, s: 2, pad: 'valid' },
+    ];
+    for (const lanes of [4, 8, 16]) {
+      it(`at ${lanes} lanes, computes bit for bit what the relaxed wasm build computes: convs, their gradients, ghost BN`, async function () {
+        const addon = nativeKernels()!;
+        if (addon.max_lanes(lanes) < lanes) this.skip(); // this CPU has no such vectors (16: AVX-512)
+        try {
+          await selectBackend('wasm');
+          const cases = [...convCases.map((c) => [c, convInputs.get(c)!] as const), ...wide.map((c, i) => [c, convData(c, 1500 + i)] as const)];
+          for (const [c, d] of cases) {
+            const wasm = withVariant('relaxed', () => convViaGrads(c, d));
+            const before = fastKernelCalls();
+            const nat = withVariant('native', () => convViaGrads(c, d));
+            assert.ok(used('conv2d', before) >= 2, `${convLabel(c)}: not on the native kernels`);
+            for (const k of ['y', 'df', 'dx'] as const) assert.deepEqual(nat[k], wasm[k], `${k} ${convLabel(c)}`);
+          }
+          [...bnCases, { n: 4, h: 4, w: 4, c: 64, groups: 2, relu: true }, { n: 2, h: 3, w: 5, c: 32, groups: 1, relu: false }].forEach((b, i) => {
+            const wasm = withVariant('relaxed', () => bnRun(b, 700 + i));
+            const nat = withVariant('native', () => bnRun(b, 700 + i));
+            for (const k of ['y', 'mean', 'variance', 'dh', 'dgamma', 'dbeta'] as const) assert.deepEqual(nat[k], wasm[k], `${k} ${bnLabel(b)}`);
+          });
+        } finally {
+          addon.max_lanes(16);
+        }
+      });
+    }
+
+    it('refuses a tensor outside the memory, a shape its loops do not take, and wrong arguments, before running', () => {
+      const addon = nativeKernels()!;
+      const mem = new ArrayBuffer(4096);
+      // conv2d(x, w, y, zeros, N, H, W, Ci, KH, KW, Co, OH, OW, sh, sw, top, left): y would need 8 KB.
+      const conv = (...a: number[]): void => addon.conv2d(mem, ...a);
+      assert.throws(() => conv(0, 256, 512, 1024, 1, 8, 8, 1, 1, 1, 32, 8, 8, 1, 1, 0, 0), /conv2d y \(2048 floats at byte 512\) does not lie inside the 4096-byte memory/);
+      assert.throws(() => conv(0, 256, 512, 1024, 1, 2, 2, 1, 1, 1, 12, 2, 2, 1, 1, 0, 0), /output channels a multiple of 8/);
+      assert.throws(() => conv(-4, 256, 512, 1024, 1, 2, 2, 1, 1, 1, 8, 2, 2, 1, 1, 0, 0), /conv2d x/);
+      assert.throws(() => conv(0, 256, 512), /expected 18 arguments, got 4/);
+      // 65536⁴ floats: a 64-bit product of the sizes would wrap to 0 and pass.
+      assert.throws(() => conv(0, 256, 512, 1024, 65536, 65536, 65536, 65536, 1, 1, 8, 1, 1, 1, 1, 0, 0), /conv2d x \(\d+ floats at byte 0\) does not lie inside/);
+      assert.throws(() => addon.conv2d(new Float32Array(4) as unknown as ArrayBuffer, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 0, 0), /the wasm memory's ArrayBuffer/);
+      // In range, it runs: a 1×1 conv of one pixel with 8 outputs.
+      const f = new Float32Array(mem);
+      f.set([2], 0);
+      f.set([1, 2, 3, 4, 5, 6, 7, 8], 64);
+      conv(0, 256, 512, 1024, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 0, 0);
+      assert.deepEqual(Array.from(f.subarray(128, 136)), [2, 4, 6, 8, 10, 12, 14, 16]);
+    });
+
+    it('an exception thrown by the BN team callback (a team member failed) reaches the caller, and the next call runs', () => {
+      const addon = nativeKernels()!;
+      const mem = new ArrayBuffer(4096);
+      const f = new Float32Array(mem);
+      f.set([1, 2, 3, 4, 3, 4, 5, 6], 0); // h: 2 rows × 4 channels
+      f.set([1, 1, 1, 1], 16); // gamma
+      // bn_forward(h, gamma, beta, y, mean, var, rstd, scratch, G, M, Mtot, C, relu, eps)
+      const args = [0, 64, 128, 256, 512, 576, 640, 768, 1, 2, 2, 4, 0, 1e-5];
+      assert.throws(() => addon.bn_forward(mem, () => { throw new Error('member 1 failed'); }, ...args), /member 1 failed/);
+      let calls = 0;
+      addon.bn_forward(mem, () => { calls++; }, ...args);
+      assert.equal(calls, 2); // Σh, then Σ(h − mean)²
+      assert.deepEqual(Array.from(f.subarray(128, 132)), [2, 3, 4, 5]); // the column means
+      addon.bn_forward(mem, undefined, ...args);
+      assert.deepEqual(Array.from(f.subarray(128, 132)), [2, 3, 4, 5]);
+    });
+
+    it('a ResNet training pass gives the same loss, gradients and BN statistics as on the relaxed wasm build, bit for bit', async () => {
+      await selectBackend('wasm');
+      const spec: ModelSpec = { arch: 'resnet8', width: 8, inputHeight: 12, inputWidth: 12, inputChannels: 3, numClasses: 10 };
+      const st = initParams(spec, 3);
+      const n = 8;
+      const req: PassRequest = {
+        images: rand(n * 12 * 12 * 3, 11), count: n, labels: Int32Array.from({ length: n }, (_, i) => i % 10),
+        bn: 'main', training: true, groupSize: 4, lossWeight: 1 / n, paramGrads: true,
+      };
+      const pass = (): { loss: number; grads: Float32Array; stats: Float32Array } => {
+        const r = createReplica(spec);
+        try {
+          r.setState(st.params, st.running);
+          const res = r.runPass(req);
+          return { loss: res.lossSum, grads: res.grads!, stats: res.bnStats[0].values };
+        } finally {
+          r.dispose();
+        }
+      };
+      const wasm = withVariant('relaxed', pass);
+      const nat = withVariant('native', pass);
+      assert.equal(nat.loss, wasm.loss);
+      assert.deepEqual(nat.grads, wasm.grads);
+      assert.deepEqual(nat.stats, wasm.stats);
+    });
   });
 });

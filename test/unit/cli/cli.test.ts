@@ -8,6 +8,7 @@ import type { EngineDeps } from '../../../src/engine/cli/train';
 import { encodeIdx } from '../../../src/engine/data/idx';
 import { loadCheckpoint } from '../../../src/engine/run/checkpoint';
 import type { Executor } from '../../../src/engine/exec/types';
+import { nativeKernels } from '../../../src/engine/backend/nativeKernels';
 import { parseMetricsLines, parseStatus, type RunConfigRecord, type RunResults } from '../../../src/shared/runFormat';
 import { tinyData, tinyDataset, tinyDeps } from '../train/helpers';
 
@@ -367,7 +368,7 @@ describe('cli: the built script (spawned)', function () {
     // The profile names our kernels, and the convolutions take most of the step.
     const kernels = new Map<string, { calls: number; ms: number }>(report.profile.kernels.map((k: { kernel: string; calls: number; ms: number }) => [k.kernel, k]));
     for (const k of ['Conv2D', 'FastAdvPropConv2DFilterGrad', 'FastAdvPropBatchNormTrain', 'FastAdvPropBatchNormTrainGrad']) assert.ok(kernels.get(k)!.calls > 0, k);
-    const convMs = kernels.get('Conv2D')!.ms + kernels.get('FastAdvPropConv2DFilterGrad')!.ms;
+    const convMs = kernels.get('Conv2D')!.ms + kernels.get('FastAdvPropConv2DFilterGrad')!.ms + (kernels.get('FastAdvPropConv2DInputGrad')?.ms ?? 0);
     assert.ok(convMs > 0.5 * report.profile.kernelMs, `convolutions ${convMs} of ${report.profile.kernelMs} ms`);
     assert.match(r.stdout, /\| kernel \| calls \| ms \| share \|/);
     assert.ok(report.stockKernels.imagesPerSecond > 0 && report.stockKernels.ratio > 0, JSON.stringify(report.stockKernels));
@@ -386,12 +387,27 @@ describe('cli: the built script (spawned)', function () {
     assert.match(r.stdout, /\| of the FMA ceiling \(1-core rate just before\) \|/);
     assert.ok(report.exactSimd.imagesPerSecond > 0 && report.exactSimd.ratio > 0, JSON.stringify(report.exactSimd));
     assert.match(r.stdout, /fused multiply-add: wasm-1 .* images\/s on the exact build, ×[\d.]+ \(same process\)/);
+    // Where the native kernels load (scripts/build-native.mjs built them), wasm-1 ran on them: timed again on the relaxed wasm build, and per layer shape.
+    if (nativeKernels()) {
+      assert.ok(report.relaxedWasm.imagesPerSecond > 0 && report.relaxedWasm.ratio > 0, JSON.stringify(report.relaxedWasm));
+      assert.match(r.stdout, /native kernels: wasm-1 .* images\/s on the relaxed wasm build, ×[\d.]+ \(same process\)/);
+      for (const row of report.kernels) assert.ok(row.native.length >= 2 && row.native.every((c: { conv: number; filterGrad: number }) => c.conv > 0 && c.filterGrad > 0), `${row.shape} native ${JSON.stringify(row.native)}`);
+    } else {
+      assert.equal(report.relaxedWasm, undefined);
+      for (const row of report.kernels) assert.deepEqual(row.native, []);
+    }
     // The data path's rows: 32 px from arrays, 224 px JPEGs per decode-thread count.
     assert.ok(Array.isArray(report.loader), JSON.stringify(report.loader));
     assert.equal(report.loader[0].key, 'arrays-32px');
     assert.ok(report.loader.some((row: { key: string }) => /^jpeg-224px-(sharp|js)-1$/.test(row.key)));
-    for (const row of report.loader) assert.ok(row.imagesPerSecond > 0 && row.images > 0, JSON.stringify(row));
-    assert.match(r.stdout, /\| loader \| decoder \| threads \| images \| images\/s \| per thread \|/);
+    for (const row of report.loader) assert.ok(row.imagesPerSecond > 0 && row.images > 0 && row.perCpuSecond > 0, JSON.stringify(row));
+    // The sharp rows against their ceiling: libvips decoding the same files and nothing else.
+    const sharpRows = report.loader.filter((row: { key: string }) => row.key.startsWith('jpeg-224px-sharp-'));
+    if (sharpRows.length) {
+      assert.ok(report.loader.some((row: { key: string }) => row.key === 'jpeg-decode-sharp-1'), 'no jpeg-decode-sharp-1 row');
+      for (const row of sharpRows) assert.ok(row.fractionOfDecode > 0, JSON.stringify(row));
+    }
+    assert.match(r.stdout, /\| loader \| decoder \| threads \| images \| images\/s \| per thread \| per CPU-second \| of decode-only \|/);
   });
 
   it('bench refuses an --out in a folder that does not exist, or naming a folder, before measuring anything', () => {

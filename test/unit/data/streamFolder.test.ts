@@ -225,5 +225,28 @@ describe('data: streamed image folders', () => {
         await three.close();
       }
     });
+
+    it('sharp: the same pixels with 1 or 3 threads and on a second pass, and another epoch crops differently', async function () {
+      if (!loadSharp().mod) this.skip();
+      // Sizes such that some random crops are at least twice the output side (libvips shrinks the
+      // whole image) and most are not (libvips crops, our SIMD resize scales).
+      for (let i = 0; i < 8; i++) put(`train/a/${i}.jpg`, jpg(40 + i * 9, 30 + i * 7));
+      put('val/a/0.jpg', jpg(50, 40));
+      const { train } = await openDataset({ name: 'image-folder', path: dir, loader: 'stream', size: 16, decoder: 'sharp' });
+      const ds = train as FileDataset;
+      const all = Int32Array.from({ length: ds.count }, (_, i) => i);
+      const one = await StreamLoader.open({ settings: { ...ds.stream, workers: 1 }, seed: 9, crop: true, flip: true });
+      const three = await StreamLoader.open({ settings: { ...ds.stream, workers: 3 }, seed: 9, crop: true, flip: true });
+      try {
+        assert.equal(one.decoderName, 'sharp');
+        const x = await one.images(ds, all, 'train', 1);
+        assert.deepEqual((await three.images(ds, all, 'train', 1)).images, x.images);
+        assert.deepEqual((await one.images(ds, all, 'train', 1)).images, x.images);
+        assert.notDeepEqual((await one.images(ds, all, 'train', 2)).images, x.images);
+      } finally {
+        await one.close();
+        await three.close();
+      }
+    });
   });
 });

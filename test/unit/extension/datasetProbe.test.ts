@@ -42,6 +42,8 @@ describe('extension: New Run Config dataset choice', () => {
       const cfg = parseConfigText(runConfigTemplate('x', section));
       assert.equal(cfg.dataset.name, k.section.name);
       if (k.section.loader) assert.equal(cfg.dataset.loader, 'stream');
+      // The streamed folder gets the paper's random-resized crop; the default job keeps its own augmentation.
+      assert.equal(cfg.augment.crop, k.section.loader === 'stream', `augment.crop for ${k.section.name}/${k.section.loader ?? 'memory'}`);
     }
     assert.equal(datasetSection(kind('cifar10'), '/data/cifar', dir).path, '/data/cifar');
   });

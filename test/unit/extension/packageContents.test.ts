@@ -4,7 +4,9 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeJpegFolder } from '../../../src/engine/bench/jpegFolder';
 
 const ROOT = path.join(__dirname, '../../../..');
 
@@ -31,5 +33,46 @@ describe('extension: the packaged file list', function () {
     }
     const unwanted = files.filter((f) => /\.(map|vsix|ts|c)$/.test(f) || /^(src|test|scripts|out|node_modules|docs)\//.test(f));
     assert.deepEqual(unwanted, []);
+  });
+
+  it('an unpacked .vsix trains a streamed JPEG folder with decoder "sharp", loading sharp and libvips from its own dist/node_modules', async function () {
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')) || !fs.existsSync(path.join(ROOT, 'node_modules', 'sharp'))) this.skip();
+    const unzip = ['unzip', 'python3'].find((c) => spawnSync(c, ['--help'], { stdio: 'ignore' }).status !== null && !spawnSync(c, ['--help'], { stdio: 'ignore' }).error);
+    if (!unzip) this.skip();
+    // Outside the repository, so that no node_modules above it could supply sharp instead.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fap-vsix-'));
+    try {
+      const vsix = path.join(tmp, 'fast-advprop.vsix');
+      const target = ({ 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'darwin-x64': 'darwin-x64', 'darwin-arm64': 'darwin-arm64', 'win32-x64': 'win32-x64' } as Record<string, string>)[`${process.platform}-${process.arch}`];
+      const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+      const pack = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '-o', vsix, ...(target ? ['--target', target] : [])], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(pack.status, 0, pack.stderr + pack.stdout);
+      const into = path.join(tmp, 'x');
+      const un = unzip === 'unzip' ? spawnSync('unzip', ['-q', vsix, '-d', into]) : spawnSync('python3', ['-m', 'zipfile', '-e', vsix, into]);
+      assert.equal(un.status, 0, String(un.stderr));
+      const dist = path.join(into, 'extension', 'dist');
+      const resolved = spawnSync(process.execPath, ['-p', "require.resolve('sharp')"], { cwd: dist, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+      assert.ok(resolved.stdout.trim().startsWith(path.join(dist, 'node_modules', 'sharp') + path.sep), `sharp resolves to ${resolved.stdout.trim()} ${resolved.stderr}`);
+      await writeJpegFolder(path.join(tmp, 'data'), { classes: 2, perClass: 8, valPerClass: 2, seed: 3, size: [96, 72] });
+      fs.writeFileSync(path.join(tmp, 'cfg.json'), JSON.stringify({
+        method: 'fast-advprop', split: '4:1', bnGroups: 2, batchSize: 8, epochs: 1, milestones: [], sameBudget: false,
+        model: { arch: 'resnet8', width: 2 }, backend: 'cpu', workers: 1, logEvery: 1, seed: 5,
+        augment: { crop: true, flip: true, mixupAlpha: 0, cutmixAlpha: 0 },
+        // "sharp" refuses to start when sharp cannot load, rather than falling back to the JS decoder.
+        dataset: { name: 'image-folder', path: path.join(tmp, 'data'), loader: 'stream', size: 32, workers: 1, prefetch: 1, decoder: 'sharp' },
+      }));
+      const run = path.join(tmp, 'run');
+      // glibc's loader names every shared library it opens: libvips must come from the package.
+      const env = { ...process.env, NODE_PATH: '', ...(process.platform === 'linux' ? { LD_DEBUG: 'libs' } : {}) };
+      const r = spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'train', '--config', path.join(tmp, 'cfg.json'), '--run-dir', run, '--max-steps', '1'], { cwd: tmp, encoding: 'utf8', env, maxBuffer: 64 << 20 });
+      assert.equal(r.status, 0, r.stdout + r.stderr.slice(-4000));
+      assert.match(fs.readFileSync(path.join(run, 'engine.log'), 'utf8'), /decode thread \(sharp [\d.]+ \(libvips [\d.]+\)\)/);
+      if (process.platform === 'linux') {
+        const vips = [...r.stderr.matchAll(/trying file=(\S*libvips-cpp\.so\S*)/g)].map((m) => m[1]);
+        assert.ok(vips.length > 0 && vips.every((f) => f.startsWith(path.join(dist, 'node_modules'))), `libvips looked up outside the package: ${[...new Set(vips)].slice(0, 3).join(', ')}`);
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -72,7 +72,9 @@ describe('sweep grid, table and Slurm text (pure)', () => {
     assert.equal(rows[1].std, null);
     const text = formatGroupTable(rows);
     assert.match(text[2], /^a\s+2\/2\s+85\.00 ± 7\.07\s+80\.00 90\.00\s+2 completed$/);
-    assert.match(text[3], /^b\s+1\/2\s+70\.00\s+— 70\.00\s+1 failed, 1 completed$/);
+    // A failed seed shows the one missing-figure placeholder the study table uses too.
+    assert.match(text[3], /^b\s+1\/2\s+70\.00\s+– 70\.00\s+1 failed, 1 completed$/);
+    assert.match(formatGroupTable(aggregateBySeed([{ group: 'c', seed: 0, state: 'failed', value: null }]))[2], /^c\s+0\/1\s+–\s+–\s+1 failed$/);
   });
 
   it('squeue -r output: array tasks by index, pending ranges expanded, other jobs ignored', () => {

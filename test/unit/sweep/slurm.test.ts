@@ -150,4 +150,29 @@ describe('sweep on a real Slurm cluster (sbatch --array, scancel, requeue)', fun
     assert.deepEqual(m.points.map((p) => readText(path.join(out, 'points', `${p.index}.exit`)).trim()), ['0', '5']);
     assert.deepEqual(readSweepState(out, m).map((s) => s.run), ['completed', 'failed']);
   });
+
+  it('study --executor slurm: its variants go through one sbatch --array, the study waits, evaluates each run and prints its table from the run folders', async function () {
+    this.timeout(240000);
+    const base = writeJson(path.join(tmp, 'study-base.advprop.json'), { model: TINY_CONFIG.model, dataset: TINY_CONFIG.dataset, batchSize: 16, workers: 1, logEvery: 1 });
+    const out = path.join(tmp, 'study');
+    const res = await runCli(['study', '--config-base', base, '--variants', 'vanilla,fast-advprop', '--max-steps', '2', '--robustness-images', '16', '--robustness-severities', '1',
+      '--executor', 'slurm', '--out', out, '--json'], { cwd: tmp, timeoutMs: 230000, env: cluster!.env });
+    assert.equal(res.code, 0, `study failed (exit ${res.code}):\n${res.stdout}\n${res.stderr}`);
+    const m = readManifest(out);
+    assert.equal(m.executor, 'slurm');
+    assert.match(m.jobId ?? '', /^\d+$/);
+    assert.deepEqual(m.points.map((p) => [p.name, p.jobId]), [['vanilla', `${m.jobId}_0`], ['fast-advprop', `${m.jobId}_1`]]);
+    const j = JSON.parse(res.stdout) as { runs: { variant: string; runDir: string; state: string; cleanAccuracy: number; meanCorruptionError: number }[]; sweep: { executor: string; jobId: string } };
+    assert.deepEqual(j.sweep.executor, 'slurm');
+    assert.equal(j.sweep.jobId, m.jobId);
+    for (const r of j.runs) {
+      assert.equal(r.state, 'completed', r.variant);
+      assert.equal(r.runDir, path.join(out, 'runs', r.variant));
+      assert.equal(r.cleanAccuracy, JSON.parse(readText(path.join(r.runDir, 'results.json'))).clean.accuracy);
+      assert.equal(r.meanCorruptionError, JSON.parse(readText(path.join(r.runDir, 'robustness.json'))).summary.meanCorruptionError);
+      // Each point ran under its array task.
+      assert.ok(fs.existsSync(path.join(out, 'slurm', `started-${m.points.findIndex((p) => p.name === r.variant)}`)), r.variant);
+    }
+    assert.deepEqual(readSweepState(out, m).map((s) => s.run), ['completed', 'completed']);
+  });
 });
