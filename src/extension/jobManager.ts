@@ -21,6 +21,9 @@ import { UnsafePathError, checkRunDir, safeRunDir } from './paths';
 import {
   CONSOLE_FILE, claimQueued, finalizeStatus, markCrashed, readQueueRecord, readStatus, writeQueued, writeStopRequest, type QueueRecord,
 } from './runFolderWrites';
+import { QUEUE_FILE } from '../engine/run/queue';
+import { pointRunDir, readManifest } from '../engine/sweep/manifest';
+import { isSweepFolder } from './sweeps/runFolders';
 import { isPidAlive, ownerOf, verifiedPid } from './runs/processIdentity';
 import { MANAGE_TRUST, trustRefusal } from './runs/trust';
 import type { FolderRunsModel } from './runsModel';
@@ -374,10 +377,27 @@ export class EngineJobManager implements JobManager {
   }
 
   /** Runs holding a training slot: this window's children plus live runs started elsewhere. */
-  private activeCount(): number {
+  private liveRunDirs(): Set<string> {
     const live = new Set(this.jobs.keys());
     for (const s of this.runs?.list() ?? []) if (s.alive && s.status?.state !== 'queued') live.add(s.runDir);
-    return live.size;
+    return live;
+  }
+
+  private activeCount(): number {
+    return this.liveRunDirs().size;
+  }
+
+  /** A local sweep's own limit of points at once (its `parallel`) for one of its points' run folders. */
+  private sweepLimit(runDir: string): { sweep: string; parallel: number } | undefined {
+    if (path.basename(path.dirname(runDir)) !== 'runs') return undefined;
+    const sweep = path.dirname(path.dirname(runDir));
+    if (!isSweepFolder(sweep)) return undefined;
+    try {
+      const m = readManifest(sweep);
+      return m.executor === 'local' ? { sweep, parallel: Math.max(1, Math.floor(m.parallel ?? 1)) } : undefined;
+    } catch {
+      return undefined; // a torn or forged manifest: the run waits only for maxConcurrentRuns
+    }
   }
 
   private checked(runDir: string): string {
@@ -503,11 +523,47 @@ export class EngineJobManager implements JobManager {
   /** Starts queued runs while slots are free; never in an untrusted workspace, whose queue.json could hold anything. */
   private drainQueue(): void {
     if (this.queue.size === 0 || !vscode.workspace.isTrusted) return;
-    for (const item of this.queue.takeStartable(this.activeCount(), this.settings().maxConcurrentRuns)) {
+    // Taken meanwhile by someone else (another window, `sweep` in a terminal, Stop Sweep): not ours to start.
+    this.queue.prune((i) => !fs.existsSync(path.join(i.runDir, QUEUE_FILE)));
+    const live = this.liveRunDirs();
+    const perSweep = new Map<string, number>();
+    // A sweep's points also wait for the sweep's own `parallel` (fastAdvprop.sweep.parallel), as on the CLI.
+    const mayStart = (item: Queued): boolean => {
+      const lim = this.sweepLimit(item.runDir);
+      if (!lim) return true;
+      const n = perSweep.get(lim.sweep) ?? [...live].filter((d) => path.dirname(path.dirname(d)) === lim.sweep).length;
+      if (n >= lim.parallel) return false;
+      perSweep.set(lim.sweep, n + 1);
+      return true;
+    };
+    for (const item of this.queue.takeStartable(live.size, this.settings().maxConcurrentRuns, mayStart)) {
       const record = claimQueued(item.runDir) ?? undefined;
       if (!record) continue; // another window took it, or it was cancelled
       void this.spawnTrain(item.runDir, record).catch(() => undefined);
     }
+  }
+
+  /**
+   * Start Sweep: the sweep's points, queued by `sweep --enqueue-only`, join this window's queue in
+   * point order and start under maxConcurrentRuns with every other run. Returns how many joined.
+   */
+  adoptSweep(dirArg: string): number {
+    this.requireTrust('Start Sweep', 'start sweeps', 'a sweep trains this workspace\'s configs');
+    const dir = this.checked(dirArg);
+    const m = readManifest(dir);
+    let n = 0;
+    for (const p of m.points) {
+      if (p.command !== undefined) continue;
+      const runDir = pointRunDir(dir, p);
+      const record = readQueueRecord(runDir);
+      if (!record || readStatus(runDir)?.state !== 'queued') continue;
+      this.queue.enqueue({ runDir, record });
+      n++;
+    }
+    this.output.appendLine(`sweep ${m.name}: ${n} point(s) queued; they start under fastAdvprop.maxConcurrentRuns (${this.settings().maxConcurrentRuns}), at most ${m.parallel ?? 1} at once`);
+    this.runs?.refresh();
+    this.drainQueue();
+    return n;
   }
 
   /** Queued runs waiting in the folder (after a reload, or from another window), oldest first; only in a trusted workspace. */

@@ -24,10 +24,26 @@ export class JobQueue<T extends { runDir: string }> {
     return this.items;
   }
 
-  /** Removes and returns the items that may start now, given `active` runs and a limit of `max`. */
-  takeStartable(active: number, max: number): T[] {
-    const free = Math.max(0, Math.max(1, Math.floor(max)) - active);
-    return this.items.splice(0, free);
+  /**
+   * Removes and returns the items that may start now, given `active` runs and a limit of `max`,
+   * oldest first. `mayStart` (asked in order, once per item until the free slots are taken) keeps
+   * an item waiting without giving its slot away: a sweep point over its sweep's own limit.
+   */
+  takeStartable(active: number, max: number, mayStart: (item: T) => boolean = () => true): T[] {
+    let free = Math.max(0, Math.max(1, Math.floor(max)) - active);
+    const taken: T[] = [];
+    this.items = this.items.filter((item) => {
+      if (free === 0 || !mayStart(item)) return true;
+      free--;
+      taken.push(item);
+      return false;
+    });
+    return taken;
+  }
+
+  /** Drops the items `gone` says have left the queue elsewhere (claimed by another process, cancelled). */
+  prune(gone: (item: T) => boolean): void {
+    this.items = this.items.filter((i) => !gone(i));
   }
 }
 

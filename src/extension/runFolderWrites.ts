@@ -3,21 +3,12 @@
 // died before it could write one. Atomic (temp + rename) like the engine's own writes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunConfig } from '../shared/config';
 import { RUN_FILES, parseStatus, type RunStatus } from '../shared/runFormat';
 import { RUN_FILE_CAPS, readSmallFile } from './readSmall';
 
-export const QUEUE_FILE = 'queue.json';
+// The queue record (queue.json, its atomic claim) is the engine's, shared with the local sweep executor.
+export { QUEUE_FILE, claimQueued, readQueueRecord, writeQueued, type QueueRecord } from '../engine/run/queue';
 export const CONSOLE_FILE = 'console.log';
-
-export interface QueueRecord {
-  schema: 1;
-  kind: 'train' | 'resume';
-  queuedAt: string;
-  config?: RunConfig;
-  /** Which file the config came from, for messages. */
-  source?: string;
-}
 
 let counter = 0;
 export function writeJsonAtomic(file: string, value: unknown): void {
@@ -29,52 +20,6 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 export function readStatus(runDir: string): RunStatus | undefined {
   try {
     return parseStatus(readSmallFile(path.join(runDir, RUN_FILES.status), RUN_FILE_CAPS.status) ?? '');
-  } catch {
-    return undefined;
-  }
-}
-
-export function writeQueued(runDir: string, rec: QueueRecord, prev?: RunStatus): void {
-  fs.mkdirSync(runDir, { recursive: true });
-  writeJsonAtomic(path.join(runDir, QUEUE_FILE), rec);
-  const now = new Date().toISOString();
-  const status: RunStatus = {
-    ...(prev ?? { schema: 1, startedAt: null, progress: { epoch: 0, epochs: rec.config?.epochs ?? 0, step: 0, totalSteps: 0 } }),
-    schema: 1,
-    state: 'queued',
-    pid: null,
-    updatedAt: now,
-  };
-  delete status.endedAt;
-  writeJsonAtomic(path.join(runDir, RUN_FILES.status), status);
-}
-
-/**
- * Takes a queued run for starting. The rename is atomic, so when two windows share a runs folder
- * only one of them starts it.
- */
-export function claimQueued(runDir: string): QueueRecord | undefined {
-  const from = path.join(runDir, QUEUE_FILE);
-  const to = path.join(runDir, `.queue.claimed.${process.pid}.json`);
-  try {
-    fs.renameSync(from, to);
-  } catch {
-    return undefined;
-  }
-  try {
-    const text = readSmallFile(to, RUN_FILE_CAPS.queue);
-    return text === undefined ? undefined : (JSON.parse(text) as QueueRecord);
-  } catch {
-    return undefined;
-  } finally {
-    fs.rmSync(to, { force: true });
-  }
-}
-
-export function readQueueRecord(runDir: string): QueueRecord | undefined {
-  try {
-    const text = readSmallFile(path.join(runDir, QUEUE_FILE), RUN_FILE_CAPS.queue);
-    return text === undefined ? undefined : (JSON.parse(text) as QueueRecord);
   } catch {
     return undefined;
   }

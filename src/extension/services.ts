@@ -34,6 +34,8 @@ export interface JobManager extends vscode.Disposable {
   stop(runDir: string): Promise<void>;
   resume(runDir: string): Promise<{ runDir: string }>;
   evaluate(runDir: string, opts?: EvaluateOptions): Promise<void>;
+  /** Takes a sweep's queued points (`sweep --enqueue-only`) into the run queue; returns how many. */
+  adoptSweep(sweepDir: string): number;
   /** Measures this machine's training throughput (`fast-advprop bench`); resolves to the JSON report's path. */
   benchmark(opts?: { quick?: boolean }): Promise<string>;
   readonly onDidChange: vscode.Event<string>;

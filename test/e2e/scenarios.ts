@@ -12,6 +12,7 @@ import { reloadScenario } from './scenarios/reload';
 import { docsScenario } from './scenarios/docs';
 import { foreignScenario } from './scenarios/foreign';
 import { sweepScenario } from './scenarios/sweeps';
+import { sweepQueueScenario } from './scenarios/sweepQueue';
 import { trustGrantScenario } from './scenarios/trust';
 import { leakScenario } from './scenarios/leak';
 import { newRunConfigScenario } from './scenarios/newRunConfig';
@@ -81,6 +82,7 @@ export const scenarios: Scenario[] = [
   leakScenario,
   docsScenario,
   sweepScenario,
+  sweepQueueScenario,
   trustGrantScenario,
   newRunConfigScenario,
 ];

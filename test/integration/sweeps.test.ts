@@ -63,6 +63,87 @@ if (process.env.FAST_ADVPROP_UNTRUSTED !== '1') {
       assert.ok(tabs().includes('Fast AdvProp: Compare Runs'), `no Compare tab among ${tabs().join(', ')}`);
     });
 
+    test('a local sweep waits in the run queue behind a running job (maxConcurrentRuns 1), then completes one run at a time; Stop Sweep takes a queued sweep out', async function () {
+      this.timeout(300_000);
+      assert.equal(vscode.workspace.getConfiguration('fastAdvprop').get('maxConcurrentRuns'), 1);
+      fs.writeFileSync(path.join(ws, 'sweep-blocker.advprop.json'), JSON.stringify({ ...TINY, maxSteps: 0, epochs: 50 }, null, 2));
+      const blocker = await services.jobs.start({ configPath: path.join(ws, 'sweep-blocker.advprop.json'), runName: `sweep-blocker-${Date.now()}` });
+      const until = async (what: string, ms: number, cond: () => boolean): Promise<void> => {
+        const end = Date.now() + ms;
+        while (!cond()) {
+          if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+          await sleep(200);
+        }
+      };
+      await until('the blocking run to train', 120_000, () => stateOf(blocker.runDir) === 'running');
+      const start = async (name: string) => (await vscode.commands.executeCommand('fastAdvprop.startSweep', { configPath: path.join(ws, 'sweep-tiny.advprop.json'), set: ['split=4:1,1:1'], name })) as { dir: string };
+      const a = await start(`sweep-wait-${Date.now()}`);
+      const b = await start(`sweep-cancel-${Date.now()}`);
+      const points = (dir: string): string[] => (JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as { points: { runDir: string }[] }).points.map((p) => path.join(dir, p.runDir));
+      const pa = points(a.dir);
+      const pb = points(b.dir);
+      // Nothing of either sweep starts while the blocking run holds the one slot.
+      const t0 = Date.now();
+      while (Date.now() - t0 < 4000) {
+        assert.deepEqual([...pa, ...pb].map(stateOf), ['queued', 'queued', 'queued', 'queued'], 'a sweep point started beside the running job');
+        await sleep(250);
+      }
+      assert.equal(stateOf(blocker.runDir), 'running');
+      const lines = (await vscode.commands.executeCommand('fastAdvprop.stopSweep', b.dir)) as string[];
+      assert.ok(lines.filter((l) => /removed from the queue/.test(l)).length === 2, lines.join('\n'));
+      await services.jobs.stop(blocker.runDir);
+      let most = 0;
+      await until('sweep A to complete', 240_000, () => {
+        const running = [blocker.runDir, ...pa, ...pb].filter((d) => stateOf(d) === 'running').length;
+        most = Math.max(most, running);
+        const s = pa.map(stateOf);
+        if (s.some((x) => x === 'failed')) assert.fail(`a point failed: ${s.join(', ')}`);
+        return s.every((x) => x === 'completed');
+      });
+      assert.equal(most, 1, 'more runs trained at once than maxConcurrentRuns');
+      for (const d of pb) {
+        assert.equal(stateOf(d), 'stopped');
+        assert.equal(fs.existsSync(path.join(d, 'config.json')), false, `${d} trained after Stop Sweep`);
+      }
+      const sweeps = new SweepsModel(services.runs, () => undefined);
+      try {
+        assert.deepEqual(sweeps.get(b.dir)?.states.map((s) => s.run), ['cancelled', 'cancelled']);
+        assert.deepEqual(sweeps.get(a.dir)?.states.map((s) => s.run), ['completed', 'completed']);
+      } finally {
+        sweeps.dispose();
+      }
+    });
+
+    test('with maxConcurrentRuns 2 a sweep (sweep.parallel 1) trains one point at a time and leaves the other slot to an ordinary run', async function () {
+      this.timeout(300_000);
+      const conf = vscode.workspace.getConfiguration('fastAdvprop');
+      await conf.update('maxConcurrentRuns', 2, vscode.ConfigurationTarget.Workspace);
+      try {
+        assert.equal(vscode.workspace.getConfiguration('fastAdvprop').get('sweep.parallel'), 1);
+        fs.writeFileSync(path.join(ws, 'sweep-slow.advprop.json'), JSON.stringify({ ...TINY, maxSteps: 40, logEvery: 1 }, null, 2));
+        const r = (await vscode.commands.executeCommand('fastAdvprop.startSweep', { configPath: path.join(ws, 'sweep-slow.advprop.json'), set: ['split=4:1,2:1,1:1'], name: `sweep-limit-${Date.now()}` })) as { dir: string };
+        const pts = (JSON.parse(fs.readFileSync(path.join(r.dir, 'sweep.json'), 'utf8')) as { points: { runDir: string }[] }).points.map((p) => path.join(r.dir, p.runDir));
+        const other = await services.jobs.start({ configPath: path.join(ws, 'sweep-slow.advprop.json'), runName: `beside-sweep-${Date.now()}` });
+        let mostSweep = 0;
+        let both = false;
+        const end = Date.now() + 240_000;
+        for (;;) {
+          const s = pts.map(stateOf);
+          const n = s.filter((x) => x === 'running').length;
+          mostSweep = Math.max(mostSweep, n);
+          if (n === 1 && stateOf(other.runDir) === 'running') both = true;
+          if (s.some((x) => x === 'failed') || stateOf(other.runDir) === 'failed') assert.fail(`a run failed: ${s.join(', ')}, ${stateOf(other.runDir)}`);
+          if (s.every((x) => x === 'completed') && stateOf(other.runDir) === 'completed') break;
+          if (Date.now() > end) assert.fail(`timed out: ${s.join(', ')}, ${stateOf(other.runDir)}`);
+          await sleep(100);
+        }
+        assert.equal(mostSweep, 1, 'two points of a sweep with parallel 1 trained at once');
+        assert.ok(both, 'the ordinary run never trained beside a sweep point, though maxConcurrentRuns is 2');
+      } finally {
+        await conf.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
     test('a study folder is a sweep: the Runs view shows its runs under it (not in the state groups) and Open Sweep Results compares them', async function () {
       this.timeout(240_000);
       const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');

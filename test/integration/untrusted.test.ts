@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFakeRun } from '../fixtures/runFolder';
 import { processStartTime } from '../../src/extension/runs/processIdentity';
-import { FORGED_QUEUED_RUN, TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_EXTRA_FOLDER, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
+import { FORGED_QUEUED_RUN, FORGED_QUEUED_SWEEP, TINY_CONFIG, TINY_CONFIG_FILE, UNTRUSTED_EXTRA_FOLDER, UNTRUSTED_RUNS_FOLDER_SETTING, UNTRUSTED_SUITE } from '../runner/workspace';
 
 const EXTENSION_ID = 'fast-advprop.fast-advprop';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -124,22 +124,25 @@ if (process.env.FAST_ADVPROP_UNTRUSTED === '1') {
       assert.deepEqual(listed, [], 'a run from a folder only the untrusted workspace named was listed');
     });
 
-    test('a forged queued run shipped with the workspace is neither adopted nor started on activation', async () => {
+    test('a forged queued run, and a forged queued point of a cloned sweep folder, shipped with the workspace are neither adopted nor started on activation', async () => {
       const forged = path.join(runsFolder, FORGED_QUEUED_RUN);
-      assert.ok(fs.existsSync(path.join(forged, 'queue.json')), 'the launcher did not write the forged queued run');
+      const point = path.join(runsFolder, FORGED_QUEUED_SWEEP, 'runs', '0-p');
+      for (const d of [forged, point]) assert.ok(fs.existsSync(path.join(d, 'queue.json')), `the launcher did not write the forged queued run ${d}`);
       const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && !services.runs.get(forged)) {
+      while (Date.now() < deadline && !(services.runs.get(forged) && services.runs.get(point))) {
         services.runs.refresh();
         await sleep(200);
       }
-      assert.equal(services.runs.get(forged)?.status?.state, 'queued', 'the forged run should be listed (viewing works)');
+      for (const d of [forged, point]) assert.equal(services.runs.get(d)?.status?.state, 'queued', `the forged run ${d} should be listed (viewing works)`);
       // The drain ran at activation (suiteSetup) and runs again on every runs-model change; a
       // started engine writes config.json within a second or two.
       services.runs.refresh();
       await sleep(3000);
-      const files = fs.readdirSync(forged).sort();
-      assert.deepEqual(files, ['queue.json', 'status.json'], `the forged job was claimed or started: ${files.join(', ')}`);
-      assert.equal(JSON.parse(fs.readFileSync(path.join(forged, 'status.json'), 'utf8')).state, 'queued');
+      for (const d of [forged, point]) {
+        const files = fs.readdirSync(d).sort();
+        assert.deepEqual(files, ['queue.json', 'status.json'], `the forged job ${d} was claimed or started: ${files.join(', ')}`);
+        assert.equal(JSON.parse(fs.readFileSync(path.join(d, 'status.json'), 'utf8')).state, 'queued');
+      }
     });
 
     test('Start Training is refused with an explanation and creates no run folder', async () => {

@@ -32,6 +32,9 @@ export const UNTRUSTED_RUNS_FOLDER_SETTING = 'runs-from-untrusted-settings';
  */
 export const FORGED_QUEUED_RUN = 'forged-queued';
 
+/** A cloned sweep folder whose one point is queued (queue.json): the job manager adopts sweep points too, never in Restricted Mode. */
+export const FORGED_QUEUED_SWEEP = 'forged-queued-sweep';
+
 /** A folder of another trainer's run that the untrusted workspace's fastAdvprop.extraRunFolders names: it must not be listed. */
 export const UNTRUSTED_EXTRA_FOLDER = 'extra-from-untrusted-settings';
 
@@ -47,5 +50,12 @@ export function untrustedWorkspaceFiles(): Record<string, string> {
     [`${UNTRUSTED_EXTRA_FOLDER}/reference-run/log.txt`]: 'Learning Rate\tTrain Loss\tValid Loss\tTrain Acc.\tValid Acc.\t\n0.100000\t6.500000\t5.900000\t1.200000\t3.400000\t\n',
     [`${forged}/status.json`]: JSON.stringify({ schema: 1, state: 'queued', pid: null, startedAt: null, updatedAt: now, progress: { epoch: 0, epochs: 1, step: 0, totalSteps: 0 } }) + '\n',
     [`${forged}/queue.json`]: JSON.stringify({ schema: 1, kind: 'train', queuedAt: now, config: TINY_CONFIG, source: 'forged' }) + '\n',
+    [`.advprop-runs/${FORGED_QUEUED_SWEEP}/sweep.json`]: JSON.stringify({
+      schema: 1, kind: 'fast-advprop-sweep', name: 'forged', createdAt: now, executor: 'local', parallel: 1,
+      points: [{ index: 0, name: '0-p', group: 'g', seed: 0, overrides: {}, runDir: 'runs/0-p', config: 'configs/0-p.advprop.json' }],
+    }) + '\n',
+    [`.advprop-runs/${FORGED_QUEUED_SWEEP}/configs/0-p.advprop.json`]: JSON.stringify(TINY_CONFIG) + '\n',
+    [`.advprop-runs/${FORGED_QUEUED_SWEEP}/runs/0-p/status.json`]: JSON.stringify({ schema: 1, state: 'queued', pid: null, startedAt: null, updatedAt: now, progress: { epoch: 0, epochs: 1, step: 0, totalSteps: 0 } }) + '\n',
+    [`.advprop-runs/${FORGED_QUEUED_SWEEP}/runs/0-p/queue.json`]: JSON.stringify({ schema: 1, kind: 'train', queuedAt: now, config: TINY_CONFIG, source: 'forged sweep' }) + '\n',
   };
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, type RunConfig } from '../../shared/config';
 import { aggregateBySeed, formatGroupTable, type GroupRow } from '../sweep/aggregate';
 import { createSweep, planSweep } from '../sweep/create';
+import { LocalExecutor } from '../sweep/local';
 import { EXECUTOR_FLAG, PARALLEL_FLAG, REPEATABLE_SLURM_FLAGS, SLURM_FLAGS, executorFor, executorSettings, splitRepeatable } from '../sweep/flags';
 import { checkCommand, commandFor, parseGridText, parseSetFlag, type GridSpec } from '../sweep/grid';
 import { readManifest, writeManifest, type SweepManifest } from '../sweep/manifest';
@@ -32,6 +33,7 @@ export const SWEEP_FLAGS: Record<string, FlagSpec> = {
   name: { type: 'string', metavar: 'NAME', help: 'sweep name (default: the folder name)' },
   parallel: PARALLEL_FLAG,
   ...SLURM_FLAGS,
+  'enqueue-only': { type: 'bool', help: 'local: create the sweep and queue its points without starting any (VS Code\'s job manager starts them)' },
   wait: { type: 'bool', help: 'slurm: stay until every point ended, then print the table and submit-to-RUNNING times' },
   'dry-run': { type: 'bool', help: 'print the points (and for slurm the batch script) without creating anything' },
   cli: { type: 'string', metavar: 'PATH', help: 'the cli.js that trains the runs (default: the one running)' },
@@ -51,8 +53,10 @@ export const SWEEP_USAGE = `usage: fast-advprop sweep [--config BASE] (--grid FI
 
 Trains the cartesian product of the grid's values (× variants × seeds), one run folder per point
 under DIR/runs/, and keeps DIR/sweep.json (points, run folders, executor, job ids). The table is
-built from the run folders: test accuracy, mean ± std over seeds. local runs the points as child
-processes and returns when all ended; slurm submits one sbatch --array and returns (or --wait).
+built from the run folders: test accuracy, mean ± std over seeds. local queues the points in the
+run queue VS Code also drains, runs them as child processes (--parallel at a time; a point VS Code
+took first is waited for, not run twice) and returns when all ended; slurm submits one
+sbatch --array and returns (or --wait).
 Exit codes: 0 done (or submitted), 1 a point failed, 2 bad flag, grid or config (nothing created).
 
 ${formatFlags(SWEEP_FLAGS)}`;
@@ -115,6 +119,7 @@ function readBase(file: string | undefined): { base: RunConfig; baseFile?: strin
 
 async function submitCommand(flags: Record<string, string | number | boolean>, multi: Record<string, string[]>, io: CliIo): Promise<number> {
   const { kind, parallel, slurm } = executorSettings(flags, multi);
+  if (flags['enqueue-only'] && kind !== 'local') throw new UsageError('--enqueue-only', 'queues points for the local run queue; Slurm has its own queue (leave it out)');
   if (flags.seeds !== undefined && (Number(flags.seeds) < 1 || Number(flags.seeds) > 1000)) throw new UsageError('--seeds', 'must be 1 to 1000');
   let grid: GridSpec = { axes: [], variants: [], seeds: 0 };
   if (flags.grid !== undefined) {
@@ -134,6 +139,7 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   }
   if (flags.seeds !== undefined) grid = { ...grid, seeds: Number(flags.seeds) };
   if (flags.command !== undefined) grid = { ...grid, command: checkCommand(flags.command, '--command') };
+  if (grid.command !== undefined && flags['enqueue-only']) throw new UsageError('--enqueue-only', 'a command sweep runs your command, which the run queue cannot start; leave out --enqueue-only');
   if (grid.command !== undefined && flags.config !== undefined) throw new UsageError('--config', 'a command sweep runs your command, not our engine: leave out --config (the grid\'s keys fill the command\'s {placeholders})');
   const { base, baseFile } = readBase(flags.config as string | undefined);
   const cli = cliPath(flags.cli);
@@ -157,8 +163,19 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
     m = next;
     writeManifest(dir, next);
   };
+  if (flags['enqueue-only']) {
+    new LocalExecutor(cli).enqueue(dir, m, save);
+    io.out(`queued ${points.length} point${points.length === 1 ? '' : 's'}; they start from the run queue (VS Code, under fastAdvprop.maxConcurrentRuns)`);
+    io.out(`follow it with: fast-advprop sweep status ${dir}   (stop: fast-advprop sweep cancel ${dir})`);
+    return 0;
+  }
   const ex = executorFor(kind, cli);
-  await ex.submit(dir, m, save, io.out);
+  const release = kind === 'local' ? cancelOnSignal(dir, io) : () => undefined;
+  try {
+    await ex.submit(dir, m, save, io.out);
+  } finally {
+    release();
+  }
   if (kind === 'slurm' && !flags.wait) {
     io.out(`follow it with: fast-advprop sweep status ${dir}   (stop: fast-advprop sweep cancel ${dir})`);
     return 0;
@@ -170,6 +187,27 @@ async function submitCommand(flags: Record<string, string | number | boolean>, m
   printTable(states, false, io);
   if (kind === 'slurm') printStartTimes(dir, final, io);
   return states.some((s) => s.run !== 'completed') ? 1 : 0;
+}
+
+/**
+ * Ctrl-C (or SIGTERM) on a local sweep cancels it, as `sweep cancel` would: its queued points leave
+ * the run queue (else a VS Code window opening the folder would start them later) and its running
+ * points stop at their next step with a checkpoint. A second signal exits at once.
+ */
+function cancelOnSignal(dir: string, io: CliIo): () => void {
+  let got = false;
+  const handler = (sig: NodeJS.Signals): void => {
+    if (got) process.exit(130);
+    got = true;
+    io.err(`${sig}: cancelling the sweep (queued points leave the queue, running ones stop after their current step); send it again to exit at once`);
+    void cancelSweep(dir, readManifest(dir), undefined).then((lines) => lines.forEach((l) => io.out(l)), (e: Error) => io.err(`error: ${e.message}`));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 async function sweepStates(dir: string, m: SweepManifest, io: CliIo): Promise<PointState[]> {

@@ -59,6 +59,8 @@ export function readPointState(dir: string, p: SweepPointRecord, scheduler?: Sch
     if (exit !== undefined && exit !== '0') return { ...base, run: 'failed', error: `train exited ${exit} before writing its run folder; see the sweep's log or slurm/*.out` };
     return { ...base, run: p.cancelledAt && !fs.existsSync(runDir) ? 'cancelled' : 'pending' };
   }
+  // Taken out of the run queue before it ever started (Stop Sweep, Stop on the point): cancelled, as on Slurm.
+  if (st.state === 'stopped' && st.startedAt === null) return { ...base, run: 'cancelled' };
   const out: PointState = { ...base, run: st.state, step: st.progress.step, totalSteps: st.progress.totalSteps };
   if (st.error) out.error = st.error.message;
   if (st.state === 'completed') {

@@ -1,7 +1,9 @@
-// Start Sweep, Stop Sweep and Open Sweep Results. A sweep is the engine's `fast-advprop sweep`
-// run as a child process (it writes sweep.json, then runs the points itself or submits them to
-// Slurm and returns); Stop goes through the sweep's executor (scancel on Slurm, stop.request
-// locally), never through the job manager's pid signals: on a cluster the engine is on another node.
+// Start Sweep, Stop Sweep and Open Sweep Results. A sweep is created by the engine's
+// `fast-advprop sweep` run as a child process: on Slurm it submits the array and returns; locally
+// it only queues the points (`--enqueue-only`) and the job manager starts them from the run queue,
+// under fastAdvprop.maxConcurrentRuns together with every other run. Stop goes through the sweep's
+// executor (scancel on Slurm; locally queued points leave the queue, running ones get
+// stop.request), never through the job manager's pid signals: on a cluster the engine is on another node.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +11,7 @@ import * as vscode from 'vscode';
 import { cancelSweep } from '../../engine/cli/sweep';
 import { aggregateBySeed, formatGroupTable } from '../../engine/sweep/aggregate';
 import { readManifest } from '../../engine/sweep/manifest';
-import { seedRows } from '../../engine/sweep/state';
+import { isSettled, seedRows } from '../../engine/sweep/state';
 import { cliPath, engineEnv } from '../engineCommand';
 import { MANAGE_TRUST, trustRefusal } from '../runs/trust';
 import type { Services } from '../services';
@@ -59,10 +61,11 @@ async function askStart(): Promise<StartSweepOptions | undefined> {
   return opts;
 }
 
-/** Runs `fast-advprop sweep …`; resolves with the sweep folder once its manifest exists (Slurm: once submitted). */
+/** Runs `fast-advprop sweep …`; resolves with the sweep folder once it is submitted (Slurm) or its points are queued (local). */
 function startSweepProcess(services: Services, opts: StartSweepOptions): Promise<{ dir: string }> {
   const dir = path.join(services.runs.runsFolder, opts.name ?? `sweep-${folderStamp()}`);
-  const args = [cliPath(services.context.extensionPath), 'sweep', '--out', dir, ...executorFlags(readSweepSettings())];
+  const local = readSweepSettings().executor === 'local';
+  const args = [cliPath(services.context.extensionPath), 'sweep', '--out', dir, ...executorFlags(readSweepSettings()), ...(local ? ['--enqueue-only'] : [])];
   if (opts.configPath) args.push('--config', opts.configPath);
   if (opts.gridPath) args.push('--grid', opts.gridPath);
   for (const s of opts.set ?? []) args.push(`--set=${s}`);
@@ -77,8 +80,7 @@ function startSweepProcess(services: Services, opts: StartSweepOptions): Promise
     const submitted = (): boolean => fs.existsSync(path.join(dir, 'sweep.json'));
     child.stdout!.on('data', (d: Buffer) => {
       out.append(d.toString());
-      // Local: the points run inside this process; the sweep is "started" once its manifest exists.
-      if (!settled && submitted() && (readSweepSettings().executor === 'local' || /submitted array job/.test(d.toString()))) {
+      if (!settled && !local && submitted() && /submitted array job/.test(d.toString())) {
         settled = true;
         resolve({ dir });
       }
@@ -123,6 +125,24 @@ async function pickSweep(sweeps: SweepsModel, placeHolder: string): Promise<stri
 export function registerSweepCommands(context: vscode.ExtensionContext, services: Services, sweeps: SweepsModel): void {
   const reg = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
+  // Local sweeps started here: no sweep process prints the table at the end any more (the job
+  // manager runs the points), so the window says when the last point settled.
+  const following = new Set<string>();
+  context.subscriptions.push(sweeps.onDidChange(() => {
+    for (const dir of [...following]) {
+      const v = sweeps.get(dir);
+      if (!v?.manifest || v.states.length === 0 || !v.states.every(isSettled)) continue;
+      following.delete(dir);
+      const table = formatGroupTable(aggregateBySeed(seedRows(v.states)));
+      services.output.appendLine(`sweep ${v.manifest.name} finished: test accuracy over seeds`);
+      for (const l of table) services.output.appendLine(`  ${l}`);
+      const done = v.states.filter((st) => st.run === 'completed').length;
+      const text = `Fast AdvProp: sweep ${v.manifest.name} finished: ${done}/${v.states.length} points completed.`;
+      const show = done === v.states.length ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+      void show(text, 'Open Sweep Results').then((picked) => picked && vscode.commands.executeCommand('fastAdvprop.openSweepResults', dir));
+    }
+  }));
+
   reg('fastAdvprop.startSweep', async (arg?: StartSweepOptions) => {
     const interactive = !(arg && typeof arg === 'object' && !(arg instanceof vscode.Uri));
     const refusal = refuse('Start Sweep', 'start sweeps', 'a sweep runs the engine (locally or through sbatch) on this workspace\'s configs');
@@ -134,6 +154,10 @@ export function registerSweepCommands(context: vscode.ExtensionContext, services
     if (!opts) return undefined;
     try {
       const r = await startSweepProcess(services, opts);
+      if (readManifest(r.dir).executor === 'local') {
+        services.jobs.adoptSweep(r.dir);
+        following.add(path.resolve(r.dir));
+      }
       sweeps.refresh();
       void sweeps.query();
       return r;

@@ -23,6 +23,19 @@ describe('run queue', () => {
     assert.equal(q.size, 0);
   });
 
+  it('an item held back by mayStart (a sweep point over its sweep\'s limit) keeps its place and does not use up a slot', () => {
+    const q = new JobQueue<{ runDir: string }>();
+    for (const r of ['s/1', 's/2', 'x', 's/3']) q.enqueue({ runDir: r });
+    let sweepRunning = 1;
+    const take = () => q.takeStartable(0, 3, (i) => !i.runDir.startsWith('s/') || (sweepRunning < 1 ? (sweepRunning++, true) : false));
+    assert.deepEqual(take().map((x) => x.runDir), ['x']);
+    assert.deepEqual(q.list().map((x) => x.runDir), ['s/1', 's/2', 's/3']);
+    sweepRunning = 0;
+    assert.deepEqual(take().map((x) => x.runDir), ['s/1']);
+    q.prune((i) => i.runDir === 's/3');
+    assert.deepEqual(q.list().map((x) => x.runDir), ['s/2']);
+  });
+
   it('removes a cancelled run so it never starts', () => {
     const q = new JobQueue<{ runDir: string }>();
     q.enqueue({ runDir: 'a' });
