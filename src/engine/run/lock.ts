@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SYSTEM_PROBE, parseRunLock, type ProcessProbe } from '../../shared/processIdentity';
+import { SYSTEM_PROBE, parseRunLock, type ProcessProbe } from './processProbe';
 import { RUN_FILES, RUN_LOCK_FILE, type RunLock } from '../../shared/runFormat';
 import { RunDirError } from './runDir';
 

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RUN_FILES, RUN_LOCK_FILE } from '../../shared/runFormat';
-import { parseRunLock } from '../../shared/processIdentity';
+import { parseRunLock } from '../run/processProbe';
 import { judgeLock } from '../run/lock';
 import { claimQueued, failUnfinished, isFinal, readQueueRecord, readRunStatus, unqueue, writeQueued } from '../run/queue';
 import { READ_LIMITS, readBoundedText } from '../util/boundedRead';

@@ -3,11 +3,11 @@
 // lock names it and that pid is still the very process that took the lock (same start time since
 // the same boot), so neither a forged folder nor a pid reused after the engine died or the machine
 // rebooted can aim Stop at another process. No vscode import: unit tested. What the OS says about a
-// process is src/shared/processIdentity.ts, read by the engine's lock too; the verdicts differ on
+// process is src/engine/run/processProbe.ts, read by the engine's lock too; the verdicts differ on
 // purpose (here: do not signal what cannot be verified; there: do not train over what may be live).
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SYSTEM_PROBE, parseRunLock, pidAlive, type ProcessProbe } from '../../shared/processIdentity';
+import { SYSTEM_PROBE, parseRunLock, pidAlive, type ProcessProbe } from '../../engine/run/processProbe';
 import { RUN_LOCK_FILE, type RunLock } from '../../shared/runFormat';
 import { readSmallFile } from '../readSmall';
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bootId, judgeLock, ownerOf, processStartTime, verifiedPid } from '../../../src/extension/runs/processIdentity';
-import { procProbe } from '../../../src/shared/processIdentity';
+import { procProbe } from '../../../src/engine/run/processProbe';
 import type { RunLock } from '../../../src/shared/runFormat';
 
 const linux = process.platform === 'linux';

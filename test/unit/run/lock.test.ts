@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunDirError } from '../../../src/engine/run/runDir';
 import { acquireRunLock, judgeLock, runLockScope, takeRunLock } from '../../../src/engine/run/lock';
-import { SYSTEM_PROBE, parseRunLock, procProbe } from '../../../src/shared/processIdentity';
+import { SYSTEM_PROBE, parseRunLock, procProbe } from '../../../src/engine/run/processProbe';
 import { RUN_LOCK_FILE, type RunLock } from '../../../src/shared/runFormat';
 import { CRASH_CONFIG, REPO, exited, readText, requireCli, rmDir, runCli, startCli, tmpDir, waitFor, writeJson } from '../reliability/helpers';
 

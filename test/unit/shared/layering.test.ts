@@ -1,7 +1,8 @@
-// The engine's folders form layers and imports point down only (docs/architecture.md). Reads the
+// The engine's folders form layers and imports point down only (README, Layout). Reads the
 // sources, not the bundle, so a new upward import fails here before it becomes a cycle.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -23,6 +24,8 @@ export const ENGINE_LAYERS: readonly (readonly string[])[] = [
   ['backend', 'data', 'budget'],
   ['util'],
 ];
+
+const NODE_BUILTINS = new Set(builtinModules);
 
 function rankOf(folder: string): number {
   return ENGINE_LAYERS.findIndex((l) => l.includes(folder));
@@ -68,6 +71,11 @@ function violations(): string[] {
         bad.push(`${where} imports vscode`);
         continue;
       }
+      // The webview project compiles src/shared with DOM types only (webview/tsconfig.json).
+      if (from === 'shared' && (spec.startsWith('node:') || NODE_BUILTINS.has(spec))) {
+        bad.push(`${where} (shared) imports ${spec}: the webview compiles src/shared without Node; put it in src/engine`);
+        continue;
+      }
       if (!spec.startsWith('.')) continue;
       const to = placeOf(path.resolve(path.dirname(file), spec));
       if (to === undefined || to === from) continue;
@@ -110,7 +118,7 @@ describe('engine layering', () => {
     assert.deepEqual(folders.filter((f) => rankOf(f) < 0), []);
   });
 
-  it('imports point down only; the engine and shared never import vscode or the extension', () => {
+  it('imports point down only; the engine and shared never import vscode or the extension; shared never imports Node', () => {
     assert.deepEqual(violations(), []);
   });
 });

@@ -5,7 +5,7 @@
 // probe is a value so those rules can be tested here on Linux.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunLock } from './runFormat';
+import type { RunLock } from '../../shared/runFormat';
 
 export interface ProcessProbe {
   /** This boot's id, or null where the OS does not tell. */
