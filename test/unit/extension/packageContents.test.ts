@@ -31,11 +31,15 @@ describe('extension: the packaged file list', function () {
     if (fs.existsSync(path.join(ROOT, 'node_modules', 'sharp'))) {
       assert.ok(files.includes('dist/node_modules/sharp/package.json') && files.some((f) => /^dist\/node_modules\/@img\/sharp-libvips-[^/]+\/lib\/libvips-cpp\./.test(f)), 'sharp and libvips are missing from the package');
     }
+    // The native kernels (issue #17): this platform's addon where the build made one; elsewhere the wasm kernels run.
+    const native = files.filter((f) => f.startsWith('dist/native/'));
+    if (fs.existsSync(path.join(ROOT, 'dist', 'native'))) assert.deepEqual(native, [`dist/native/${process.platform}-${process.arch}/fast-advprop-kernels.node`]);
+    else assert.deepEqual(native, []);
     const unwanted = files.filter((f) => /\.(map|vsix|ts|c)$/.test(f) || /^(src|test|scripts|out|node_modules|docs)\//.test(f));
     assert.deepEqual(unwanted, []);
   });
 
-  it('an unpacked .vsix trains a streamed JPEG folder with decoder "sharp", loading sharp and libvips from its own dist/node_modules', async function () {
+  it('an unpacked .vsix trains a streamed JPEG folder with decoder "sharp", loading sharp and libvips from its own dist/node_modules, and the native kernels from its dist/native', async function () {
     if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')) || !fs.existsSync(path.join(ROOT, 'node_modules', 'sharp'))) this.skip();
     const unzip = ['unzip', 'python3'].find((c) => spawnSync(c, ['--help'], { stdio: 'ignore' }).status !== null && !spawnSync(c, ['--help'], { stdio: 'ignore' }).error);
     if (!unzip) this.skip();
@@ -67,6 +71,14 @@ describe('extension: the packaged file list', function () {
       const r = spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'train', '--config', path.join(tmp, 'cfg.json'), '--run-dir', run, '--max-steps', '1'], { cwd: tmp, encoding: 'utf8', env, maxBuffer: 64 << 20 });
       assert.equal(r.status, 0, r.stdout + r.stderr.slice(-4000));
       assert.match(fs.readFileSync(path.join(run, 'engine.log'), 'utf8'), /decode thread \(sharp [\d.]+ \(libvips [\d.]+\)\)/);
+      // The native kernels load from the package too: FAST_ADVPROP_NATIVE=1 makes their absence an error.
+      if (fs.existsSync(path.join(ROOT, 'dist', 'native'))) {
+        const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'cfg.json'), 'utf8'));
+        fs.writeFileSync(path.join(tmp, 'cfg-wasm.json'), JSON.stringify({ ...cfg, backend: 'wasm' }));
+        const w = spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'train', '--config', path.join(tmp, 'cfg-wasm.json'), '--run-dir', path.join(tmp, 'run-wasm'), '--max-steps', '1'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NODE_PATH: '', FAST_ADVPROP_NATIVE: '1' } });
+        assert.equal(w.status, 0, w.stdout + w.stderr.slice(-4000));
+        assert.match(fs.readFileSync(path.join(tmp, 'run-wasm', 'config.json'), 'utf8'), /our native AVX2\/FMA kernels/);
+      }
       if (process.platform === 'linux') {
         const vips = [...r.stderr.matchAll(/trying file=(\S*libvips-cpp\.so\S*)/g)].map((m) => m[1]);
         assert.ok(vips.length > 0 && vips.every((f) => f.startsWith(path.join(dist, 'node_modules'))), `libvips looked up outside the package: ${[...new Set(vips)].slice(0, 3).join(', ')}`);
