@@ -365,11 +365,13 @@ describe('cli: the built script (spawned)', function () {
     assert.equal(report.machine.quick, true);
     assert.equal(report.machine.fastKernels, true);
     assert.ok(Date.parse(report.measuredAt) > 0);
-    // The profile names our kernels, and the convolutions take most of the step.
+    // The profile names our kernels and accounts for its total. (How the time splits is a figure,
+    // not a test: with the native kernels the convolutions fell to about half of it.)
     const kernels = new Map<string, { calls: number; ms: number }>(report.profile.kernels.map((k: { kernel: string; calls: number; ms: number }) => [k.kernel, k]));
-    for (const k of ['Conv2D', 'FastAdvPropConv2DFilterGrad', 'FastAdvPropBatchNormTrain', 'FastAdvPropBatchNormTrainGrad']) assert.ok(kernels.get(k)!.calls > 0, k);
-    const convMs = kernels.get('Conv2D')!.ms + kernels.get('FastAdvPropConv2DFilterGrad')!.ms + (kernels.get('FastAdvPropConv2DInputGrad')?.ms ?? 0);
-    assert.ok(convMs > 0.5 * report.profile.kernelMs, `convolutions ${convMs} of ${report.profile.kernelMs} ms`);
+    for (const k of ['Conv2D', 'FastAdvPropConv2DFilterGrad', 'FastAdvPropBatchNormTrain', 'FastAdvPropBatchNormTrainGrad']) assert.ok(kernels.get(k)!.calls > 0 && kernels.get(k)!.ms > 0, k);
+    const summed = [...kernels.values()].reduce((a, k) => a + k.ms, 0);
+    assert.ok(Math.abs(summed - report.profile.kernelMs) <= 0.01 * report.profile.kernelMs + 1, `kernels sum to ${summed} of ${report.profile.kernelMs} ms`);
+    assert.ok(report.profile.kernelMs > 0 && report.profile.kernelMs <= report.profile.stepMs, `kernels ${report.profile.kernelMs} ms of a ${report.profile.stepMs} ms step`);
     assert.match(r.stdout, /\| kernel \| calls \| ms \| share \|/);
     assert.ok(report.stockKernels.imagesPerSecond > 0 && report.stockKernels.ratio > 0, JSON.stringify(report.stockKernels));
     assert.match(r.stdout, /our wasm kernels: wasm-1 .* images\/s on the stock kernels, ×[\d.]+ \(same process\)/);
