@@ -58,8 +58,8 @@ rows.sort((a, b) => a.batch - b.batch);
 
 // Step 7's bench: wasm rows 1, 2, 4 … workers; scaling = rate / (workers × the 1-worker rate).
 const cpuBench = json('bench-cpu.json');
-const wasmRows = (cpuBench?.rows ?? []).filter((r) => r.backend === 'wasm').sort((a, b) => a.workers - b.workers);
-const oneWorker = wasmRows.find((r) => r.workers === 1)?.imagesPerSecond;
+const wasmRows = (cpuBench?.rows ?? []).filter((r) => r.backend === 'wasm').sort((a, b) => a.batch - b.batch || a.workers - b.workers);
+const oneWorker = (batch) => wasmRows.find((r) => r.workers === 1 && r.batch === batch)?.imagesPerSecond;
 const cpu = cpuBench ? {
   cores: cpuBench.cores ?? null,
   cpu: cpuBench.machine?.cpu ?? null,
@@ -69,7 +69,7 @@ const cpu = cpuBench ? {
     const p = (cpuBench.peer?.rows ?? []).find((x) => x.key === r.key);
     return {
       workers: r.workers, batch: r.batch, imagesPerSecond: r.imagesPerSecond, fractionOfCeiling: r.fractionOfCeiling ?? null,
-      scaling: oneWorker ? r.imagesPerSecond / (r.workers * oneWorker) : null,
+      scaling: oneWorker(r.batch) ? r.imagesPerSecond / (r.workers * oneWorker(r.batch)) : null,
       torchNchw: p?.nchw ?? null, torchChannelsLast: p?.channelsLast ?? null, oursOverTorch: p?.ratio ?? null,
     };
   }),

@@ -38,6 +38,11 @@ export interface BenchOptions {
   webgpuSoftware?: boolean;
   /** Batches of the webgpu rows (default WEBGPU_BATCHES). */
   webgpuBatches?: number[];
+  /**
+   * Batches of the wasm rows (default [64]). Rows at 64 keep their keys (wasm-<workers>); other
+   * batches add wasm-<workers>@<batch> rows, each with its PyTorch peer at that batch.
+   */
+  cpuBatches?: number[];
   /** Only the webgpu rows: no cpu/wasm/native rows, stock-kernel baseline or corruption timing. */
   gpuOnly?: boolean;
   /** The python3 whose PyTorch times the same step for each wasm row (default python3 on PATH); false: no peer. */
@@ -282,12 +287,14 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   if (!gpuOnly) {
     // Stock cpu is two orders slower: a short sample at a small batch says enough.
     plans.push({ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, steps: 1, cores: 1 });
-    plans.push({ key: 'wasm-1', backend: 'wasm', workers: 1, batch: BATCH, steps: quick ? 1 : 4, cores: 1 });
     // Every power of two up to the core count, and the core count: how the step scales.
-    const counts = new Set<number>();
+    const counts = new Set<number>([1]);
     for (let n = 2; n <= cores; n *= 2) counts.add(n);
     counts.add(cores);
-    for (const n of counts) if (n > 1 && n <= cores) plans.push({ key: `wasm-${n}`, backend: 'wasm', workers: n, batch: BATCH, steps: quick ? 2 : 6, cores: n });
+    for (const batch of opts.cpuBatches ?? [BATCH]) {
+      const at = batch === BATCH ? '' : `@${batch}`;
+      for (const n of counts) plans.push({ key: `wasm-${n}${at}`, backend: 'wasm', workers: n, batch, steps: n === 1 ? (quick ? 1 : 4) : quick ? 2 : 6, cores: n });
+    }
     // Native TensorFlow asked for by name: through "auto", a hardware WebGPU adapter would answer
     // first and hide whether tfjs-node is there.
     const reasons: string[] = [];

@@ -12,6 +12,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   kernels: { type: 'bool', help: 'also time our wasm conv kernels against the stock paths (and the native ones at 4/8/16 lanes where they load), per ResNet-20 layer shape' },
   'webgpu-software': { type: 'bool', help: 'time the webgpu rows on a software adapter (Mesa llvmpipe) too; by default they need a hardware GPU' },
   'webgpu-batches': { type: 'string', metavar: 'LIST', help: `batches of the webgpu-1@<batch> rows, comma-separated (default ${WEBGPU_BATCHES.join(',')})` },
+  'cpu-batches': { type: 'string', metavar: 'LIST', help: 'batches of the wasm rows, comma-separated (default 64; rows at other batches are keyed wasm-<workers>@<batch>, each with its PyTorch peer)' },
   'gpu-only': { type: 'bool', help: 'only the webgpu rows (skips the cpu, wasm and native rows, which take minutes on a many-core host)' },
   'peer-python': { type: 'string', metavar: 'PATH', help: 'the python3 whose PyTorch times the same step for each wasm row (default: python3 on PATH; none importable: one line says so)' },
   'no-peer': { type: 'bool', help: 'skip the PyTorch peer' },
@@ -19,7 +20,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--webgpu-software] [--webgpu-batches LIST] [--gpu-only] [--peer-python PATH | --no-peer] [--out FILE]
+export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--webgpu-software] [--webgpu-batches LIST] [--cpu-batches LIST] [--gpu-only] [--peer-python PATH | --no-peer] [--out FILE]
 
 Measures training throughput of each available backend and worker count on this machine, and on a
 WebGPU hardware adapter at batch ${WEBGPU_BATCHES.join(', ')} (rows webgpu-1@<batch>); then the same
@@ -56,9 +57,17 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
       return 2;
     }
   }
+  let cpuBatches: number[] | undefined;
+  if (typeof flags['cpu-batches'] === 'string') {
+    cpuBatches = [...new Set(flags['cpu-batches'].split(',').map((t) => Number(t.trim())))];
+    if (!cpuBatches.length || cpuBatches.some((b) => !Number.isInteger(b) || b < 2 || b > 4096)) {
+      io.err(`error: --cpu-batches: expected comma-separated integers from 2 to 4096 (e.g. 64,256), got ${JSON.stringify(flags['cpu-batches'])}`);
+      return 2;
+    }
+  }
   const report = await runBench({
     json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile), kernels: Boolean(flags.kernels),
-    webgpuSoftware: Boolean(flags['webgpu-software']), webgpuBatches, gpuOnly: Boolean(flags['gpu-only']),
+    webgpuSoftware: Boolean(flags['webgpu-software']), webgpuBatches, cpuBatches, gpuOnly: Boolean(flags['gpu-only']),
     peerPython: flags['no-peer'] ? false : typeof flags['peer-python'] === 'string' ? flags['peer-python'] : undefined,
   }, (s) => io.out(s.replace(/\n$/, '')));
   if (out !== undefined) {

@@ -355,9 +355,17 @@ describe('cli: the built script (spawned)', function () {
     const dir = tmp();
     const file = path.join(dir, 'bench.json');
     // --no-peer: the PyTorch peer has its own tests (perf/peer.test.ts) and may or may not be installed here.
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--profile', '--kernels', '--no-peer', '--out', file], { encoding: 'utf8' });
+    // --cpu-batches 64,16: the default rows keep their keys, and a second batch adds wasm-<n>@16 rows
+    // (16, not the 256 the GPU check asks for, to stay quick).
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--quick', '--profile', '--kernels', '--no-peer', '--cpu-batches', '64,16', '--out', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).peer, { skipped: '--no-peer' });
+    const byKey = new Map<string, { workers: number; batch: number; imagesPerSecond: number }>(JSON.parse(fs.readFileSync(file, 'utf8')).rows.map((row: { key: string; workers: number; batch: number; imagesPerSecond: number }) => [row.key, row]));
+    for (const n of [1, ...(os.availableParallelism() > 1 ? [2] : [])]) {
+      assert.equal(byKey.get(`wasm-${n}`)?.batch, 64, `wasm-${n}`);
+      const extra = byKey.get(`wasm-${n}@16`);
+      assert.ok(extra && extra.batch === 16 && extra.workers === n && extra.imagesPerSecond > 0, `wasm-${n}@16: ${JSON.stringify(extra)}`);
+    }
     assert.match(r.stdout, /\| wasm-1 \| wasm \| 1 \| 64 \|/, 'the table is printed too');
     const report = JSON.parse(fs.readFileSync(file, 'utf8'));
     assert.deepEqual(Object.keys(report.trainImagesPerSecond), report.rows.map((row: { key: string }) => row.key));

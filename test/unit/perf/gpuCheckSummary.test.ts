@@ -26,11 +26,11 @@ describe('gpu-check summary', () => {
     w('train-results.json', { clean: { accuracy: 0.871, loss: 0.4 }, wallSeconds: 25.5, steps: 625, epochs: 5, imagesPerSecond: 2000 });
     w('train-config.json', { config: { maxSteps: 0 }, backend: { reason: 'webgpu requested and loaded' } });
     // Step 7: the CPU bench on 16 cores, shaped as `bench --out` writes it.
-    const cpuRow = (workers: number, ips: number) => ({ key: `wasm-${workers}`, backend: 'wasm', workers, batch: 64, imagesPerSecond: ips, fractionOfCeiling: 0.5 });
+    const cpuRow = (workers: number, ips: number, batch = 64) => ({ key: `wasm-${workers}${batch === 64 ? '' : `@${batch}`}`, backend: 'wasm', workers, batch, imagesPerSecond: ips, fractionOfCeiling: 0.5 });
     w('bench-cpu.json', {
       cores: 16, machine: { cpu: 'AMD EPYC', node: 'v20' },
-      rows: [{ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, imagesPerSecond: 2 }, cpuRow(16, 1200), cpuRow(1, 100), cpuRow(4, 360)],
-      peer: { torch: '2.11.0', rows: [{ key: 'wasm-1', nchw: 150, channelsLast: 200, ratio: 0.5 }, { key: 'wasm-16', nchw: 1500, channelsLast: 1000, ratio: 0.8 }] },
+      rows: [{ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, imagesPerSecond: 2 }, cpuRow(16, 1200), cpuRow(1, 100), cpuRow(4, 360), cpuRow(1, 120, 256), cpuRow(16, 1800, 256)],
+      peer: { torch: '2.11.0', rows: [{ key: 'wasm-1', nchw: 150, channelsLast: 200, ratio: 0.5 }, { key: 'wasm-16', nchw: 1500, channelsLast: 1000, ratio: 0.8 }, { key: 'wasm-16@256', nchw: 1500, channelsLast: 1600, ratio: 1.125 }] },
     });
     w('gpu-check-steps.tsv', 'system\tok\t2.36\nkernels\tok\t\nbench\tno row for batch 128 512\t\ntorch\tok\tcuda\ntrain\tok\t27.3\ncpu\tok\t16 cores\n');
 
@@ -58,7 +58,9 @@ describe('gpu-check summary', () => {
     assert.match(md, /\| 512 \| - \| - \| 20000\.0 \| - \| - \|/);
     assert.match(md, /test accuracy 87\.10 %/);
     assert.match(md, /bench no row for batch 128 512/);
-    assert.deepEqual(s.cpu.rows.map((x: { workers: number }) => x.workers), [1, 4, 16], 'wasm rows only, by workers');
+    assert.deepEqual(s.cpu.rows.map((x: { workers: number; batch: number }) => `${x.workers}@${x.batch}`), ['1@64', '4@64', '16@64', '1@256', '16@256'], 'wasm rows only, by batch then workers');
+    assert.equal(s.cpu.rows[4].scaling, 1800 / (16 * 120), 'scaling against one worker at the same batch');
+    assert.equal(s.cpu.rows[4].oursOverTorch, 1.125);
     assert.equal(s.cpu.rows[1].scaling, 360 / (4 * 100));
     assert.equal(s.cpu.rows[2].oursOverTorch, 0.8);
     assert.equal(s.cpu.rows[1].oursOverTorch, null, 'no peer row for 4 workers');

@@ -86,4 +86,13 @@ describe('bench: webgpu rows and gpu-check (built CLI)', function () {
     assert.match(r.stderr, /^error: --webgpu-batches: expected comma-separated integers/);
     assert.equal(r.stdout, '');
   });
+
+  it('bench --cpu-batches refuses a batch that is not an integer from 2 to 4096, before measuring anything', () => {
+    for (const bad of ['64,x', '1', '8192', '64,,256']) {
+      const r = spawnSync(process.execPath, [CLI, 'bench', '--cpu-batches', bad], { encoding: 'utf8' });
+      assert.equal(r.status, 2, bad);
+      assert.match(r.stderr, /^error: --cpu-batches: expected comma-separated integers from 2 to 4096 \(e\.g\. 64,256\)/, bad);
+      assert.equal(r.stdout, '');
+    }
+  });
 });
