@@ -70,6 +70,27 @@ function bnRun(b: BnCase, seed: number): BnOut {
 // Every build of kernels.c: wasm relaxed SIMD (fused multiply-add) where this Node runs it, wasm
 // exact, and native (AVX2/FMA addon) where scripts/build-native.mjs built it and this CPU runs it.
 const native = nativeKernels() !== null;
+
+interface PassOutcome { loss: number; grads: Float32Array; stats: Float32Array }
+
+/** One ResNet-8 (width 8, 12 px) training pass on the active backend, with whichever kernels are set. */
+function resnetPass(): PassOutcome {
+  const spec: ModelSpec = { arch: 'resnet8', width: 8, inputHeight: 12, inputWidth: 12, inputChannels: 3, numClasses: 10 };
+  const st = initParams(spec, 3);
+  const n = 8;
+  const req: PassRequest = {
+    images: rand(n * 12 * 12 * 3, 11), count: n, labels: Int32Array.from({ length: n }, (_, i) => i % 10),
+    bn: 'main', training: true, groupSize: 4, lossWeight: 1 / n, paramGrads: true,
+  };
+  const r = createReplica(spec);
+  try {
+    r.setState(st.params, st.running);
+    const res = r.runPass(req);
+    return { loss: res.lossSum, grads: res.grads!, stats: res.bnStats[0].values };
+  } finally {
+    r.dispose();
+  }
+}
 const variants: KernelBuild[] = native ? ['relaxed', 'exact', 'native'] : ['relaxed', 'exact'];
 if (!native) console.log(`    (native kernels not tested: ${nativeKernelsStatus()})`);
 function withVariant<T>(v: KernelBuild, f: () => T): T {
@@ -260,24 +281,14 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
 
   for (const v of variants) it(`${v}: a ResNet training pass on wasm gives the same loss and gradients with and without them`, async () => {
     await selectBackend('wasm');
-    const spec: ModelSpec = { arch: 'resnet8', width: 8, inputHeight: 12, inputWidth: 12, inputChannels: 3, numClasses: 10 };
-    const st = initParams(spec, 3);
-    const n = 8;
-    const req: PassRequest = {
-      images: rand(n * 12 * 12 * 3, 11), count: n, labels: Int32Array.from({ length: n }, (_, i) => i % 10),
-      bn: 'main', training: true, groupSize: 4, lossWeight: 1 / n, paramGrads: true,
-    };
-    const pass = (on: boolean): { loss: number; grads: Float32Array; stats: Float32Array } => {
+    const pass = (on: boolean): PassOutcome => {
       setFastKernels(on);
-      const r = createReplica(spec);
       try {
-        r.setState(st.params, st.running);
         const before = fastKernelCalls();
-        const res = r.runPass(req);
+        const res = resnetPass();
         assert.equal(used('conv2d', before) > 0, on, `fast conv used: ${on}`);
-        return { loss: res.lossSum, grads: res.grads!, stats: res.bnStats[0].values };
+        return res;
       } finally {
-        r.dispose();
         setFastKernels(true);
       }
     };
@@ -365,25 +376,8 @@ describe('backend: fast wasm kernels (conv, conv filter and input gradients, gho
 
     it('a ResNet training pass gives the same loss, gradients and BN statistics as on the relaxed wasm build, bit for bit', async () => {
       await selectBackend('wasm');
-      const spec: ModelSpec = { arch: 'resnet8', width: 8, inputHeight: 12, inputWidth: 12, inputChannels: 3, numClasses: 10 };
-      const st = initParams(spec, 3);
-      const n = 8;
-      const req: PassRequest = {
-        images: rand(n * 12 * 12 * 3, 11), count: n, labels: Int32Array.from({ length: n }, (_, i) => i % 10),
-        bn: 'main', training: true, groupSize: 4, lossWeight: 1 / n, paramGrads: true,
-      };
-      const pass = (): { loss: number; grads: Float32Array; stats: Float32Array } => {
-        const r = createReplica(spec);
-        try {
-          r.setState(st.params, st.running);
-          const res = r.runPass(req);
-          return { loss: res.lossSum, grads: res.grads!, stats: res.bnStats[0].values };
-        } finally {
-          r.dispose();
-        }
-      };
-      const wasm = withVariant('relaxed', pass);
-      const nat = withVariant('native', pass);
+      const wasm = withVariant('relaxed', resnetPass);
+      const nat = withVariant('native', resnetPass);
       assert.equal(nat.loss, wasm.loss);
       assert.deepEqual(nat.grads, wasm.grads);
       assert.deepEqual(nat.stats, wasm.stats);
