@@ -127,3 +127,29 @@ export async function stopFromPalette(d: Driver, dir: string): Promise<void> {
   await d.pick(path.basename(dir), { filter: false });
   await d.check(`${path.basename(dir)} stops`, () => d.poll(() => (runState(dir) === 'stopped' ? 'stopped' : undefined), 30_000, 'state "stopped"'));
 }
+
+/**
+ * Start Sweep's last two prompts after the base config: "Type the axes…" with `axes`, then Enter
+ * on the seeds box (one seed per point).
+ */
+export async function typeSweepAxes(d: Driver, axes: string): Promise<void> {
+  await d.pick('Type the axes…', { filter: false });
+  await d.step('type the axes', async () => {
+    const input = d.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(axes);
+    await d.page.keyboard.press('Enter');
+    return '';
+  });
+  await d.step('seeds: none (one per point)', async () => {
+    await d.page.waitForTimeout(500);
+    await d.page.keyboard.press('Enter');
+    return '';
+  });
+}
+
+/** The first folder with a sweep.json in the workspace's runs folder, if any. */
+export function sweepFolder(workspace: string): string | undefined {
+  const runs = path.join(workspace, RUNS_FOLDER);
+  return fs.existsSync(runs) ? fs.readdirSync(runs).map((n) => path.join(runs, n)).find((p) => fs.existsSync(path.join(p, 'sweep.json'))) : undefined;
+}

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Scenario } from '../scenarios';
-import { RUNS_FOLDER, park, readJson, runFolders, runState, stopFromPalette, tinyConfigText } from './helpers';
+import { park, readJson, runFolders, runState, stopFromPalette, sweepFolder, tinyConfigText, typeSweepAxes } from './helpers';
 
 interface Row { label: string; description: string }
 
@@ -36,22 +36,9 @@ export const sweepQueueScenario: Scenario = {
       }
     });
     await d.pick('point.advprop.json');
-    await d.pick('Type the axes…', { filter: false });
-    await d.step('type the axes', async () => {
-      const input = d.page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill('split=4:1,1:1');
-      await d.page.keyboard.press('Enter');
-      return '';
-    });
-    await d.step('seeds: none (one per point)', async () => {
-      await d.page.waitForTimeout(500);
-      await d.page.keyboard.press('Enter');
-      return '';
-    });
-    const runs = path.join(d.workspace, RUNS_FOLDER);
+    await typeSweepAxes(d, 'split=4:1,1:1');
     const sweep = await d.step('the sweep folder appears with its points queued', () => d.poll(() => {
-      const dir = fs.existsSync(runs) ? fs.readdirSync(runs).map((n) => path.join(runs, n)).find((p) => fs.existsSync(path.join(p, 'sweep.json'))) : undefined;
+      const dir = sweepFolder(d.workspace);
       if (!dir) return undefined;
       const pts = readJson<{ points: { runDir: string }[] }>(path.join(dir, 'sweep.json')).points.map((p) => path.join(dir, p.runDir));
       return pts.length === 2 && pts.every((p) => runState(p) === 'queued') ? dir : undefined;

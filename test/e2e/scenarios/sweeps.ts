@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { clusterUnavailable, startCluster } from '../../unit/sweep/slurmCluster';
 import { tinyWorkspaceFiles } from '../../runner/workspace';
 import type { Scenario } from '../scenarios';
-import { RUNS_FOLDER, readJson, tinyConfigText } from './helpers';
+import { readJson, sweepFolder, tinyConfigText, typeSweepAxes } from './helpers';
 
 const CLUSTER_DIR = path.join(os.tmpdir(), 'fa-slurm-e2e');
 const unavailable = clusterUnavailable();
@@ -37,23 +37,10 @@ export const sweepScenario: Scenario = {
       });
       await d.command('Fast AdvProp: Start Sweep');
       await d.pick('sweep-base.advprop.json');
-      await d.pick('Type the axes…', { filter: false });
-      await d.step('type the axes', async () => {
-        const input = d.page.locator('.quick-input-widget .quick-input-box input');
-        await input.waitFor({ state: 'visible', timeout: 10_000 });
-        // Point 0 ends after 6 steps; the others train for minutes. Two fit on the node at once.
-        await input.fill('maxSteps=6,3000,3000,3000');
-        await d.page.keyboard.press('Enter');
-        return '';
-      });
-      await d.step('seeds: none (one per point)', async () => {
-        await d.page.waitForTimeout(500);
-        await d.page.keyboard.press('Enter');
-        return '';
-      });
-      const runs = path.join(d.workspace, RUNS_FOLDER);
+      // Point 0 ends after 6 steps; the others train for minutes. Two fit on the node at once.
+      await typeSweepAxes(d, 'maxSteps=6,3000,3000,3000');
       const sweep = await d.step('the sweep is submitted (sweep.json with an array job id)', () => d.poll(() => {
-        const dir = fs.existsSync(runs) ? fs.readdirSync(runs).map((n) => path.join(runs, n)).find((p) => fs.existsSync(path.join(p, 'sweep.json'))) : undefined;
+        const dir = sweepFolder(d.workspace);
         return dir && readJson<{ jobId?: string }>(path.join(dir, 'sweep.json')).jobId ? dir : undefined;
       }, 60_000, 'a submitted sweep'));
       const jobId = readJson<{ jobId: string }>(path.join(sweep, 'sweep.json')).jobId;
