@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readManifest } from '../../../src/engine/sweep/manifest';
 import { parseConfigText } from '../../../src/shared/config';
-import { TINY_CONFIG, listTree, readText, requireCli, rmDir, runCli, startCli, stepNumbers, tmpDir, waitFor, writeJson, exited } from '../reliability/helpers';
+import { TINY_CONFIG, listTree, readText, requireCli, rmDir, runCli, tmpDir, writeJson, exited } from '../reliability/helpers';
+import { startLongSweep } from './longSweep';
 
 describe('sweep with the local executor (real CLI processes)', function () {
   let tmp: string;
@@ -73,20 +74,12 @@ describe('sweep with the local executor (real CLI processes)', function () {
 
   it('sweep cancel stops the running point (stop.request: stopped with a checkpoint) and takes the queued ones out of the run queue', async function () {
     this.timeout(120000);
-    const cfg = writeJson(path.join(tmp, 'long.advprop.json'), { ...TINY_CONFIG, epochs: 40, milestones: [20] });
-    const out = path.join(tmp, 'cancel');
-    const child = startCli(['sweep', '--config', cfg, '--seeds', '3', '--out', out], { cwd: tmp });
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-    await waitFor(() => fs.existsSync(path.join(out, 'sweep.json')), 'the manifest', 30000);
-    const first = path.join(out, readManifest(out).points[0].runDir);
-    await waitFor(() => stepNumbers(readText(path.join(first, 'metrics.jsonl'))).some((s) => s >= 2), 'step 2', 60000);
+    const { child, out, first, text } = await startLongSweep(tmp, 'cancel');
     const c = await runCli(['sweep', 'cancel', out], { cwd: tmp });
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /point 0 .*: stop requested/);
     const ex = await exited(child);
-    assert.equal(ex.code, 1, `the sweep should exit 1 (points not completed):\n${text}`);
+    assert.equal(ex.code, 1, `the sweep should exit 1 (points not completed):\n${text()}`);
     assert.equal(JSON.parse(readText(path.join(first, 'status.json'))).state, 'stopped');
     assert.ok(fs.existsSync(path.join(first, 'checkpoints', 'last.ckpt')));
     const m = readManifest(out);

@@ -9,6 +9,7 @@ import { claimQueued, readQueueRecord, unqueue, writeQueued } from '../../../src
 import { readManifest } from '../../../src/engine/sweep/manifest';
 import { DEFAULT_CONFIG } from '../../../src/shared/config';
 import { CLI, TINY_CONFIG, exited, readText, requireCli, rmDir, runCli, startCli, stepNumbers, tmpDir, waitFor, writeJson } from '../reliability/helpers';
+import { startLongSweep } from './longSweep';
 
 describe('local sweeps through the run queue', function () {
   let tmp: string;
@@ -93,20 +94,11 @@ describe('local sweeps through the run queue', function () {
   it('SIGINT to a local sweep cancels it: the running point stops with a checkpoint, the queued ones leave the queue (nothing left for VS Code to start later)', async function () {
     requireCli(this);
     this.timeout(120000);
-    const cfg = writeJson(path.join(tmp, 'long.advprop.json'), { ...TINY_CONFIG, epochs: 40, milestones: [20] });
-    const out = path.join(tmp, 'sigint');
-    const sweep = startCli(['sweep', '--config', cfg, '--seeds', '3', '--out', out], { cwd: tmp });
-    let text = '';
-    sweep.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-    sweep.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-    await waitFor(() => fs.existsSync(path.join(out, 'sweep.json')), 'the manifest', 30000);
-    const m = readManifest(out);
-    const first = path.join(out, m.points[0].runDir);
-    await waitFor(() => fs.existsSync(path.join(first, 'metrics.jsonl')) && stepNumbers(readText(path.join(first, 'metrics.jsonl'))).some((s) => s >= 2), 'step 2', 60000);
+    const { child: sweep, out, manifest: m, first, text } = await startLongSweep(tmp, 'sigint');
     sweep.kill('SIGINT'); // the sweep only, not its child: as `kill -INT <pid>` would
     const ex = await exited(sweep);
-    assert.equal(ex.code, 1, text);
-    assert.equal(JSON.parse(readText(path.join(first, 'status.json'))).state, 'stopped', text);
+    assert.equal(ex.code, 1, text());
+    assert.equal(JSON.parse(readText(path.join(first, 'status.json'))).state, 'stopped', text());
     assert.ok(fs.existsSync(path.join(first, 'checkpoints', 'last.ckpt')));
     assert.equal(fs.existsSync(path.join(first, 'stop.request')), false, 'a leftover stop.request would stop the next resume at once');
     for (const p of m.points.slice(1)) {
