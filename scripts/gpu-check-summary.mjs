@@ -67,9 +67,10 @@ const cpu = cpuBench ? {
   peerSkipped: cpuBench.peer?.skipped ?? null,
   rows: wasmRows.map((r) => {
     const p = (cpuBench.peer?.rows ?? []).find((x) => x.key === r.key);
+    const one = oneWorker(r.batch);
     return {
       workers: r.workers, batch: r.batch, imagesPerSecond: r.imagesPerSecond, fractionOfCeiling: r.fractionOfCeiling ?? null,
-      scaling: oneWorker(r.batch) ? r.imagesPerSecond / (r.workers * oneWorker(r.batch)) : null,
+      scaling: one ? r.imagesPerSecond / (r.workers * one) : null,
       torchNchw: p?.nchw ?? null, torchChannelsLast: p?.channelsLast ?? null, oursOverTorch: p?.ratio ?? null,
     };
   }),

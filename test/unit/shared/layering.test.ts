@@ -12,7 +12,7 @@ const SRC = path.join(ROOT, 'src');
  * Top (0) to bottom. Folders on one rank may not import each other either. `exec` sits above
  * `model` because a replica compiles and runs the model; `attack` drives replicas.
  */
-export const ENGINE_LAYERS: readonly (readonly string[])[] = [
+const ENGINE_LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['study', 'bench'],
   ['sweep'],
@@ -42,7 +42,7 @@ function sources(dir: string): string[] {
 }
 
 /** Every module specifier a file names: static imports and re-exports, import(), require(). */
-export function specifiers(text: string): string[] {
+function specifiers(text: string): string[] {
   const out: string[] = [];
   const re = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|require\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
   for (const m of text.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
