@@ -5,8 +5,7 @@
 // load), the wasm kernels run and nativeKernelsStatus() says why.
 // FAST_ADVPROP_NATIVE=0 keeps the wasm kernels; FAST_ADVPROP_NATIVE=1 makes a failure to load an error
 // (backend selection then reports wasm unavailable, with the reason).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { openAddon } from '../util/nativeAddon';
 
 /** The addon's exports: the wasm module's, each taking the memory's ArrayBuffer first (BN: then the team reduce callback). */
 export interface NativeKernelAddon {
@@ -21,20 +20,6 @@ export interface NativeKernelAddon {
 
 export const NATIVE_FILE = 'fast-advprop-kernels.node';
 
-/** Where the addon may be: next to the bundle (dist/native/…), else in a checkout's dist/ above this file. */
-export function nativeCandidates(): string[] {
-  const plat = `${process.platform}-${process.arch}`;
-  const out = [path.join(__dirname, 'native', plat, NATIVE_FILE)];
-  let dir = __dirname;
-  for (let i = 0; i < 8; i++) {
-    out.push(path.join(dir, 'dist', 'native', plat, NATIVE_FILE));
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return out;
-}
-
 let loaded: NativeKernelAddon | null | undefined;
 let why = '';
 
@@ -46,17 +31,9 @@ export function nativeKernels(): NativeKernelAddon | null {
     why = 'FAST_ADVPROP_NATIVE=0';
     return null;
   }
-  const file = nativeCandidates().find((f) => fs.existsSync(f));
-  if (!file) why = `no ${NATIVE_FILE} for ${process.platform}-${process.arch} (node scripts/build-native.mjs builds it)`;
-  else {
-    try {
-      const m = { exports: {} as NativeKernelAddon };
-      process.dlopen(m, file);
-      loaded = m.exports;
-    } catch (e) {
-      why = `${file} did not load: ${(e as Error).message.split('\n')[0]}`;
-    }
-  }
+  const opened = openAddon<NativeKernelAddon>(NATIVE_FILE);
+  if ('why' in opened) why = opened.why;
+  else loaded = opened.addon;
   if (!loaded && process.env.FAST_ADVPROP_NATIVE === '1') throw new Error(`FAST_ADVPROP_NATIVE=1, but the native kernels are unavailable: ${why}`);
   return loaded;
 }
