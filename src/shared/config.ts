@@ -24,6 +24,14 @@ export type RandomStartMode = (typeof RANDOM_START_MODES)[number];
 export const DATASET_NAMES = ['fashion-mnist-subset', 'idx', 'cifar10', 'cifar100', 'image-folder'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
+/**
+ * The streaming loader's image decoders (engine/data/decoders.ts). auto: libjpeg-turbo's partial
+ * decode (our addon) for JPEG crops and sharp for the rest, else sharp, else pure JS; turbo / sharp:
+ * refuse to start without that one; js: always pure JS.
+ */
+export const DECODER_CHOICES = ['auto', 'turbo', 'sharp', 'js'] as const;
+export type DecoderChoice = (typeof DECODER_CHOICES)[number];
+
 export interface DatasetConfig {
   name: DatasetName;
   /** Folder holding the files; required for every dataset but the embedded one. */
@@ -40,7 +48,7 @@ export interface DatasetConfig {
   /** Streamed image-folder: decode threads (0 = one per core up to 8), steps decoded ahead, decoder. */
   workers?: number;
   prefetch?: number;
-  decoder?: 'auto' | 'sharp' | 'js';
+  decoder?: DecoderChoice;
 }
 
 export interface AttackConfig {
@@ -362,7 +370,7 @@ export function validateConfig(c: Record<string, unknown>): RunConfig {
   if (dsIn.loader !== undefined) dataset.loader = oneOf(dsIn.loader, 'dataset.loader', ['memory', 'stream'] as const);
   if (dsIn.workers !== undefined) dataset.workers = num(dsIn.workers, 'dataset.workers', { int: true, min: 0, max: 64 });
   if (dsIn.prefetch !== undefined) dataset.prefetch = num(dsIn.prefetch, 'dataset.prefetch', { int: true, min: 1, max: 64 });
-  if (dsIn.decoder !== undefined) dataset.decoder = oneOf(dsIn.decoder, 'dataset.decoder', ['auto', 'sharp', 'js'] as const);
+  if (dsIn.decoder !== undefined) dataset.decoder = oneOf(dsIn.decoder, 'dataset.decoder', DECODER_CHOICES);
   const augIn = c.augment as Record<string, unknown>;
   const augment: AugmentConfig = {
     crop: bool(augIn.crop, 'augment.crop'),

@@ -1,18 +1,24 @@
+import type { DecoderChoice } from '../../shared/config';
 import { decodeImage } from './jsDecode';
 import type { Box } from './cropBox';
+import { weights } from './resize';
 import { resizeRgb } from './resizeSimd';
+import { jpegAddon, type JpegAddon } from './turboJpeg';
 
-// The image decoders of the streaming loader, chosen and reported the way backends are: libvips
-// through `sharp` when its prebuilt binary loads (JPEG shrink-on-load: a 500×375 photo headed for
-// 224 px is decoded at half size), else the pure-JS jpeg-js/pngjs pair, which is slower but runs
-// everywhere. Both crop the same box (cropBox.ts), resize it with the same antialiased bilinear
-// kernel (resizeSimd.ts; libvips' own only when a JPEG can be shrunk on load), composite alpha
-// over black and return res × res × 3 RGB bytes, whatever the file held (grayscale, CMYK, 16-bit
-// PNG).
+// The image decoders of the streaming loader, chosen and reported the way backends are:
+// - turbo: libjpeg-turbo's partial decode of a JPEG's crop through our addon (turboJpeg.ts), the
+//   fastest; anything else (PNG, CMYK, a truncated file, a crop that sharp shrinks on load) goes to
+//   sharp, or to the JS pair where sharp is missing;
+// - sharp: libvips through `sharp` when its prebuilt binary loads (JPEG shrink-on-load: a large crop
+//   headed for a small size is decoded at a fraction of its size);
+// - js: the pure-JS jpeg-js/pngjs pair, which is slower but runs everywhere.
+// All crop the same box (cropBox.ts), resize it with the same antialiased bilinear kernel
+// (resizeSimd.ts; libvips' own only when sharp shrinks a JPEG on load), composite alpha over black
+// and return res × res × 3 RGB bytes, whatever the file held (grayscale, CMYK, 16-bit PNG). turbo and
+// sharp give the same bytes for a JPEG, except for crops at least twice the output size, which
+// each shrinks on load its own way.
 
-export type DecoderName = 'sharp' | 'js';
-export const DECODER_CHOICES = ['auto', 'sharp', 'js'] as const;
-export type DecoderChoice = (typeof DECODER_CHOICES)[number];
+export type DecoderName = 'turbo' | 'sharp' | 'js';
 
 /** Where to crop an image of the given size and whether to mirror it. */
 export type ViewFn = (height: number, width: number) => { box: Box; flip: boolean };
@@ -21,7 +27,8 @@ export interface ImageDecoder {
   readonly name: DecoderName;
   /** One line for the run log: which decoder, which version, or why the preferred one is missing. */
   readonly detail: string;
-  render(buf: Uint8Array, file: string, res: number, view: ViewFn): Promise<Uint8Array>;
+  /** res × res × 3 bytes: written into `into` when given (and `into` returned), else a new array. */
+  render(buf: Uint8Array, file: string, res: number, view: ViewFn, into?: Uint8Array): Promise<Uint8Array>;
 }
 
 type SharpModule = typeof import('sharp').default;
@@ -59,6 +66,18 @@ function flipInPlace(rgb: Uint8Array, h: number, w: number): void {
   }
 }
 
+/** A decoded crop (box.height × box.width × 3) resized to res × res, mirrored when asked. */
+function resizeCrop(crop: Uint8Array, box: Box, res: number, flip: boolean): Uint8Array {
+  const out = resizeRgb(crop, box.height, box.width, res, res);
+  if (flip) flipInPlace(out, res, res);
+  return out;
+}
+
+/** Whether sharp decodes this crop shrunk on load (a JPEG at 1/2, 1/4, 1/8 of its size) rather than cropping at full size. */
+function shrinksOnLoad(box: Box, res: number): boolean {
+  return Math.min(box.width, box.height) >= 2 * res;
+}
+
 export const jsDecoder: ImageDecoder = {
   name: 'js',
   detail: 'jpeg-js + pngjs (pure JavaScript)',
@@ -70,9 +89,7 @@ export const jsDecoder: ImageDecoder = {
       const from = ((box.top + y) * d.width + box.left) * 3;
       crop.set(d.rgb.subarray(from, from + box.width * 3), y * box.width * 3);
     }
-    const out = resizeRgb(crop, box.height, box.width, res, res);
-    if (flip) flipInPlace(out, res, res);
-    return out;
+    return resizeCrop(crop, box, res, flip);
   },
 };
 
@@ -125,7 +142,7 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
         const { box, flip } = view(meta.height, meta.width);
         let img = sharp(input, { limitInputPixels, failOn: 'error', sequentialRead: true });
         let out: Uint8Array;
-        if (Math.min(box.width, box.height) >= 2 * res) {
+        if (shrinksOnLoad(box, res)) {
           // Resize the whole image, then cut the crop out of it: sharp decodes a JPEG shrunk
           // on load only when the resize spans the whole picture.
           const sx = res / box.width;
@@ -141,8 +158,7 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
           // libvips decodes and crops (with sequential reading it stops at the crop's last row);
           // our SIMD resize then costs half what libvips' resize did per image.
           img = img.extract({ left: box.left, top: box.top, width: box.width, height: box.height });
-          out = resizeRgb(await rgbBytes(img, box.height, box.width), box.height, box.width, res, res);
-          if (flip) flipInPlace(out, res, res);
+          out = resizeCrop(await rgbBytes(img, box.height, box.width), box, res, flip);
         }
         return out;
       } catch (e) {
@@ -152,11 +168,78 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
   };
 }
 
-/** The decoder for a choice: "auto" takes sharp when it loads, else the pure-JS one; "sharp" insists. */
+function isJpeg(b: Uint8Array): boolean {
+  return b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+}
+
+/** resize.ts' weights for one axis, kept per (source size, output size): crops repeat sizes. */
+const weightCache = new Map<number, ReturnType<typeof weights>>();
+function cachedWeights(inSize: number, outSize: number): ReturnType<typeof weights> {
+  const key = inSize * 65536 + outSize;
+  let w = weightCache.get(key);
+  if (!w) {
+    if (weightCache.size >= 4096) weightCache.clear();
+    w = weights(inSize, outSize);
+    weightCache.set(key, w);
+  }
+  return w;
+}
+
+/**
+ * The largest DCT scaling 1/denom (1, 2, 4, 8) that keeps the box at least `res` on its short
+ * side, and the box in the picture scaled by it (edges rounded outward, kept inside the picture).
+ */
+export function scaledBox(box: Box, size: { width: number; height: number }, res: number): { denom: number; box: Box } {
+  let denom = 1;
+  while (denom < 8 && Math.min(box.width, box.height) >= 2 * denom * res) denom *= 2;
+  if (denom === 1) return { denom, box };
+  const W = Math.ceil(size.width / denom), H = Math.ceil(size.height / denom);
+  const left = Math.floor(box.left / denom), top = Math.floor(box.top / denom);
+  const right = Math.min(W, Math.ceil((box.left + box.width) / denom)), bottom = Math.min(H, Math.ceil((box.top + box.height) / denom));
+  return { denom, box: { left, top, width: right - left, height: bottom - top } };
+}
+
+function turboDecoder(jpeg: JpegAddon, rest: ImageDecoder): ImageDecoder {
+  return {
+    name: 'turbo',
+    detail: `libjpeg-turbo ${jpeg.version()} (crops decoded in part) for JPEG, ${rest.detail} for the rest`,
+    async render(buf, file, res, view, into) {
+      const size = isJpeg(buf) ? headerSize(buf) : undefined;
+      if (size) {
+        const v = view(size.height, size.width);
+        // A crop at least twice the output size is decoded shrunk by the DCT, as sharp shrinks it on
+        // load (each its own way, so those crops differ slightly between the two); every other crop
+        // is decoded at full size, byte for byte as sharp decodes it.
+        const { denom, box } = scaledBox(v.box, size, res);
+        const out = into ?? new Uint8Array(res * res * 3);
+        const wy = cachedWeights(box.height, res);
+        const wx = cachedWeights(box.width, res);
+        try {
+          jpeg.decode_resize(buf, denom, box.left, box.top, box.width, box.height, v.flip, wy.start, wy.count, wy.w, wy.span, wx.start, wx.count, wx.w, wx.span, out);
+          return out;
+        } catch {
+          // A warning, CMYK, a bad header: `rest` decodes it by its own rules or reports it.
+        }
+      }
+      return rest.render(buf, file, res, view, into);
+    },
+  };
+}
+
+/**
+ * The decoder for a choice: "auto" takes our JPEG addon over sharp when it loads, else sharp, else
+ * the pure-JS pair; "turbo" and "sharp" insist on theirs.
+ */
 export function pickDecoder(choice: DecoderChoice = 'auto'): ImageDecoder {
   if (choice === 'js') return jsDecoder;
   const s = loadSharp();
-  if (s.mod) return sharpDecoder(s.mod);
-  if (choice === 'sharp') throw new Error(`dataset.decoder: "sharp" cannot load (${s.error}); run npm install sharp, or set dataset.decoder to "auto" or "js"`);
-  return { ...jsDecoder, detail: `${jsDecoder.detail}; sharp unavailable: ${s.error}` };
+  const general = s.mod ? sharpDecoder(s.mod) : { ...jsDecoder, detail: `${jsDecoder.detail}; sharp unavailable: ${s.error}` };
+  if (choice === 'sharp') {
+    if (!s.mod) throw new Error(`dataset.decoder: "sharp" cannot load (${s.error}); run npm install sharp, or set dataset.decoder to "auto" or "js"`);
+    return general;
+  }
+  const j = jpegAddon();
+  if (j.addon) return turboDecoder(j.addon, general);
+  if (choice === 'turbo') throw new Error(`dataset.decoder: "turbo" cannot load (${j.why}); build it with node scripts/build-native.mjs (needs libjpeg62-turbo-dev), or set dataset.decoder to "auto"`);
+  return { ...general, detail: `${general.detail}; libjpeg-turbo addon unavailable: ${j.why}` };
 }

@@ -1,3 +1,4 @@
+import { DECODER_CHOICES } from '../../shared/config';
 import type { DatasetSpec } from './types';
 
 // Config errors name the exact field (`dataset.xxx`) and say how to fix it, because the user
@@ -71,7 +72,7 @@ export function validateDatasetSpec(raw: unknown): DatasetSpec {
     const p = obj.prefetch;
     if (p !== undefined && (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 64)) throw new Error(`dataset.prefetch: expected an integer 1..64 (training steps decoded ahead), got ${JSON.stringify(p)}`);
     const d = obj.decoder;
-    if (d !== undefined && d !== 'auto' && d !== 'sharp' && d !== 'js') throw new Error(`dataset.decoder: expected "auto", "sharp" or "js", got ${JSON.stringify(d)}`);
+    if (d !== undefined && !(DECODER_CHOICES as readonly unknown[]).includes(d)) throw new Error(`dataset.decoder: expected ${DECODER_CHOICES.map((c) => JSON.stringify(c)).join(', ')}, got ${JSON.stringify(d)}`);
   }
   if (n === 'cifar100' && obj.labels !== undefined && obj.labels !== 'fine' && obj.labels !== 'coarse') {
     throw new Error(`dataset.labels: expected "fine" (100 classes) or "coarse" (20 superclasses), got ${JSON.stringify(obj.labels)}; fix or remove it`);

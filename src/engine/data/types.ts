@@ -1,3 +1,5 @@
+import type { DecoderChoice } from '../../shared/config';
+
 /** One split of an image-classification dataset, held as raw bytes so it costs 1 byte per pixel. */
 export interface Dataset {
   name: string;
@@ -38,7 +40,7 @@ export interface StreamSettings {
   workers: number;
   /** Steps decoded ahead of training. */
   prefetch: number;
-  decoder: 'auto' | 'sharp' | 'js';
+  decoder: DecoderChoice;
 }
 
 export type AnyDataset = Dataset | FileDataset;
@@ -69,7 +71,7 @@ export type DatasetSpec =
   | ({ name: 'idx'; path: string; classNames?: string[] } & LimitFields)
   | ({ name: 'cifar10'; path: string } & LimitFields)
   | ({ name: 'cifar100'; path: string; labels?: 'fine' | 'coarse' } & LimitFields)
-  | ({ name: 'image-folder'; path: string; size?: number; loader?: 'memory' | 'stream'; workers?: number; prefetch?: number; decoder?: 'auto' | 'sharp' | 'js' } & LimitFields);
+  | ({ name: 'image-folder'; path: string; size?: number; loader?: 'memory' | 'stream'; workers?: number; prefetch?: number; decoder?: DecoderChoice } & LimitFields);
 
 export type DatasetName = DatasetSpec['name'];
 

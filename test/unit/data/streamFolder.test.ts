@@ -9,6 +9,7 @@ import { headerSize, jsDecoder, loadSharp, pickDecoder, type ImageDecoder } from
 import { scanImageFolder } from '../../../src/engine/data/folderLayout';
 import { openDataset } from '../../../src/engine/data/load';
 import { StreamLoader } from '../../../src/engine/data/streamLoader';
+import { jpegAddon } from '../../../src/engine/data/turboJpeg';
 import type { FileDataset } from '../../../src/engine/data/types';
 import { Rng } from '../../../src/engine/util/rng';
 
@@ -77,7 +78,7 @@ describe('data: streamed image folders', () => {
       await assert.rejects(openDataset({ name: 'image-folder', path: dir, workers: 2 }), /dataset\.workers: only used with "loader": "stream"/);
       await assert.rejects(openDataset({ name: 'image-folder', path: dir, loader: 'disk' }), /dataset\.loader: expected "memory" .* or "stream"/);
       await assert.rejects(openDataset({ name: 'image-folder', path: dir, loader: 'stream', prefetch: 0 }), /dataset\.prefetch: expected an integer 1\.\.64/);
-      await assert.rejects(openDataset({ name: 'image-folder', path: dir, loader: 'stream', decoder: 'pil' }), /dataset\.decoder: expected "auto", "sharp" or "js"/);
+      await assert.rejects(openDataset({ name: 'image-folder', path: dir, loader: 'stream', decoder: 'pil' }), /dataset\.decoder: expected "auto", "turbo", "sharp", "js", got "pil"/);
     });
   });
 
@@ -119,11 +120,13 @@ describe('data: streamed image folders', () => {
   describe('decoders', () => {
     const sharp = loadSharp().mod;
     const full = (h: number, w: number) => ({ box: { top: 0, left: 0, height: h, width: w }, flip: false });
-    const decoders: ImageDecoder[] = [jsDecoder, ...(sharp ? [pickDecoder('sharp')] : [])];
+    const turbo = jpegAddon().addon;
+    const decoders: ImageDecoder[] = [jsDecoder, ...(sharp ? [pickDecoder('sharp')] : []), ...(turbo ? [pickDecoder('turbo')] : [])];
 
-    it('sharp loads here (it is an optionalDependency of this package) and auto picks it', function () {
+    it('sharp loads here (it is an optionalDependency of this package); auto picks our libjpeg-turbo addon where it is built, else sharp', function () {
       if (!sharp) this.skip();
-      assert.equal(pickDecoder('auto').name, 'sharp');
+      assert.equal(pickDecoder('auto').name, turbo ? 'turbo' : 'sharp');
+      assert.equal(pickDecoder('sharp').name, 'sharp');
       assert.equal(pickDecoder('js').name, 'js');
     });
 

@@ -31,15 +31,18 @@ describe('extension: the packaged file list', function () {
     if (fs.existsSync(path.join(ROOT, 'node_modules', 'sharp'))) {
       assert.ok(files.includes('dist/node_modules/sharp/package.json') && files.some((f) => /^dist\/node_modules\/@img\/sharp-libvips-[^/]+\/lib\/libvips-cpp\./.test(f)), 'sharp and libvips are missing from the package');
     }
-    // The native kernels (issue #17): this platform's addon where the build made one; elsewhere the wasm kernels run.
-    const native = files.filter((f) => f.startsWith('dist/native/'));
-    if (fs.existsSync(path.join(ROOT, 'dist', 'native'))) assert.deepEqual(native, [`dist/native/${process.platform}-${process.arch}/fast-advprop-kernels.node`]);
-    else assert.deepEqual(native, []);
+    // The native kernels (issue #17) and the JPEG addon with its libjpeg-turbo (issue #14): this
+    // platform's, where the build made them; elsewhere the wasm kernels and sharp run.
+    const native = files.filter((f) => f.startsWith('dist/native/')).sort();
+    const nativeDir = `dist/native/${process.platform}-${process.arch}`;
+    const built = ['fast-advprop-jpeg.node', 'fast-advprop-kernels.node', 'libjpeg-turbo.copyright', 'libjpeg.so.62'].filter((f) => fs.existsSync(path.join(ROOT, nativeDir, f)));
+    assert.deepEqual(native, built.map((f) => `${nativeDir}/${f}`));
+    if (built.includes('fast-advprop-jpeg.node')) assert.ok(built.includes('libjpeg.so.62') && built.includes('libjpeg-turbo.copyright'), 'the JPEG addon ships without its libjpeg or its notice');
     const unwanted = files.filter((f) => /\.(map|vsix|ts|c)$/.test(f) || /^(src|test|scripts|out|node_modules|docs)\//.test(f));
     assert.deepEqual(unwanted, []);
   });
 
-  it('an unpacked .vsix trains a streamed JPEG folder with decoder "sharp", loading sharp and libvips from its own dist/node_modules, and the native kernels from its dist/native', async function () {
+  it('an unpacked .vsix trains a streamed JPEG folder with decoder "sharp", loading sharp and libvips from its own dist/node_modules, and with "turbo", the native kernels and libjpeg-turbo from its dist/native', async function () {
     if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')) || !fs.existsSync(path.join(ROOT, 'node_modules', 'sharp'))) this.skip();
     const unzip = ['unzip', 'python3'].find((c) => spawnSync(c, ['--help'], { stdio: 'ignore' }).status !== null && !spawnSync(c, ['--help'], { stdio: 'ignore' }).error);
     if (!unzip) this.skip();
@@ -82,6 +85,17 @@ describe('extension: the packaged file list', function () {
       if (process.platform === 'linux') {
         const vips = [...r.stderr.matchAll(/trying file=(\S*libvips-cpp\.so\S*)/g)].map((m) => m[1]);
         assert.ok(vips.length > 0 && vips.every((f) => f.startsWith(path.join(dist, 'node_modules'))), `libvips looked up outside the package: ${[...new Set(vips)].slice(0, 3).join(', ')}`);
+      }
+      // The JPEG addon decodes from the package's own libjpeg-turbo: "turbo" refuses to start without
+      // the addon, and glibc's loader log shows libjpeg.so.62 taken from dist/native, not the system.
+      if (fs.existsSync(path.join(ROOT, 'dist', 'native', `${process.platform}-${process.arch}`, 'fast-advprop-jpeg.node'))) {
+        const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'cfg.json'), 'utf8'));
+        fs.writeFileSync(path.join(tmp, 'cfg-turbo.json'), JSON.stringify({ ...cfg, dataset: { ...cfg.dataset, decoder: 'turbo' } }));
+        const t = spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'train', '--config', path.join(tmp, 'cfg-turbo.json'), '--run-dir', path.join(tmp, 'run-turbo'), '--max-steps', '1'], { cwd: tmp, encoding: 'utf8', env, maxBuffer: 64 << 20 });
+        assert.equal(t.status, 0, t.stdout + t.stderr.slice(-4000));
+        assert.match(fs.readFileSync(path.join(tmp, 'run-turbo', 'engine.log'), 'utf8'), /decode threads? \(libjpeg-turbo [\d.]+ \(crops decoded in part\) for JPEG, sharp /);
+        const opened = [...t.stderr.matchAll(/trying file=(\S*libjpeg\.so\.62)\b/g)].map((m) => m[1]);
+        assert.ok(opened.length > 0 && opened.every((f) => f.startsWith(path.join(dist, 'native') + path.sep)), `libjpeg.so.62 looked up outside the package: ${[...new Set(opened)].filter((f) => !f.startsWith(dist)).join(', ')}`);
       }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,366 @@
+// N-API addon: one JPEG crop decoded with libjpeg-turbo's partial decode and resized, for the
+// streaming loader (turboJpeg.ts). A random-resized crop covers about half the picture on average;
+// libjpeg-turbo skips the inverse DCT and colour conversion of the columns left and right of it
+// (jpeg_crop_scanline) and of the rows above it (jpeg_skip_scanlines), and stops reading at its last
+// row, where sharp/libvips decodes every pixel of the file. The decoded pixels are bit for bit those
+// of a whole-picture decode (sharp's, which uses the same libjpeg-turbo arithmetic).
+//
+// decode_crop(jpeg, denom, left, top, width, height) -> Buffer of height × width × 3 RGB bytes: the
+//   box in the coordinates of the picture scaled by 1/denom on load (1, 2, 4 or 8: DCT scaling).
+// decode_resize(jpeg, denom, left, top, width, height, flip, ys, yc, yw, yspan, xs, xc, xw, xspan, into)
+//   writes ys.length × xs.length × 3 bytes into the Uint8Array `into` (exactly that long): the box
+//   (coordinates as for decode_crop) resized with resize.ts' weights by the arithmetic of
+//   resizeKernel.c (same float32 operations in the same order, so the same bytes as resizeRgb),
+//   mirrored when flip is true.
+// Both throw for anything this path does not take as it is: a libjpeg error *or warning* (a
+// truncated or corrupt file), CMYK/YCCK, a box outside the picture, over 100 megapixels. The caller
+// then hands the file to the general decoder (sharp), which decodes it or reports it, so a bad
+// file is treated exactly as before.
+//
+// Compiled for baseline x86-64 (SSE2) with -ffp-contract=off: no multiply is fused into an add.
+#include <node_api.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+#include <immintrin.h>
+
+typedef struct {
+  struct jpeg_error_mgr mgr;
+  jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+} ErrorState;
+
+static void on_error(j_common_ptr cinfo) {
+  ErrorState *e = (ErrorState *)cinfo->err;
+  (*cinfo->err->format_message)(cinfo, e->message);
+  longjmp(e->jump, 1);
+}
+
+// libjpeg reports a truncated or corrupt stream as a warning and fills in grey; here it is an error,
+// so that the file goes to the general decoder and its rules.
+static void on_message(j_common_ptr cinfo, int level) {
+  if (level < 0) on_error(cinfo);
+}
+
+static napi_value fail(napi_env env, const char *msg) {
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+// Per-thread scratch (each loader worker is a thread), kept between calls: a fresh buffer of a few
+// hundred KB per image is a fresh mmap, and its page faults cost a tenth of the decode.
+typedef struct {
+  void *p;
+  size_t size;
+} Scratch;
+static __thread Scratch scratch_crop, scratch_floats;
+
+static void *scratch(Scratch *s, size_t size) {
+  if (s->size < size) {
+    free(s->p);
+    s->p = malloc(size);
+    s->size = s->p ? size : 0;
+  }
+  return s->p;
+}
+
+/**
+ * Decodes the box (in the picture scaled by 1/denom) into this thread's scratch, valid until the
+ * next call: `height` rows `*stride` bytes apart, the box's first pixel at the returned pointer.
+ * libjpeg-turbo writes the rows there directly (a copy per row cost a tenth of the decode).
+ * Returns NULL with `why` filled in on any failure.
+ */
+static uint8_t *decode_box(const uint8_t *data, size_t length, int denom, int left, int top, int width, int height, size_t *stride, char *why, size_t whyLen) {
+  struct jpeg_decompress_struct cinfo;
+  ErrorState err;
+  uint8_t *out = NULL;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = on_error;
+  err.mgr.emit_message = on_message;
+  err.message[0] = 0;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    snprintf(why, whyLen, "libjpeg-turbo: %s", err.message[0] ? err.message : "decode failed");
+    return NULL;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data, (unsigned long)length);
+  jpeg_read_header(&cinfo, TRUE);
+  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+    snprintf(err.message, sizeof err.message, "CMYK/YCCK is left to the general decoder");
+    longjmp(err.jump, 1);
+  }
+  if ((double)cinfo.image_width * cinfo.image_height > 100e6) {
+    snprintf(err.message, sizeof err.message, "over 100 megapixels");
+    longjmp(err.jump, 1);
+  }
+  cinfo.out_color_space = JCS_RGB;
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = denom;
+  jpeg_start_decompress(&cinfo);
+  const int W = cinfo.output_width, H = cinfo.output_height;
+  if (left + width > W || top + height > H) {
+    snprintf(err.message, sizeof err.message, "box %d,%d %dx%d outside the %dx%d picture", left, top, width, height, W, H);
+    longjmp(err.jump, 1);
+  }
+  // The decoded columns reach PAD pixels past the box on each side: fancy chroma upsampling at the
+  // edge of a cropped scanline has no neighbour and replicates the edge, so without the margin the
+  // box's border pixels would differ from a whole-picture decode. libjpeg-turbo then moves the
+  // start left to an iMCU boundary; output_width is the resulting width.
+  enum { PAD = 4 };
+  const int x0 = left > PAD ? left - PAD : 0, x1 = left + width + PAD < W ? left + width + PAD : W;
+  JDIMENSION xoff = x0, cw = x1 - x0;
+  if (x1 - x0 < W) jpeg_crop_scanline(&cinfo, &xoff, &cw);
+  const int skipLeft = left - (int)xoff;
+  if (top > 0) jpeg_skip_scanlines(&cinfo, top);
+  *stride = (size_t)cinfo.output_width * 3;
+  out = scratch(&scratch_crop, *stride * height);
+  if (!out || cinfo.output_components != 3) {
+    snprintf(err.message, sizeof err.message, !out ? "out of memory" : "unexpected output (%d components)", cinfo.output_components);
+    longjmp(err.jump, 1);
+  }
+  for (int y = 0; y < height; y++) {
+    JSAMPROW rp = out + (size_t)y * *stride;
+    if (jpeg_read_scanlines(&cinfo, &rp, 1) != 1) {
+      snprintf(err.message, sizeof err.message, "stream ended at row %d", top + y);
+      longjmp(err.jump, 1);
+    }
+  }
+  // The rows below the box are never decoded.
+  jpeg_abort_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return out + (size_t)skipLeft * 3;
+}
+
+// The vertical pass of one output row: row[i] = Σ_k wy[k]·src[(s+k)·stride + i], summed from 0 in
+// tap order, 16 bytes at a time (AVX2: 32), then the scalar tail. Every width computes each element
+// with the same float operations in the same order, so the results are identical.
+#define VERTICAL_TAIL                                                            \
+  for (; i < rowLen; i++) {                                                      \
+    float a = 0.f;                                                               \
+    for (int k = 0; k < n; k++) a += wy[k] * src[(size_t)(s + k) * stride + i]; \
+    row[i] = a;                                                                  \
+  }
+
+static void vertical_sse2(const uint8_t *src, size_t stride, int rowLen, int s, int n, const float *wy, float *row) {
+  const __m128i zero = _mm_setzero_si128();
+  int i = 0;
+  for (; i + 16 <= rowLen; i += 16) {
+    __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < n; k++) {
+      const __m128i b = _mm_loadu_si128((const __m128i *)(src + (size_t)(s + k) * stride + i));
+      const __m128 f = _mm_set1_ps(wy[k]);
+      const __m128i lo = _mm_unpacklo_epi8(b, zero), hi = _mm_unpackhi_epi8(b, zero);
+      a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, zero)), f));
+      a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, zero)), f));
+      a2 = _mm_add_ps(a2, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, zero)), f));
+      a3 = _mm_add_ps(a3, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, zero)), f));
+    }
+    _mm_storeu_ps(row + i, a0);
+    _mm_storeu_ps(row + i + 4, a1);
+    _mm_storeu_ps(row + i + 8, a2);
+    _mm_storeu_ps(row + i + 12, a3);
+  }
+  VERTICAL_TAIL
+}
+
+__attribute__((target("avx2"))) static void vertical_avx2(const uint8_t *src, size_t stride, int rowLen, int s, int n, const float *wy, float *row) {
+  int i = 0;
+  for (; i + 32 <= rowLen; i += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < n; k++) {
+      const uint8_t *p = src + (size_t)(s + k) * stride + i;
+      const __m256 f = _mm256_set1_ps(wy[k]);
+      a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p))), f));
+      a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + 8)))), f));
+      a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + 16)))), f));
+      a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + 24)))), f));
+    }
+    _mm256_storeu_ps(row + i, a0);
+    _mm256_storeu_ps(row + i + 8, a1);
+    _mm256_storeu_ps(row + i + 16, a2);
+    _mm256_storeu_ps(row + i + 24, a3);
+  }
+  VERTICAL_TAIL
+}
+
+// The horizontal pass of one output row: output pixel j is source column ox (mirrored: outW-1-j),
+// one f32x4 multiply-add per tap for its three channels. Each pixel's store of four lanes puts its
+// fourth on pixel j+1's first float, which the next store overwrites; `orow` has a spare float for
+// the last. 0 + x is x exactly (every product here is ≥ +0), so starting a two-tap pixel (the
+// common case when enlarging) from its first product changes nothing.
+static void horizontal(const float *row, float *orow, int outW, const int32_t *xs, const int32_t *xc, const float *xw, int xspan, int flip) {
+  for (int j = 0; j < outW; j++) {
+    const int ox = flip ? outW - 1 - j : j;
+    const float *wx = xw + (size_t)ox * xspan;
+    const float *p = row + xs[ox] * 3;
+    const int m = xc[ox];
+    __m128 acc;
+    if (m == 2) {
+      acc = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(p), _mm_set1_ps(wx[0])), _mm_mul_ps(_mm_loadu_ps(p + 3), _mm_set1_ps(wx[1])));
+    } else {
+      acc = _mm_setzero_ps();
+      for (int k = 0; k < m; k++, p += 3) acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(p), _mm_set1_ps(wx[k])));
+    }
+    _mm_storeu_ps(orow + j * 3, acc);
+  }
+}
+
+static int have_avx2;
+
+/**
+ * resizeKernel.c's resize_rgb natively: the same float32 operations in the same order, so the same
+ * bytes as resizeRgb; source rows `stride` bytes apart; `flip` mirrors each output row.
+ */
+static void resize_rgb(const uint8_t *src, size_t stride, int w, uint8_t *out, int outH, int outW, const int32_t *ys, const int32_t *yc,
+                       const float *yw, int yspan, const int32_t *xs, const int32_t *xc, const float *xw, int xspan, float *row, int flip) {
+  const int rowLen = w * 3;
+  for (int oy = 0; oy < outH; oy++) {
+    (have_avx2 ? vertical_avx2 : vertical_sse2)(src, stride, rowLen, ys[oy], yc[oy], yw + (size_t)oy * yspan, row);
+    row[rowLen] = 0.f;
+    horizontal(row, row + rowLen + 4, outW, xs, xc, xw, xspan, flip);
+    const float *orow = row + rowLen + 4;
+    uint8_t *o = out + (size_t)oy * outW * 3;
+    const int outLen = outW * 3;
+    int j = 0;
+    // Round to nearest even (the default rounding mode), then saturate to 16 and to 8 bits: wasm's
+    // trunc_sat(nearest(x)) and its two saturating narrows.
+    for (; j + 16 <= outLen; j += 16) {
+      const __m128i i0 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j)), i1 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 4));
+      const __m128i i2 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 8)), i3 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 12));
+      _mm_storeu_si128((__m128i *)(o + j), _mm_packus_epi16(_mm_packs_epi32(i0, i1), _mm_packs_epi32(i2, i3)));
+    }
+    for (; j < outLen; j++) {
+      const int r = _mm_cvtss_si32(_mm_set_ss(orow[j]));
+      o[j] = r < 0 ? 0 : r > 255 ? 255 : (uint8_t)r;
+    }
+  }
+}
+
+/** The bytes of a Uint8Array argument, or NULL. */
+static const uint8_t *u8_arg(napi_env env, napi_value v, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return NULL;
+  napi_get_typedarray_info(env, v, &type, length, &data, NULL, NULL);
+  return type == napi_uint8_array && *length > 0 ? data : NULL;
+}
+
+/** An Int32Array / Float32Array argument of exactly `want` elements, or NULL. */
+static const void *typed_arg(napi_env env, napi_value v, napi_typedarray_type want_type, size_t want) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return NULL;
+  napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL);
+  return type == want_type && length == want ? data : NULL;
+}
+
+static int int_args(napi_env env, napi_value *argv, int n, int32_t *out) {
+  for (int i = 0; i < n; i++)
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) return 0;
+  return 1;
+}
+
+static napi_value js_decode_crop(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0;
+  const uint8_t *data = argc == 6 ? u8_arg(env, argv[0], &length) : NULL;
+  int32_t a[5];
+  if (!data || !int_args(env, argv + 1, 5, a)) return fail(env, "decode_crop: expected (jpeg: Uint8Array, denom, left, top, width, height)");
+  const int denom = a[0], left = a[1], top = a[2], width = a[3], height = a[4];
+  if (denom != 1 && denom != 2 && denom != 4 && denom != 8) return fail(env, "decode_crop: denom must be 1, 2, 4 or 8");
+  if (left < 0 || top < 0 || width < 1 || height < 1) return fail(env, "decode_crop: empty or negative box");
+  char why[JMSG_LENGTH_MAX + 32];
+  size_t stride = 0;
+  const uint8_t *crop = decode_box(data, length, denom, left, top, width, height, &stride, why, sizeof why);
+  if (!crop) return fail(env, why);
+  napi_value result;
+  uint8_t *out = NULL;
+  if (napi_create_buffer(env, (size_t)width * height * 3, (void **)&out, &result) != napi_ok) return fail(env, "decode_crop: out of memory");
+  for (int y = 0; y < height; y++) memcpy(out + (size_t)y * width * 3, crop + (size_t)y * stride, (size_t)width * 3);
+  return result;
+}
+
+/** One axis' weights (resize.ts' AxisWeights) checked against the source size: every tap inside it. */
+typedef struct {
+  const int32_t *start, *count;
+  const float *w;
+  int span, n;
+} Axis;
+
+static int axis_arg(napi_env env, napi_value *argv, int source, Axis *a) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t n = 0;
+  void *data = NULL;
+  int32_t span = 0;
+  if (napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed) return 0;
+  napi_get_typedarray_info(env, argv[0], &type, &n, &data, NULL, NULL);
+  if (type != napi_int32_array || n < 1 || n > 4096 || napi_get_value_int32(env, argv[3], &span) != napi_ok || span < 1 || span > 4096) return 0;
+  a->start = data;
+  a->n = (int)n;
+  a->span = span;
+  a->count = typed_arg(env, argv[1], napi_int32_array, n);
+  a->w = typed_arg(env, argv[2], napi_float32_array, n * (size_t)span);
+  if (!a->count || !a->w) return 0;
+  for (size_t o = 0; o < n; o++)
+    if (a->start[o] < 0 || a->count[o] < 0 || a->count[o] > span || a->start[o] + a->count[o] > source) return 0;
+  return 1;
+}
+
+static napi_value js_decode_resize(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0, intoLength = 0;
+  const uint8_t *data = argc == 16 ? u8_arg(env, argv[0], &length) : NULL;
+  int32_t a[5];
+  bool flip = false;
+  if (!data || !int_args(env, argv + 1, 5, a) || napi_get_value_bool(env, argv[6], &flip) != napi_ok)
+    return fail(env, "decode_resize: expected (jpeg: Uint8Array, denom, left, top, width, height, flip, ys, yc, yw, yspan, xs, xc, xw, xspan, into: Uint8Array)");
+  const int denom = a[0], left = a[1], top = a[2], width = a[3], height = a[4];
+  if (denom != 1 && denom != 2 && denom != 4 && denom != 8) return fail(env, "decode_resize: denom must be 1, 2, 4 or 8");
+  if (left < 0 || top < 0 || width < 1 || height < 1) return fail(env, "decode_resize: empty or negative box");
+  Axis y, x;
+  if (!axis_arg(env, argv + 7, height, &y) || !axis_arg(env, argv + 11, width, &x))
+    return fail(env, "decode_resize: weights do not fit the box (resize.ts' weights(box size, output size) for each axis)");
+  uint8_t *into = (uint8_t *)u8_arg(env, argv[15], &intoLength);
+  if (!into || intoLength != (size_t)y.n * x.n * 3) return fail(env, "decode_resize: into must be a Uint8Array of rows × columns × 3 bytes");
+  char why[JMSG_LENGTH_MAX + 32];
+  size_t stride = 0;
+  const uint8_t *crop = decode_box(data, length, denom, left, top, width, height, &stride, why, sizeof why);
+  if (!crop) return fail(env, why);
+  float *row = scratch(&scratch_floats, ((size_t)width * 3 + 4 + (size_t)x.n * 3 + 4) * sizeof(float));
+  if (!row) return fail(env, "decode_resize: out of memory");
+  resize_rgb(crop, stride, width, into, y.n, x.n, y.start, y.count, y.w, y.span, x.start, x.count, x.w, x.span, row, flip);
+  return NULL;
+}
+
+static napi_value js_version(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  char v[32];
+  snprintf(v, sizeof v, "%d.%d.%d", LIBJPEG_TURBO_VERSION_NUMBER / 1000000, LIBJPEG_TURBO_VERSION_NUMBER / 1000 % 1000, LIBJPEG_TURBO_VERSION_NUMBER % 1000);
+  napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  __builtin_cpu_init();
+  have_avx2 = __builtin_cpu_supports("avx2");
+  const napi_property_descriptor props[] = {
+    {"decode_crop", NULL, js_decode_crop, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"decode_resize", NULL, js_decode_resize, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"version", NULL, js_version, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
