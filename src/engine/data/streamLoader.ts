@@ -157,40 +157,35 @@ export class StreamLoader {
     const res = ds.height;
     const px = res * res * 3;
     const n = indices.length;
-    const images = new Uint8Array(n * px);
+    const images = new Uint8Array(new SharedArrayBuffer(n * px));
     const labels = new Int32Array(n);
     const chosen = Int32Array.from({ length: n }, (_, i) => this.substitute(ds, indices[i]));
     const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(n / this.threads)));
-    const base = { res, mode, seed: this.o.seed, epoch, crop: this.o.crop, flip: this.o.flip };
+    const base = { res, mode, seed: this.o.seed, epoch, crop: this.o.crop, flip: this.o.flip, out: images.buffer as SharedArrayBuffer };
     const parts: Promise<void>[] = [];
     for (let start = 0; start < n; start += chunk) {
       const pos = Array.from({ length: Math.min(chunk, n - start) }, (_, k) => start + k);
-      parts.push(this.run({ ...base, items: pos.map((p) => ({ index: chosen[p], file: ds.files[chosen[p]] })) }).then(async (r) => {
+      parts.push(this.run({ ...base, items: pos.map((p) => ({ index: chosen[p], file: ds.files[chosen[p]], at: p })) }).then(async (r) => {
         const failed = new Set(r.failed.map((f) => f.pos));
         pos.forEach((p, k) => {
-          if (!failed.has(k)) {
-            images.set(r.images.subarray(k * px, (k + 1) * px), p * px);
-            labels[p] = ds.labels[chosen[p]];
-          }
+          if (!failed.has(k)) labels[p] = ds.labels[chosen[p]];
         });
-        for (const f of r.failed) await this.replace(ds, pos[f.pos], chosen[pos[f.pos]], f.reason, base, images, labels);
+        for (const f of r.failed) await this.replace(ds, pos[f.pos], chosen[pos[f.pos]], f.reason, base, labels);
       }));
     }
     await Promise.all(parts);
     return { images, labels };
   }
 
-  private async replace(ds: FileDataset, p: number, index: number, reason: string, base: Omit<LoaderTask, 'id' | 'items'>, images: Uint8Array, labels: Int32Array): Promise<void> {
-    const px = base.res * base.res * 3;
+  private async replace(ds: FileDataset, p: number, index: number, reason: string, base: Omit<LoaderTask, 'id' | 'items'>, labels: Int32Array): Promise<void> {
     let at = index;
     let why = reason;
     for (let t = 0; t < MAX_SUBSTITUTES; t++) {
       this.noteBad(at, ds.files[at], why);
       at = this.substitute(ds, at);
       if (this.bad.has(at)) break;
-      const r = await this.run({ ...base, items: [{ index: at, file: ds.files[at] }] });
+      const r = await this.run({ ...base, items: [{ index: at, file: ds.files[at], at: p }] });
       if (r.failed.length === 0) {
-        images.set(r.images, p * px);
         labels[p] = ds.labels[at];
         return;
       }
