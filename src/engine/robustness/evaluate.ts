@@ -15,7 +15,7 @@ import { THUMBNAIL_BUDGET_CHARS, defaultScale, pngDataUri, thumbnailStrip } from
 
 export const ROBUSTNESS_FILE = 'robustness.json';
 
-/** Images `offset … offset + count − 1` of a chunk as HWC floats in [0, 1]. */
+/** One chunk of the test split: its labels, and its images `offset … offset + count − 1` as HWC floats in [0, 1], made on demand so that a chunk can stay uint8. */
 export interface TestChunk {
   labels: Int32Array;
   images(offset: number, count: number): Float32Array;
@@ -25,7 +25,7 @@ export interface TestChunk {
 export interface TestChunks {
   /** Images in the split (`limit` may take fewer). */
   count: number;
-  /** Images per read, at most; rounded down to whole batches (but at least one). */
+  /** Images per read, at most; rounded down to whole batches (but at least one batch). */
   chunk: number;
   /** Images `start … start + count − 1` of the split. */
   read(start: number, count: number): Promise<TestChunk>;
@@ -115,7 +115,7 @@ function validate(opts: EvaluateRobustnessOptions): Plan {
  * Images per chunk: whole batches, so that every batch the model sees starts where it would if the
  * split were one chunk (a model's output may depend on what it is batched with, in the last bit).
  */
-export function chunkImages(chunk: number, batch: number, n: number): number {
+function chunkImages(chunk: number, batch: number, n: number): number {
   if (chunk >= n) return n;
   return Math.min(n, Math.max(batch, Math.floor(chunk / batch) * batch));
 }
