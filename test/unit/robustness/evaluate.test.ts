@@ -113,6 +113,11 @@ describe('robustness: evaluation and record', () => {
     const rec = await evaluateRobustness({ images, labels, height: 32, width: 32, channels: 3, predict, corruptions: ['fog'], npyDir: dir });
     assert.equal(rec.source, 'cifar10-c-npy');
     assert.deepEqual(rec.corruptions.fog.errors, [0, 0, 0.5, 0.5, 0.5]);
+    // The released files read alongside a split given in chunks of 3 (batches of 1): the same record.
+    const chunks = { count: per, chunk: 3, read: async (start: number, count: number) => ({ labels: labels.slice(start, start + count), images: (o: number, m: number) => images.slice((start + o) * 3072, (start + o + m) * 3072) }) };
+    const inChunks = await evaluateRobustness({ chunks, height: 32, width: 32, channels: 3, predict, corruptions: ['fog'], npyDir: dir, batchSize: 1, thumbnails: { index: 3 } });
+    const whole = await evaluateRobustness({ images, labels, height: 32, width: 32, channels: 3, predict, corruptions: ['fog'], npyDir: dir, batchSize: 1, thumbnails: { index: 3 } });
+    assert.equal(JSON.stringify({ ...inChunks, createdAt: 0 }), JSON.stringify({ ...whole, createdAt: 0 }));
     await assert.rejects(
       evaluateRobustness({ images, labels, height: 32, width: 32, channels: 3, predict, corruptions: ['fog', 'snow'], npyDir: dir }),
       /lacks snow\.npy/,
