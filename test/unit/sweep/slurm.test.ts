@@ -231,8 +231,11 @@ if (require('worker_threads').isMainThread) {
     assert.ok(lines[header + 2].trimEnd().endsWith(mce.toFixed(2)), lines[header + 2]);
     assert.match(lines[header + 3].trimEnd(), /–$/);
 
-    // Read as any sweep folder: sweep table and the sweep state.
+    // Read as any sweep folder: sweep status, sweep table and the sweep state.
     assert.deepEqual(readSweepState(out, m).map((s) => s.run), ['completed', 'completed']);
+    const st = await runCli(['sweep', 'status', out, '--json'], { cwd: tmp, env: cluster!.env });
+    assert.equal(st.code, 0, st.stderr);
+    assert.deepEqual((JSON.parse(st.stdout) as { points: { name: string; state: string; accuracy: number }[] }).points.map((q) => [q.name, q.state, q.accuracy]), j.runs.map((r) => [r.variant, 'completed', r.cleanAccuracy]));
     const table = await runCli(['sweep', 'table', out, '--json'], { cwd: tmp, env: cluster!.env });
     assert.equal(table.code, 0, table.stderr);
     assert.deepEqual((JSON.parse(table.stdout) as { group: string; completed: number }[]).map((r) => [r.group, r.completed]), [['vanilla', 1], ['fast-advprop', 1]]);
