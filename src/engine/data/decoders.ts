@@ -7,8 +7,8 @@ import { jpegAddon, type JpegAddon } from './turboJpeg';
 
 // The image decoders of the streaming loader, chosen and reported the way backends are:
 // - turbo: libjpeg-turbo's partial decode of a JPEG's crop through our addon (turboJpeg.ts), the
-//   fastest; anything else (PNG, CMYK, a truncated file, a crop that sharp shrinks on load) goes to
-//   sharp, or to the JS pair where sharp is missing;
+//   fastest; anything else (PNG, CMYK, a truncated or corrupt file) goes to sharp, or to the JS pair
+//   where sharp is missing;
 // - sharp: libvips through `sharp` when its prebuilt binary loads (JPEG shrink-on-load: a large crop
 //   headed for a small size is decoded at a fraction of its size);
 // - js: the pure-JS jpeg-js/pngjs pair, which is slower but runs everywhere.

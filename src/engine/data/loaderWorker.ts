@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { READ_LIMITS, readBounded } from '../util/boundedRead';
+import { READ_LIMITS, readBounded, type ReadScratch } from '../util/boundedRead';
 import { centerCropBox, trainView } from './cropBox';
 import type { DecoderChoice } from '../../shared/config';
 import { pickDecoder, type ViewFn } from './decoders';
@@ -39,6 +39,7 @@ if (parentPort) {
   } catch (e) {
     port.postMessage({ kind: 'init-error', message: (e as Error).message } satisfies LoaderInit);
   }
+  const scratch: ReadScratch = {};
   port.on('message', async (t: LoaderTask) => {
     const px = t.res * t.res * 3;
     const failed: LoaderReply['failed'] = [];
@@ -48,7 +49,8 @@ if (parentPort) {
         ? (h, w) => trainView(h, w, t.seed, t.epoch, index, { crop: t.crop, flip: t.flip })
         : (h, w) => ({ box: centerCropBox(h, w), flip: false });
       try {
-        const buf = readBounded(file, READ_LIMITS.image, 'an image');
+        // One image at a time per thread (render is awaited), so one read buffer serves them all.
+        const buf = readBounded(file, READ_LIMITS.image, 'an image', scratch);
         if (buf.length === 0) throw new Error(`${file}: empty file (0 bytes)`);
         const slot = new Uint8Array(t.out, at * px, px);
         const out = await decoder.render(buf, file, t.res, view, slot);

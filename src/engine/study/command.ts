@@ -5,7 +5,8 @@
 // one point per variant and seed, run by a sweep executor (local child processes one after another
 // by default, or a Slurm array). So `sweep status|table|cancel`, the Runs view and Compare read a
 // study like any other sweep; what the study adds is its plan (the variants at equal budget), the
-// corruption evaluation of each completed point, and its Table-1-like table from the run folders.
+// corruption evaluation of each completed point (on Slurm inside the point's own job, so nothing
+// heavy runs on the login node), and its Table-1-like table from the run folders.
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,7 +25,11 @@ import { folderStamp } from '../../shared/folderStamp';
 import { createSweep } from '../sweep/create';
 import { EXECUTOR_FLAG, PARALLEL_FLAG, REPEATABLE_SLURM_FLAGS, SLURM_FLAGS, executorFor, executorSettings, splitRepeatable } from '../sweep/flags';
 import { flattenOverrides, type SweepPoint } from '../sweep/grid';
-import { SWEEP_CANCEL_REQUEST, pointMarker, pointRunDir, readManifest, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from '../sweep/manifest';
+import {
+  SWEEP_CANCEL_REQUEST, evaluateArgs, pointEvaluateLog, pointMarker, pointRunDir, readManifest, writeManifest,
+  type SlurmSettings, type SweepExecutorKind, type SweepManifest,
+} from '../sweep/manifest';
+import { parseRobustness } from '../../shared/robustness';
 import { displayState, readPointState, type SchedulerInfo } from '../sweep/state';
 import { waitSettled } from '../sweep/wait';
 
@@ -90,7 +95,8 @@ from the run folders: cost factor, epochs trained, counted image-passes, clean t
 clean vs adversarial train accuracy, the leak detector's verdict and the mean corruption error
 (mean ± sample std over seeds when N > 1). The study folder is a sweep folder, one point per
 variant and seed (fast-advprop sweep status|table|cancel DIR work on it); --executor slurm trains
-the points as one Slurm array (the sweep's flags) and waits for it. Exit codes: 0 all runs
+the points as one Slurm array (the sweep's flags), each task evaluating its own run after it
+trains, and waits for it. Exit codes: 0 all runs
 completed, 1 a run failed (the others still run and are reported), 2 bad flag or config (nothing
 is trained).
 
@@ -368,7 +374,7 @@ export function meanCorruptionErrorOf(json: unknown): number | null | undefined 
 }
 
 async function evaluateRun(cli: string, runDir: string, what: { severities: number[]; images: number }): Promise<{ mce?: number | null; note?: string }> {
-  const argv = ['evaluate', '--run', runDir, '--json', '--corruptions', 'all', '--severities', what.severities.join(','), '--limit', String(what.images)];
+  const argv = ['evaluate', '--run', runDir, '--json', ...evaluateArgs({ corruptions: 'all', ...what })];
   const r = await runChild(cli, argv, () => undefined, true);
   if (r.code !== 0) return { note: `robustness skipped: evaluate ${failureReason(r)}` };
   let parsed: unknown;
@@ -382,11 +388,57 @@ async function evaluateRun(cli: string, runDir: string, what: { severities: numb
 }
 
 /** The exit code a sweep executor recorded for a point (points/<i>.exit: a number, or "killed"). */
-function recordedExit(dir: string, index: number): string | undefined {
+function recordedExit(dir: string, index: number, what: 'exit' | 'evaluate-exit' = 'exit'): string | undefined {
   try {
-    return readBoundedText(pointMarker(dir, index, 'exit'), 1024).trim() || undefined;
+    return readBoundedText(pointMarker(dir, index, what), 1024).trim() || undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** robustness.json with its thumbnails is well under this. */
+const ROBUSTNESS_READ_LIMIT = 64 * 1024 * 1024;
+
+/** The last `bytes` of a log as lines (a long evaluation log is only read at its end). */
+function logTail(file: string, bytes = 64 * 1024): string[] {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, bytes));
+    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  } catch {
+    return [];
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * The evaluation a point's Slurm job ran after training (slurm/script.ts): undefined while it has
+ * not ended; else the mean corruption error from the run's robustness.json, or a one-line note
+ * naming the run, the job and the log. `ended`: the job is gone, so a missing exit code is final.
+ */
+export function jobEvaluation(dir: string, index: number, runDir: string, ended: boolean, jobId?: string): { mce?: number | null; note?: string } | undefined {
+  const exit = recordedExit(dir, index, 'evaluate-exit');
+  const log = pointEvaluateLog(dir, index);
+  const rel = path.relative(dir, runDir) || runDir;
+  const job = jobId ? ` in Slurm job ${jobId}` : '';
+  if (exit === undefined) {
+    if (!ended) return undefined;
+    return { note: `robustness skipped: the evaluation of ${rel} did not end${job} (job cancelled or killed before it finished?)${fs.existsSync(log) ? `; log ${log}` : ''}` };
+  }
+  if (exit !== '0') {
+    const err = [...logTail(log)].reverse().find((l) => /^error:/i.test(l));
+    const how = exit === '143' ? 'was stopped (SIGTERM)' : `exited ${exit}`;
+    return { note: `robustness skipped: evaluate of ${rel} ${how}${job}${err ? `: ${err.replace(/^error:\s*/i, '')}` : ''}; log ${log}` };
+  }
+  try {
+    const record = parseRobustness(readBoundedText(path.join(runDir, RUN_FILES.robustness), ROBUSTNESS_READ_LIMIT, 'robustness.json'));
+    return { mce: record.summary.meanCorruptionError ?? null };
+  } catch (e) {
+    return { note: `robustness skipped: evaluate of ${rel} exited 0${job} but its ${RUN_FILES.robustness} cannot be read (${(e as Error).message}); log ${log}` };
   }
 }
 
@@ -443,19 +495,25 @@ export async function studyCommand(
   const variantOf = (i: number): StudyVariant => points[i].variant as StudyVariant;
   const tag = (i: number): string => `[${i + 1}/${total} ${points[i].variant}${multi ? ` seed ${points[i].seed}` : ''}]`;
 
+  // On Slurm each point's own job evaluates its run right after training, on the node that trained
+  // it: this process (on the login node) only reads the results. Locally this process evaluates.
+  const evaluateInJob = p.robustness !== null && p.executor.kind === 'slurm';
   let m: SweepManifest;
   try {
     m = createSweep({
       dir: p.outDir, name: path.basename(p.outDir), base: p.base, ...(p.baseFile !== undefined ? { baseFile: p.baseFile } : {}),
       grid: { axes: [], variants: [], seeds: 0 }, executor: p.executor.kind,
       ...(p.executor.parallel !== undefined ? { parallel: p.executor.parallel } : {}), ...(p.executor.slurm ? { slurm: p.executor.slurm } : {}),
+      ...(evaluateInJob ? { evaluate: { corruptions: 'all', ...p.robustness! } } : {}),
     }, points);
   } catch (e) {
     (opts.log ?? ((s: string) => process.stderr.write(s + '\n')))(`error: ${(e as Error).message}`);
     return 2;
   }
   say(`study ${p.outDir}: ${total} runs (${p.variants.length} variant${p.variants.length === 1 ? '' : 's'}${multi ? ` × seeds ${p.seeds[0]}..${p.seeds[p.seeds.length - 1]}` : `, seed ${p.seeds[0]}`}) at a budget of ${p.baseEpochs} vanilla epochs${p.maxSteps ? `, each stopped after ${p.maxSteps} steps` : ''}; executor ${p.executor.kind}`);
-  if (p.robustness) say(`robustness: all 15 corruptions at severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images, of each completed run once all have trained`);
+  if (p.robustness) {
+    say(`robustness: all 15 corruptions at severities ${p.robustness.severities.join(',')} on the first ${p.robustness.images} test images, of each completed run ${evaluateInJob ? `in its own Slurm job right after it trains (log ${path.join(p.outDir, 'slurm', 'evaluate-<i>.log')})` : 'once all have trained'}`);
+  }
   for (let i = 0; i < total; i++) {
     const cal = calibrationOf(points[i].config);
     say(`${tag(i)} ${VARIANT_LABELS[variantOf(i)]}: cost ×${cal.costFactor.toFixed(2)}, ${cal.epochs} epoch${cal.epochs === 1 ? '' : 's'}${cal.milestones.length ? `, LR decay at ${cal.milestones.join(',')}` : ''}`);
@@ -544,8 +602,24 @@ export async function studyCommand(
   // The executor runs the points; the study follows their run folders: a progress line per running
   // point at most every progressSeconds, and a point's result line as soon as it has one.
   const lastShown = new Map<number, { at: number; step?: number }>();
+  const evaluated = new Set<number>();
+  /** Takes a point's in-job evaluation into its row once it has ended (or, `ended`, once its job has). */
+  const settleJobEvaluation = (i: number, ended: boolean): void => {
+    const input = inputs[i];
+    if (!evaluateInJob || evaluated.has(i) || !input || input.error) return;
+    const ev = jobEvaluation(p.outDir, i, input.runDir, ended, m.points[i].jobId);
+    if (!ev) return;
+    evaluated.add(i);
+    if (ev.mce !== undefined) input.meanCorruptionError = ev.mce;
+    if (ev.note) {
+      input.robustnessNote = interrupted && ev.mce === undefined ? `robustness skipped: the study was cancelled (${ev.note.replace(/^robustness skipped: /, '')})` : ev.note;
+      say(`${tag(i)} ${input.robustnessNote}`);
+    } else say(`${tag(i)} mean corruption error ${ev.mce === null || ev.mce === undefined ? MISSING : ev.mce.toFixed(2)} (evaluated in Slurm job ${m.points[i].jobId ?? '?'})`);
+    save();
+  };
   const follow = (): void => {
     for (let i = 0; i < total; i++) {
+      settleJobEvaluation(i, false);
       if (inputs[i] !== undefined) continue;
       const s = readPointState(p.outDir, m.points[i], scheduler.get(i));
       // Only a completed run is final while the executor still works: a stopped one may be a Slurm
@@ -596,8 +670,10 @@ export async function studyCommand(
     process.off('SIGTERM', onSignal);
   }
   for (let i = 0; i < total; i++) settle(i, true);
+  // Every job has ended: an evaluation that left no exit code never finished.
+  for (let i = 0; i < total; i++) settleJobEvaluation(i, true);
 
-  if (p.robustness) {
+  if (p.robustness && !evaluateInJob) {
     // After every point has trained, one evaluation at a time: each uses every core, as a run does.
     for (let i = 0; i < total; i++) {
       const input = inputs[i]!;

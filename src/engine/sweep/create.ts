@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../run/atomic';
 import { shellQuote } from '../../shared/shellQuote';
 import { UsageError } from '../util/flags';
 import { commandFor, expandGrid, type GridSpec, type SweepPoint } from './grid';
-import { SWEEP_MANIFEST, writeManifest, type SlurmSettings, type SweepExecutorKind, type SweepManifest } from './manifest';
+import { SWEEP_MANIFEST, writeManifest, type SlurmSettings, type SweepEvaluate, type SweepExecutorKind, type SweepManifest } from './manifest';
 
 export interface CreateSweepInput {
   dir: string;
@@ -20,6 +20,8 @@ export interface CreateSweepInput {
   executor: SweepExecutorKind;
   parallel?: number;
   slurm?: SlurmSettings;
+  /** Slurm only: each point's job evaluates its run after training (the study's robustness). */
+  evaluate?: SweepEvaluate;
 }
 
 export function planSweep(input: CreateSweepInput): SweepPoint[] {
@@ -41,6 +43,7 @@ export function createSweep(input: CreateSweepInput, points: SweepPoint[] = plan
     executor: input.executor,
     ...(input.executor === 'local' ? { parallel: input.parallel ?? 1 } : {}),
     ...(input.executor === 'slurm' && input.slurm ? { slurm: input.slurm } : {}),
+    ...(input.executor === 'slurm' && input.evaluate ? { evaluate: input.evaluate } : {}),
     ...(input.grid.command !== undefined ? { command: input.grid.command, cwd: process.cwd() } : {}),
     points: points.map((p) => ({
       index: p.index, name: p.name, group: p.group, seed: p.seed, ...(p.variant ? { variant: p.variant } : {}), overrides: p.overrides,

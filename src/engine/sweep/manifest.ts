@@ -38,6 +38,23 @@ export interface SlurmSettings {
   node: string;
 }
 
+/**
+ * A corruption evaluation each point's own job runs after training (`study --executor slurm`): on
+ * the compute node that trained the run, not on the machine that submitted the sweep. The local
+ * executor leaves it to the study, which evaluates in its own process as it always has.
+ */
+export interface SweepEvaluate {
+  corruptions: 'all';
+  severities: number[];
+  /** First N test images (`evaluate --limit`). */
+  images: number;
+}
+
+/** What `evaluate` is asked after `--run DIR` (the study's local evaluation asks the same, with --json). */
+export function evaluateArgs(e: SweepEvaluate): string[] {
+  return ['--corruptions', e.corruptions, '--severities', e.severities.join(','), '--limit', String(e.images)];
+}
+
 export interface SweepPointRecord {
   index: number;
   name: string;
@@ -70,6 +87,8 @@ export interface SweepManifest {
   command?: string;
   cwd?: string;
   slurm?: SlurmSettings;
+  /** Slurm: evaluate each point in its own job after it trains (see SweepEvaluate). */
+  evaluate?: SweepEvaluate;
   /** Slurm array job id. */
   jobId?: string;
   submittedAt?: string;
@@ -114,6 +133,7 @@ export function readManifest(dir: string): SweepManifest {
   if (!isObject(m) || m.kind !== 'fast-advprop-sweep' || m.schema !== 1) throw new SweepError(SWEEP_MANIFEST, 'is not a schema-1 fast-advprop sweep manifest');
   if (!SWEEP_EXECUTORS.includes(m.executor as SweepExecutorKind)) throw new SweepError(`${SWEEP_MANIFEST} executor`, `must be one of ${SWEEP_EXECUTORS.join(', ')}`);
   if (!Array.isArray(m.points)) throw new SweepError(`${SWEEP_MANIFEST} points`, 'must be a list');
+  if (m.evaluate !== undefined) checkEvaluate(m.evaluate);
   if (m.jobId !== undefined && (typeof m.jobId !== 'string' || !/^\d+$/.test(m.jobId))) throw new SweepError(`${SWEEP_MANIFEST} jobId`, 'must be a Slurm job id (digits)');
   m.points.forEach((p: unknown, i: number) => {
     const f = `${SWEEP_MANIFEST} points[${i}]`;
@@ -125,6 +145,15 @@ export function readManifest(dir: string): SweepManifest {
   return m as unknown as SweepManifest;
 }
 
+function checkEvaluate(e: unknown): void {
+  const f = `${SWEEP_MANIFEST} evaluate`;
+  if (!isObject(e) || e.corruptions !== 'all') throw new SweepError(f, 'must be { corruptions: "all", severities, images }; recreate the sweep');
+  if (!Array.isArray(e.severities) || e.severities.length === 0 || !e.severities.every((v) => Number.isInteger(v) && v >= 1 && v <= 5)) {
+    throw new SweepError(`${f}.severities`, 'must be a non-empty list of severities 1..5; recreate the sweep');
+  }
+  if (!Number.isInteger(e.images) || (e.images as number) < 1) throw new SweepError(`${f}.images`, 'must be a whole number of test images ≥ 1; recreate the sweep');
+}
+
 export function pointRunDir(dir: string, p: SweepPointRecord): string {
   return inside(dir, p.runDir, 'runDir');
 }
@@ -133,9 +162,17 @@ export function pointConfigFile(dir: string, p: SweepPointRecord): string {
   return inside(dir, p.config, 'config');
 }
 
-/** Command points leave no status.json: when they started and how they exited are kept here. */
-export function pointMarker(dir: string, index: number, what: 'started' | 'exit' | 'cancel'): string {
+/**
+ * Command points leave no status.json: when they started and how they exited are kept here; so is
+ * the exit code of a point's in-job evaluation (`evaluate-exit`), written once it has ended.
+ */
+export function pointMarker(dir: string, index: number, what: 'started' | 'exit' | 'cancel' | 'evaluate-exit'): string {
   return path.join(dir, 'points', `${index}.${what}`);
+}
+
+/** What a point's in-job evaluation printed, after a header line naming the Slurm job and node that ran it. */
+export function pointEvaluateLog(dir: string, index: number): string {
+  return path.join(dir, 'slurm', `evaluate-${index}.log`);
 }
 
 export function isSweepDir(dir: string): boolean {

@@ -113,13 +113,15 @@ export function displayState(s: PointState): string {
   return s.run;
 }
 
+/** Scheduler states of a job that still has work to do (or will, after a requeue). */
+const ACTIVE_JOB = new Set(['PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'RESIZING', 'REQUEUE_HOLD', 'REQUEUE_FED']);
+
 export function isSettled(s: PointState): boolean {
-  if (FINAL.has(s.run)) {
-    // A stopped run whose job is requeued (or still writing its checkpoint) is not done yet.
-    return !(s.run === 'stopped' && s.scheduler && ['PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING'].includes(s.scheduler.state));
-  }
   const q = s.scheduler?.state;
-  return q !== undefined && !['PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'RESIZING', 'REQUEUE_HOLD', 'REQUEUE_FED'].includes(q);
+  // A final run folder whose job is still active is not done: a stopped run requeued (or still
+  // writing its checkpoint), a completed one its job is still evaluating (a study on Slurm).
+  if (FINAL.has(s.run)) return q === undefined || !ACTIVE_JOB.has(q);
+  return q !== undefined && !ACTIVE_JOB.has(q);
 }
 
 export function seedRows(states: readonly PointState[]): SeedRow[] {

@@ -151,28 +151,93 @@ describe('sweep on a real Slurm cluster (sbatch --array, scancel, requeue)', fun
     assert.deepEqual(readSweepState(out, m).map((s) => s.run), ['completed', 'failed']);
   });
 
-  it('study --executor slurm: its variants go through one sbatch --array, the study waits, evaluates each run and prints its table from the run folders', async function () {
-    this.timeout(240000);
+  it('study --executor slurm: each run is evaluated inside its own array task (requeued mid-evaluation, or failing, per point), never by the study process; the table keeps its mean CE column', async function () {
+    this.timeout(300000);
     const base = writeJson(path.join(tmp, 'study-base.advprop.json'), { model: TINY_CONFIG.model, dataset: TINY_CONFIG.dataset, batchSize: 16, workers: 1, logEvery: 1 });
     const out = path.join(tmp, 'study');
-    const res = await runCli(['study', '--config-base', base, '--variants', 'vanilla,fast-advprop', '--max-steps', '2', '--robustness-images', '16', '--robustness-severities', '1',
-      '--executor', 'slurm', '--out', out, '--json'], { cwd: tmp, timeoutMs: 230000, env: cluster!.env });
-    assert.equal(res.code, 0, `study failed (exit ${res.code}):\n${res.stdout}\n${res.stderr}`);
+    // Preloaded into every node process of the study and its jobs (sbatch passes the environment on):
+    // logs which command ran in which process and Slurm job. For evaluate it can also make the
+    // first attempt slow (so USR1 lands mid-evaluation) or fail one run, as a broken node would.
+    const calls = path.join(tmp, 'study-calls.jsonl');
+    const probe = path.join(tmp, 'study-probe.js');
+    fs.writeFileSync(probe, `
+const fs = require('fs');
+if (require('worker_threads').isMainThread) {
+  const cmd = process.argv[2], e = process.env;
+  const run = cmd === 'evaluate' ? process.argv[process.argv.indexOf('--run') + 1] : undefined;
+  fs.appendFileSync(${JSON.stringify(calls)}, JSON.stringify({ cmd, run, pid: process.pid, ppid: process.ppid, job: e.SLURM_JOB_ID ?? null,
+    task: e.SLURM_ARRAY_JOB_ID ? e.SLURM_ARRAY_JOB_ID + '_' + e.SLURM_ARRAY_TASK_ID : null, restart: e.SLURM_RESTART_COUNT ?? null }) + '\\n');
+  if (run && run.endsWith('/' + e.PROBE_FAIL_EVAL)) { console.error('error: injected: this node cannot evaluate'); process.exit(1); }
+  if (run && run.endsWith('/' + e.PROBE_SLOW_EVAL) && (e.SLURM_RESTART_COUNT ?? '0') === '0') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000);
+}
+`);
+    const env = { ...cluster!.env, NODE_OPTIONS: `--require ${probe}`, PROBE_SLOW_EVAL: 'vanilla', PROBE_FAIL_EVAL: 'fast-advprop' };
+    const study = runCli(['study', '--config-base', base, '--variants', 'vanilla,fast-advprop', '--max-steps', '2', '--robustness-images', '16', '--robustness-severities', '1',
+      '--executor', 'slurm', '--out', out], { cwd: tmp, timeoutMs: 290000, env });
+    // What --signal=B:USR1@N sends before the time limit, while vanilla's task evaluates.
+    const log0 = path.join(out, 'slurm', 'evaluate-0.log');
+    await waitFor(() => fs.existsSync(log0) && readText(calls).split('\n').some((l) => l.includes('"cmd":"evaluate"') && l.includes('/vanilla"')), 'vanilla\'s evaluation to start', 200000, 100);
+    const m0 = readManifest(out);
+    const sig = spawnSync('scancel', ['--signal=USR1', '--batch', `${m0.jobId}_0`], { env: cluster!.env, encoding: 'utf8' });
+    assert.equal(sig.status, 0, sig.stderr);
+    const res = await study;
+    assert.equal(res.code, 0, `the trainings completed, so the study exits 0 (exit ${res.code}):\n${res.stdout}\n${res.stderr}`);
     const m = readManifest(out);
     assert.equal(m.executor, 'slurm');
-    assert.match(m.jobId ?? '', /^\d+$/);
+    assert.deepEqual(m.evaluate, { corruptions: 'all', severities: [1], images: 16 });
     assert.deepEqual(m.points.map((p) => [p.name, p.jobId]), [['vanilla', `${m.jobId}_0`], ['fast-advprop', `${m.jobId}_1`]]);
-    const j = JSON.parse(res.stdout) as { runs: { variant: string; runDir: string; state: string; cleanAccuracy: number; meanCorruptionError: number }[]; sweep: { executor: string; jobId: string } };
-    assert.deepEqual(j.sweep.executor, 'slurm');
-    assert.equal(j.sweep.jobId, m.jobId);
+
+    // Who ran evaluate: only the array tasks, each for its own run; the study process never did.
+    const seen = readText(calls).trim().split('\n').map((l) => JSON.parse(l) as { cmd: string; run?: string; pid: number; ppid: number; job: string | null; task: string | null; restart: string | null });
+    const studyProc = seen.find((c) => c.cmd === 'study')!;
+    assert.ok(studyProc && studyProc.job === null, 'the study itself runs outside Slurm here');
+    const evals = seen.filter((c) => c.cmd === 'evaluate');
+    assert.deepEqual(evals.map((c) => `${path.basename(c.run!)} ${c.task} restart ${c.restart ?? '0'}`).sort(), [
+      `fast-advprop ${m.jobId}_1 restart 0`, `vanilla ${m.jobId}_0 restart 0`, `vanilla ${m.jobId}_0 restart 1`,
+    ]);
+    for (const c of evals) assert.notEqual(c.ppid, studyProc.pid, 'an evaluate was a child of the study process');
+    // Each task trained once: the requeue during evaluation did not train vanilla again.
+    assert.deepEqual(seen.filter((c) => c.cmd === 'train').map((c) => c.task).sort(), [`${m.jobId}_0`, `${m.jobId}_1`]);
+    // The job's own log of it: two attempts for vanilla (the second after the requeue), one for fast-advprop.
+    const heads0 = readText(log0).split('\n').filter((l) => l.startsWith('evaluate '));
+    assert.equal(heads0.length, 2, readText(log0));
+    assert.match(heads0[0], new RegExp(`^evaluate ${path.join(out, 'runs', 'vanilla')} in job ${m.jobId}_0 \\(\\d+\\) on \\S+, restart 0,`));
+    assert.match(heads0[1], new RegExp(` in job ${m.jobId}_0 \\(\\d+\\) on \\S+, restart 1,`));
+    assert.match(readText(log0), /time limit near: evaluation stopped, requeueing job/);
+    assert.equal(readText(path.join(out, 'points', '0.evaluate-exit')).trim(), '0');
+    assert.equal(readText(path.join(out, 'points', '1.evaluate-exit')).trim(), '1');
+    assert.equal(readText(path.join(out, 'points', '1.exit')).trim(), '0', 'the failed evaluation changed the training\'s exit code');
+
+    // The study read both back: vanilla's mean CE from its run folder, fast-advprop's failure as one
+    // line naming the run, the job and the log, its training figures kept.
+    const j = JSON.parse(readText(path.join(out, 'study.json'))) as { runs: { variant: string; runDir: string; state: string; cleanAccuracy: number; meanCorruptionError?: number; robustnessNote?: string; error?: string }[] };
+    const [van, fast] = j.runs;
     for (const r of j.runs) {
       assert.equal(r.state, 'completed', r.variant);
-      assert.equal(r.runDir, path.join(out, 'runs', r.variant));
+      assert.equal(r.error, undefined, r.variant);
       assert.equal(r.cleanAccuracy, JSON.parse(readText(path.join(r.runDir, 'results.json'))).clean.accuracy);
-      assert.equal(r.meanCorruptionError, JSON.parse(readText(path.join(r.runDir, 'robustness.json'))).summary.meanCorruptionError);
-      // Each point ran under its array task.
-      assert.ok(fs.existsSync(path.join(out, 'slurm', `started-${m.points.findIndex((p) => p.name === r.variant)}`)), r.variant);
     }
+    const mce = JSON.parse(readText(path.join(van.runDir, 'robustness.json'))).summary.meanCorruptionError as number;
+    assert.equal(van.meanCorruptionError, mce);
+    assert.equal(fast.meanCorruptionError, undefined);
+    const failLine = `robustness skipped: evaluate of runs/fast-advprop exited 1 in Slurm job ${m.jobId}_1: injected: this node cannot evaluate; log ${path.join(out, 'slurm', 'evaluate-1.log')}`;
+    assert.equal(fast.robustnessNote, failLine);
+    assert.ok(res.stdout.split('\n').includes(`[2/2 fast-advprop] ${failLine}`), res.stdout);
+    assert.ok(!fs.existsSync(path.join(fast.runDir, 'robustness.json')));
+    // The table still has its robustness column: vanilla's figure, a dash for fast-advprop.
+    const lines = res.stdout.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('method'));
+    assert.match(lines[header], /mean CE$/);
+    assert.ok(lines[header + 2].trimEnd().endsWith(mce.toFixed(2)), lines[header + 2]);
+    assert.match(lines[header + 3].trimEnd(), /–$/);
+
+    // Read as any sweep folder: sweep status, sweep table and the sweep state.
     assert.deepEqual(readSweepState(out, m).map((s) => s.run), ['completed', 'completed']);
+    const st = await runCli(['sweep', 'status', out, '--json'], { cwd: tmp, env: cluster!.env });
+    assert.equal(st.code, 0, st.stderr);
+    assert.deepEqual((JSON.parse(st.stdout) as { points: { name: string; state: string; accuracy: number }[] }).points.map((q) => [q.name, q.state, q.accuracy]), j.runs.map((r) => [r.variant, 'completed', r.cleanAccuracy]));
+    const table = await runCli(['sweep', 'table', out, '--json'], { cwd: tmp, env: cluster!.env });
+    assert.equal(table.code, 0, table.stderr);
+    assert.deepEqual((JSON.parse(table.stdout) as { group: string; completed: number }[]).map((r) => [r.group, r.completed]), [['vanilla', 1], ['fast-advprop', 1]]);
   });
 });

@@ -58,6 +58,18 @@ typedef struct {
 } Scratch;
 static __thread Scratch scratch_crop, scratch_floats;
 
+// A decode thread's env is torn down on that thread when the loader closes: free its scratch there,
+// or every StreamLoader a process opens (bench opens several) would leave its threads' buffers behind.
+static void free_scratch(void *arg) {
+  (void)arg;
+  Scratch *all[] = {&scratch_crop, &scratch_floats};
+  for (int i = 0; i < 2; i++) {
+    free(all[i]->p);
+    all[i]->p = NULL;
+    all[i]->size = 0;
+  }
+}
+
 static void *scratch(Scratch *s, size_t size) {
   if (s->size < size) {
     free(s->p);
@@ -356,6 +368,7 @@ static napi_value js_version(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   __builtin_cpu_init();
   have_avx2 = __builtin_cpu_supports("avx2");
+  napi_add_env_cleanup_hook(env, free_scratch, NULL);
   const napi_property_descriptor props[] = {
     {"decode_crop", NULL, js_decode_crop, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decode_resize", NULL, js_decode_resize, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,11 +1,12 @@
 // The Slurm executor: one `sbatch --array=0-(n-1)` per sweep running the generated batch script
 // (script.ts), squeue for what only the scheduler knows, scancel to stop. The sweep folder must be
-// on a filesystem the compute nodes share with the submitting machine.
+// on a filesystem the compute nodes share with the submitting machine. A manifest with `evaluate`
+// (a study) has each task evaluate its run after training, in the same job.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SweepExecutor, SweepLog } from '../executor';
-import { pointConfigFile, pointRunDir, type SweepManifest } from '../manifest';
+import { evaluateArgs, pointConfigFile, pointRunDir, type SweepManifest } from '../manifest';
 import type { SchedulerInfo } from '../state';
 import { runSlurm, sbatch, scancel, squeueArray, type SlurmRunner } from './commands';
 import { DEFAULT_SLURM, batchScript } from './script';
@@ -22,6 +23,7 @@ export class SlurmExecutor implements SweepExecutor {
     fs.mkdirSync(path.join(abs, 'slurm'), { recursive: true });
     const script = batchScript({
       name: m.name, sweepDir: abs, cli: path.resolve(this.cli), settings, ...(m.command !== undefined ? { command: true } : {}),
+      ...(m.evaluate ? { evaluate: evaluateArgs(m.evaluate) } : {}),
       points: m.points.map((p) => ({ runDir: pointRunDir(abs, p), config: pointConfigFile(abs, p) })),
     });
     const file = path.join(abs, BATCH_SCRIPT);

@@ -25,6 +25,8 @@ export interface ScriptInput {
   cli: string;
   points: readonly ScriptPoint[];
   settings: SlurmSettings;
+  /** Run `evaluate --run "$RUN_DIR" <these>` after training, in the same job (study's robustness). */
+  evaluate?: readonly string[];
 }
 
 export const DEFAULT_SLURM: SlurmSettings = { gpus: 0, cpus: 1, extra: [], setup: [], signalSeconds: 120, maxParallel: 0, node: 'node' };
@@ -64,7 +66,11 @@ export function checkSlurmSettings(s: SlurmSettings): void {
 function engineBody(node: string): string {
   return `# A task that runs again after its run completed (a requeue after the end, a node failure on exit) has nothing to do.
 if grep -Eq '"state": ?"completed"' "$RUN_DIR/status.json" 2>/dev/null; then echo "$RUN_DIR already completed"; exit 0; fi
-if [ -f "$RUN_DIR/checkpoints/last.ckpt" ]; then MODE=(--resume "$RUN_DIR")
+${trainBody(node)}`;
+}
+
+function trainBody(node: string): string {
+  return `if [ -f "$RUN_DIR/checkpoints/last.ckpt" ]; then MODE=(--resume "$RUN_DIR")
 elif [ -f "$RUN_DIR/config.json" ]; then MODE=(--restart "$RUN_DIR")
 else MODE=(--config "\${CONFIGS[$i]}" --run-dir "$RUN_DIR"); fi
 
@@ -80,6 +86,41 @@ if [ "$requeue" = 1 ]; then
   scontrol requeue "$SLURM_JOB_ID" && exit 0
 fi
 mkdir -p "$SWEEP/points" && echo $rc > "$SWEEP/points/$i.exit"
+`;
+}
+
+/**
+ * Train, then evaluate the run in the same job, on the node and resources that trained it (a study
+ * on Slurm: the login node only submits and reads). Train as engineBody; a completed run (the job
+ * requeued during its evaluation) skips to the evaluation. The evaluation's output and a header
+ * naming this job go to slurm/evaluate-<i>.log, its exit code to points/<i>.evaluate-exit (absent
+ * while it has not ended, so a requeued one runs again). scancel and the pre-limit USR1 send it one
+ * TERM; after USR1 the job requeues itself. The job exits non-zero when the evaluation failed, but
+ * the run folder (completed) and points/<i>.exit (train's 0) keep the training's result.
+ */
+function trainEvaluateBody(node: string, args: readonly string[]): string {
+  return `# A task that runs again after its run completed (requeued while it evaluated) only evaluates.
+if grep -Eq '"state": ?"completed"' "$RUN_DIR/status.json" 2>/dev/null; then echo "$RUN_DIR already completed"; rc=0; requeue=0
+else
+${trainBody(node)}fi
+# Only a completed run: a run stopped by scancel also exits 0.
+if [ "$rc" = 0 ] && grep -Eq '"state": ?"completed"' "$RUN_DIR/status.json" 2>/dev/null && [ ! -f "$SWEEP/points/$i.evaluate-exit" ]; then
+  EVAL_LOG="$SWEEP/slurm/evaluate-$i.log"
+  echo "evaluate $RUN_DIR in job \${SLURM_ARRAY_JOB_ID:-$SLURM_JOB_ID}_\${SLURM_ARRAY_TASK_ID:-0} (\${SLURM_JOB_ID}) on $(hostname -s), restart \${SLURM_RESTART_COUNT:-0}, $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$EVAL_LOG"
+  epid=
+  trap 'requeue=1; [ -n "$epid" ] && kill -TERM "$epid"' USR1
+  trap '[ -n "$epid" ] && kill -TERM "$epid"' TERM INT
+  ${node} evaluate --run "$RUN_DIR" ${args.map((a) => shellQuote(a)).join(' ')} >> "$EVAL_LOG" 2>&1 &
+  epid=$!
+  while :; do wait "$epid"; erc=$?; kill -0 "$epid" 2>/dev/null || break; done
+  # Stopped for the time limit: evaluate again after the requeue (no exit code recorded yet).
+  if [ "$requeue" = 1 ] && [ "$erc" != 0 ]; then
+    echo "time limit near: evaluation stopped, requeueing job $SLURM_JOB_ID" | tee -a "$EVAL_LOG"
+    scontrol requeue "$SLURM_JOB_ID" && exit 0
+  fi
+  mkdir -p "$SWEEP/points" && echo $erc > "$SWEEP/points/$i.evaluate-exit"
+  rc=$erc
+fi
 `;
 }
 
@@ -104,6 +145,7 @@ echo $rc > "$SWEEP/points/$i.exit"
 
 export function batchScript(input: ScriptInput): string {
   const s = input.settings;
+  if (input.command && input.evaluate) throw new UsageError('evaluate', 'a command sweep runs someone else\'s code, which our evaluate cannot read; evaluate its runs separately');
   checkSlurmSettings(s);
   const q = shellQuote;
   const sb: string[] = [`--job-name=${word(`fa-${input.name}`.slice(0, 60).replace(/[^A-Za-z0-9_.-]/g, '-'), 'name')}`];
@@ -131,6 +173,6 @@ RUN_DIR=\${RUNS[$i]}
 # When this task started on its node (for the submit-to-RUNNING figure); one line per (re)start.
 echo "\${SLURM_RESTART_COUNT:-0} $(date +%s.%N) \${SLURM_JOB_ID} $(hostname -s)" >> "$SWEEP/slurm/started-$i"
 ${s.setup.join('\n')}
-${input.command ? commandBody(s.prefix ? `${s.prefix} ` : '') : engineBody(node)}exit $rc
+${input.command ? commandBody(s.prefix ? `${s.prefix} ` : '') : input.evaluate ? trainEvaluateBody(node, input.evaluate) : engineBody(node)}exit $rc
 `;
 }
