@@ -2,6 +2,10 @@
 // run (same steps, batch, resolution) on a generated folder of N JPEGs of mixed sizes and on an
 // M-image subset of it (hard links to the same files), peak RSS from /usr/bin/time -v.
 // usage: node scripts/stream-memory.mjs [--images 20000] [--subset 2000] [--dir /tmp/fap-stream-N] [--steps 30] [--size 64]
+// With --mode evaluate: the same for `evaluate` on a folder of N val JPEGs and an M-image subset
+// of them (one corruption × severity, at --size 224 by default), the run trained once per folder
+// for one step; --cli FILE measures another build (e.g. main's dist/cli.js) on the same folders.
+// usage: node scripts/stream-memory.mjs --mode evaluate [--images 5000] [--subset 500] [--size 224] [--cli dist/cli.js]
 // Needs `node scripts/build.mjs` first (dist/cli.js, out/ for the JPEG generator).
 import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,12 +19,30 @@ const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : def;
 };
-const images = Number(arg('images', 20000));
-const subset = Number(arg('subset', 2000));
+const mode = arg('mode', 'train');
+if (mode !== 'train' && mode !== 'evaluate') throw new Error(`--mode: expected train or evaluate, got ${mode}`);
+const evaluating = mode === 'evaluate';
+const images = Number(arg('images', evaluating ? 5000 : 20000));
+const subset = Number(arg('subset', evaluating ? 500 : 2000));
 const steps = Number(arg('steps', 30));
-const size = Number(arg('size', 64));
+const size = Number(arg('size', evaluating ? 224 : 64));
 const classes = 100;
-const dir = arg('dir', join(os.tmpdir(), `fap-stream-${images}`));
+const dir = arg('dir', join(os.tmpdir(), `fap-${evaluating ? 'evalmem' : 'stream'}-${images}`));
+const cli = arg('cli', join(root, 'dist/cli.js'));
+const peak = (args) => {
+  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8' });
+  const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)/.exec(r.stderr)?.[1];
+  if (r.status !== 0 || !rss) {
+    console.error(r.stdout.slice(-2000), r.stderr.slice(-2000));
+    process.exit(1);
+  }
+  return { rss, wall, stdout: r.stdout };
+};
+if (evaluating) {
+  await measureEvaluate();
+  process.exit(0);
+}
 const count = (d) => readdirSync(join(d, 'train')).reduce((a, c) => a + readdirSync(join(d, 'train', c)).length, 0);
 
 if (!existsSync(join(dir, 'train')) || count(dir) < images) {
@@ -62,3 +84,43 @@ for (const [label, data] of [[`${count(small)} images`, small], [`${count(dir)} 
 rmSync(work, { recursive: true, force: true });
 const [a, b] = rows;
 console.log(`ratio ${(b.rss / a.rss).toFixed(3)} (${b.label} / ${a.label}); ${os.cpus()[0]?.model?.trim()}, ${os.availableParallelism()} cores, node ${process.version}, ${steps} steps of batch 32 at ${size} px`);
+
+/** Peak RSS of `evaluate` on N val images and on M of them: flat when the split is streamed in chunks. */
+async function measureEvaluate() {
+  const valCount = (d) => readdirSync(join(d, 'val')).reduce((a, c) => a + readdirSync(join(d, 'val', c)).length, 0);
+  if (!existsSync(join(dir, 'val')) || valCount(dir) < images) {
+    const { writeJpegFolder } = createRequire(import.meta.url)(join(root, 'out/src/engine/bench/jpegFolder.js'));
+    console.log(`writing ${images} val JPEGs (and ${classes} train) to ${dir} …`);
+    await writeJpegFolder(dir, { classes, perClass: 1, valPerClass: Math.ceil(images / classes), seed: images });
+  }
+  const small = `${dir}-val-${subset}`;
+  if (!existsSync(small)) {
+    for (const split of ['train', 'val']) {
+      for (const c of readdirSync(join(dir, split))) {
+        mkdirSync(join(small, split, c), { recursive: true });
+        const files = readdirSync(join(dir, split, c)).sort();
+        const keep = split === 'val' ? files.slice(0, Math.ceil(subset / classes)) : files;
+        for (const f of keep) linkSync(join(dir, split, c, f), join(small, split, c, f));
+      }
+    }
+  }
+  const work = mkdtempSync(join(os.tmpdir(), 'fap-evalmem-'));
+  const rows = [];
+  for (const data of [small, dir]) {
+    const k = rows.length;
+    const cfg = join(work, `${k}.json`);
+    writeFileSync(cfg, JSON.stringify({
+      method: 'fast-advprop', epochs: 1, batchSize: 8, maxSteps: 1, logEvery: 1, model: { arch: 'resnet8', width: 2 }, autoEvaluate: false,
+      dataset: { name: 'image-folder', path: data, loader: 'stream', size, workers: 2 },
+    }));
+    const run = join(work, `run-${k}`);
+    peak([join(root, 'dist/cli.js'), 'train', '--config', cfg, '--run-dir', run]);
+    const r = peak([cli, 'evaluate', '--run', run, '--corruptions', 'gaussian_noise', '--severities', '3', '--json']);
+    const label = `${valCount(data)} val images`;
+    rows.push({ label, ...r });
+    console.log(`${label}: evaluate peak RSS ${(r.rss / 1024).toFixed(0)} MiB, wall ${r.wall}, clean accuracy ${JSON.parse(r.stdout).clean.accuracy}`);
+  }
+  rmSync(work, { recursive: true, force: true });
+  const [a, b] = rows;
+  console.log(`ratio ${(b.rss / a.rss).toFixed(3)} (${b.label} / ${a.label}); ${cli}; ${os.cpus()[0]?.model?.trim()}, ${os.availableParallelism()} cores, node ${process.version}, ${size} px, gaussian_noise 3`);
+}

@@ -4,7 +4,7 @@ import { CORRUPTIONS, robustnessSummaryLines } from '../../shared/robustness';
 import type { RunConfigRecord } from '../../shared/runFormat';
 import { shellCommand } from '../../shared/shellQuote';
 import { makeAttackSpec } from '../attack';
-import { firstImages } from '../data/streamLoader';
+import { isFileDataset } from '../data/types';
 import type { Executor, ModelSpec } from '../exec/types';
 import { buildLayout } from '../model';
 import { CheckpointError, LAST_CHECKPOINT, NoCheckpointError, loadCheckpoint } from '../run/checkpoint';
@@ -14,6 +14,7 @@ import { RunDirError } from '../run/runDir';
 import { RunRecordError, readRunRecord } from '../run/runRecord';
 import { diskFullCode, writeFailureMessage } from '../run/writeError';
 import { evaluateRobustness, writeRobustnessFile } from '../robustness/evaluate';
+import { inMemoryChunks, streamedChunks, type StreamedChunks } from '../robustness/testChunks';
 import { UsageError, formatFlags, parseFlags, type FlagSpec } from '../util/flags';
 import { defaultDeps, type EngineDeps } from '../train/engineDeps';
 import type { CliIo } from './io';
@@ -131,6 +132,7 @@ export function evaluateCommand(argv: readonly string[], io: CliIo, depsIn?: Eng
 
 async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: EngineDeps): Promise<number> {
   let executor: Executor | undefined;
+  let streamed: StreamedChunks | undefined;
   let runDir = '';
   try {
     const { flags } = parseFlags('evaluate', argv, EVALUATE_FLAGS);
@@ -184,9 +186,11 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
     const ex = executor;
     const px = test.height * test.width * test.channels;
     const n = Math.min(test.count, limit ?? test.count);
-    const first = await firstImages(test, n, config.seed);
-    const images01 = new Float32Array(n * px);
-    for (let i = 0; i < images01.length; i++) images01[i] = first.images[i] / 255;
+    const say = flags.json ? io.err : io.out;
+    // A streamed split is decoded a chunk at a time, ahead of use, never whole (issue #14).
+    const chunks = isFileDataset(test)
+      ? (streamed = await streamedChunks(test, { seed: config.seed, chunk: deps.evaluateChunk, log: say }))
+      : inMemoryChunks(test.images.subarray(0, n * px), test.labels.subarray(0, n), px);
     const toModel = (batch: Float32Array): Float32Array => batch.map((v) => v * 2 - 1);
     const argmax = (logits: Float32Array, count: number): Int32Array => {
       const C = run.spec.numClasses;
@@ -203,7 +207,7 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
       return argmax(r.logits!, count);
     };
     const record = await evaluateRobustness({
-      images: images01, labels: first.labels, height: test.height, width: test.width, channels: test.channels,
+      chunks, limit: n, height: test.height, width: test.width, channels: test.channels,
       predict: (batch, count) => predictModel(toModel(batch), count),
       corruptions, severities, seed: config.seed,
       ...(flags.cifar10c !== undefined ? { npyDir: path.resolve(String(flags.cifar10c)) } : {}),
@@ -222,6 +226,8 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
       thumbnails: true,
       onProgress: flags.json ? undefined : (done, total, label) => io.out(`[${done}/${total}] ${label}`),
     });
+    const skipped = streamed?.skippedLine();
+    if (skipped) say(skipped);
     const file = await writeRobustnessFile(run.dir, record);
     if (flags.json) io.out(JSON.stringify(record));
     else {
@@ -239,6 +245,7 @@ async function evaluateLocked(argv: readonly string[], io: CliIo, depsIn?: Engin
     // Bad requests exit 2 like train's; a failure while evaluating exits 1.
     return e instanceof UsageError || e instanceof ConfigError || e instanceof RunDirError ? 2 : 1;
   } finally {
+    await streamed?.close();
     await executor?.dispose();
   }
 }

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { Rng } from '../util/rng';
 import { epochOrder } from './augment';
 import type { LoaderInit, LoaderReply, LoaderTask } from './loaderWorker';
-import { isFileDataset, type AnyDataset, type FileDataset, type StreamSettings } from './types';
+import type { FileDataset, StreamSettings } from './types';
 
 // The streaming loader: a pool of decode threads (loaderWorker.ts) fed with file paths, and a
 // bounded look-ahead of training steps. Memory holds the file list, `prefetch` steps of decoded
@@ -259,21 +259,4 @@ export function toUnitFloats(images: Uint8Array): Float32Array {
   const out = new Float32Array(images.length);
   for (let i = 0; i < images.length; i++) out[i] = images[i] / 127.5 - 1;
   return out;
-}
-
-/**
- * The first `n` images of a split as uint8 HWC (a streamed one decoded with the evaluation
- * crop), for code that needs them in memory, such as the corruption benchmark.
- */
-export async function firstImages(ds: AnyDataset, n: number, seed: number): Promise<LoadedImages> {
-  if (!isFileDataset(ds)) {
-    const px = ds.height * ds.width * ds.channels;
-    return { images: ds.images.subarray(0, n * px), labels: ds.labels.slice(0, n) };
-  }
-  const loader = await StreamLoader.open({ settings: ds.stream, seed, crop: false, flip: false });
-  try {
-    return await loader.images(ds, Int32Array.from({ length: n }, (_, i) => i), 'eval', 0);
-  } finally {
-    await loader.close();
-  }
 }

@@ -13,6 +13,8 @@ export interface EngineDeps {
   initParams(spec: ModelSpec, seed: number): { params: Float32Array; running: Float32Array };
   /** Checks the model fits the data (throws with a message); optional. */
   validateSpec?(spec: ModelSpec): void;
+  /** Images per chunk when `evaluate` streams its test split (tests force small ones); default EVALUATE_CHUNK. */
+  evaluateChunk?: number;
 }
 
 export async function defaultDeps(): Promise<EngineDeps> {

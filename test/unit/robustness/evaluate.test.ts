@@ -6,6 +6,7 @@ import { evaluateRobustness, writeRobustnessFile } from '../../../src/engine/rob
 import { encodeNpy } from '../../../src/engine/robustness/npy';
 import { benchCorruptions } from '../../../src/engine/robustness/bench';
 import { parseRobustness } from '../../../src/shared/robustness';
+import { Rng } from '../../../src/engine/util/rng';
 
 /**
  * A "model" that is right exactly when the image is still bright on average: label 1 = bright
@@ -112,6 +113,11 @@ describe('robustness: evaluation and record', () => {
     const rec = await evaluateRobustness({ images, labels, height: 32, width: 32, channels: 3, predict, corruptions: ['fog'], npyDir: dir });
     assert.equal(rec.source, 'cifar10-c-npy');
     assert.deepEqual(rec.corruptions.fog.errors, [0, 0, 0.5, 0.5, 0.5]);
+    // The released files read alongside a split given in chunks of 3 (batches of 1): the same record.
+    const chunks = { count: per, chunk: 3, read: async (start: number, count: number) => ({ labels: labels.slice(start, start + count), images: (o: number, m: number) => images.slice((start + o) * 3072, (start + o + m) * 3072) }) };
+    const inChunks = await evaluateRobustness({ chunks, height: 32, width: 32, channels: 3, predict, corruptions: ['fog'], npyDir: dir, batchSize: 1, thumbnails: { index: 3 } });
+    const whole = await evaluateRobustness({ images, labels, height: 32, width: 32, channels: 3, predict, corruptions: ['fog'], npyDir: dir, batchSize: 1, thumbnails: { index: 3 } });
+    assert.equal(JSON.stringify({ ...inChunks, createdAt: 0 }), JSON.stringify({ ...whole, createdAt: 0 }));
     await assert.rejects(
       evaluateRobustness({ images, labels, height: 32, width: 32, channels: 3, predict, corruptions: ['fog', 'snow'], npyDir: dir }),
       /lacks snow\.npy/,
@@ -161,5 +167,83 @@ describe('robustness: evaluation and record', () => {
     assert.equal(Object.keys(r.perCorruption).length, 19);
     assert.equal(r.images, 95);
     assert.ok(r.imagesPerSecond > 0 && r.seconds > 0);
+  });
+});
+
+describe('robustness: a test split read in chunks', () => {
+  // Flat-ish images near the 0.5 threshold of the mean classifier, so noise and blur flip some
+  // predictions and every cell has a non-trivial error to get wrong.
+  const h = 6;
+  const size = h * h * 3;
+  const n = 23;
+  const rng = new Rng(9);
+  const images = Float32Array.from({ length: n * size }, (_, i) => Math.min(1, Math.max(0, 0.5 + 0.04 * Math.sin(Math.floor(i / size) * 1.7) + 0.15 * (rng.next() - 0.5))));
+  const labels = Int32Array.from({ length: n }, () => (rng.next() < 0.5 ? 1 : 0));
+  const cells = { corruptions: ['gaussian_noise', 'impulse_noise', 'glass_blur', 'spatter', 'jpeg_compression', 'fog'], severities: [1, 4] };
+  // PGD stand-in: wrong on every image whose first pixel is bright, else the classifier's answer.
+  const pgdOf = (predict: (b: Float32Array, k: number) => Promise<Int32Array>) => async (b: Float32Array, l: Int32Array, k: number): Promise<Int32Array> => {
+    const p = await predict(b, k);
+    return p.map((v, i) => (b[i * size] > 0.5 ? 1 - l[i] : v));
+  };
+  const strip = (r: object): string => JSON.stringify({ ...r, createdAt: undefined });
+
+  it('gives byte-identical records to the whole split, reads each image once, and holds two chunks at most', async () => {
+    const whole = meanClassifier(size);
+    const ref = await evaluateRobustness({
+      images, labels, height: h, width: h, channels: 3, predict: whole.predict, batchSize: 4, seed: 3, ...cells,
+      pgd: pgdOf(whole.predict), pgdSettings: { steps: 2, epsilon: 8 }, thumbnails: { index: 17 },
+    });
+
+    const chunked = meanClassifier(size);
+    let tick = 0;
+    const reads: { start: number; count: number; at: number }[] = [];
+    const lastUse: number[] = [];
+    const progress: string[] = [];
+    const rec = await evaluateRobustness({
+      chunks: {
+        count: n,
+        chunk: 10, // rounded down to 8: two whole batches of 4
+        read: async (start, count) => {
+          const k = reads.length;
+          reads.push({ start, count, at: ++tick });
+          // Copies, so nothing can reach the rest of the split through a shared buffer.
+          const own = images.slice(start * size, (start + count) * size);
+          return {
+            labels: labels.slice(start, start + count),
+            images: (o, m) => {
+              lastUse[k] = ++tick;
+              return own.subarray(o * size, (o + m) * size);
+            },
+          };
+        },
+      },
+      height: h, width: h, channels: 3, predict: chunked.predict, batchSize: 4, seed: 3, ...cells,
+      pgd: pgdOf(chunked.predict), pgdSettings: { steps: 2, epsilon: 8 }, thumbnails: { index: 17 },
+      onProgress: (d, t, l) => progress.push(`${d}/${t} ${l}`),
+    });
+
+    assert.equal(strip(rec), strip(ref));
+    assert.ok(ref.clean.accuracy > 0 && ref.clean.accuracy < 1, `clean accuracy ${ref.clean.accuracy}`);
+    assert.ok(cells.corruptions.some((c) => ref.corruptions[c].errors[3] !== ref.clean.error), 'no corruption changed a prediction');
+    // The same batch sizes (the order differs: chunk by chunk instead of cell by cell).
+    assert.deepEqual([...chunked.calls].sort(), [...whole.calls].sort());
+    assert.deepEqual(reads.map((r) => [r.start, r.count]), [[0, 8], [8, 8], [16, 7]]);
+    // Chunk k is asked for only once chunk k − 2 is done with: two chunks held at most.
+    for (let k = 2; k < reads.length; k++) assert.ok(lastUse[k - 2] < reads[k].at, `chunk ${k} read while chunk ${k - 2} was in use`);
+    const perChunk = 1 + 6 * 2 + 1;
+    assert.equal(progress.length, 1 + 3 * perChunk); // and the opening "0/N clean"
+    assert.equal(progress.at(-1), `${3 * perChunk}/${3 * perChunk} pgd (images 17–23 of 23)`);
+  });
+
+  it('honours limit, and refuses mixed or wrong-sized chunks', async () => {
+    const { predict } = meanClassifier(size);
+    const base = { height: h, width: h, channels: 3 as const, predict, batchSize: 4, seed: 3, corruptions: ['gaussian_noise'], severities: [2] };
+    const source = { count: n, chunk: 4, read: async (start: number, count: number) => ({ labels: labels.slice(start, start + count), images: (o: number, m: number) => images.subarray((start + o) * size, (start + o + m) * size) }) };
+    const ref = await evaluateRobustness({ ...base, images, labels, limit: 9 });
+    assert.equal(strip(await evaluateRobustness({ ...base, chunks: source, limit: 9 })), strip(ref));
+    assert.equal(ref.images, 9);
+    await assert.rejects(evaluateRobustness({ ...base, chunks: source, images, labels }), /either whole \(images \+ labels\) or as chunks, not both/);
+    await assert.rejects(evaluateRobustness({ ...base, chunks: { ...source, read: async (s, c) => ({ ...(await source.read(s, c)), labels: new Int32Array(1) }) } }), /test images 1–4 came with 1 labels/);
+    await assert.rejects(evaluateRobustness({ ...base, chunks: { ...source, chunk: 0 } }), /chunks\.chunk must be a positive number of images \(got 0\)/);
   });
 });
