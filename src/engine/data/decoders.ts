@@ -1,7 +1,7 @@
 import type { DecoderChoice } from '../../shared/config';
 import { decodeImage } from './jsDecode';
 import type { Box } from './cropBox';
-import { weights } from './resize';
+import { cachedWeights } from './resize';
 import { resizeRgb } from './resizeSimd';
 import { jpegAddon, type JpegAddon } from './turboJpeg';
 
@@ -170,19 +170,6 @@ function sharpDecoder(sharp: SharpModule): ImageDecoder {
 
 function isJpeg(b: Uint8Array): boolean {
   return b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
-}
-
-/** resize.ts' weights for one axis, kept per (source size, output size): crops repeat sizes. */
-const weightCache = new Map<number, ReturnType<typeof weights>>();
-function cachedWeights(inSize: number, outSize: number): ReturnType<typeof weights> {
-  const key = inSize * 65536 + outSize;
-  let w = weightCache.get(key);
-  if (!w) {
-    if (weightCache.size >= 4096) weightCache.clear();
-    w = weights(inSize, outSize);
-    weightCache.set(key, w);
-  }
-  return w;
 }
 
 /**

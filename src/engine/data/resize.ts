@@ -5,6 +5,22 @@
 /** Per output coordinate: the first source index, the number of taps and `span` normalised weights. */
 export interface AxisWeights { start: Int32Array; count: Int32Array; w: Float32Array; span: number }
 
+/**
+ * weights(), kept per (source size, output size): a loader's crops repeat sizes, and rebuilding the
+ * arrays per image was garbage on the decode threads' hot path. Callers only read them.
+ */
+const cache = new Map<number, AxisWeights>();
+export function cachedWeights(inSize: number, outSize: number): AxisWeights {
+  const key = inSize * 65536 + outSize;
+  let w = cache.get(key);
+  if (!w) {
+    if (cache.size >= 4096) cache.clear();
+    w = weights(inSize, outSize);
+    cache.set(key, w);
+  }
+  return w;
+}
+
 export function weights(inSize: number, outSize: number): AxisWeights {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
@@ -33,7 +49,7 @@ export function weights(inSize: number, outSize: number): AxisWeights {
 /** Resizes one HWC uint8 image. */
 export function resizeHWC(src: Uint8Array, h: number, w: number, c: number, outH: number, outW: number): Uint8Array {
   if (h === outH && w === outW) return src.slice();
-  const wx = weights(w, outW);
+  const wx = cachedWeights(w, outW);
   const tmp = new Float32Array(h * outW * c);
   for (let y = 0; y < h; y++) {
     for (let ox = 0; ox < outW; ox++) {
@@ -45,7 +61,7 @@ export function resizeHWC(src: Uint8Array, h: number, w: number, c: number, outH
       }
     }
   }
-  const wy = weights(h, outH);
+  const wy = cachedWeights(h, outH);
   const out = new Uint8Array(outH * outW * c);
   for (let oy = 0; oy < outH; oy++) {
     const s = wy.start[oy];

@@ -1,4 +1,4 @@
-import { resizeHWC, weights } from './resize';
+import { cachedWeights, resizeHWC } from './resize';
 import { RESIZE_KERNEL_WASM_BASE64 } from './resizeKernelWasm';
 
 // resize.ts' antialiased bilinear resample for RGB, run by the wasm SIMD module compiled from
@@ -48,8 +48,8 @@ export function resizeRgb(src: Uint8Array, h: number, w: number, outH: number, o
   if (h === outH && w === outW) return src.slice();
   const k = load();
   if (!k) return resizeHWC(src, h, w, 3, outH, outW);
-  const wy = weights(h, outH);
-  const wx = weights(w, outW);
+  const wy = cachedWeights(h, outH);
+  const wx = cachedWeights(w, outW);
   let p = align(k.heapBase);
   const take = (bytes: number): number => {
     const at = p;
