@@ -94,19 +94,22 @@ export function unqueue(runDir: string, why: string): boolean {
   // Only the process holding the record may write the final status: one that lost the claim
   // would race the engine the winner is starting.
   if (claimQueued(runDir) === undefined) return false;
-  const prev = readRunStatus(runDir);
+  writeJson(path.join(runDir, RUN_FILES.status), endedStatus(readRunStatus(runDir), 'stopped', { message: why }));
+  return true;
+}
+
+/** A run's status ended now in `state`, keeping what `prev` recorded (its start, its progress). */
+function endedStatus(prev: RunStatus | undefined, state: 'stopped' | 'failed', error: RunStatus['error']): RunStatus {
   const t = new Date().toISOString();
-  const status: RunStatus = {
+  return {
     ...(prev ?? { schema: 1, startedAt: null, progress: { epoch: 0, epochs: 0, step: 0, totalSteps: 0 } }),
     schema: 1,
-    state: 'stopped',
+    state,
     pid: null,
     updatedAt: t,
     endedAt: t,
-    error: { message: why },
+    error,
   };
-  writeJson(path.join(runDir, RUN_FILES.status), status);
-  return true;
 }
 
 /**
@@ -117,18 +120,8 @@ export function unqueue(runDir: string, why: string): boolean {
 export function failUnfinished(runDir: string, message: string): boolean {
   const prev = readRunStatus(runDir);
   if (isFinal(prev)) return false;
-  const t = new Date().toISOString();
-  const status: RunStatus = {
-    ...(prev ?? { schema: 1, startedAt: null, progress: { epoch: 0, epochs: 0, step: 0, totalSteps: 0 } }),
-    schema: 1,
-    state: 'failed',
-    pid: null,
-    updatedAt: t,
-    endedAt: t,
-    error: { ...(prev?.error ?? {}), message },
-  };
   fs.mkdirSync(runDir, { recursive: true });
-  writeJson(path.join(runDir, RUN_FILES.status), status);
+  writeJson(path.join(runDir, RUN_FILES.status), endedStatus(prev, 'failed', { ...(prev?.error ?? {}), message }));
   return true;
 }
 
