@@ -2,29 +2,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as jpeg from 'jpeg-js';
 import { main } from '../../../src/engine/cli';
-import type { EngineDeps } from '../../../src/engine/cli/train';
-import { openDataset } from '../../../src/engine/data/load';
 import { StreamLoader } from '../../../src/engine/data/streamLoader';
-import { tinyDeps } from '../train/helpers';
+import { jpg, streamDeps } from './streamHelpers';
 
 // `evaluate` on a streamed image folder through the real CLI: the test split read in chunks must
 // give the record the whole split gives, byte for byte, and the loader is never asked for more
 // than one chunk's images at a time (issue #14).
-
-function jpg(w: number, h: number, k: number, i: number): Buffer {
-  const data = Buffer.alloc(w * h * 4);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const bright = k === 0 ? x < w / 2 : y < h / 2;
-    data.set([bright ? 200 : 40, (x * 7 + i * 13) % 256, bright ? 60 : 180, 255], (y * w + x) * 4);
-  }
-  return jpeg.encode({ width: w, height: h, data }, 90).data;
-}
-
-async function streamDeps(chunk?: number): Promise<EngineDeps> {
-  return { ...(await tinyDeps()), loadDataset: (spec, base) => openDataset(spec, base), ...(chunk ? { evaluateChunk: chunk } : {}) };
-}
 
 describe('cli: evaluate on a streamed image folder', () => {
   let dir: string;
