@@ -39,45 +39,49 @@ const peak = (args) => {
   }
   return { rss, wall, stdout: r.stdout };
 };
-if (evaluating) {
-  await measureEvaluate();
-  process.exit(0);
-}
-const count = (d) => readdirSync(join(d, 'train')).reduce((a, c) => a + readdirSync(join(d, 'train', c)).length, 0);
+/** Images in one split of a folder. */
+const countIn = (d, split) => readdirSync(join(d, split)).reduce((a, c) => a + readdirSync(join(d, split, c)).length, 0);
 
-if (!existsSync(join(dir, 'train')) || count(dir) < images) {
+/** Generates `dir` unless it already has `images` in `split`; the other split gets `other` per class. */
+async function ensureFolder(split, other) {
+  if (existsSync(join(dir, split)) && countIn(dir, split) >= images) return;
   const { writeJpegFolder } = createRequire(import.meta.url)(join(root, 'out/src/engine/bench/jpegFolder.js'));
-  console.log(`writing ${images} JPEGs to ${dir} …`);
-  await writeJpegFolder(dir, { classes, perClass: Math.ceil(images / classes), valPerClass: 2, seed: images });
+  const per = Math.ceil(images / classes);
+  console.log(`writing ${images} ${split} JPEGs to ${dir} …`);
+  await writeJpegFolder(dir, split === 'train' ? { classes, perClass: per, valPerClass: other, seed: images } : { classes, perClass: other, valPerClass: per, seed: images });
 }
-const small = `${dir}-subset-${subset}`;
-if (!existsSync(small)) {
-  for (const split of ['train', 'val']) {
-    for (const c of readdirSync(join(dir, split))) {
-      mkdirSync(join(small, split, c), { recursive: true });
-      const files = readdirSync(join(dir, split, c)).sort();
-      const keep = split === 'train' ? files.slice(0, Math.ceil(subset / classes)) : files;
-      for (const f of keep) linkSync(join(dir, split, c, f), join(small, split, c, f));
+
+/** `to`: hard links to `dir`'s files, `split` cut to `subset` images (the other split whole). */
+function linkSubset(to, split) {
+  if (existsSync(to)) return;
+  for (const s of ['train', 'val']) {
+    for (const c of readdirSync(join(dir, s))) {
+      mkdirSync(join(to, s, c), { recursive: true });
+      const files = readdirSync(join(dir, s, c)).sort();
+      for (const f of s === split ? files.slice(0, Math.ceil(subset / classes)) : files) linkSync(join(dir, s, c, f), join(to, s, c, f));
     }
   }
 }
 
+if (evaluating) {
+  await measureEvaluate();
+  process.exit(0);
+}
+
+await ensureFolder('train', 2);
+const small = `${dir}-subset-${subset}`;
+linkSubset(small, 'train');
+
 const work = mkdtempSync(join(os.tmpdir(), 'fap-stream-mem-'));
 const rows = [];
-for (const [label, data] of [[`${count(small)} images`, small], [`${count(dir)} images`, dir]]) {
+for (const [label, data] of [[`${countIn(small, 'train')} images`, small], [`${countIn(dir, 'train')} images`, dir]]) {
   const cfg = join(work, `${rows.length}.json`);
   writeFileSync(cfg, JSON.stringify({
     method: 'fast-advprop', epochs: 1, batchSize: 32, maxSteps: steps, logEvery: 10, model: { arch: 'resnet8', width: 8 },
     augment: { crop: true, flip: true }, autoEvaluate: false,
     dataset: { name: 'image-folder', path: data, loader: 'stream', size, workers: 2, prefetch: 4 },
   }));
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(root, 'dist/cli.js'), 'train', '--config', cfg, '--run-dir', join(work, `run-${rows.length}`)], { encoding: 'utf8' });
-  const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
-  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)/.exec(r.stderr)?.[1];
-  if (r.status !== 0 || !rss) {
-    console.error(r.stdout.slice(-2000), r.stderr.slice(-2000));
-    process.exit(1);
-  }
+  const { rss, wall } = peak([join(root, 'dist/cli.js'), 'train', '--config', cfg, '--run-dir', join(work, `run-${rows.length}`)]);
   rows.push({ label, rss, wall });
   console.log(`${label}: peak RSS ${(rss / 1024).toFixed(0)} MiB, wall ${wall}`);
 }
@@ -87,23 +91,9 @@ console.log(`ratio ${(b.rss / a.rss).toFixed(3)} (${b.label} / ${a.label}); ${os
 
 /** Peak RSS of `evaluate` on N val images and on M of them: flat when the split is streamed in chunks. */
 async function measureEvaluate() {
-  const valCount = (d) => readdirSync(join(d, 'val')).reduce((a, c) => a + readdirSync(join(d, 'val', c)).length, 0);
-  if (!existsSync(join(dir, 'val')) || valCount(dir) < images) {
-    const { writeJpegFolder } = createRequire(import.meta.url)(join(root, 'out/src/engine/bench/jpegFolder.js'));
-    console.log(`writing ${images} val JPEGs (and ${classes} train) to ${dir} …`);
-    await writeJpegFolder(dir, { classes, perClass: 1, valPerClass: Math.ceil(images / classes), seed: images });
-  }
+  await ensureFolder('val', 1);
   const small = `${dir}-val-${subset}`;
-  if (!existsSync(small)) {
-    for (const split of ['train', 'val']) {
-      for (const c of readdirSync(join(dir, split))) {
-        mkdirSync(join(small, split, c), { recursive: true });
-        const files = readdirSync(join(dir, split, c)).sort();
-        const keep = split === 'val' ? files.slice(0, Math.ceil(subset / classes)) : files;
-        for (const f of keep) linkSync(join(dir, split, c, f), join(small, split, c, f));
-      }
-    }
-  }
+  linkSubset(small, 'val');
   const work = mkdtempSync(join(os.tmpdir(), 'fap-evalmem-'));
   const rows = [];
   for (const data of [small, dir]) {
@@ -116,7 +106,7 @@ async function measureEvaluate() {
     const run = join(work, `run-${k}`);
     peak([join(root, 'dist/cli.js'), 'train', '--config', cfg, '--run-dir', run]);
     const r = peak([cli, 'evaluate', '--run', run, '--corruptions', 'gaussian_noise', '--severities', '3', '--json']);
-    const label = `${valCount(data)} val images`;
+    const label = `${countIn(data, 'val')} val images`;
     rows.push({ label, ...r });
     console.log(`${label}: evaluate peak RSS ${(r.rss / 1024).toFixed(0)} MiB, wall ${r.wall}, clean accuracy ${JSON.parse(r.stdout).clean.accuracy}`);
   }
