@@ -17,6 +17,8 @@ export interface JpegAddon {
     jpeg: Uint8Array, denom: number, left: number, top: number, width: number, height: number, flip: boolean,
     ys: Int32Array, yc: Int32Array, yw: Float32Array, yspan: number, xs: Int32Array, xc: Int32Array, xw: Float32Array, xspan: number, into: Uint8Array,
   ): void;
+  /** The resize's vector level in use; with a name, first lowered to it (tests run each level the CPU has). */
+  simd(level?: 'sse2' | 'avx2' | 'avx512'): string;
   /** libjpeg-turbo's version, e.g. "2.1.5". */
   version(): string;
 }

@@ -119,18 +119,28 @@ describe('data: the libjpeg-turbo decoder (our addon)', function () {
     assert.ok(turboOff / shrunk < 4 && turboOff <= sharpOff, `mean |turbo − full-size| ${turboOff / shrunk}, |sharp − full-size| ${sharpOff / shrunk}`);
   });
 
-  it('its native resize gives resizeRgb\'s bytes, mirrored or not, enlarging and shrinking', () => {
+  it('its native resize gives resizeRgb\'s bytes, mirrored or not, enlarging and shrinking, at every vector level this CPU has', () => {
     const { buf } = files[0];
-    for (const [box, res] of [[{ left: 10, top: 20, width: 123, height: 77 }, 224], [{ left: 0, top: 0, width: 500, height: 375 }, 97], [{ left: 3, top: 5, width: 33, height: 200 }, 32]] as const) {
-      const crop = addon.decode_crop(buf, 1, box.left, box.top, box.width, box.height);
-      const wy = weights(box.height, res), wx = weights(box.width, res);
-      for (const flip of [false, true]) {
-        const want = resizeRgb(crop, box.height, box.width, res, res);
-        if (flip) mirror(want, res);
-        const got = new Uint8Array(res * res * 3);
-        addon.decode_resize(buf, 1, box.left, box.top, box.width, box.height, flip, wy.start, wy.count, wy.w, wy.span, wx.start, wx.count, wx.w, wx.span, got);
-        assert.ok(Buffer.from(got).equals(Buffer.from(want)), `${JSON.stringify(box)} → ${res}, flip ${flip}`);
+    const best = addon.simd();
+    const levels = (['sse2', 'avx2', 'avx512'] as const).slice(0, ['sse2', 'avx2', 'avx512'].indexOf(best) + 1);
+    try {
+      for (const level of levels) {
+        assert.equal(addon.simd(level), level);
+        for (const [box, res] of [[{ left: 10, top: 20, width: 123, height: 77 }, 224], [{ left: 0, top: 0, width: 500, height: 375 }, 97], [{ left: 3, top: 5, width: 33, height: 200 }, 32], [{ left: 1, top: 2, width: 22, height: 21 }, 30]] as const) {
+          const crop = addon.decode_crop(buf, 1, box.left, box.top, box.width, box.height);
+          const wy = weights(box.height, res), wx = weights(box.width, res);
+          for (const flip of [false, true]) {
+            const want = resizeRgb(crop, box.height, box.width, res, res);
+            if (flip) mirror(want, res);
+            const got = new Uint8Array(res * res * 3);
+            addon.decode_resize(buf, 1, box.left, box.top, box.width, box.height, flip, wy.start, wy.count, wy.w, wy.span, wx.start, wx.count, wx.w, wx.span, got);
+            assert.ok(Buffer.from(got).equals(Buffer.from(want)), `${level}: ${JSON.stringify(box)} → ${res}, flip ${flip}`);
+          }
+        }
       }
+      assert.throws(() => addon.simd('avx1024' as 'avx2'), /simd: expected "sse2", "avx2" or "avx512"/);
+    } finally {
+      addon.simd(best as 'avx512');
     }
   });
 

@@ -17,7 +17,10 @@
 // then hands the file to the general decoder (sharp), which decodes it or reports it, so a bad
 // file is treated exactly as before.
 //
-// Compiled for baseline x86-64 (SSE2) with -ffp-contract=off: no multiply is fused into an add.
+// Compiled for baseline x86-64 (SSE2) with -ffp-contract=off: no multiply is fused into an add. The
+// resize picks AVX2 or AVX-512 code at run time where the CPU has it; every level computes each
+// element with the same float operations in the same order, so all give the same bytes.
+// simd() -> the level in use ("sse2", "avx2", "avx512"); simd(name) lowers it, for tests.
 #include <node_api.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -129,7 +132,8 @@ static uint8_t *decode_box(const uint8_t *data, size_t length, int denom, int le
   const int skipLeft = left - (int)xoff;
   if (top > 0) jpeg_skip_scanlines(&cinfo, top);
   *stride = (size_t)cinfo.output_width * 3;
-  out = scratch(&scratch_crop, *stride * height);
+  // 64 bytes of slack: vertical_avx512 reads whole 64-byte steps.
+  out = scratch(&scratch_crop, *stride * height + 64);
   if (!out || cinfo.output_components != 3) {
     snprintf(err.message, sizeof err.message, !out ? "out of memory" : "unexpected output (%d components)", cinfo.output_components);
     longjmp(err.jump, 1);
@@ -199,6 +203,27 @@ __attribute__((target("avx2"))) static void vertical_avx2(const uint8_t *src, si
   VERTICAL_TAIL
 }
 
+// vertical_avx2 64 columns a step (AVX-512), whole steps only: the last one reads up to 63 bytes past
+// the row (the crop scratch has that slack) and writes up to 63 floats past it (row_stride has room);
+// those floats are never read.
+__attribute__((target("avx512f"))) static void vertical_avx512(const uint8_t *src, size_t stride, int rowLen, int s, int n, const float *wy, float *row) {
+  for (int i = 0; i < rowLen; i += 64) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < n; k++) {
+      const uint8_t *p = src + (size_t)(s + k) * stride + i;
+      const __m512 f = _mm512_set1_ps(wy[k]);
+      a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p))), f));
+      a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 16)))), f));
+      a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 32)))), f));
+      a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 48)))), f));
+    }
+    _mm512_storeu_ps(row + i, a0);
+    _mm512_storeu_ps(row + i + 16, a1);
+    _mm512_storeu_ps(row + i + 32, a2);
+    _mm512_storeu_ps(row + i + 48, a3);
+  }
+}
+
 // The horizontal pass of one output row: output pixel j is source column ox (mirrored: outW-1-j),
 // one f32x4 multiply-add per tap for its three channels. Each pixel's store of four lanes puts its
 // fourth on pixel j+1's first float, which the next store overwrites; `orow` has a spare float for
@@ -221,34 +246,102 @@ static void horizontal(const float *row, float *orow, int outW, const int32_t *x
   }
 }
 
-static int have_avx2;
+// The same horizontal pass for four output rows at once (AVX encoding): each tap's weight is
+// broadcast once and each source pixel, column offset and loop step serve four rows, which
+// roughly halves the pass's instructions; every element still gets the same multiplies and adds in
+// the same order. Each pixel starts from its first product instead of 0 + it: the same float, since
+// weights and pixels are ≥ +0.
+__attribute__((target("avx2"))) static void horizontal4_avx2(const float *r0, size_t rowStride, float *o0, size_t outStride, int outW, const int32_t *xs, const int32_t *xc, const float *xw, int xspan, int flip) {
+  const float *r1 = r0 + rowStride, *r2 = r1 + rowStride, *r3 = r2 + rowStride;
+  float *o1 = o0 + outStride, *o2 = o1 + outStride, *o3 = o2 + outStride;
+  for (int j = 0; j < outW; j++) {
+    const int ox = flip ? outW - 1 - j : j;
+    const float *wx = xw + (size_t)ox * xspan;
+    const int m = xc[ox];
+    size_t p = (size_t)xs[ox] * 3;
+    __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    if (m > 0) {
+      const __m128 f = _mm_broadcast_ss(wx);
+      a0 = _mm_mul_ps(_mm_loadu_ps(r0 + p), f);
+      a1 = _mm_mul_ps(_mm_loadu_ps(r1 + p), f);
+      a2 = _mm_mul_ps(_mm_loadu_ps(r2 + p), f);
+      a3 = _mm_mul_ps(_mm_loadu_ps(r3 + p), f);
+      for (int k = 1; k < m; k++) {
+        p += 3;
+        const __m128 g = _mm_broadcast_ss(wx + k);
+        a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_loadu_ps(r0 + p), g));
+        a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_loadu_ps(r1 + p), g));
+        a2 = _mm_add_ps(a2, _mm_mul_ps(_mm_loadu_ps(r2 + p), g));
+        a3 = _mm_add_ps(a3, _mm_mul_ps(_mm_loadu_ps(r3 + p), g));
+      }
+    }
+    _mm_storeu_ps(o0 + j * 3, a0);
+    _mm_storeu_ps(o1 + j * 3, a1);
+    _mm_storeu_ps(o2 + j * 3, a2);
+    _mm_storeu_ps(o3 + j * 3, a3);
+  }
+}
+
+// One output row's floats to bytes. Round to nearest even (the default rounding mode), then
+// saturate to 16 and to 8 bits: wasm's trunc_sat(nearest(x)) and its two saturating narrows.
+static void round_row(const float *orow, uint8_t *o, int outLen) {
+  int j = 0;
+  for (; j + 16 <= outLen; j += 16) {
+    const __m128i i0 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j)), i1 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 4));
+    const __m128i i2 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 8)), i3 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 12));
+    _mm_storeu_si128((__m128i *)(o + j), _mm_packus_epi16(_mm_packs_epi32(i0, i1), _mm_packs_epi32(i2, i3)));
+  }
+  for (; j < outLen; j++) {
+    const int r = _mm_cvtss_si32(_mm_set_ss(orow[j]));
+    o[j] = r < 0 ? 0 : r > 255 ? 255 : (uint8_t)r;
+  }
+}
+
+// The widest vector code this CPU runs, and the level in use (lowered only by tests, through simd()).
+enum { SSE2, AVX2, AVX512 };
+static const char *const SIMD_NAMES[] = {"sse2", "avx2", "avx512"};
+static int simd_best, simd_level;
+
+/** Floats of one vertical-pass row: whole 64-column steps (vertical_avx512) and a spare float. */
+static size_t row_stride(int w) {
+  return ((size_t)w * 3 + 63) / 64 * 64 + 4;
+}
+
+/** Floats of scratch resize_rgb needs for a source `w` pixels wide and an output `outW` wide. */
+static size_t resize_scratch_floats(int w, int outW) {
+  return 4 * row_stride(w) + 4 * ((size_t)outW * 3 + 4);
+}
 
 /**
  * resizeKernel.c's resize_rgb natively: the same float32 operations in the same order, so the same
- * bytes as resizeRgb; source rows `stride` bytes apart; `flip` mirrors each output row.
+ * bytes as resizeRgb; source rows `stride` bytes apart; `flip` mirrors each output row. `rows`
+ * holds resize_scratch_floats(w, outW) floats.
  */
 static void resize_rgb(const uint8_t *src, size_t stride, int w, uint8_t *out, int outH, int outW, const int32_t *ys, const int32_t *yc,
-                       const float *yw, int yspan, const int32_t *xs, const int32_t *xc, const float *xw, int xspan, float *row, int flip) {
-  const int rowLen = w * 3;
-  for (int oy = 0; oy < outH; oy++) {
-    (have_avx2 ? vertical_avx2 : vertical_sse2)(src, stride, rowLen, ys[oy], yc[oy], yw + (size_t)oy * yspan, row);
-    row[rowLen] = 0.f;
-    horizontal(row, row + rowLen + 4, outW, xs, xc, xw, xspan, flip);
-    const float *orow = row + rowLen + 4;
-    uint8_t *o = out + (size_t)oy * outW * 3;
-    const int outLen = outW * 3;
-    int j = 0;
-    // Round to nearest even (the default rounding mode), then saturate to 16 and to 8 bits: wasm's
-    // trunc_sat(nearest(x)) and its two saturating narrows.
-    for (; j + 16 <= outLen; j += 16) {
-      const __m128i i0 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j)), i1 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 4));
-      const __m128i i2 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 8)), i3 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 12));
-      _mm_storeu_si128((__m128i *)(o + j), _mm_packus_epi16(_mm_packs_epi32(i0, i1), _mm_packs_epi32(i2, i3)));
+                       const float *yw, int yspan, const int32_t *xs, const int32_t *xc, const float *xw, int xspan, float *rows, int flip) {
+  const int rowLen = w * 3, outLen = outW * 3;
+  // Four vertical-pass rows, each with a spare float (the last pixel's fourth lane reads it), then
+  // four output rows, each with a spare float (each pixel's store writes a fourth lane).
+  const size_t rowStride = row_stride(w), outStride = (size_t)outLen + 4;
+  float *orows = rows + 4 * rowStride;
+  void (*vertical)(const uint8_t *, size_t, int, int, int, const float *, float *) = simd_level == AVX512 ? vertical_avx512 : simd_level == AVX2 ? vertical_avx2 : vertical_sse2;
+  int oy = 0;
+  if (simd_level >= AVX2) {
+    for (; oy + 4 <= outH; oy += 4) {
+      for (int r = 0; r < 4; r++) {
+        float *row = rows + r * rowStride;
+        vertical(src, stride, rowLen, ys[oy + r], yc[oy + r], yw + (size_t)(oy + r) * yspan, row);
+        row[rowLen] = 0.f;
+      }
+      horizontal4_avx2(rows, rowStride, orows, outStride, outW, xs, xc, xw, xspan, flip);
+      for (int r = 0; r < 4; r++) round_row(orows + r * outStride, out + (size_t)(oy + r) * outLen, outLen);
     }
-    for (; j < outLen; j++) {
-      const int r = _mm_cvtss_si32(_mm_set_ss(orow[j]));
-      o[j] = r < 0 ? 0 : r > 255 ? 255 : (uint8_t)r;
-    }
+  }
+  for (; oy < outH; oy++) {
+    vertical(src, stride, rowLen, ys[oy], yc[oy], yw + (size_t)oy * yspan, rows);
+    rows[rowLen] = 0.f;
+    horizontal(rows, orows, outW, xs, xc, xw, xspan, flip);
+    round_row(orows, out + (size_t)oy * outLen, outLen);
   }
 }
 
@@ -350,10 +443,30 @@ static napi_value js_decode_resize(napi_env env, napi_callback_info info) {
   size_t stride = 0;
   const uint8_t *crop = decode_box(data, length, denom, left, top, width, height, &stride, why, sizeof why);
   if (!crop) return fail(env, why);
-  float *row = scratch(&scratch_floats, ((size_t)width * 3 + 4 + (size_t)x.n * 3 + 4) * sizeof(float));
-  if (!row) return fail(env, "decode_resize: out of memory");
-  resize_rgb(crop, stride, width, into, y.n, x.n, y.start, y.count, y.w, y.span, x.start, x.count, x.w, x.span, row, flip);
+  float *rows = scratch(&scratch_floats, resize_scratch_floats(width, x.n) * sizeof(float));
+  if (!rows) return fail(env, "decode_resize: out of memory");
+  resize_rgb(crop, stride, width, into, y.n, x.n, y.start, y.count, y.w, y.span, x.start, x.count, x.w, x.span, rows, flip);
   return NULL;
+}
+
+// simd() -> the vector level in use; simd(name) first lowers it to that ("sse2", "avx2", "avx512"),
+// never above what the CPU has, so that a test can run each code path the CPU supports.
+static napi_value js_simd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc == 1) {
+    char name[16] = "";
+    size_t len = 0;
+    int want = -1;
+    if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) == napi_ok)
+      for (int i = SSE2; i <= AVX512; i++)
+        if (!strcmp(name, SIMD_NAMES[i])) want = i;
+    if (want < 0) return fail(env, "simd: expected \"sse2\", \"avx2\" or \"avx512\"");
+    simd_level = want < simd_best ? want : simd_best;
+  }
+  napi_create_string_utf8(env, SIMD_NAMES[simd_level], NAPI_AUTO_LENGTH, &out);
+  return out;
 }
 
 static napi_value js_version(napi_env env, napi_callback_info info) {
@@ -367,12 +480,14 @@ static napi_value js_version(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   __builtin_cpu_init();
-  have_avx2 = __builtin_cpu_supports("avx2");
+  simd_best = !__builtin_cpu_supports("avx2") ? SSE2 : !__builtin_cpu_supports("avx512f") ? AVX2 : AVX512;
+  simd_level = simd_best;
   napi_add_env_cleanup_hook(env, free_scratch, NULL);
   const napi_property_descriptor props[] = {
     {"decode_crop", NULL, js_decode_crop, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decode_resize", NULL, js_decode_resize, NULL, NULL, NULL, napi_enumerable, NULL},
     {"version", NULL, js_version, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"simd", NULL, js_simd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
