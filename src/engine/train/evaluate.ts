@@ -49,9 +49,11 @@ async function evaluateStreamed(executor: Executor, ds: FileDataset, chunk: numb
     const parts: Promise<PassRequest>[] = [];
     for (let s = start; s < Math.min(ds.count, start + wave * chunk); s += chunk) {
       const idx = Int32Array.from({ length: Math.min(chunk, ds.count - s) }, (_, i) => s + i);
-      parts.push(loader.images(ds, idx, 'eval', 0).then((b) => ({
-        images: toUnitFloats(b.images), count: idx.length, labels: b.labels, bn: 'main', training: false, groupSize: idx.length, lossWeight: 1, paramGrads: false,
-      })));
+      parts.push(loader.images(ds, idx, 'eval', 0).then((b) => {
+        const images = toUnitFloats(b.images);
+        loader.recycle(b.images);
+        return { images, count: idx.length, labels: b.labels, bn: 'main', training: false, groupSize: idx.length, lossWeight: 1, paramGrads: false } satisfies PassRequest;
+      }));
     }
     return Promise.all(parts);
   };

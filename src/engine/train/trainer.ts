@@ -238,6 +238,7 @@ export class Trainer {
     const got = await this.prefetch.get(this.step);
     this.interval.dataWait += got.waitSeconds;
     const all = toUnitFloats(got.images);
+    this.prefetch.recycle(got.images);
     const clean = { images: all.subarray(0, B * this.px), labels: got.labels.subarray(0, B) };
     if (A === 0) return { clean };
     if (decouple) return { clean, att: { images: all.slice(B * this.px, (B + A) * this.px), labels: got.labels.slice(B, B + A) } };

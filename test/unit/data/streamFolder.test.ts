@@ -229,6 +229,28 @@ describe('data: streamed image folders', () => {
       }
     });
 
+    it('writes a later batch of the same size into a recycled buffer, with the bytes a fresh one gets, bad files replaced as before', async () => {
+      const ds = await folder();
+      const all = Int32Array.from({ length: ds.count }, (_, i) => i);
+      const fresh = await StreamLoader.open({ settings: { ...ds.stream, workers: 2 }, seed: 5, crop: true, flip: true });
+      const reusing = await StreamLoader.open({ settings: { ...ds.stream, workers: 2 }, seed: 5, crop: true, flip: true });
+      try {
+        const first = await reusing.images(ds, all, 'train', 1);
+        const kept = Uint8Array.from(first.images);
+        reusing.recycle(first.images);
+        const second = await reusing.images(ds, all, 'train', 2);
+        assert.equal(second.images.buffer, first.images.buffer, 'the recycled buffer is reused');
+        assert.deepEqual(second.images, (await fresh.images(ds, all, 'train', 2)).images);
+        assert.notDeepEqual(second.images, kept, 'and every byte of it rewritten for the new epoch');
+        // Another size, or a view into a buffer, is not taken.
+        reusing.recycle(second.images.subarray(0, 16 * 16 * 3));
+        assert.notEqual((await reusing.images(ds, all.subarray(0, 3), 'eval', 0)).images.buffer, second.images.buffer);
+      } finally {
+        await fresh.close();
+        await reusing.close();
+      }
+    });
+
     it('sharp: the same pixels with 1 or 3 threads and on a second pass, and another epoch crops differently', async function () {
       if (!loadSharp().mod) this.skip();
       // Sizes such that some random crops are at least twice the output side (libvips shrinks the
