@@ -59,14 +59,14 @@ typedef struct {
   void *p;
   size_t size;
 } Scratch;
-static __thread Scratch scratch_crop, scratch_floats;
+static __thread Scratch scratch_crop, scratch_floats, scratch_plan;
 
 // A decode thread's env is torn down on that thread when the loader closes: free its scratch there,
 // or every StreamLoader a process opens (bench opens several) would leave its threads' buffers behind.
 static void free_scratch(void *arg) {
   (void)arg;
-  Scratch *all[] = {&scratch_crop, &scratch_floats};
-  for (int i = 0; i < 2; i++) {
+  Scratch *all[] = {&scratch_crop, &scratch_floats, &scratch_plan};
+  for (int i = 0; i < 3; i++) {
     free(all[i]->p);
     all[i]->p = NULL;
     all[i]->size = 0;
@@ -283,18 +283,40 @@ __attribute__((target("avx2"))) static void horizontal4_avx2(const float *r0, si
 }
 
 // One output row's floats to bytes. Round to nearest even (the default rounding mode), then
-// saturate to 16 and to 8 bits: wasm's trunc_sat(nearest(x)) and its two saturating narrows.
-static void round_row(const float *orow, uint8_t *o, int outLen) {
+// saturate to 16 and to 8 bits: wasm's trunc_sat(nearest(x)) and its two saturating narrows, that
+// is, clamp to 0..255 (out of range and NaN convert to INT_MIN, hence 0). A batch is far larger
+// than the cache, so where the row is 16-byte aligned (always, in a loader batch) the bytes go
+// straight to memory (non-temporal stores) rather than first reading each line in: that read was
+// most of this function's time. decode_resize fences them before it returns.
+#define ROUND_TAIL                                       \
+  for (; j < outLen; j++) {                              \
+    const int r = _mm_cvtss_si32(_mm_set_ss(orow[j]));   \
+    o[j] = r < 0 ? 0 : r > 255 ? 255 : (uint8_t)r;       \
+  }
+#define STORE16(p, v)                                                 \
+  do {                                                                \
+    if (stream) _mm_stream_si128((__m128i *)(p), v);                  \
+    else _mm_storeu_si128((__m128i *)(p), v);                         \
+  } while (0)
+
+static void round_row_sse2(const float *orow, uint8_t *o, int outLen) {
+  const int stream = ((uintptr_t)o & 15) == 0;
   int j = 0;
   for (; j + 16 <= outLen; j += 16) {
     const __m128i i0 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j)), i1 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 4));
     const __m128i i2 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 8)), i3 = _mm_cvtps_epi32(_mm_loadu_ps(orow + j + 12));
-    _mm_storeu_si128((__m128i *)(o + j), _mm_packus_epi16(_mm_packs_epi32(i0, i1), _mm_packs_epi32(i2, i3)));
+    STORE16(o + j, _mm_packus_epi16(_mm_packs_epi32(i0, i1), _mm_packs_epi32(i2, i3)));
   }
-  for (; j < outLen; j++) {
-    const int r = _mm_cvtss_si32(_mm_set_ss(orow[j]));
-    o[j] = r < 0 ? 0 : r > 255 ? 255 : (uint8_t)r;
-  }
+  ROUND_TAIL
+}
+
+// The same clamp with AVX-512: max with 0, then an unsigned saturating narrow to bytes.
+__attribute__((target("avx512f"))) static void round_row_avx512(const float *orow, uint8_t *o, int outLen) {
+  const int stream = ((uintptr_t)o & 15) == 0;
+  const __m512i zero = _mm512_setzero_si512();
+  int j = 0;
+  for (; j + 16 <= outLen; j += 16) STORE16(o + j, _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_loadu_ps(orow + j)), zero)));
+  ROUND_TAIL
 }
 
 // The widest vector code this CPU runs, and the level in use (lowered only by tests, through simd()).
@@ -302,14 +324,122 @@ enum { SSE2, AVX2, AVX512 };
 static const char *const SIMD_NAMES[] = {"sse2", "avx2", "avx512"};
 static int simd_best, simd_level;
 
-/** Floats of one vertical-pass row: whole 64-column steps (vertical_avx512) and a spare float. */
+/**
+ * Floats of one vertical-pass row: whole 64-column steps (vertical_avx512), a spare float, and room
+ * for horizontal4_perm's 32-float window from any pixel of the row.
+ */
 static size_t row_stride(int w) {
-  return ((size_t)w * 3 + 63) / 64 * 64 + 4;
+  return ((size_t)w * 3 + 63) / 64 * 64 + 32;
+}
+
+static void round_row(const float *orow, uint8_t *o, int outLen) {
+  (simd_level == AVX512 ? round_row_avx512 : round_row_sse2)(orow, o, outLen);
 }
 
 /** Floats of scratch resize_rgb needs for a source `w` pixels wide and an output `outW` wide. */
 static size_t resize_scratch_floats(int w, int outW) {
-  return 4 * row_stride(w) + 4 * ((size_t)outW * 3 + 4);
+  return 4 * row_stride(w) + 4 * ((size_t)outW * 3 + 16);
+}
+
+// The horizontal pass as permutes (AVX-512): G output pixels (3G ≤ 15 lanes) at a time, whose taps
+// all lie in a 32-float window of the row; per tap, one two-register permute brings each lane its
+// source float, then one multiply and one add for all G pixels, where horizontal4_avx2 spends a
+// multiply and an add per pixel. A plan, made per call from the weights, holds each group's window
+// start and, per tap, each lane's window index and weight. A lane with fewer taps than the most in
+// the plan gets weight 0 for the rest, on a float it already read: + (x · 0) adds +0, which changes
+// nothing, so every lane still gets horizontal()'s products and sums in its order.
+typedef struct {
+  int G, K, groups;
+  int32_t *base;   // [groups] first float of each group's window
+  int32_t *index;  // [groups][K][16] window index per lane
+  float *weight;   // [groups][K][16] weight per lane
+} PermPlan;
+
+/** Fills `plan` for G = 5, 4 or 3 pixels a group, the most whose windows fit 32 floats; 0 when none do. */
+static int perm_plan(PermPlan *plan, int outW, const int32_t *xs, const int32_t *xc, const float *xw, int xspan, int flip) {
+  int K = 1;
+  for (int o = 0; o < outW; o++)
+    if (xc[o] > K) K = xc[o];
+  for (int G = 5; G >= 3; G--) {
+    const int groups = (outW + G - 1) / G;
+    int fits = 1;
+    for (int q = 0; q < groups && fits; q++) {
+      int lo = 1 << 30, hi = 0;
+      for (int p = 0; p < G && q * G + p < outW; p++) {
+        const int j = q * G + p, ox = flip ? outW - 1 - j : j;
+        if (xc[ox] == 0) continue;
+        if (xs[ox] < lo) lo = xs[ox];
+        if (xs[ox] + xc[ox] > hi) hi = xs[ox] + xc[ox];
+      }
+      fits = hi == 0 || (hi - lo) * 3 <= 32;
+    }
+    if (!fits) continue;
+    const size_t n = (size_t)groups * K * 16;
+    char *mem = scratch(&scratch_plan, groups * sizeof(int32_t) + n * (sizeof(int32_t) + sizeof(float)));
+    if (!mem) return 0;
+    plan->G = G;
+    plan->K = K;
+    plan->groups = groups;
+    plan->index = (int32_t *)mem;
+    plan->weight = (float *)(mem + n * sizeof(int32_t));
+    plan->base = (int32_t *)(mem + n * (sizeof(int32_t) + sizeof(float)));
+    for (int q = 0; q < groups; q++) {
+      int lo = 1 << 30;
+      for (int p = 0; p < G && q * G + p < outW; p++) {
+        const int j = q * G + p, ox = flip ? outW - 1 - j : j;
+        if (xc[ox] > 0 && xs[ox] < lo) lo = xs[ox];
+      }
+      if (lo == 1 << 30) lo = 0;
+      plan->base[q] = lo * 3;
+      for (int k = 0; k < K; k++) {
+        int32_t *ix = plan->index + ((size_t)q * K + k) * 16;
+        float *wt = plan->weight + ((size_t)q * K + k) * 16;
+        for (int l = 0; l < 16; l++) {
+          const int p = l / 3, c = l % 3, j = q * G + p;
+          ix[l] = 0;
+          wt[l] = 0.f;
+          if (p >= G || j >= outW) continue;
+          const int ox = flip ? outW - 1 - j : j, m = xc[ox];
+          if (m == 0) continue;
+          ix[l] = (xs[ox] - lo + (k < m ? k : m - 1)) * 3 + c;
+          wt[l] = k < m ? xw[(size_t)ox * xspan + k] : 0.f;
+        }
+      }
+    }
+    return 1;
+  }
+  return 0;
+}
+
+// Four rows through a plan. Groups go in output order, so each group's store of 16 floats puts its
+// spare lanes on the next group's first floats, which that group then writes (the output rows have
+// room for the last group's). The windows may reach past a row's end: row_stride has room, and no
+// lane's index points there.
+__attribute__((target("avx512f"))) static void horizontal4_perm(const float *r0, size_t rowStride, float *o0, size_t outStride, const PermPlan *plan) {
+  const int G = plan->G, K = plan->K;
+  for (int q = 0; q < plan->groups; q++) {
+    const float *p = r0 + plan->base[q];
+    const __m512 lo0 = _mm512_loadu_ps(p), hi0 = _mm512_loadu_ps(p + 16);
+    const __m512 lo1 = _mm512_loadu_ps(p + rowStride), hi1 = _mm512_loadu_ps(p + rowStride + 16);
+    const __m512 lo2 = _mm512_loadu_ps(p + 2 * rowStride), hi2 = _mm512_loadu_ps(p + 2 * rowStride + 16);
+    const __m512 lo3 = _mm512_loadu_ps(p + 3 * rowStride), hi3 = _mm512_loadu_ps(p + 3 * rowStride + 16);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const int32_t *ix = plan->index + (size_t)q * K * 16;
+    const float *wt = plan->weight + (size_t)q * K * 16;
+    for (int k = 0; k < K; k++, ix += 16, wt += 16) {
+      const __m512i i = _mm512_loadu_si512(ix);
+      const __m512 f = _mm512_loadu_ps(wt);
+      a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_permutex2var_ps(lo0, i, hi0), f));
+      a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_permutex2var_ps(lo1, i, hi1), f));
+      a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_permutex2var_ps(lo2, i, hi2), f));
+      a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_permutex2var_ps(lo3, i, hi3), f));
+    }
+    float *o = o0 + (size_t)q * G * 3;
+    _mm512_storeu_ps(o, a0);
+    _mm512_storeu_ps(o + outStride, a1);
+    _mm512_storeu_ps(o + 2 * outStride, a2);
+    _mm512_storeu_ps(o + 3 * outStride, a3);
+  }
 }
 
 /**
@@ -320,11 +450,13 @@ static size_t resize_scratch_floats(int w, int outW) {
 static void resize_rgb(const uint8_t *src, size_t stride, int w, uint8_t *out, int outH, int outW, const int32_t *ys, const int32_t *yc,
                        const float *yw, int yspan, const int32_t *xs, const int32_t *xc, const float *xw, int xspan, float *rows, int flip) {
   const int rowLen = w * 3, outLen = outW * 3;
-  // Four vertical-pass rows, each with a spare float (the last pixel's fourth lane reads it), then
-  // four output rows, each with a spare float (each pixel's store writes a fourth lane).
-  const size_t rowStride = row_stride(w), outStride = (size_t)outLen + 4;
+  // Four vertical-pass rows (row_stride), then four output rows, each with 16 spare floats for the
+  // spare lanes of the last pixel's or group's store.
+  const size_t rowStride = row_stride(w), outStride = (size_t)outLen + 16;
   float *orows = rows + 4 * rowStride;
   void (*vertical)(const uint8_t *, size_t, int, int, int, const float *, float *) = simd_level == AVX512 ? vertical_avx512 : simd_level == AVX2 ? vertical_avx2 : vertical_sse2;
+  PermPlan plan;
+  const int perm = simd_level == AVX512 && perm_plan(&plan, outW, xs, xc, xw, xspan, flip);
   int oy = 0;
   if (simd_level >= AVX2) {
     for (; oy + 4 <= outH; oy += 4) {
@@ -333,7 +465,8 @@ static void resize_rgb(const uint8_t *src, size_t stride, int w, uint8_t *out, i
         vertical(src, stride, rowLen, ys[oy + r], yc[oy + r], yw + (size_t)(oy + r) * yspan, row);
         row[rowLen] = 0.f;
       }
-      horizontal4_avx2(rows, rowStride, orows, outStride, outW, xs, xc, xw, xspan, flip);
+      if (perm) horizontal4_perm(rows, rowStride, orows, outStride, &plan);
+      else horizontal4_avx2(rows, rowStride, orows, outStride, outW, xs, xc, xw, xspan, flip);
       for (int r = 0; r < 4; r++) round_row(orows + r * outStride, out + (size_t)(oy + r) * outLen, outLen);
     }
   }
@@ -446,6 +579,7 @@ static napi_value js_decode_resize(napi_env env, napi_callback_info info) {
   float *rows = scratch(&scratch_floats, resize_scratch_floats(width, x.n) * sizeof(float));
   if (!rows) return fail(env, "decode_resize: out of memory");
   resize_rgb(crop, stride, width, into, y.n, x.n, y.start, y.count, y.w, y.span, x.start, x.count, x.w, x.span, rows, flip);
+  _mm_sfence(); // the non-temporal stores are visible before the caller reports the slot done
   return NULL;
 }
 
