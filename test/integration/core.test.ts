@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as jpeg from 'jpeg-js';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/extension/services';
 import { runConfigTemplate } from '../../src/extension/configTemplate';
@@ -133,6 +134,37 @@ suite('Fast AdvProp extension host core', () => {
     assert.equal(snap.crashed, false);
     assert.ok(snap.metrics.length > 0, 'no metrics records were read');
     assert.ok(snap.config?.config, 'config.json was not read');
+  });
+
+  test('a run on a streamed JPEG folder decodes its crops with our libjpeg-turbo addon in the editor\'s own runtime', async function () {
+    this.timeout(300_000);
+    // The engine runs on the extension host's executable (ELECTRON_RUN_AS_NODE; here code-server's
+    // Node, Electron in desktop VS Code), not the node the unit tests use: the addon and the
+    // libjpeg.so.62 beside it must load there too ("turbo" refuses to start when they do not).
+    const data = path.join(ws, 'core-jpegs');
+    for (const [split, per] of [['train', 12], ['val', 4]] as const) {
+      for (const cls of ['cat', 'dog']) {
+        fs.mkdirSync(path.join(data, split, cls), { recursive: true });
+        for (let i = 0; i < per; i++) {
+          const w = 40 + i * 3, h = 30 + i * 2;
+          const px = Buffer.alloc(w * h * 4, 255).map((v, k) => (k % 4 === 3 ? 255 : (k * (cls === 'cat' ? 7 : 13) + i) & 255));
+          fs.writeFileSync(path.join(data, split, cls, `${i}.jpg`), jpeg.encode({ data: px, width: w, height: h }, 90).data);
+        }
+      }
+    }
+    const cfg = { ...TINY, maxSteps: 2, batchSize: 8, dataset: { name: 'image-folder', path: data, loader: 'stream', size: 32, workers: 1, prefetch: 1, decoder: 'turbo' } };
+    fs.writeFileSync(path.join(ws, 'core-jpegs.advprop.json'), JSON.stringify(cfg, null, 2));
+    const result = await vscode.commands.executeCommand<{ runDir: string }>('fastAdvprop.startTraining', {
+      configPath: path.join(ws, 'core-jpegs.advprop.json'), runName: `core-jpegs-${Date.now()}`,
+    });
+    started.push(result.runDir);
+    await waitFor('status "completed"', 240_000, () => {
+      const s = stateOf(result.runDir);
+      if (s === 'failed' || s === 'stopped') assert.fail(`run ended as ${s}\n${describeRun(result.runDir)}`);
+      return s === 'completed';
+    }, () => describeRun(result.runDir));
+    const log = fs.readFileSync(path.join(result.runDir, 'console.log'), 'utf8');
+    assert.match(log, /decode thread \(libjpeg-turbo \d+\.\d+\.\d+ \(crops decoded in part\) for JPEG/, log.slice(-1500));
   });
 
   test('a second start waits in the queue; Stop removes it; Stop ends the running one as "stopped"', async function () {
