@@ -493,9 +493,10 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
     for (const s of skipped) out(`skipped ${s.key}: ${s.reason}`);
     if (Array.isArray(loader)) {
       out('');
-      out('| loader | decoder | threads | images | images/s | per thread | per CPU-second | of decode-only |');
-      out('|---|---|---|---|---|---|---|---|');
-      for (const r of loader) out(`| ${r.key} | ${r.decoder} | ${r.threads} | ${r.images} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.perThread, 0)} | ${fmt(r.perCpuSecond, 0)} | ${r.fractionOfDecode === undefined ? '-' : `${fmt(100 * r.fractionOfDecode, 0)} %`} |`);
+      const pct = (f: number | undefined): string => (f === undefined ? '-' : `${fmt(100 * f, 0)} %`);
+      out('| loader | decoder | threads | images | images/s | per thread | per CPU-second | of decode-only | of crop decode |');
+      out('|---|---|---|---|---|---|---|---|---|');
+      for (const r of loader) out(`| ${r.key} | ${r.decoder} | ${r.threads} | ${r.images} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.perThread, 0)} | ${fmt(r.perCpuSecond, 0)} | ${pct(r.fractionOfDecode)} | ${pct(r.fractionOfCropDecode)} |`);
     } else if (loader) out(`loader: skipped (${loader.skipped})`);
     if (corruptions && 'imagesPerSecond' in corruptions) out(`corruptions: ${fmt(corruptions.imagesPerSecond, 0)} images/s (${corruptions.images} images)`);
     else if (corruptions) out(`corruptions: skipped (${corruptions.skipped})`);

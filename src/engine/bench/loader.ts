@@ -2,7 +2,9 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeBatch } from '../data/augment';
-import { loadSharp } from '../data/decoders';
+import { trainView } from '../data/cropBox';
+import { headerSize, loadSharp, scaledBox } from '../data/decoders';
+import { jpegAddon } from '../data/turboJpeg';
 import { openStreamedFolder } from '../data/streamedFolder';
 import { StreamLoader, type LoadedImages } from '../data/streamLoader';
 import { DEFAULT_STREAM_PREFETCH } from '../data/streamedFolder';
@@ -19,11 +21,13 @@ import { writeJpegFolder } from './jpegFolder';
 // machine shared with other jobs. `jpeg-decode-sharp-1` is libvips decoding each whole file to RGB
 // and nothing else, the ceiling of any loader that decodes whole files; each turbo and sharp row
 // says what fraction of it it reaches. The turbo rows (our libjpeg-turbo addon) pass it, since
-// they decode only the crop (docs/datasets.md has libjpeg-turbo's own rates on the same files).
+// they decode only the crop; their own ceiling is `jpeg-crop-turbo-1`, libjpeg-turbo decoding those
+// crops and nothing else, and each turbo row says what fraction of it it reaches: a figure that
+// holds while the machine's speed drifts, where the images/s do not (docs/datasets.md).
 
 export interface LoaderBenchRow {
   key: string;
-  source: 'arrays-32px' | 'jpeg-224px' | 'jpeg-decode';
+  source: 'arrays-32px' | 'jpeg-224px' | 'jpeg-decode' | 'jpeg-crop-decode';
   decoder: string;
   threads: number;
   images: number;
@@ -36,6 +40,8 @@ export interface LoaderBenchRow {
   perCpuSecond: number;
   /** perCpuSecond over that of `jpeg-decode-sharp-1` (turbo and sharp rows, when it ran). */
   fractionOfDecode?: number;
+  /** perCpuSecond over that of `jpeg-crop-turbo-1`, libjpeg-turbo's crop decode alone (turbo rows). */
+  fractionOfCropDecode?: number;
 }
 
 /** Wall and CPU time of `fn`. */
@@ -122,6 +128,34 @@ async function readAsTraining(loader: StreamLoader, ds: FileDataset, idx: Int32A
   }
 }
 
+/**
+ * libjpeg-turbo, through our addon's decode_only, decoding only each file's random-resized crop
+ * (the boxes the timed turbo rows draw), from memory, one at a time on one thread: no file read,
+ * resize, batch or hand-off. The ceiling of the turbo rows, measured in the same minute as them,
+ * so their fraction of it holds however fast the machine runs that minute.
+ */
+async function cropDecodeRow(ds: FileDataset, images: number): Promise<LoaderBenchRow | undefined> {
+  const { addon } = jpegAddon();
+  if (!addon) return undefined;
+  const bufs = Array.from({ length: Math.min(images, ds.count) }, (_, i) => readFileSync(ds.files[i]));
+  const decode = (epoch: number): void => {
+    bufs.forEach((b, i) => {
+      const size = headerSize(b);
+      if (!size) return;
+      const { denom, box } = scaledBox(trainView(size.height, size.width, 1, epoch, i, { crop: true, flip: true }).box, size, ds.height);
+      try {
+        addon.decode_only(b, denom, box.left, box.top, box.width, box.height);
+      } catch {
+        // left to sharp by the loader; not part of this ceiling
+      }
+    });
+  };
+  decode(0); // warm-up
+  const t = await timed(() => decode(1));
+  const n = bufs.length;
+  return { key: 'jpeg-crop-turbo-1', source: 'jpeg-crop-decode', decoder: `libjpeg-turbo ${addon.version()} (our addon), random-resized crop only`, threads: 1, images: n, ...t, imagesPerSecond: n / t.seconds, perThread: n / t.seconds, perCpuSecond: n / t.cpuSeconds };
+}
+
 async function jpegRow(ds: FileDataset, threads: number, decoder: 'auto' | 'sharp' | 'js', images: number): Promise<LoaderBenchRow> {
   const prefetch = DEFAULT_STREAM_PREFETCH;
   const loader = await StreamLoader.open({ settings: { workers: threads, prefetch, decoder }, seed: 1, crop: true, flip: true });
@@ -146,14 +180,17 @@ export async function benchLoader(opts: { quick: boolean; say?: (line: string) =
   const { train } = await openStreamedFolder(root, { size: 224 });
   const ds = train as FileDataset;
   const cpu = (r: LoaderBenchRow): string => `${r.perCpuSecond.toFixed(0)} per CPU-second${r.fractionOfDecode === undefined ? '' : `, ${(100 * r.fractionOfDecode).toFixed(0)} % of decode-only`}`;
-  // First, so that the turbo and sharp rows can be set against it.
+  // First, so that the turbo and sharp rows can be set against them.
   const decode = await decodeRow(ds, Math.min(ds.count, count));
   if (decode) opts.say?.(`  loader ${decode.key}: ${decode.imagesPerSecond.toFixed(0)} images/s (${cpu(decode)})`);
+  const cropDecode = await cropDecodeRow(ds, Math.min(ds.count, count));
+  if (cropDecode) opts.say?.(`  loader ${cropDecode.key}: ${cropDecode.imagesPerSecond.toFixed(0)} images/s (${cpu(cropDecode)})`);
   const add = async (threads: number, decoder: 'auto' | 'sharp' | 'js', images: number): Promise<LoaderBenchRow> => {
     const r = await jpegRow(ds, threads, decoder, images);
     if (decode && /^jpeg-224px-(turbo|sharp)-/.test(r.key)) r.fractionOfDecode = r.perCpuSecond / decode.perCpuSecond;
+    if (cropDecode && r.key.startsWith('jpeg-224px-turbo-')) r.fractionOfCropDecode = r.perCpuSecond / cropDecode.perCpuSecond;
     rows.push(r);
-    opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s (${r.perThread.toFixed(0)} per thread, ${cpu(r)})`);
+    opts.say?.(`  loader ${r.key}: ${r.imagesPerSecond.toFixed(0)} images/s (${r.perThread.toFixed(0)} per thread, ${cpu(r)}${r.fractionOfCropDecode === undefined ? '' : `, ${(100 * r.fractionOfCropDecode).toFixed(0)} % of libjpeg-turbo's crop decode`})`);
     return r;
   };
   const cores = os.availableParallelism();
@@ -164,5 +201,6 @@ export async function benchLoader(opts: { quick: boolean; say?: (line: string) =
   if (auto[0]?.key.startsWith('jpeg-224px-turbo')) await add(1, 'sharp', Math.min(ds.count, count));
   if (loadSharp().mod) await add(1, 'js', Math.min(ds.count, opts.quick ? 8 : 64));
   if (decode) rows.push(decode);
+  if (cropDecode) rows.push(cropDecode);
   return rows;
 }

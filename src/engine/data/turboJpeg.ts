@@ -8,6 +8,8 @@ import { openAddon } from '../util/nativeAddon';
 export interface JpegAddon {
   /** The box's height × width × 3 RGB bytes, the picture scaled by 1/denom on load; throws for anything unusual. */
   decode_crop(jpeg: Uint8Array, denom: number, left: number, top: number, width: number, height: number): Uint8Array;
+  /** decode_crop's decode alone, its pixels kept nowhere: the bench's ceiling of the turbo loader. */
+  decode_only(jpeg: Uint8Array, denom: number, left: number, top: number, width: number, height: number): void;
   /**
    * The box (coordinates as for decode_crop) decoded and resized with resize.ts' weights for each
    * axis into `into` (rows × columns × 3), mirrored when `flip`: the bytes resizeRgb gives for

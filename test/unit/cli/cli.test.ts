@@ -420,8 +420,14 @@ describe('cli: the built script (spawned)', function () {
       assert.ok(report.loader.some((row: { key: string }) => row.key === 'jpeg-decode-sharp-1'), 'no jpeg-decode-sharp-1 row');
       for (const row of measured) assert.ok(row.fractionOfDecode > 0, JSON.stringify(row));
     }
-    if (jpegAddon().addon) assert.ok(rowsOf('turbo').length >= 2 && rowsOf('sharp').length === 1, report.loader.map((row: { key: string }) => row.key).join(' '));
-    assert.match(r.stdout, /\| loader \| decoder \| threads \| images \| images\/s \| per thread \| per CPU-second \| of decode-only \|/);
+    if (jpegAddon().addon) {
+      assert.ok(rowsOf('turbo').length >= 2 && rowsOf('sharp').length === 1, report.loader.map((row: { key: string }) => row.key).join(' '));
+      // The turbo rows against libjpeg-turbo decoding the same crops and nothing else.
+      const ceiling = report.loader.find((row: { key: string }) => row.key === 'jpeg-crop-turbo-1');
+      assert.ok(ceiling && ceiling.perCpuSecond > 0, 'no jpeg-crop-turbo-1 row');
+      for (const row of rowsOf('turbo')) assert.ok(Math.abs(row.fractionOfCropDecode - row.perCpuSecond / ceiling.perCpuSecond) < 1e-9, JSON.stringify(row));
+    }
+    assert.match(r.stdout, /\| loader \| decoder \| threads \| images \| images\/s \| per thread \| per CPU-second \| of decode-only \| of crop decode \|/);
   });
 
   it('bench refuses an --out in a folder that does not exist, or naming a folder, before measuring anything', () => {

@@ -153,6 +153,11 @@ describe('data: the libjpeg-turbo decoder (our addon)', function () {
     assert.throws(() => addon.decode_crop(buf, 1, 400, 0, 101, 10), /box 400,0 101x10 outside the 500x375 picture/);
     assert.throws(() => addon.decode_crop(buf, 3, 0, 0, 10, 10), /denom must be 1, 2, 4 or 8/);
     assert.throws(() => addon.decode_crop(Buffer.from('not a jpeg at all'), 1, 0, 0, 1, 1), /libjpeg-turbo: /);
+    // decode_only (the bench's ceiling) decodes as decode_crop does, refusing the same.
+    assert.equal(addon.decode_only(buf, 1, 10, 20, 123, 77), undefined);
+    assert.throws(() => addon.decode_only(cut, 1, 0, 0, 500, 375), /^Error: libjpeg-turbo: /);
+    assert.throws(() => addon.decode_only(buf, 1, 400, 0, 101, 10), /box 400,0 101x10 outside the 500x375 picture/);
+    assert.throws(() => addon.decode_only(buf, 5, 0, 0, 10, 10), /denom must be 1, 2, 4 or 8/);
     const wy = weights(50, 16), wx = weights(60, 16);
     const out = new Uint8Array(16 * 16 * 3);
     // Weights made for a taller box than the one decoded would read past it.

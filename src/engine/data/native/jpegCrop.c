@@ -7,6 +7,8 @@
 //
 // decode_crop(jpeg, denom, left, top, width, height) -> Buffer of height × width × 3 RGB bytes: the
 //   box in the coordinates of the picture scaled by 1/denom on load (1, 2, 4 or 8: DCT scaling).
+// decode_only(jpeg, denom, left, top, width, height): the same decode, its pixels kept nowhere (the
+//   bench's ceiling of the loader).
 // decode_resize(jpeg, denom, left, top, width, height, flip, ys, yc, yw, yspan, xs, xc, xw, xspan, into)
 //   writes ys.length × xs.length × 3 bytes into the Uint8Array `into` (exactly that long): the box
 //   (coordinates as for decode_crop) resized with resize.ts' weights by the arithmetic of
@@ -527,6 +529,24 @@ static napi_value js_decode_crop(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// decode_only(jpeg, denom, left, top, width, height): decode_resize's decode and nothing else (the
+// box into this thread's scratch, kept nowhere), for the bench's ceiling of the turbo loader.
+static napi_value js_decode_only(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t length = 0;
+  const uint8_t *data = argc == 6 ? u8_arg(env, argv[0], &length) : NULL;
+  int32_t a[5];
+  if (!data || !int_args(env, argv + 1, 5, a)) return fail(env, "decode_only: expected (jpeg: Uint8Array, denom, left, top, width, height)");
+  if (a[0] != 1 && a[0] != 2 && a[0] != 4 && a[0] != 8) return fail(env, "decode_only: denom must be 1, 2, 4 or 8");
+  if (a[1] < 0 || a[2] < 0 || a[3] < 1 || a[4] < 1) return fail(env, "decode_only: empty or negative box");
+  char why[JMSG_LENGTH_MAX + 32];
+  size_t stride = 0;
+  if (!decode_box(data, length, a[0], a[1], a[2], a[3], a[4], &stride, why, sizeof why)) return fail(env, why);
+  return NULL;
+}
+
 /** One axis' weights (resize.ts' AxisWeights) checked against the source size: every tap inside it. */
 typedef struct {
   const int32_t *start, *count;
@@ -620,6 +640,7 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor props[] = {
     {"decode_crop", NULL, js_decode_crop, NULL, NULL, NULL, napi_enumerable, NULL},
     {"decode_resize", NULL, js_decode_resize, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"decode_only", NULL, js_decode_only, NULL, NULL, NULL, napi_enumerable, NULL},
     {"version", NULL, js_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"simd", NULL, js_simd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
