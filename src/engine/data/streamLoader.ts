@@ -15,6 +15,8 @@ import type { FileDataset, StreamSettings } from './types';
 const MAX_CHUNK = 32;
 const SHOW_SKIPPED = 5;
 const MAX_SUBSTITUTES = 64;
+/** Batch buffers kept for reuse (recycle), on top of the steps decoded ahead. */
+const MAX_SPARE = 2;
 
 export interface StreamLoaderOptions {
   settings: StreamSettings;
@@ -206,8 +208,9 @@ export class StreamLoader {
   recycle(images: Uint8Array): void {
     const b = images.buffer;
     if (!(b instanceof SharedArrayBuffer) || images.byteOffset !== 0 || images.byteLength !== b.byteLength) return;
-    // The steps in flight and the one being read cycle through prefetch + 1 buffers.
-    if (this.spare.length <= this.o.settings.prefetch && !this.spare.includes(b)) this.spare.push(b);
+    // A run hands one back just before it asks for the next step, which takes it: one spare is the
+    // steady state; a second covers an evaluation's chunks, and none stays beyond that.
+    if (this.spare.length < MAX_SPARE && !this.spare.includes(b)) this.spare.push(b);
   }
 
   /** "N unreadable images skipped (first: …)" for the log, or undefined when none were. */

@@ -245,6 +245,11 @@ describe('data: streamed image folders', () => {
         // Another size, or a view into a buffer, is not taken.
         reusing.recycle(second.images.subarray(0, 16 * 16 * 3));
         assert.notEqual((await reusing.images(ds, all.subarray(0, 3), 'eval', 0)).images.buffer, second.images.buffer);
+        // At most two are kept: memory beyond the steps in flight stays bounded.
+        const three = [await reusing.images(ds, all, 'eval', 0), await reusing.images(ds, all, 'eval', 0), await reusing.images(ds, all, 'eval', 0)];
+        for (const t of three) reusing.recycle(t.images);
+        const again = [await reusing.images(ds, all, 'eval', 0), await reusing.images(ds, all, 'eval', 0), await reusing.images(ds, all, 'eval', 0)];
+        assert.equal(again.filter((a) => three.some((t) => t.images.buffer === a.images.buffer)).length, 2);
       } finally {
         await fresh.close();
         await reusing.close();
