@@ -111,21 +111,31 @@ async function decodeRow(ds: FileDataset, images: number): Promise<LoaderBenchRo
 const JPEG_BATCH = 64;
 
 /**
- * The loader as a training run drives it: batches of JPEG_BATCH images, `prefetch` of them decoded
- * ahead, each handed back (recycled) once read, as the trainer does after converting it to floats.
+ * The loader as a training run drives it: batches of `batch` images over `idx` epoch after epoch
+ * without a pause, `prefetch` of them decoded ahead, each handed back (recycled) once read, as the
+ * trainer does after converting it to floats. `warm` batches are read first, then `count` under
+ * timed(); as many batches are in flight when the timing starts as when it ends, so work done
+ * before the start and after the end cancels out.
  */
-async function readAsTraining(loader: StreamLoader, ds: FileDataset, idx: Int32Array, epoch: number, prefetch: number): Promise<void> {
+async function readAsTraining(loader: StreamLoader, ds: FileDataset, idx: Int32Array, batch: number, prefetch: number, warm: number, count: number): Promise<{ seconds: number; cpuSeconds: number }> {
+  const perEpoch = Math.max(1, Math.floor(idx.length / batch));
   const inFlight: Promise<LoadedImages>[] = [];
   let next = 0;
-  const start = (): void => {
-    inFlight.push(loader.images(ds, idx.subarray(next, next + JPEG_BATCH), 'train', epoch));
-    next += JPEG_BATCH;
+  const read = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      while (inFlight.length <= prefetch) {
+        const k = next % perEpoch;
+        inFlight.push(loader.images(ds, idx.subarray(k * batch, (k + 1) * batch), 'train', Math.floor(next / perEpoch)));
+        next++;
+      }
+      loader.recycle((await inFlight.shift()!).images);
+    }
   };
-  while (inFlight.length <= prefetch && next < idx.length) start();
-  while (inFlight.length) {
-    loader.recycle((await inFlight.shift()!).images);
-    if (next < idx.length) start();
-  }
+  await read(warm);
+  const t = await timed(() => read(count));
+  // The batches still in flight are dropped when the caller closes the loader.
+  for (const p of inFlight) p.catch(() => undefined);
+  return t;
 }
 
 /**
@@ -160,18 +170,14 @@ async function jpegRow(ds: FileDataset, threads: number, decoder: 'auto' | 'shar
   const prefetch = DEFAULT_STREAM_PREFETCH;
   const loader = await StreamLoader.open({ settings: { workers: threads, prefetch, decoder }, seed: 1, crop: true, flip: true });
   try {
-    const n = Math.max(JPEG_BATCH, Math.floor(images / JPEG_BATCH) * JPEG_BATCH);
-    const idx = Int32Array.from({ length: n }, (_, i) => i % ds.count);
-    // Warm-up: threads, decoder, page cache, and the batch buffers a run keeps cycling.
-    await readAsTraining(loader, ds, idx.subarray(0, Math.min(n, (prefetch + 1) * JPEG_BATCH)), 0, prefetch);
-    // Two epochs' worth: the first batches of a pass are written into fresh buffers (only two are
-    // kept for reuse), as at the start of a run.
-    const t = await timed(async () => {
-      await readAsTraining(loader, ds, idx, 1, prefetch);
-      await readAsTraining(loader, ds, idx, 2, prefetch);
-    });
+    const batch = Math.min(JPEG_BATCH, images);
+    const perEpoch = Math.max(1, Math.floor(images / batch));
+    const idx = Int32Array.from({ length: perEpoch * batch }, (_, i) => i % ds.count);
+    // Warm-up (threads, decoder, page cache, the batch buffers a run cycles through), then two epochs.
+    const n = 2 * perEpoch * batch;
+    const t = await readAsTraining(loader, ds, idx, batch, prefetch, Math.min(prefetch + 3, perEpoch), 2 * perEpoch);
     const name = loader.decoderName;
-    return { key: `jpeg-224px-${name}-${threads}`, source: 'jpeg-224px', decoder: loader.decoder, threads, images: 2 * n, ...t, imagesPerSecond: (2 * n) / t.seconds, perThread: (2 * n) / t.seconds / threads, perCpuSecond: (2 * n) / t.cpuSeconds };
+    return { key: `jpeg-224px-${name}-${threads}`, source: 'jpeg-224px', decoder: loader.decoder, threads, images: n, ...t, imagesPerSecond: n / t.seconds, perThread: n / t.seconds / threads, perCpuSecond: n / t.cpuSeconds };
   } finally {
     await loader.close();
   }
