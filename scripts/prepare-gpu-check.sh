@@ -21,11 +21,13 @@ echo "== build (dist/ with this platform's dawn.node)"
 [ -f "$ROOT/dist/dawn/linux-x64/dawn.node" ] || die "dist/dawn/linux-x64/dawn.node missing: the optional npm package webgpu is not installed"
 
 rm -rf "$D"; mkdir -p "$D"
-echo "== dist.tar.gz (cli.js, worker.js, wasm, dawn.node; the native kernels where they built; the embedded dataset the default job trains on; the CPU bench's PyTorch peer script)"
+echo "== dist.tar.gz (cli.js, worker.js, loaderWorker.js, wasm, dawn.node; the native kernels and JPEG addon where they built; sharp; the embedded dataset the default job trains on; the CPU bench's PyTorch peer script)"
 # Source maps, the extension host and the webviews are not needed to train; gzip takes dawn.node
 # from 21.5 MB to ~7 MB.
-tar -czf "$D/dist.tar.gz" -C "$ROOT" dist/cli.js dist/worker.js dist/dawn/linux-x64/dawn.node \
-  $(cd "$ROOT" && ls dist/*.wasm; [ -d dist/native ] && echo dist/native) media/datasets media/peer
+# The streaming loader's decode thread and sharp (with its libvips) let step 7's bench time the
+# 224 px loader rows on that machine's cores too (issue #14's per-core figure).
+tar -czf "$D/dist.tar.gz" -C "$ROOT" dist/cli.js dist/worker.js dist/loaderWorker.js dist/dawn/linux-x64/dawn.node \
+  $(cd "$ROOT" && ls dist/*.wasm; [ -d dist/native ] && echo dist/native; [ -d dist/node_modules ] && echo dist/node_modules) media/datasets media/peer
 cp "$ROOT/scripts/gpu-check.sh" "$ROOT/scripts/gpu-check-summary.mjs" "$PEER" "$D/"
 
 echo "== libvulkan1 (the Vulkan loader; the NVIDIA ICD comes with the driver there)"

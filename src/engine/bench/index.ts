@@ -45,6 +45,8 @@ export interface BenchOptions {
   cpuBatches?: number[];
   /** Only the webgpu rows: no cpu/wasm/native rows, stock-kernel baseline or corruption timing. */
   gpuOnly?: boolean;
+  /** The loader rows at full size even with `quick`. */
+  fullLoader?: boolean;
   /** The python3 whose PyTorch times the same step for each wasm row (default python3 on PATH); false: no peer. */
   peerPython?: string | false;
 }
@@ -433,7 +435,7 @@ export async function runBench(opts: BenchOptions, out: (s: string) => void): Pr
   if (gpuOnly) loader = { skipped: '--gpu-only' };
   else {
     try {
-      loader = await benchLoader({ quick, say });
+      loader = await benchLoader({ quick: quick && !opts.fullLoader, say });
     } catch (e) {
       loader = { skipped: (e as Error).message.split('\n')[0] };
     }

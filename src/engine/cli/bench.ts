@@ -13,6 +13,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   'webgpu-software': { type: 'bool', help: 'time the webgpu rows on a software adapter (Mesa llvmpipe) too; by default they need a hardware GPU' },
   'webgpu-batches': { type: 'string', metavar: 'LIST', help: `batches of the webgpu-1@<batch> rows, comma-separated (default ${WEBGPU_BATCHES.join(',')})` },
   'cpu-batches': { type: 'string', metavar: 'LIST', help: 'batches of the wasm rows, comma-separated (default 64; rows at other batches are keyed wasm-<workers>@<batch>, each with its PyTorch peer)' },
+  'full-loader': { type: 'bool', help: 'the loader rows at full size even with --quick (512 JPEGs, two epochs timed: per-core figures worth quoting)' },
   'gpu-only': { type: 'bool', help: 'only the webgpu rows (skips the cpu, wasm and native rows, which take minutes on a many-core host)' },
   'peer-python': { type: 'string', metavar: 'PATH', help: 'the python3 whose PyTorch times the same step for each wasm row (default: python3 on PATH; none importable: one line says so)' },
   'no-peer': { type: 'bool', help: 'skip the PyTorch peer' },
@@ -20,7 +21,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   help: { type: 'bool', help: 'show this help' },
 };
 
-export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--webgpu-software] [--webgpu-batches LIST] [--cpu-batches LIST] [--gpu-only] [--peer-python PATH | --no-peer] [--out FILE]
+export const BENCH_USAGE = `usage: fast-advprop bench [--json] [--quick] [--profile] [--kernels] [--webgpu-software] [--webgpu-batches LIST] [--cpu-batches LIST] [--full-loader] [--gpu-only] [--peer-python PATH | --no-peer] [--out FILE]
 
 Measures training throughput of each available backend and worker count on this machine, and on a
 WebGPU hardware adapter at batch ${WEBGPU_BATCHES.join(', ')} (rows webgpu-1@<batch>); then the same
@@ -67,7 +68,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
   }
   const report = await runBench({
     json: Boolean(flags.json), quick: Boolean(flags.quick), profile: Boolean(flags.profile), kernels: Boolean(flags.kernels),
-    webgpuSoftware: Boolean(flags['webgpu-software']), webgpuBatches, cpuBatches, gpuOnly: Boolean(flags['gpu-only']),
+    webgpuSoftware: Boolean(flags['webgpu-software']), webgpuBatches, cpuBatches, gpuOnly: Boolean(flags['gpu-only']), fullLoader: Boolean(flags['full-loader']),
     peerPython: flags['no-peer'] ? false : typeof flags['peer-python'] === 'string' ? flags['peer-python'] : undefined,
   }, (s) => io.out(s.replace(/\n$/, '')));
   if (out !== undefined) {

@@ -31,6 +31,13 @@ describe('gpu-check summary', () => {
       cores: 16, machine: { cpu: 'AMD EPYC', node: 'v20' },
       rows: [{ key: 'cpu-1', backend: 'cpu', workers: 1, batch: 8, imagesPerSecond: 2 }, cpuRow(16, 1200), cpuRow(1, 100), cpuRow(4, 360), cpuRow(1, 120, 256), cpuRow(16, 1800, 256)],
       peer: { torch: '2.11.0', rows: [{ key: 'wasm-1', nchw: 150, channelsLast: 200, ratio: 0.5 }, { key: 'wasm-16', nchw: 1500, channelsLast: 1000, ratio: 0.8 }, { key: 'wasm-16@256', nchw: 1500, channelsLast: 1600, ratio: 1.125 }] },
+      // --full-loader: the 224 px loader rows (issue #14's per-core figure).
+      loader: [
+        { key: 'arrays-32px', source: 'arrays-32px', threads: 1, images: 10000, imagesPerSecond: 90000, perCpuSecond: 88000 },
+        { key: 'jpeg-224px-turbo-1', source: 'jpeg-224px', threads: 1, images: 1024, imagesPerSecond: 1500, perCpuSecond: 1450, fractionOfCropDecode: 0.85 },
+        { key: 'jpeg-224px-turbo-16', source: 'jpeg-224px', threads: 16, images: 1024, imagesPerSecond: 20000, perCpuSecond: 1300, fractionOfCropDecode: 0.76 },
+        { key: 'jpeg-crop-turbo-1', source: 'jpeg-crop-decode', threads: 1, images: 512, imagesPerSecond: 1720, perCpuSecond: 1706 },
+      ],
     });
     w('gpu-check-steps.tsv', 'system\tok\t2.36\nkernels\tok\t\nbench\tno row for batch 128 512\t\ntorch\tok\tcuda\ntrain\tok\t27.3\ncpu\tok\t16 cores\n');
 
@@ -66,5 +73,8 @@ describe('gpu-check summary', () => {
     assert.equal(s.cpu.rows[1].oursOverTorch, null, 'no peer row for 4 workers');
     assert.match(md, /CPU, 16 cores \(AMD EPYC\)/);
     assert.match(md, /\| 16 \| 64 \| 1200\.0 \| 75 % \| 50 % \| 1500\.0 \| 1000\.0 \| 0\.80× \|/);
+    assert.deepEqual(s.loader.map((x: { key: string }) => x.key), ['jpeg-224px-turbo-1', 'jpeg-224px-turbo-16', 'jpeg-crop-turbo-1']);
+    assert.match(md, /\| jpeg-224px-turbo-1 \| 1 \| 1500\.0 \| 1450\.0 \| 85 % \|/);
+    assert.match(md, /\| jpeg-crop-turbo-1 \| 1 \| 1720\.0 \| 1706\.0 \| - \|/);
   });
 });
