@@ -32,6 +32,8 @@ export interface PointState {
   accuracy?: number;
   error?: string;
   scheduler?: SchedulerInfo;
+  /** Completed, and its job is to evaluate it next (a study on Slurm) and has not recorded doing so. */
+  evaluating?: boolean;
 }
 
 function readJson(file: string): unknown {
@@ -42,7 +44,8 @@ function readJson(file: string): unknown {
   }
 }
 
-export function readPointState(dir: string, p: SweepPointRecord, scheduler?: SchedulerInfo): PointState {
+/** `evaluates`: the manifest has each job evaluate its run after training (SweepManifest.evaluate). */
+export function readPointState(dir: string, p: SweepPointRecord, scheduler?: SchedulerInfo, evaluates = false): PointState {
   const runDir = pointRunDir(dir, p);
   const base = { index: p.index, name: p.name, group: p.group, seed: p.seed, runDir, ...(scheduler ? { scheduler } : {}) };
   if (p.command !== undefined) return commandPointState(dir, p, base);
@@ -67,6 +70,7 @@ export function readPointState(dir: string, p: SweepPointRecord, scheduler?: Sch
     const r = readJson(path.join(runDir, RUN_FILES.results)) as RunResults | undefined;
     const acc = r?.clean?.accuracy;
     if (typeof acc === 'number' && Number.isFinite(acc)) out.accuracy = acc;
+    if (evaluates && !fs.existsSync(pointMarker(dir, p.index, 'evaluate-exit'))) out.evaluating = true;
   }
   return out;
 }
@@ -92,18 +96,24 @@ function commandPointState(dir: string, p: SweepPointRecord, base: Omit<PointSta
 }
 
 export function readSweepState(dir: string, m: SweepManifest, scheduler: ReadonlyMap<number, SchedulerInfo> = new Map()): PointState[] {
-  return m.points.map((p) => readPointState(dir, p, scheduler.get(p.index)));
+  return m.points.map((p) => readPointState(dir, p, scheduler.get(p.index), m.evaluate !== undefined));
 }
 
 const FINAL = new Set(['completed', 'failed', 'stopped', 'cancelled']);
 
+/** Scheduler states of a job that still has work to do (or will, after a requeue). */
+const ACTIVE_JOB = new Set(['PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'RESIZING', 'REQUEUE_HOLD', 'REQUEUE_FED']);
+
 /**
- * One word for a point: the run folder's final state wins; while it is not final, a scheduler
- * state that is (CANCELLED, TIMEOUT, FAILED, NODE_FAIL…) or that says more (PENDING) is shown.
+ * One word for a point: the run folder's final state wins (except "evaluating" for a completed run
+ * its job is still evaluating); while it is not final, a scheduler state that is (CANCELLED,
+ * TIMEOUT, FAILED, NODE_FAIL…) or that says more (PENDING) is shown.
  */
 export function displayState(s: PointState): string {
-  if (FINAL.has(s.run)) return s.run;
   const q = s.scheduler;
+  // Trained, and its job now evaluates it: "completed" would read as done while the job still runs.
+  if (s.run === 'completed' && s.evaluating && q?.state === 'RUNNING') return `evaluating${q.node ? ` on ${q.node}` : ''}`;
+  if (FINAL.has(s.run)) return s.run;
   if (q) {
     if (q.state === 'PENDING') return `PENDING${q.reason && q.reason !== 'None' ? ` (${q.reason})` : ''}`;
     if (q.state === 'RUNNING') return `RUNNING${q.node ? ` on ${q.node}` : ''}${s.step !== undefined && s.totalSteps ? ` ${s.step}/${s.totalSteps}` : ''}`;
@@ -112,9 +122,6 @@ export function displayState(s: PointState): string {
   if (s.run === 'running' && s.step !== undefined && s.totalSteps) return `running ${s.step}/${s.totalSteps}`;
   return s.run;
 }
-
-/** Scheduler states of a job that still has work to do (or will, after a requeue). */
-const ACTIVE_JOB = new Set(['PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'RESIZING', 'REQUEUE_HOLD', 'REQUEUE_FED']);
 
 export function isSettled(s: PointState): boolean {
   const q = s.scheduler?.state;

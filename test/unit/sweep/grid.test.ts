@@ -90,6 +90,12 @@ describe('sweep grid, table and Slurm text (pure)', () => {
     assert.equal(displayState(s('pending', { jobId: '1_0', state: 'PENDING', reason: 'Resources' })), 'PENDING (Resources)');
     assert.equal(displayState(s('running', { jobId: '1_0', state: 'RUNNING', node: 'n3' }, { step: 4, totalSteps: 10 })), 'RUNNING on n3 4/10');
     assert.equal(displayState(s('completed', { jobId: '1_0', state: 'COMPLETED' })), 'completed');
+    // A study on Slurm evaluates each run in its job after training: until the job records that
+    // evaluation's exit, a completed run with its job still RUNNING is being evaluated.
+    assert.equal(displayState(s('completed', { jobId: '1_0', state: 'RUNNING', node: 'n3' }, { evaluating: true })), 'evaluating on n3');
+    assert.equal(displayState(s('completed', { jobId: '1_0', state: 'RUNNING', node: 'n3' })), 'completed', 'no evaluation asked: the job is only exiting');
+    assert.equal(displayState(s('completed', { jobId: '1_0', state: 'COMPLETED' }, { evaluating: true })), 'completed', 'the job ended without recording it');
+    assert.equal(isSettled(s('completed', { jobId: '1_0', state: 'RUNNING' }, { evaluating: true })), false);
     assert.equal(displayState(s('running', { jobId: '1_0', state: 'TIMEOUT' })), 'TIMEOUT');
     assert.equal(displayState(s('cancelled')), 'cancelled');
     assert.equal(isSettled(s('running', { jobId: '1_0', state: 'TIMEOUT' })), true);

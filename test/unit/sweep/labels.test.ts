@@ -49,6 +49,34 @@ describe('sweep labels in the Runs view', () => {
     }
   });
 
+  it('a completed point whose Slurm job is still evaluating it reads "evaluating on <node>" until the job records that evaluation', () => {
+    const dir = tmpDir('sweepeval');
+    try {
+      const points = [0, 1].map((i) => ({ index: i, name: `p${i}`, group: 'g', seed: i, overrides: {}, runDir: `runs/p${i}`, config: `configs/p${i}.json`, jobId: `9_${i}` }));
+      const m: SweepManifest = { schema: 1, kind: 'fast-advprop-sweep', name: 's', createdAt: '', executor: 'slurm', jobId: '9', evaluate: { corruptions: 'all', severities: [1, 2, 3, 4, 5], images: 100 }, points };
+      fs.mkdirSync(dir, { recursive: true });
+      writeManifest(dir, m);
+      for (const p of points) {
+        fs.mkdirSync(path.join(dir, p.runDir), { recursive: true });
+        fs.writeFileSync(path.join(dir, p.runDir, 'status.json'), JSON.stringify({ schema: 1, state: 'completed', pid: null, startedAt: null, updatedAt: new Date().toISOString(), progress: { epoch: 5, epochs: 5, step: 100, totalSteps: 100 } }));
+        fs.writeFileSync(path.join(dir, p.runDir, 'results.json'), JSON.stringify({ clean: { accuracy: 0.8 } }));
+      }
+      fs.mkdirSync(path.join(dir, 'points'));
+      fs.writeFileSync(path.join(dir, 'points', '1.evaluate-exit'), '0\n');
+      const q = new Map(points.map((p) => [p.index, { jobId: p.jobId, state: 'RUNNING', node: 'n4' }]));
+      const [a, b] = readSweepState(dir, readManifest(dir), q);
+      assert.equal(pointText(a), 'evaluating on n4 80.0% · job 9_0');
+      assert.equal(pointPhase(a), 'active');
+      assert.equal(pointText(b), 'completed 80.0% · job 9_1', 'its evaluation is recorded: the job is only exiting');
+      assert.equal(sweepSummary({ manifest: m, states: [a, b] }), 'slurm job 9 · 1 evaluating, 1 completed');
+      // Without in-job evaluation (a plain sweep), a completed run is completed whatever the job says.
+      const plain = readSweepState(dir, readManifest(dir).evaluate ? { ...m, evaluate: undefined } : m, q);
+      assert.equal(pointText(plain[0]), 'completed 80.0% · job 9_0');
+    } finally {
+      rmDir(dir);
+    }
+  });
+
   it('a 100-point sweep: one refresh (manifest + 100 status files + labels) is timed and printed', () => {
     const dir = tmpDir('sweep100');
     try {
