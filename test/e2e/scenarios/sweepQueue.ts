@@ -16,7 +16,9 @@ export const sweepQueueScenario: Scenario = {
   settings: { 'fastAdvprop.sweep.executor': 'local', 'fastAdvprop.maxConcurrentRuns': 1 },
   workspaceFiles: {
     ...tinyWorkspaceFiles(),
-    'blocker.advprop.json': tinyConfigText({ maxSteps: 0, epochs: 300, logEvery: 1 }),
+    // Far longer than the scenario (it is stopped at step 18): at 300 epochs it ended in under a
+    // minute on a fast machine, which a slow sweep creation could outlast.
+    'blocker.advprop.json': tinyConfigText({ maxSteps: 0, epochs: 5000, logEvery: 1 }),
     'point.advprop.json': tinyConfigText({ maxSteps: 3 }),
   },
   timeoutMs: 6 * 60_000,
@@ -42,7 +44,12 @@ export const sweepQueueScenario: Scenario = {
       if (!dir) return undefined;
       const pts = readJson<{ points: { runDir: string }[] }>(path.join(dir, 'sweep.json')).points.map((p) => path.join(dir, p.runDir));
       return pts.length === 2 && pts.every((p) => runState(p) === 'queued') ? dir : undefined;
-    }, 60_000, 'a sweep with 2 queued points'));
+    }, 60_000, 'a sweep with 2 queued points').catch((e: Error) => {
+      // Say what there was instead: no sweep folder yet, or its points in another state, and the run's.
+      const dir = sweepFolder(d.workspace);
+      const pts = dir ? readJson<{ points: { runDir: string }[] }>(path.join(dir, 'sweep.json')).points.map((p) => runState(path.join(dir, p.runDir))) : [];
+      throw new Error(`${e.message}; sweep folder: ${dir ?? 'none'}, points: ${pts.join(', ') || '-'}, the run: ${runState(blocker)}`);
+    }));
     const points = readJson<{ points: { runDir: string }[] }>(path.join(sweep, 'sweep.json')).points.map((p) => path.join(sweep, p.runDir));
     await d.click('.activitybar .action-item a[aria-label^="Fast AdvProp"]');
     const rows = (): Promise<Row[]> => d.page.$$eval('.part.sidebar .monaco-list-row', (els) => els.map((r) => ({
