@@ -507,25 +507,47 @@ static int int_args(napi_env env, napi_value *argv, int n, int32_t *out) {
   return 1;
 }
 
+/** The (jpeg, denom, left, top, width, height) every entry point starts with. */
+typedef struct {
+  const uint8_t *data;
+  size_t length;
+  int denom, left, top, width, height;
+} BoxArgs;
+
+/** argv[0..5] read into `b` when there are `want` arguments; 0 when they are not (jpeg, 5 integers). */
+static int box_read(napi_env env, napi_value *argv, size_t argc, size_t want, BoxArgs *b) {
+  int32_t a[5];
+  b->data = argc == want ? u8_arg(env, argv[0], &b->length) : NULL;
+  if (!b->data || !int_args(env, argv + 1, 5, a)) return 0;
+  b->denom = a[0], b->left = a[1], b->top = a[2], b->width = a[3], b->height = a[4];
+  return 1;
+}
+
+/** Throws (named after `fn`) and returns 0 for a DCT scale libjpeg-turbo lacks or an empty or negative box. */
+static int box_check(napi_env env, const char *fn, const BoxArgs *b) {
+  char msg[64];
+  if (b->denom != 1 && b->denom != 2 && b->denom != 4 && b->denom != 8) snprintf(msg, sizeof msg, "%s: denom must be 1, 2, 4 or 8", fn);
+  else if (b->left < 0 || b->top < 0 || b->width < 1 || b->height < 1) snprintf(msg, sizeof msg, "%s: empty or negative box", fn);
+  else return 1;
+  napi_throw_error(env, NULL, msg);
+  return 0;
+}
+
 static napi_value js_decode_crop(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t length = 0;
-  const uint8_t *data = argc == 6 ? u8_arg(env, argv[0], &length) : NULL;
-  int32_t a[5];
-  if (!data || !int_args(env, argv + 1, 5, a)) return fail(env, "decode_crop: expected (jpeg: Uint8Array, denom, left, top, width, height)");
-  const int denom = a[0], left = a[1], top = a[2], width = a[3], height = a[4];
-  if (denom != 1 && denom != 2 && denom != 4 && denom != 8) return fail(env, "decode_crop: denom must be 1, 2, 4 or 8");
-  if (left < 0 || top < 0 || width < 1 || height < 1) return fail(env, "decode_crop: empty or negative box");
+  BoxArgs b;
+  if (!box_read(env, argv, argc, 6, &b)) return fail(env, "decode_crop: expected (jpeg: Uint8Array, denom, left, top, width, height)");
+  if (!box_check(env, "decode_crop", &b)) return NULL;
   char why[JMSG_LENGTH_MAX + 32];
   size_t stride = 0;
-  const uint8_t *crop = decode_box(data, length, denom, left, top, width, height, &stride, why, sizeof why);
+  const uint8_t *crop = decode_box(b.data, b.length, b.denom, b.left, b.top, b.width, b.height, &stride, why, sizeof why);
   if (!crop) return fail(env, why);
   napi_value result;
   uint8_t *out = NULL;
-  if (napi_create_buffer(env, (size_t)width * height * 3, (void **)&out, &result) != napi_ok) return fail(env, "decode_crop: out of memory");
-  for (int y = 0; y < height; y++) memcpy(out + (size_t)y * width * 3, crop + (size_t)y * stride, (size_t)width * 3);
+  if (napi_create_buffer(env, (size_t)b.width * b.height * 3, (void **)&out, &result) != napi_ok) return fail(env, "decode_crop: out of memory");
+  for (int y = 0; y < b.height; y++) memcpy(out + (size_t)y * b.width * 3, crop + (size_t)y * stride, (size_t)b.width * 3);
   return result;
 }
 
@@ -535,15 +557,12 @@ static napi_value js_decode_only(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t length = 0;
-  const uint8_t *data = argc == 6 ? u8_arg(env, argv[0], &length) : NULL;
-  int32_t a[5];
-  if (!data || !int_args(env, argv + 1, 5, a)) return fail(env, "decode_only: expected (jpeg: Uint8Array, denom, left, top, width, height)");
-  if (a[0] != 1 && a[0] != 2 && a[0] != 4 && a[0] != 8) return fail(env, "decode_only: denom must be 1, 2, 4 or 8");
-  if (a[1] < 0 || a[2] < 0 || a[3] < 1 || a[4] < 1) return fail(env, "decode_only: empty or negative box");
+  BoxArgs b;
+  if (!box_read(env, argv, argc, 6, &b)) return fail(env, "decode_only: expected (jpeg: Uint8Array, denom, left, top, width, height)");
+  if (!box_check(env, "decode_only", &b)) return NULL;
   char why[JMSG_LENGTH_MAX + 32];
   size_t stride = 0;
-  if (!decode_box(data, length, a[0], a[1], a[2], a[3], a[4], &stride, why, sizeof why)) return fail(env, why);
+  if (!decode_box(b.data, b.length, b.denom, b.left, b.top, b.width, b.height, &stride, why, sizeof why)) return fail(env, why);
   return NULL;
 }
 
@@ -578,15 +597,13 @@ static napi_value js_decode_resize(napi_env env, napi_callback_info info) {
   size_t argc = 16;
   napi_value argv[16];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t length = 0, intoLength = 0;
-  const uint8_t *data = argc == 16 ? u8_arg(env, argv[0], &length) : NULL;
-  int32_t a[5];
+  size_t intoLength = 0;
+  BoxArgs b;
   bool flip = false;
-  if (!data || !int_args(env, argv + 1, 5, a) || napi_get_value_bool(env, argv[6], &flip) != napi_ok)
+  if (!box_read(env, argv, argc, 16, &b) || napi_get_value_bool(env, argv[6], &flip) != napi_ok)
     return fail(env, "decode_resize: expected (jpeg: Uint8Array, denom, left, top, width, height, flip, ys, yc, yw, yspan, xs, xc, xw, xspan, into: Uint8Array)");
-  const int denom = a[0], left = a[1], top = a[2], width = a[3], height = a[4];
-  if (denom != 1 && denom != 2 && denom != 4 && denom != 8) return fail(env, "decode_resize: denom must be 1, 2, 4 or 8");
-  if (left < 0 || top < 0 || width < 1 || height < 1) return fail(env, "decode_resize: empty or negative box");
+  if (!box_check(env, "decode_resize", &b)) return NULL;
+  const int width = b.width, height = b.height;
   Axis y, x;
   if (!axis_arg(env, argv + 7, height, &y) || !axis_arg(env, argv + 11, width, &x))
     return fail(env, "decode_resize: weights do not fit the box (resize.ts' weights(box size, output size) for each axis)");
@@ -594,7 +611,7 @@ static napi_value js_decode_resize(napi_env env, napi_callback_info info) {
   if (!into || intoLength != (size_t)y.n * x.n * 3) return fail(env, "decode_resize: into must be a Uint8Array of rows × columns × 3 bytes");
   char why[JMSG_LENGTH_MAX + 32];
   size_t stride = 0;
-  const uint8_t *crop = decode_box(data, length, denom, left, top, width, height, &stride, why, sizeof why);
+  const uint8_t *crop = decode_box(b.data, b.length, b.denom, b.left, b.top, width, height, &stride, why, sizeof why);
   if (!crop) return fail(env, why);
   float *rows = scratch(&scratch_floats, resize_scratch_floats(width, x.n) * sizeof(float));
   if (!rows) return fail(env, "decode_resize: out of memory");
