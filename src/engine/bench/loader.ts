@@ -3,11 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeBatch } from '../data/augment';
 import { trainView } from '../data/cropBox';
-import { headerSize, loadSharp, scaledBox } from '../data/decoders';
+import { loadSharp, turboView } from '../data/decoders';
 import { jpegAddon } from '../data/turboJpeg';
-import { openStreamedFolder } from '../data/streamedFolder';
+import { DEFAULT_STREAM_PREFETCH, openStreamedFolder } from '../data/streamedFolder';
 import { StreamLoader, type LoadedImages } from '../data/streamLoader';
-import { DEFAULT_STREAM_PREFETCH } from '../data/streamedFolder';
 import type { Dataset, FileDataset } from '../data/types';
 import { Rng } from '../util/rng';
 import { writeJpegFolder } from './jpegFolder';
@@ -150,9 +149,10 @@ async function cropDecodeRow(ds: FileDataset, images: number): Promise<LoaderBen
   const bufs = Array.from({ length: Math.min(images, ds.count) }, (_, i) => readFileSync(ds.files[i]));
   const decode = (epoch: number): void => {
     bufs.forEach((b, i) => {
-      const size = headerSize(b);
-      if (!size) return;
-      const { denom, box } = scaledBox(trainView(size.height, size.width, 1, epoch, i, { crop: true, flip: true }).box, size, ds.height);
+      // The box the loader's turbo decoder asks for: same seed (1), epoch and index as jpegRow's reads.
+      const v = turboView(b, ds.height, (h, w) => trainView(h, w, 1, epoch, i, { crop: true, flip: true }));
+      if (!v) return;
+      const { denom, box } = v;
       try {
         addon.decode_only(b, denom, box.left, box.top, box.width, box.height);
       } catch {

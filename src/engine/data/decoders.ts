@@ -186,18 +186,28 @@ export function scaledBox(box: Box, size: { width: number; height: number }, res
   return { denom, box: { left, top, width: right - left, height: bottom - top } };
 }
 
+/**
+ * What the turbo decoder asks our addon for, for a JPEG and a view at `res`: the DCT scale, the box
+ * in the picture scaled by it, and the mirror; undefined for a file that is not a JPEG with a
+ * readable size (the general decoder's). A crop at least twice the output size is decoded shrunk by
+ * the DCT, as sharp shrinks it on load (each its own way, so those crops differ slightly between the
+ * two); every other crop is decoded at full size, byte for byte as sharp decodes it.
+ */
+export function turboView(buf: Uint8Array, res: number, view: ViewFn): { denom: number; box: Box; flip: boolean } | undefined {
+  const size = isJpeg(buf) ? headerSize(buf) : undefined;
+  if (!size) return undefined;
+  const v = view(size.height, size.width);
+  return { ...scaledBox(v.box, size, res), flip: v.flip };
+}
+
 function turboDecoder(jpeg: JpegAddon, rest: ImageDecoder): ImageDecoder {
   return {
     name: 'turbo',
     detail: `libjpeg-turbo ${jpeg.version()} (crops decoded in part) for JPEG, ${rest.detail} for the rest`,
     async render(buf, file, res, view, into) {
-      const size = isJpeg(buf) ? headerSize(buf) : undefined;
-      if (size) {
-        const v = view(size.height, size.width);
-        // A crop at least twice the output size is decoded shrunk by the DCT, as sharp shrinks it on
-        // load (each its own way, so those crops differ slightly between the two); every other crop
-        // is decoded at full size, byte for byte as sharp decodes it.
-        const { denom, box } = scaledBox(v.box, size, res);
+      const v = turboView(buf, res, view);
+      if (v) {
+        const { denom, box } = v;
         const out = into ?? new Uint8Array(res * res * 3);
         const wy = cachedWeights(box.height, res);
         const wx = cachedWeights(box.width, res);
